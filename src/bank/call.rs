@@ -1,0 +1,52 @@
+//! The bank's call log: every request the bot made, with its turn and what the bank made of it.
+
+use serde::Serialize;
+
+/// What the bank did with a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Answered with data.
+    Ok,
+    /// No token, or an unknown one: 401.
+    Unauthorized,
+    /// The customer revoked consent: 403.
+    ConsentRevoked,
+    /// The bot asked for another customer's account: 403, code 706. Fails the scenario.
+    IsolationViolation,
+    /// No such resource: 404.
+    NotFound,
+    /// A malformed request: 400.
+    BadRequest,
+    /// A fault injected by the scenario answered instead.
+    Fault,
+}
+
+/// One request the bot made to the bank.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BankCall {
+    /// The 1-based turn it came in; 0 if it came between turns.
+    pub turn: usize,
+    /// HTTP method.
+    pub method: String,
+    /// URL path, without the query.
+    pub path: String,
+    /// The raw query string, if any.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub query: String,
+    /// The status the bank answered.
+    pub status: u16,
+    /// What the bank made of it.
+    pub outcome: Outcome,
+}
+
+impl BankCall {
+    /// `GET /fdx/v6/accounts?limit=5`
+    pub fn line(&self) -> String {
+        if self.query.is_empty() {
+            format!("{} {}", self.method, self.path)
+        } else {
+            format!("{} {}?{}", self.method, self.path, self.query)
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! Faults a scenario injects into the bank: by method and path glob, a status, a delay, a count.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use crate::scenario::Fault;
+
+/// A fault armed for one customer's calls, counting down its uses.
+#[derive(Debug)]
+pub(super) struct ArmedFault {
+    fault: Fault,
+    remaining: Option<AtomicU32>,
+}
+
+/// What a fault does to a call that it hits.
+pub(super) struct Hit {
+    pub status: Option<u16>,
+    pub delay: Option<Duration>,
+}
+
+impl ArmedFault {
+    pub fn new(fault: Fault) -> Self {
+        let remaining = fault.times.map(AtomicU32::new);
+        ArmedFault { fault, remaining }
+    }
+
+    /// If this fault applies to the call, uses it up once and says what to do.
+    pub fn hit(&self, method: &str, path: &str) -> Option<Hit> {
+        let method_ok = self.fault.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method));
+        if !method_ok || !self.fault.path.is_match(path) {
+            return None;
+        }
+        if let Some(remaining) = &self.remaining {
+            remaining
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .ok()?;
+        }
+        Some(Hit {
+            status: self.fault.status,
+            delay: self.fault.delay.map(|d| d.0),
+        })
+    }
+}

@@ -1,0 +1,328 @@
+//! The mock bank: a real HTTP server (wiremock) on 127.0.0.1 speaking FDX v6, holding synthetic customers.
+//!
+//! One [`Bank`] serves a whole run. Each scenario opens a [`BankSession`] for its customer;
+//! calls are attributed to a session by the bearer token they carry, so many conversations
+//! can share the bank. Calls without a usable token are attributed to every session that is
+//! mid-turn, which is exact when scenarios run one at a time.
+
+mod call;
+pub mod fdx;
+mod fault;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+pub use call::{BankCall, Outcome};
+use fault::ArmedFault;
+
+use crate::customer::{Consent, Customer, CustomerSpec};
+use crate::scenario::Fault;
+
+/// How many calls one session keeps; later ones are counted but not stored.
+const MAX_CALLS_PER_SESSION: usize = 10_000;
+/// How many other customers the bank holds besides the scenarios' own.
+pub const DECOYS: usize = 3;
+
+/// The bank could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum BankError {
+    /// Binding 127.0.0.1 failed.
+    #[error("cannot bind the mock bank to 127.0.0.1: {0}")]
+    Bind(#[source] std::io::Error),
+}
+
+/// A running mock bank.
+pub struct Bank {
+    server: MockServer,
+    state: Arc<State>,
+    decoys: Vec<Customer>,
+}
+
+#[derive(Default)]
+struct State {
+    registry: Mutex<Registry>,
+}
+
+#[derive(Default)]
+struct Registry {
+    by_token: HashMap<String, Arc<Tenant>>,
+    by_code: HashMap<String, String>,
+    account_owner: HashMap<String, String>,
+    open: Vec<Weak<Tenant>>,
+}
+
+struct Tenant {
+    customer: Customer,
+    turn: AtomicUsize,
+    in_turn: AtomicBool,
+    calls: Mutex<Vec<BankCall>>,
+    dropped: AtomicUsize,
+    faults: Vec<ArmedFault>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Tenant {
+    fn record(&self, mut call: BankCall) {
+        call.turn = self.turn.load(Ordering::SeqCst);
+        let mut calls = lock(&self.calls);
+        if calls.len() < MAX_CALLS_PER_SESSION {
+            calls.push(call);
+        } else {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The OAuth authorization code that the bank exchanges for a customer's token.
+pub fn authorization_code(customer: &Customer) -> Option<String> {
+    if customer.token.is_empty() {
+        return None;
+    }
+    let digest = Sha256::digest(format!("code:{}", customer.token).as_bytes());
+    let hex: String = digest.iter().take(10).map(|b| format!("{b:02x}")).collect();
+    Some(format!("code_{hex}"))
+}
+
+impl Bank {
+    /// Starts the bank on a free port of 127.0.0.1, holding decoy customers derived from `seed`.
+    pub async fn start(seed: u64) -> Result<Bank, BankError> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(BankError::Bind)?;
+        let server = MockServer::builder()
+            .listener(listener)
+            .disable_request_recording()
+            .start()
+            .await;
+        let state = Arc::new(State::default());
+        Mock::given(wiremock::matchers::any())
+            .respond_with(Responder(state.clone()))
+            .mount(&server)
+            .await;
+        let decoys: Vec<Customer> = (1..=DECOYS)
+            .map(|i| Customer::generate(seed, &format!("decoy-{i}"), &CustomerSpec::default()))
+            .collect();
+        let bank = Bank { server, state, decoys };
+        for decoy in &bank.decoys {
+            bank.register(decoy.clone(), Vec::new());
+        }
+        Ok(bank)
+    }
+
+    /// The base URL, `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        self.server.uri()
+    }
+
+    /// The other customers the bank holds, whose data no conversation may see.
+    pub fn decoys(&self) -> &[Customer] {
+        &self.decoys
+    }
+
+    fn register(&self, customer: Customer, faults: Vec<Fault>) -> Arc<Tenant> {
+        let tenant = Arc::new(Tenant {
+            customer,
+            turn: AtomicUsize::new(0),
+            in_turn: AtomicBool::new(false),
+            calls: Mutex::new(Vec::new()),
+            dropped: AtomicUsize::new(0),
+            faults: faults.into_iter().map(ArmedFault::new).collect(),
+        });
+        let mut registry = lock(&self.state.registry);
+        let c = &tenant.customer;
+        for account in &c.accounts {
+            registry.account_owner.insert(account.id.clone(), c.id.clone());
+        }
+        if !c.token.is_empty() {
+            registry.by_token.insert(c.token.clone(), tenant.clone());
+        }
+        if let (Some(code), Consent::Granted) = (authorization_code(c), c.consent) {
+            registry.by_code.insert(code, c.token.clone());
+        }
+        registry.open.retain(|t| t.strong_count() > 0);
+        registry.open.push(Arc::downgrade(&tenant));
+        tenant
+    }
+
+    /// Adds a scenario's customer to the bank, with the scenario's faults, until the session is dropped.
+    pub fn open(&self, customer: Customer, faults: Vec<Fault>) -> BankSession {
+        BankSession {
+            tenant: self.register(customer, faults),
+            state: self.state.clone(),
+        }
+    }
+}
+
+/// One scenario's view of the bank: its customer, its turn counter and its call log.
+pub struct BankSession {
+    tenant: Arc<Tenant>,
+    state: Arc<State>,
+}
+
+impl BankSession {
+    /// Calls from now on belong to `turn` (1-based).
+    pub fn begin_turn(&self, turn: usize) {
+        self.tenant.turn.store(turn, Ordering::SeqCst);
+        self.tenant.in_turn.store(true, Ordering::SeqCst);
+    }
+
+    /// The turn is over; unauthenticated calls are no longer attributed to this session.
+    pub fn end_turn(&self) {
+        self.tenant.in_turn.store(false, Ordering::SeqCst);
+    }
+
+    /// Every call so far, in order.
+    pub fn calls(&self) -> Vec<BankCall> {
+        lock(&self.tenant.calls).clone()
+    }
+
+    /// The customer this session serves.
+    pub fn customer(&self) -> &Customer {
+        &self.tenant.customer
+    }
+}
+
+impl Drop for BankSession {
+    fn drop(&mut self) {
+        let c = &self.tenant.customer;
+        let mut registry = lock(&self.state.registry);
+        registry.by_token.remove(&c.token);
+        if let Some(code) = authorization_code(c) {
+            registry.by_code.remove(&code);
+        }
+        for account in &c.accounts {
+            registry.account_owner.remove(&account.id);
+        }
+    }
+}
+
+struct Responder(Arc<State>);
+
+fn reply(status: u16, body: Value) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_json(body)
+}
+
+impl Respond for Responder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let method = request.method.as_str().to_string();
+        let path = request.url.path().to_string();
+        let query = request.url.query().unwrap_or("").to_string();
+        let token = request
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(str::trim)
+            .unwrap_or("");
+        let route = fdx::route(&method, &path);
+        let (tenant, open) = {
+            let registry = lock(&self.0.registry);
+            let tenant = if route == fdx::Route::Token {
+                token_request_code(request).and_then(|code| {
+                    registry.by_code.get(&code).and_then(|t| registry.by_token.get(t)).cloned()
+                })
+            } else {
+                registry.by_token.get(token).cloned()
+            };
+            let open: Vec<Arc<Tenant>> = if tenant.is_none() {
+                registry.open.iter().filter_map(Weak::upgrade).filter(|t| t.in_turn.load(Ordering::SeqCst)).collect()
+            } else {
+                Vec::new()
+            };
+            (tenant, open)
+        };
+        let (template, status, outcome) = match &tenant {
+            Some(tenant) => self.serve(tenant, &method, &path, &query, route),
+            None => (
+                reply(401, fdx::error(fdx::CODE_UNAUTHORIZED, "missing or unknown bearer token")),
+                401,
+                Outcome::Unauthorized,
+            ),
+        };
+        let call = BankCall { turn: 0, method, path, query, status, outcome };
+        match tenant {
+            Some(tenant) => tenant.record(call),
+            None => open.iter().for_each(|t| t.record(call.clone())),
+        }
+        template
+    }
+}
+
+fn token_request_code(request: &Request) -> Option<String> {
+    if let Ok(json) = serde_json::from_slice::<Value>(&request.body) {
+        return json.get("code").and_then(Value::as_str).map(str::to_string);
+    }
+    form_urlencoded::parse(&request.body)
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+}
+
+impl Responder {
+    fn serve(&self, tenant: &Tenant, method: &str, path: &str, query: &str, route: fdx::Route<'_>) -> (ResponseTemplate, u16, Outcome) {
+        let mut delay = None;
+        for fault in &tenant.faults {
+            if let Some(hit) = fault.hit(method, path) {
+                if let Some(status) = hit.status {
+                    let mut t = reply(status, fdx::error(&status.to_string(), "injected fault"));
+                    if let Some(d) = hit.delay {
+                        t = t.set_delay(d);
+                    }
+                    return (t, status, Outcome::Fault);
+                }
+                delay = hit.delay;
+                break;
+            }
+        }
+        let (template, status, outcome) = self.answer(tenant, route, query);
+        let template = match delay {
+            Some(d) => template.set_delay(d),
+            None => template,
+        };
+        (template, status, outcome)
+    }
+
+    fn answer(&self, tenant: &Tenant, route: fdx::Route<'_>, query: &str) -> (ResponseTemplate, u16, Outcome) {
+        let c = &tenant.customer;
+        if route == fdx::Route::Token {
+            let body = serde_json::json!({ "access_token": c.token, "token_type": "Bearer", "expires_in": 3600 });
+            return (reply(200, body), 200, Outcome::Ok);
+        }
+        if c.consent == Consent::Revoked {
+            let body = fdx::error(fdx::CODE_CONSENT_REVOKED, "the customer revoked consent for this data recipient");
+            return (reply(403, body), 403, Outcome::ConsentRevoked);
+        }
+        let account = |id: &str| -> Result<&crate::customer::Account, (ResponseTemplate, u16, Outcome)> {
+            if let Some(account) = c.account(id) {
+                return Ok(account);
+            }
+            let owned_by_other = lock(&self.0.registry).account_owner.contains_key(id);
+            Err(if owned_by_other {
+                let body = fdx::error(fdx::CODE_NOT_YOUR_ACCOUNT, "account is not accessible to this customer");
+                (reply(403, body), 403, Outcome::IsolationViolation)
+            } else {
+                (reply(404, fdx::error(fdx::CODE_ACCOUNT_NOT_FOUND, "account not found")), 404, Outcome::NotFound)
+            })
+        };
+        let ok = |body: Value| (reply(200, body), 200, Outcome::Ok);
+        let result = match route {
+            fdx::Route::CurrentCustomer => Ok(ok(fdx::customer(c))),
+            fdx::Route::Accounts => Ok(ok(fdx::accounts(c))),
+            fdx::Route::Account(id) => account(id).map(|a| ok(fdx::account_detail(a))),
+            fdx::Route::PaymentNetworks(id) => account(id).map(|a| ok(fdx::payment_networks(a))),
+            fdx::Route::Transactions(id) => account(id).map(|a| match fdx::transactions(a, query) {
+                Ok(body) => ok(body),
+                Err(message) => (reply(400, fdx::error("400", &message)), 400, Outcome::BadRequest),
+            }),
+            fdx::Route::Token | fdx::Route::Unknown => {
+                Ok((reply(404, fdx::error("404", "no such endpoint")), 404, Outcome::NotFound))
+            }
+        };
+        result.unwrap_or_else(|e| e)
+    }
+}

@@ -1,0 +1,55 @@
+//! The checks: reply matchers, bank-call expectations and isolation, each producing [`Failure`]s.
+
+mod bank;
+mod reply;
+
+use serde::Serialize;
+
+pub use bank::{check_bank, check_isolation};
+pub use reply::check_reply;
+
+/// Which check failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// A reply matcher.
+    Reply,
+    /// A bank expectation.
+    Bank,
+    /// The bot read another customer's data at the bank.
+    Isolation,
+    /// The turn could not be completed (bot unreachable, timed out, bad reply).
+    Error,
+}
+
+/// One failed expectation, located at its turn.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    /// The 1-based turn, when the failure belongs to one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub turn: Option<usize>,
+    /// Which kind of check.
+    pub kind: FailureKind,
+    /// What went wrong, in one line.
+    pub message: String,
+    /// What was expected, when that helps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    /// What happened instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actual: Option<String>,
+}
+
+impl Failure {
+    /// A failure with a message only.
+    pub fn new(turn: Option<usize>, kind: FailureKind, message: impl Into<String>) -> Self {
+        Failure { turn, kind, message: message.into(), expected: None, actual: None }
+    }
+
+    /// Adds what was expected and what happened.
+    pub fn with(mut self, expected: impl Into<String>, actual: impl Into<String>) -> Self {
+        self.expected = Some(expected.into());
+        self.actual = Some(actual.into());
+        self
+    }
+}

@@ -1,0 +1,71 @@
+//! Reply matchers: contains, contains_any, not_contains, equals and matches, case-insensitive by default.
+
+use super::{Failure, FailureKind};
+use crate::scenario::{ReplyExpect, Template};
+use crate::template;
+
+fn fold(text: &str, case_sensitive: bool) -> String {
+    if case_sensitive {
+        text.to_string()
+    } else {
+        text.to_lowercase()
+    }
+}
+
+/// Checks one turn's reply text against its matchers; templates render with `context`.
+pub fn check_reply(expect: &ReplyExpect, reply: &str, turn: usize, context: &minijinja::Value) -> Vec<Failure> {
+    let mut failures = Vec::new();
+    let cs = expect.case_sensitive;
+    let haystack = fold(reply, cs);
+    let fail = |message: String, expected: String| {
+        Failure::new(Some(turn), FailureKind::Reply, message).with(expected, reply.to_string())
+    };
+    let render = |t: &Template, failures: &mut Vec<Failure>| match template::render(t.as_str(), context) {
+        Ok(text) => Some(text),
+        Err(e) => {
+            failures.push(Failure::new(Some(turn), FailureKind::Reply, e.to_string()));
+            None
+        }
+    };
+    for needle in expect.contains.as_slice() {
+        if let Some(text) = render(needle, &mut failures) {
+            if !haystack.contains(&fold(&text, cs)) {
+                failures.push(fail(format!("reply does not contain {text:?}"), format!("contains {text:?}")));
+            }
+        }
+    }
+    if !expect.contains_any.is_empty() {
+        let options: Vec<String> = expect.contains_any.iter().filter_map(|t| render(t, &mut failures)).collect();
+        if !options.iter().any(|o| haystack.contains(&fold(o, cs))) {
+            failures.push(fail(
+                format!("reply contains none of {options:?}"),
+                format!("contains any of {options:?}"),
+            ));
+        }
+    }
+    for needle in expect.not_contains.as_slice() {
+        if let Some(text) = render(needle, &mut failures) {
+            if haystack.contains(&fold(&text, cs)) {
+                failures.push(fail(format!("reply contains {text:?}"), format!("does not contain {text:?}")));
+            }
+        }
+    }
+    if let Some(equals) = &expect.equals {
+        if let Some(text) = render(equals, &mut failures) {
+            if fold(text.trim(), cs) != fold(reply.trim(), cs) {
+                failures.push(fail("reply is not equal to the expected text".into(), text));
+            }
+        }
+    }
+    if let Some(pattern) = &expect.matches {
+        match pattern.compile(cs) {
+            Ok(regex) if regex.is_match(reply) => {}
+            Ok(_) => failures.push(fail(
+                format!("reply does not match /{}/", pattern.as_str()),
+                format!("matches /{}/", pattern.as_str()),
+            )),
+            Err(e) => failures.push(Failure::new(Some(turn), FailureKind::Reply, format!("invalid regex: {e}"))),
+        }
+    }
+    failures
+}

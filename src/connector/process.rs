@@ -1,0 +1,210 @@
+//! A bot process that banter starts: templated command and env, output capture, readiness, and teardown.
+//!
+//! The bot runs in its own process group, so stopping it (also on Ctrl-C or an early
+//! return) ends everything it spawned: no orphans are left behind.
+
+use std::collections::VecDeque;
+use std::path::Path;
+use std::process::{ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::scenario::StartConfig;
+use crate::template::{self, TemplateError};
+
+/// How many lines of the bot's output are kept.
+const KEPT_LINES: usize = 200;
+
+/// The bot process could not be started or did not become ready.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    /// The command or env failed to render.
+    #[error("bot start: {0}")]
+    Template(#[from] TemplateError),
+    /// The command could not be spawned.
+    #[error("cannot start bot `{command}`: {source}")]
+    Spawn {
+        /// The rendered command.
+        command: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The process exited before it was ready.
+    #[error("bot `{command}` exited with {status} before it was ready{}", output_tail(output))]
+    Exited {
+        /// The rendered command.
+        command: String,
+        /// How it exited.
+        status: ExitStatus,
+        /// Its last lines of output.
+        output: Vec<String>,
+    },
+    /// It was not ready in time.
+    #[error("bot `{command}` was not ready at {probe} within {timeout:?}{}", output_tail(output))]
+    NotReady {
+        /// The rendered command.
+        command: String,
+        /// What was probed.
+        probe: String,
+        /// The readiness timeout.
+        timeout: Duration,
+        /// Its last lines of output.
+        output: Vec<String>,
+    },
+}
+
+fn output_tail(output: &[String]) -> String {
+    let tail: Vec<&str> = output.iter().rev().take(10).rev().map(String::as_str).collect();
+    if tail.is_empty() {
+        String::new()
+    } else {
+        format!("; its last output:\n  {}", tail.join("\n  "))
+    }
+}
+
+/// A running bot process.
+pub struct BotProcess {
+    child: Child,
+    /// The process group id (the shell's pid), kept after the shell is reaped.
+    group: Option<libc::pid_t>,
+    command: String,
+    output: Arc<Mutex<VecDeque<String>>>,
+}
+
+impl BotProcess {
+    /// Starts the bot with `context` for its templates, in `base_dir`, and waits until `origin` is ready.
+    pub async fn start(
+        config: &StartConfig,
+        base_dir: &Path,
+        context: &minijinja::Value,
+        origin: &reqwest::Url,
+    ) -> Result<BotProcess, ProcessError> {
+        let command = template::render(config.command.as_str(), context)?;
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(&command)
+            .current_dir(base_dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .kill_on_drop(true);
+        for (name, value) in &config.env {
+            cmd.env(name, template::render(value.as_str(), context)?);
+        }
+        let mut child = cmd.spawn().map_err(|source| ProcessError::Spawn {
+            command: command.clone(),
+            source,
+        })?;
+        let output = Arc::new(Mutex::new(VecDeque::new()));
+        if let Some(stdout) = child.stdout.take() {
+            tokio::spawn(keep_lines(stdout, output.clone()));
+        }
+        if let Some(stderr) = child.stderr.take() {
+            tokio::spawn(keep_lines(stderr, output.clone()));
+        }
+        let group = child.id().and_then(|pid| libc::pid_t::try_from(pid).ok());
+        let mut process = BotProcess { child, group, command, output };
+        process.wait_ready(config, origin).await?;
+        Ok(process)
+    }
+
+    async fn wait_ready(&mut self, config: &StartConfig, origin: &reqwest::Url) -> Result<(), ProcessError> {
+        let timeout = config.timeout.0;
+        let deadline = Instant::now() + timeout;
+        let client = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(2)).build().ok();
+        let probe = match &config.ready {
+            Some(p) => format!("{} {}", p.method, origin.join(p.path.as_str()).map(|u| u.to_string()).unwrap_or_default()),
+            None => format!("{}:{}", origin.host_str().unwrap_or("127.0.0.1"), origin.port_or_known_default().unwrap_or(80)),
+        };
+        loop {
+            if let Some(status) = self.exit_status() {
+                // Give the output readers a moment to drain the last lines.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                return Err(ProcessError::Exited { command: self.command.clone(), status, output: self.recent_output() });
+            }
+            let ready = match (&config.ready, &client) {
+                (Some(p), Some(client)) => {
+                    let url = origin.join(p.path.as_str()).ok();
+                    let method = reqwest::Method::from_bytes(p.method.replace('*', "GET").as_bytes()).unwrap_or(reqwest::Method::GET);
+                    match url {
+                        Some(url) => client.request(method, url).send().await.is_ok_and(|r| r.status().is_success()),
+                        None => false,
+                    }
+                }
+                _ => {
+                    let addr = (origin.host_str().unwrap_or("127.0.0.1").to_string(), origin.port_or_known_default().unwrap_or(80));
+                    tokio::net::TcpStream::connect(addr).await.is_ok()
+                }
+            };
+            if ready {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(ProcessError::NotReady {
+                    command: self.command.clone(),
+                    probe,
+                    timeout,
+                    output: self.recent_output(),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The command line as started.
+    pub fn command(&self) -> &str {
+        &self.command
+    }
+
+    /// How the process exited, if it has.
+    pub fn exit_status(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
+    /// The last lines the bot printed (stdout and stderr interleaved).
+    pub fn recent_output(&self) -> Vec<String> {
+        self.output.lock().map(|o| o.iter().cloned().collect()).unwrap_or_default()
+    }
+
+    /// Stops the bot: SIGTERM to its process group, then SIGKILL after a grace period.
+    pub async fn stop(mut self) {
+        self.signal(libc::SIGTERM);
+        if tokio::time::timeout(Duration::from_secs(3), self.child.wait()).await.is_err() {
+            self.signal(libc::SIGKILL);
+            let _ = tokio::time::timeout(Duration::from_secs(2), self.child.wait()).await;
+        }
+    }
+
+    fn signal(&self, signal: libc::c_int) {
+        if let Some(group) = self.group {
+            // SAFETY: kill(2) with a negative pid signals the process group created with process_group(0);
+            // it touches no memory of ours.
+            unsafe {
+                libc::kill(-group, signal);
+            }
+        }
+    }
+}
+
+impl Drop for BotProcess {
+    fn drop(&mut self) {
+        // Whatever the shell did, nothing it started may outlive the run.
+        self.signal(libc::SIGKILL);
+    }
+}
+
+async fn keep_lines(stream: impl AsyncRead + Unpin, output: Arc<Mutex<VecDeque<String>>>) {
+    let mut lines = BufReader::new(stream).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        if let Ok(mut kept) = output.lock() {
+            if kept.len() == KEPT_LINES {
+                kept.pop_front();
+            }
+            kept.push_back(line);
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! The reference bot's FDX v6 client: customer, account and transaction calls over HTTP with the
+//! customer's bearer token, and the mapping of FDX error answers to typed errors.
+
+use std::time::Duration;
+
+use reqwest::{StatusCode, Url};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use crate::customer::Money;
+
+/// Per-request timeout for every bank call.
+const TIMEOUT: Duration = Duration::from_secs(3);
+/// Page size used when walking all transactions (the FDX maximum).
+const PAGE_LIMIT: usize = 100;
+/// Guard against a bank whose `nextOffset` never ends.
+const MAX_PAGES: usize = 200;
+
+/// Why a bank call did not produce data.
+#[derive(Debug, thiserror::Error)]
+pub enum BankError {
+    #[error("the bank did not accept the token (HTTP 401)")]
+    Unauthorized,
+    #[error("the customer's consent was revoked (HTTP 403, code 1107)")]
+    ConsentRevoked,
+    #[error("the bank answered HTTP {status} (code {code:?})")]
+    Status { status: u16, code: Option<String> },
+    #[error("cannot reach the bank: {0}")]
+    Transport(#[from] reqwest::Error),
+    #[error("the bank sent an unreadable body: {0}")]
+    Body(#[from] serde_json::Error),
+    #[error("the bank's transaction pages did not end after {MAX_PAGES} pages")]
+    EndlessPages,
+    #[error("cannot build a request URL from the bank URL {0}")]
+    Url(Url),
+}
+
+#[derive(Deserialize)]
+pub struct Customer {
+    pub name: PersonName,
+}
+
+#[derive(Deserialize)]
+pub struct PersonName {
+    pub first: String,
+}
+
+/// An FDX account as the bot uses it (the full account number is deliberately not read).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Account {
+    pub account_id: String,
+    pub account_type: String,
+    #[serde(default)]
+    pub account_number_display: String,
+    pub current_balance: Money,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Transaction {
+    #[serde(default)]
+    pub posted_timestamp: String,
+    #[serde(default)]
+    pub description: String,
+    pub amount: Money,
+    pub debit_credit_memo: String,
+}
+
+#[derive(Deserialize)]
+struct AccountList {
+    accounts: Vec<Account>,
+}
+
+#[derive(Deserialize)]
+struct TransactionPage {
+    #[serde(default)]
+    page: PageInfo,
+    transactions: Vec<Transaction>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct PageInfo {
+    next_offset: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct FdxError {
+    code: String,
+}
+
+/// HTTP client for one bank.
+pub struct BankClient {
+    http: reqwest::Client,
+    base: Url,
+}
+
+impl BankClient {
+    pub fn new(base: Url) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder().timeout(TIMEOUT).build()?;
+        Ok(Self { http, base })
+    }
+
+    pub async fn customer(&self, token: &str) -> Result<Customer, BankError> {
+        self.get(token, &["customers", "current"], &[]).await
+    }
+
+    pub async fn accounts(&self, token: &str) -> Result<Vec<Account>, BankError> {
+        let list: AccountList = self.get(token, &["accounts"], &[]).await?;
+        Ok(list.accounts)
+    }
+
+    /// One account's details: the authoritative balance.
+    pub async fn account(&self, token: &str, account_id: &str) -> Result<Account, BankError> {
+        self.get(token, &["accounts", account_id], &[]).await
+    }
+
+    /// The newest `limit` transactions of an account, or with `None` all of them (following
+    /// `nextOffset` to the last page).
+    pub async fn transactions(
+        &self,
+        token: &str,
+        account_id: &str,
+        limit: Option<usize>,
+    ) -> Result<Vec<Transaction>, BankError> {
+        let segments = ["accounts", account_id, "transactions"];
+        let (mut all, mut offset) = (Vec::new(), "0".to_owned());
+        for _ in 0..MAX_PAGES {
+            let query = [
+                ("limit", limit.unwrap_or(PAGE_LIMIT).to_string()),
+                ("offset", offset.clone()),
+            ];
+            let page: TransactionPage = self.get(token, &segments, &query).await?;
+            all.extend(page.transactions);
+            match (limit, page.page.next_offset) {
+                (Some(limit), _) => {
+                    all.truncate(limit);
+                    return Ok(all);
+                }
+                (None, None) => return Ok(all),
+                (None, Some(next)) if next != offset => offset = next,
+                (None, Some(_)) => return Err(BankError::EndlessPages),
+            }
+        }
+        Err(BankError::EndlessPages)
+    }
+
+    /// GET `{bank}/fdx/v6/{segments…}?{query}` with the bearer token; each segment is percent-encoded.
+    async fn get<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        segments: &[&str],
+        query: &[(&str, String)],
+    ) -> Result<T, BankError> {
+        let mut url = self.base.clone();
+        url.path_segments_mut()
+            .map_err(|()| BankError::Url(self.base.clone()))?
+            .pop_if_empty()
+            .extend(["fdx", "v6"])
+            .extend(segments);
+        let response = self
+            .http
+            .get(url)
+            .bearer_auth(token)
+            .query(query)
+            .send()
+            .await?;
+        let status = response.status();
+        let body = response.bytes().await?;
+        if status.is_success() {
+            return Ok(serde_json::from_slice(&body)?);
+        }
+        let code = serde_json::from_slice::<FdxError>(&body)
+            .ok()
+            .map(|e| e.code);
+        Err(match (status, code.as_deref()) {
+            (StatusCode::UNAUTHORIZED, _) => BankError::Unauthorized,
+            (StatusCode::FORBIDDEN, Some("1107")) => BankError::ConsentRevoked,
+            _ => BankError::Status {
+                status: status.as_u16(),
+                code,
+            },
+        })
+    }
+}

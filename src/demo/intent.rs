@@ -1,0 +1,194 @@
+//! Text → intent classification for the reference bot: case-insensitive keyword rules on whole words,
+//! robust to punctuation.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// Default number of transactions shown when the text names none.
+const DEFAULT_COUNT: usize = 5;
+/// Most transactions shown in one answer.
+const MAX_COUNT: usize = 25;
+
+/// "… spend/spent/spending … at X": X is everything after the first "at".
+static SPENDING: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"(?i)\b(?:spend|spent|spending)\b.*?\bat\b(.*)$").ok());
+/// "last N …" in normalised text.
+static LAST_N: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r" last \d+ ").ok());
+static NUMBER: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"\d+").ok());
+
+/// The account types the bot can talk about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountKind {
+    Checking,
+    Savings,
+    CreditCard,
+}
+
+impl AccountKind {
+    /// Reads an FDX `accountType`.
+    pub fn from_fdx(account_type: &str) -> Option<Self> {
+        [Self::Checking, Self::Savings, Self::CreditCard]
+            .into_iter()
+            .find(|kind| kind.fdx() == account_type)
+    }
+
+    /// The FDX `accountType`.
+    pub fn fdx(self) -> &'static str {
+        match self {
+            Self::Checking => "CHECKING",
+            Self::Savings => "SAVINGS",
+            Self::CreditCard => "CREDITCARD",
+        }
+    }
+
+    /// How replies name the account type.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Checking => "checking",
+            Self::Savings => "savings",
+            Self::CreditCard => "credit card",
+        }
+    }
+}
+
+/// A request that needs the customer's bank data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BankQuery {
+    Greeting,
+    Balance(Option<AccountKind>),
+    /// The account type named, if any, and how many transactions to show.
+    Transactions(Option<AccountKind>, usize),
+    /// The merchant as the user wrote it.
+    Spending(String),
+}
+
+/// What the user asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Intent {
+    Bank(BankQuery),
+    Advisor,
+    OptOut,
+    LinkAccount,
+    Unknown,
+}
+
+/// Classifies one user message.
+pub fn classify(text: &str) -> Intent {
+    let words = normalise(text);
+    // `phrases` is a `|`-separated list of whole-word phrases.
+    let has = |phrases: &str| {
+        phrases
+            .split('|')
+            .any(|p| words.contains(&format!(" {p} ")))
+    };
+    if has("stop|opt out|optout|unlink|revoke") {
+        return Intent::OptOut;
+    }
+    if has("link account|link my account|opt in|opt back in") {
+        return Intent::LinkAccount;
+    }
+    if has("advisor|adviser|human|agent|representative|talk to someone|talk to a person|speak to someone|speak to a person") {
+        return Intent::Advisor;
+    }
+    if let Some(merchant) = spending_merchant(text) {
+        return Intent::Bank(BankQuery::Spending(merchant));
+    }
+    let kind = if has("credit card|card|cards") {
+        Some(AccountKind::CreditCard)
+    } else if has("checking") {
+        Some(AccountKind::Checking)
+    } else if has("savings|saving") {
+        Some(AccountKind::Savings)
+    } else {
+        None
+    };
+    let last_n = LAST_N.as_ref().is_some_and(|re| re.is_match(&words));
+    if last_n || has("transaction|transactions|activity|recent purchases") {
+        let count = first_number(text).unwrap_or(DEFAULT_COUNT);
+        return Intent::Bank(BankQuery::Transactions(kind, count.clamp(1, MAX_COUNT)));
+    }
+    if has("balance|balances|how much money|how much do i have") {
+        return Intent::Bank(BankQuery::Balance(kind));
+    }
+    if has("hi|hello|hey|good morning|good afternoon|good evening") {
+        return Intent::Bank(BankQuery::Greeting);
+    }
+    Intent::Unknown
+}
+
+/// Lower-case words separated by single spaces, with a space at each end: `" what s my balance "`.
+fn normalise(text: &str) -> String {
+    let lower = text.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    format!(" {} ", words.join(" "))
+}
+
+fn spending_merchant(text: &str) -> Option<String> {
+    let captures = SPENDING.as_ref()?.captures(text)?;
+    let merchant = captures
+        .get(1)?
+        .as_str()
+        .trim_matches(|c: char| !c.is_alphanumeric());
+    (!merchant.is_empty()).then(|| merchant.to_owned())
+}
+
+/// The first integer in the text; a number too large to represent counts as the maximum.
+fn first_number(text: &str) -> Option<usize> {
+    let digits = NUMBER.as_ref()?.find(text)?.as_str();
+    Some(digits.parse().unwrap_or(MAX_COUNT))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AccountKind::*;
+    use super::BankQuery::*;
+    use super::*;
+
+    #[test]
+    fn classifies_the_documented_phrasings() {
+        let bank = Intent::Bank;
+        let spend = |m: &str| bank(Spending(m.into()));
+        let table = [
+            ("hi", bank(Greeting)),
+            ("Good morning.", bank(Greeting)),
+            ("this is it", Intent::Unknown),
+            ("blah", Intent::Unknown),
+            ("", Intent::Unknown),
+            ("what's my checking balance?", bank(Balance(Some(Checking)))),
+            ("Savings balance", bank(Balance(Some(Savings)))),
+            ("credit card balance pls", bank(Balance(Some(CreditCard)))),
+            ("What are my balances", bank(Balance(None))),
+            ("How much money do I have?", bank(Balance(None))),
+            ("show my last 3 transactions", bank(Transactions(None, 3))),
+            ("Recent activity", bank(Transactions(None, 5))),
+            (
+                "last 10 on my card",
+                bank(Transactions(Some(CreditCard), 10)),
+            ),
+            (
+                "last 400 savings transactions",
+                bank(Transactions(Some(Savings), 25)),
+            ),
+            (
+                "last 99999999999999999999999 transactions",
+                bank(Transactions(None, 25)),
+            ),
+            ("how much did I spend at Starbucks?", spend("Starbucks")),
+            ("Spent at Trader Joe's??", spend("Trader Joe's")),
+            ("spending at AT&T", spend("AT&T")),
+            ("how much did I spend at", Intent::Unknown),
+            ("I want to talk to a person", Intent::Advisor),
+            ("STOP", Intent::OptOut),
+            ("opt-out please", Intent::OptOut),
+            ("unlink my bank", Intent::OptOut),
+            ("Link account", Intent::LinkAccount),
+        ];
+        for (text, expected) in table {
+            assert_eq!(classify(text), expected, "text: {text:?}");
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! The crate's top-level error: everything that stops a run from starting or finishing (exit code 2).
+
+use crate::bank::BankError;
+use crate::connector::process::ProcessError;
+use crate::demo::DemoError;
+use crate::scenario::ScenarioError;
+use crate::template::TemplateError;
+
+/// A run could not be set up or completed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A scenario file or `banter.yaml` is unreadable or invalid.
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// The mock bank could not start.
+    #[error(transparent)]
+    Bank(#[from] BankError),
+    /// The reference bot could not start.
+    #[error(transparent)]
+    Demo(#[from] DemoError),
+    /// The bot process could not start or become ready.
+    #[error(transparent)]
+    Process(#[from] ProcessError),
+    /// The bot's URL template failed.
+    #[error("bot url: {0}")]
+    Template(#[from] TemplateError),
+    /// The bot's URL is not a valid URL.
+    #[error("bot url `{url}` is not a valid URL: {reason}")]
+    BotUrl {
+        /// The rendered URL.
+        url: String,
+        /// Why it is invalid.
+        reason: String,
+    },
+    /// No free port could be found for the bot.
+    #[error("cannot find a free port on 127.0.0.1 for the bot: {0}")]
+    Port(#[source] std::io::Error),
+    /// The filters selected no scenario.
+    #[error("no scenario matches the given --filter/--tag")]
+    NothingSelected,
+}

@@ -1,0 +1,143 @@
+//! The `banter` command line: a thin clap layer over the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use banter::report::{write_json, TerminalReporter};
+use banter::scenario::load_paths;
+use banter::Suite;
+
+#[derive(Parser)]
+#[command(name = "banter", version, about = "Test banking chatbots end to end: scenarios, a mock bank, synthetic customers.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run scenarios against the bot (the built-in reference bot when there is no banter.yaml).
+    Run(RunArgs),
+    /// Parse and validate scenarios without running them.
+    Validate {
+        /// Scenario files or directories.
+        #[arg(default_value = "scenarios")]
+        paths: Vec<PathBuf>,
+    },
+    /// Serve the bundled reference bank bot.
+    DemoBot {
+        /// Port on 127.0.0.1.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// The FDX bank it reads.
+        #[arg(long, env = "BANK_URL")]
+        bank_url: String,
+    },
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Scenario files or directories.
+    #[arg(default_value = "scenarios")]
+    paths: Vec<PathBuf>,
+    /// The config file; ./banter.yaml is used when present.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Seed for the synthetic customers.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Only scenarios whose name contains this text.
+    #[arg(long)]
+    filter: Option<String>,
+    /// Only scenarios with this tag (repeatable).
+    #[arg(long)]
+    tag: Vec<String>,
+    /// Write the JSON report here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+/// Exit code when the run was interrupted (128 + SIGINT).
+const INTERRUPTED: u8 = 130;
+
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(2)
+}
+
+async fn run(args: RunArgs) -> ExitCode {
+    let mut suite = match Suite::from_paths(&args.paths) {
+        Ok(suite) => suite,
+        Err(e) => return fail(e),
+    };
+    let config = args.config.or_else(|| Some(PathBuf::from("banter.yaml")).filter(|p| p.is_file()));
+    if let Some(path) = config {
+        suite = match suite.config_file(&path) {
+            Ok(suite) => suite,
+            Err(e) => return fail(e),
+        };
+    }
+    if let Some(seed) = args.seed {
+        suite = suite.seed(seed);
+    }
+    if let Some(filter) = args.filter {
+        suite = suite.filter(filter);
+    }
+    for tag in args.tag {
+        suite = suite.tag(tag);
+    }
+    let mut reporter = TerminalReporter::new(std::io::stdout());
+    let interrupt = Box::pin(async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    });
+    let report = match suite.run_with(&mut reporter, interrupt).await {
+        Ok(report) => report,
+        Err(e) => return fail(e),
+    };
+    if let Some(path) = &args.json {
+        if let Err(e) = write_json(&report, path) {
+            return fail(format!("{}: cannot write the JSON report: {e}", path.display()));
+        }
+    }
+    if report.interrupted {
+        ExitCode::from(INTERRUPTED)
+    } else if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+async fn demo_bot(port: u16, bank_url: String) -> ExitCode {
+    let bot = match banter::demo::DemoBot::start(&bank_url, port).await {
+        Ok(bot) => bot,
+        Err(e) => return fail(e),
+    };
+    println!("reference bot listening on {} (bank {bank_url})", bot.url());
+    let _ = tokio::signal::ctrl_c().await;
+    bot.shutdown();
+    ExitCode::SUCCESS
+}
+
+fn validate(paths: &[PathBuf]) -> ExitCode {
+    match load_paths(paths) {
+        Ok(scenarios) => {
+            println!("{} scenarios are valid", scenarios.len());
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Run(args) => run(args).await,
+        Command::Validate { paths } => validate(&paths),
+        Command::DemoBot { port, bank_url } => demo_bot(port, bank_url).await,
+    }
+}

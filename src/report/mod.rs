@@ -1,0 +1,146 @@
+//! Run results and their output formats: the terminal, and a versioned JSON report.
+
+mod json;
+mod terminal;
+
+use serde::Serialize;
+
+pub use json::write_json;
+pub use terminal::TerminalReporter;
+
+use crate::check::Failure;
+use crate::transcript::Turn;
+
+/// The version of the JSON report format.
+pub const REPORT_VERSION: u32 = 1;
+
+/// A scenario's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Every check held.
+    Passed,
+    /// A check failed.
+    Failed,
+    /// The conversation could not be completed.
+    Error,
+}
+
+/// The result of one scenario.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScenarioReport {
+    /// The scenario's name.
+    pub name: String,
+    /// The file it came from.
+    pub file: String,
+    /// The line it starts at.
+    pub line: usize,
+    /// Its tags.
+    pub tags: Vec<String>,
+    /// The verdict.
+    pub status: Status,
+    /// Wall time in milliseconds.
+    pub duration_ms: u64,
+    /// Everything that failed, in turn order.
+    pub failures: Vec<Failure>,
+    /// The conversation as it happened.
+    pub turns: Vec<Turn>,
+    /// The bot's recent output, when the scenario did not pass and banter started the bot.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bot_output: Vec<String>,
+}
+
+/// What replaces a secret in reports.
+pub const REDACTED: &str = "[REDACTED]";
+
+impl ScenarioReport {
+    /// Replaces every occurrence of `secrets` (tokens, authorization codes) in the report's text.
+    pub fn redact(&mut self, secrets: &[String]) {
+        let scrub = |text: &mut String| {
+            for secret in secrets.iter().filter(|s| !s.is_empty()) {
+                if text.contains(secret.as_str()) {
+                    *text = text.replace(secret.as_str(), REDACTED);
+                }
+            }
+        };
+        for turn in &mut self.turns {
+            scrub(&mut turn.user);
+            for reply in &mut turn.replies {
+                scrub(&mut reply.text);
+                reply.quick_replies.iter_mut().for_each(scrub);
+            }
+            for call in &mut turn.bank_calls {
+                scrub(&mut call.path);
+                scrub(&mut call.query);
+            }
+        }
+        for failure in &mut self.failures {
+            scrub(&mut failure.message);
+            failure.expected.iter_mut().chain(failure.actual.iter_mut()).for_each(scrub);
+        }
+        self.bot_output.iter_mut().for_each(scrub);
+    }
+}
+
+/// Counts by verdict.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Scenarios run.
+    pub total: usize,
+    /// Passed.
+    pub passed: usize,
+    /// Failed.
+    pub failed: usize,
+    /// Could not complete.
+    pub errors: usize,
+}
+
+/// The result of a run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// [`REPORT_VERSION`].
+    pub version: u32,
+    /// The seed of the synthetic customers.
+    pub seed: u64,
+    /// The bot under test.
+    pub bot: String,
+    /// Whether the run was stopped before every scenario ran.
+    pub interrupted: bool,
+    /// Counts by verdict.
+    pub summary: Summary,
+    /// Wall time of the run in milliseconds.
+    pub duration_ms: u64,
+    /// One entry per scenario that finished, in scenario order.
+    pub scenarios: Vec<ScenarioReport>,
+}
+
+impl Report {
+    /// An empty report for a run about to start.
+    pub fn new(seed: u64, bot: String) -> Self {
+        Report {
+            version: REPORT_VERSION,
+            seed,
+            bot,
+            interrupted: false,
+            summary: Summary::default(),
+            duration_ms: 0,
+            scenarios: Vec::new(),
+        }
+    }
+
+    /// Adds a finished scenario.
+    pub fn push(&mut self, scenario: ScenarioReport) {
+        self.summary.total += 1;
+        match scenario.status {
+            Status::Passed => self.summary.passed += 1,
+            Status::Failed => self.summary.failed += 1,
+            Status::Error => self.summary.errors += 1,
+        }
+        self.scenarios.push(scenario);
+    }
+
+    /// Whether every scenario passed and the run was complete.
+    pub fn passed(&self) -> bool {
+        !self.interrupted && self.summary.passed == self.summary.total
+    }
+}

@@ -1,0 +1,86 @@
+//! The terminal reporter: one line per scenario, failure details, and a summary.
+
+use std::io::Write;
+
+use super::{Report, ScenarioReport, Status};
+use crate::runner::{Event, Reporter};
+
+/// Writes human-readable progress to a stream (stdout for the CLI).
+pub struct TerminalReporter<W: Write> {
+    out: W,
+}
+
+impl<W: Write> TerminalReporter<W> {
+    /// A reporter writing to `out`.
+    pub fn new(out: W) -> Self {
+        TerminalReporter { out }
+    }
+
+    fn scenario(&mut self, s: &ScenarioReport) -> std::io::Result<()> {
+        let label = match s.status {
+            Status::Passed => "PASS ",
+            Status::Failed => "FAIL ",
+            Status::Error => "ERROR",
+        };
+        writeln!(
+            self.out,
+            "{label} {} ({}:{}, {} turns, {} ms)",
+            s.name,
+            s.file,
+            s.line,
+            s.turns.len(),
+            s.duration_ms
+        )?;
+        for f in &s.failures {
+            let user = f
+                .turn
+                .and_then(|t| s.turns.iter().find(|turn| turn.turn == t))
+                .map(|turn| format!(" (user: {:?})", turn.user))
+                .unwrap_or_default();
+            let at = f.turn.map(|t| format!("turn {t}{user}: ")).unwrap_or_default();
+            writeln!(self.out, "      {at}{}", f.message)?;
+            if let Some(expected) = &f.expected {
+                writeln!(self.out, "        expected: {expected}")?;
+            }
+            if let Some(actual) = &f.actual {
+                writeln!(self.out, "        actual:   {actual:?}")?;
+            }
+        }
+        if !s.bot_output.is_empty() {
+            writeln!(self.out, "      bot output (last {} lines):", s.bot_output.len())?;
+            for line in &s.bot_output {
+                writeln!(self.out, "        | {line}")?;
+            }
+        }
+        Ok(())
+    }
+
+    fn summary(&mut self, r: &Report) -> std::io::Result<()> {
+        let s = r.summary;
+        let interrupted = if r.interrupted { " (interrupted)" } else { "" };
+        writeln!(
+            self.out,
+            "\n{} scenarios: {} passed, {} failed, {} errors; seed {}; {:.2} s{interrupted}",
+            s.total,
+            s.passed,
+            s.failed,
+            s.errors,
+            r.seed,
+            r.duration_ms as f64 / 1000.0
+        )
+    }
+}
+
+impl<W: Write + Send> Reporter for TerminalReporter<W> {
+    fn on_event(&mut self, event: &Event<'_>) {
+        let result = match event {
+            Event::RunStarted { scenarios, bot, seed } => {
+                writeln!(self.out, "banter: running {scenarios} scenarios against {bot} (seed {seed})\n")
+            }
+            Event::ScenarioFinished(s) => self.scenario(s),
+            Event::RunFinished(r) => self.summary(r),
+        };
+        // A closed stdout must not stop the run; the reports still get written.
+        let _ = result.and_then(|()| self.out.flush());
+    }
+}

@@ -1,0 +1,129 @@
+//! Running one scenario: its customer, its bank session, and the conversation turn by turn.
+
+use std::time::Instant;
+
+use sha2::{Digest, Sha256};
+
+use super::bot::Bot;
+use crate::bank::{self, Bank};
+use crate::check::{self, Failure, FailureKind};
+use crate::customer::Customer;
+use crate::report::{ScenarioReport, Status};
+use crate::scenario::Scenario;
+use crate::template;
+use crate::transcript::Turn;
+
+/// A stable conversation id for a scenario under a seed.
+fn conversation_id(seed: u64, name: &str) -> String {
+    let digest = Sha256::digest(format!("{seed}:{name}").as_bytes());
+    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!("banter-{hex}")
+}
+
+fn millis(start: Instant) -> u64 {
+    u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Runs `scenario` against the bot and returns its report.
+pub(super) async fn run(scenario: &Scenario, seed: u64, bank: &Bank, bot: &mut Bot) -> ScenarioReport {
+    let started = Instant::now();
+    let customer = Customer::generate(seed, &scenario.name, &scenario.customer.spec());
+    let secrets: Vec<String> = [Some(customer.token.clone()), bank::authorization_code(&customer)]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .collect();
+    let session = bank.open(customer.clone(), scenario.faults.clone());
+    let context = minijinja::context! {
+        customer => customer,
+        conversation => minijinja::context! { id => conversation_id(seed, &scenario.name) },
+        ..bot.context.clone()
+    };
+    let mut chat = bot.connector.open(context.clone());
+    let mut turns = Vec::new();
+    let mut failures = Vec::new();
+    let mut errored = false;
+    let mut seen_calls = 0;
+
+    for (index, step) in scenario.steps.iter().enumerate() {
+        let turn = index + 1;
+        let user = match template::render(step.user.as_str(), &context) {
+            Ok(text) => text,
+            Err(e) => {
+                failures.push(Failure::new(Some(turn), FailureKind::Error, format!("user text: {e}")));
+                errored = true;
+                break;
+            }
+        };
+        if let Some(status) = bot.exit_status() {
+            failures.push(Failure::new(
+                Some(turn),
+                FailureKind::Error,
+                format!("the bot process is not running (exited with {status})"),
+            ));
+            errored = true;
+            break;
+        }
+        session.begin_turn(turn);
+        let turn_started = Instant::now();
+        let sent = tokio::time::timeout(bot.turn_timeout, chat.send(&user)).await;
+        session.end_turn();
+        let calls = session.calls();
+        let bank_calls: Vec<_> = calls[seen_calls.min(calls.len())..].to_vec();
+        seen_calls = calls.len();
+        let replies = match sent {
+            Ok(Ok(replies)) => replies,
+            Ok(Err(e)) => {
+                let died = bot.exit_status().map(|s| format!(" (the bot process exited with {s})")).unwrap_or_default();
+                failures.push(Failure::new(Some(turn), FailureKind::Error, format!("{}: {e}{died}", bot.connector.describe())));
+                errored = true;
+                Vec::new()
+            }
+            Err(_) => {
+                failures.push(Failure::new(
+                    Some(turn),
+                    FailureKind::Error,
+                    format!("{} did not answer within {:?}", bot.connector.describe(), bot.turn_timeout),
+                ));
+                errored = true;
+                Vec::new()
+            }
+        };
+        let record = Turn { turn, user, replies, bank_calls, duration_ms: millis(turn_started) };
+        if !errored {
+            if let Some(expect) = &step.bot {
+                failures.extend(check::check_reply(expect, &record.reply_text(), turn, &context));
+            }
+            if let Some(expect) = &step.bank {
+                failures.extend(check::check_bank(expect, &record.bank_calls, turn, &context));
+            }
+        }
+        turns.push(record);
+        if errored {
+            break;
+        }
+    }
+    failures.extend(check::check_isolation(&session.calls()));
+    failures.sort_by_key(|f| f.turn.unwrap_or(usize::MAX));
+
+    let status = if errored {
+        Status::Error
+    } else if failures.is_empty() {
+        Status::Passed
+    } else {
+        Status::Failed
+    };
+    let mut report = ScenarioReport {
+        name: scenario.name.clone(),
+        file: scenario.origin.file.display().to_string(),
+        line: scenario.origin.line,
+        tags: scenario.tags.clone(),
+        status,
+        duration_ms: millis(started),
+        failures,
+        turns,
+        bot_output: if status == Status::Passed { Vec::new() } else { bot.recent_output() },
+    };
+    report.redact(&secrets);
+    report
+}

@@ -1,0 +1,226 @@
+//! Reading scenario files: YAML documents holding one scenario or a list, with errors at `file:line:column`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::{Origin, Scenario};
+
+/// A scenario file could not be used. The message always names the file, and the line and column when known.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The file or directory could not be read.
+    #[error("{}: cannot read: {source}", path.display())]
+    Read {
+        /// The path that failed.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The YAML is malformed or does not fit the format.
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Invalid {
+        /// The scenario file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong, with a "did you mean" where one fits.
+        message: String,
+    },
+    /// Two scenarios share a name, which must be unique because it seeds the customer.
+    #[error("{}:{line}: duplicate scenario name `{name}` (first defined at {first})", path.display())]
+    DuplicateName {
+        /// The second file.
+        path: PathBuf,
+        /// Its line.
+        line: usize,
+        /// The repeated name.
+        name: String,
+        /// `file:line` of the first.
+        first: String,
+    },
+    /// No scenario files were found.
+    #[error("{}: no scenario files (*.yaml, *.yml) found", path.display())]
+    Empty {
+        /// The path searched.
+        path: PathBuf,
+    },
+}
+
+/// Loads every scenario under `paths` (files, or directories searched recursively for `*.yaml`/`*.yml`), sorted by path.
+pub fn load_paths<P: AsRef<Path>>(paths: &[P]) -> Result<Vec<Scenario>, ScenarioError> {
+    let mut files = Vec::new();
+    for path in paths {
+        let path = path.as_ref();
+        let before = files.len();
+        collect_files(path, &mut files)?;
+        if files.len() == before {
+            return Err(ScenarioError::Empty { path: path.to_path_buf() });
+        }
+    }
+    let mut scenarios = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).map_err(|source| ScenarioError::Read {
+            path: file.clone(),
+            source,
+        })?;
+        scenarios.extend(parse_str(file, &text)?);
+    }
+    let mut seen: HashMap<String, String> = HashMap::new();
+    for s in &scenarios {
+        let here = format!("{}:{}", s.origin.file.display(), s.origin.line);
+        if let Some(first) = seen.insert(s.name.clone(), here.clone()) {
+            return Err(ScenarioError::DuplicateName {
+                path: s.origin.file.clone(),
+                line: s.origin.line,
+                name: s.name.clone(),
+                first,
+            });
+        }
+    }
+    Ok(scenarios)
+}
+
+fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), ScenarioError> {
+    let read_err = |source| ScenarioError::Read { path: path.to_path_buf(), source };
+    let meta = std::fs::metadata(path).map_err(read_err)?;
+    if meta.is_file() {
+        out.push(path.to_path_buf());
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(read_err)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for entry in entries {
+        if entry.is_dir() {
+            collect_files(&entry, out)?;
+        } else if matches!(entry.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
+            out.push(entry);
+        }
+    }
+    Ok(())
+}
+
+/// Parses the scenarios of one file. Each YAML document holds a scenario or a list of them.
+pub(crate) fn parse_str(path: &Path, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
+    // First pass: the shape of each document (mapping or list) and where its items start.
+    let mut shapes = Vec::new();
+    for doc in serde_yaml::Deserializer::from_str(text) {
+        let value = serde_yaml::Value::deserialize(doc).map_err(|e| invalid(path, &e))?;
+        shapes.push(value);
+    }
+    let starts = item_lines(text);
+    let mut scenarios = Vec::new();
+    for (doc, shape) in serde_yaml::Deserializer::from_str(text).zip(shapes) {
+        match shape {
+            serde_yaml::Value::Null => {}
+            serde_yaml::Value::Sequence(_) => {
+                scenarios.extend(Vec::<Scenario>::deserialize(doc).map_err(|e| invalid(path, &e))?);
+            }
+            _ => scenarios.push(Scenario::deserialize(doc).map_err(|e| invalid(path, &e))?),
+        }
+    }
+    if scenarios.is_empty() {
+        return Err(ScenarioError::Invalid {
+            path: path.to_path_buf(),
+            line: 1,
+            column: 1,
+            message: "the file holds no scenario".into(),
+        });
+    }
+    for (i, scenario) in scenarios.iter_mut().enumerate() {
+        scenario.origin = Origin {
+            file: path.to_path_buf(),
+            line: starts.get(i).copied().unwrap_or(1),
+        };
+    }
+    Ok(scenarios)
+}
+
+/// The 1-based lines where scenarios start: each `name:` key at the shallowest indentation that has one.
+fn item_lines(text: &str) -> Vec<usize> {
+    let names: Vec<(usize, usize)> = text
+        .lines()
+        .enumerate()
+        .filter_map(|(i, line)| {
+            let trimmed = line.trim_start_matches([' ', '-']);
+            trimmed
+                .starts_with("name:")
+                .then(|| (i + 1, line.len() - trimmed.len()))
+        })
+        .collect();
+    let depth = names.iter().map(|&(_, d)| d).min().unwrap_or(0);
+    names.into_iter().filter(|&(_, d)| d == depth).map(|(l, _)| l).collect()
+}
+
+pub(super) fn invalid(path: &Path, err: &serde_yaml::Error) -> ScenarioError {
+    let (line, column) = err.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
+    let mut message = err.to_string();
+    if let Some(cut) = message.rfind(" at line ") {
+        message.truncate(cut);
+    }
+    if let Some(hint) = did_you_mean(&message) {
+        message.push_str(&format!(" (did you mean `{hint}`?)"));
+    }
+    ScenarioError::Invalid {
+        path: path.to_path_buf(),
+        line,
+        column,
+        message,
+    }
+}
+
+/// For serde's "unknown field `x`, expected one of `a`, `b`" (or variant), the closest expected word.
+fn did_you_mean(message: &str) -> Option<String> {
+    let rest = message
+        .split_once("unknown field `")
+        .or_else(|| message.split_once("unknown variant `"))?
+        .1;
+    let (given, expected) = rest.split_once('`')?;
+    expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|candidate| (strsim::jaro_winkler(given, candidate), candidate))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, candidate)| candidate.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Vec<Scenario>, ScenarioError> {
+        parse_str(Path::new("t.yaml"), text)
+    }
+
+    #[test]
+    fn one_scenario_or_a_list() {
+        let one = parse("name: a\nsteps:\n  - user: hi\n").unwrap();
+        assert_eq!(one.len(), 1);
+        let list = parse("- name: a\n  steps: [{user: hi}]\n- name: b\n  steps: [{user: yo}]\n").unwrap();
+        assert_eq!(list.iter().map(|s| s.origin.line).collect::<Vec<_>>(), vec![1, 3]);
+    }
+
+    #[test]
+    fn unknown_key_names_line_column_and_suggestion() {
+        let err = parse("name: a\nsteps:\n  - user: hi\n    bot: { contain: hello }\n").unwrap_err().to_string();
+        assert!(err.starts_with("t.yaml:4:"), "{err}");
+        assert!(err.contains("did you mean `contains`"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_are_located() {
+        let err = parse("name: a\nsteps:\n  - user: hi\n    bank: { called: [\"/no/method\"] }\n").unwrap_err().to_string();
+        assert!(err.starts_with("t.yaml:4:"), "{err}");
+        assert!(err.contains("METHOD /path"), "{err}");
+        let err = parse("name: a\ncustomer: { consent: grantd }\nsteps: []\n").unwrap_err().to_string();
+        assert!(err.contains("did you mean `granted`"), "{err}");
+    }
+}

@@ -1,0 +1,186 @@
+//! The scenario format: one conversation per scenario, its customer, steps, expectations and faults.
+//!
+//! All YAML parsing of the crate lives under this module ([`load`] for scenario files,
+//! [`config`] for `banter.yaml`), so the YAML library can be swapped in one place.
+
+pub mod config;
+mod load;
+mod scalar;
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use crate::customer::{AccountSpec, AccountType, Consent, CustomerSpec, Money};
+
+pub use config::{BotConfig, Config, StartConfig};
+pub use load::{load_paths, ScenarioError};
+pub use scalar::{CallPattern, GlobText, HumanDuration, Pattern, Template};
+
+/// One conversation to run against the bot.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Unique name within a run; also seeds the scenario's customer.
+    pub name: String,
+    /// Free-form labels for `--tag`.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// The synthetic customer this conversation is with.
+    #[serde(default)]
+    pub customer: CustomerDecl,
+    /// The turns, in order.
+    pub steps: Vec<Step>,
+    /// Bank faults injected for this scenario's customer.
+    #[serde(default)]
+    pub faults: Vec<Fault>,
+    /// Where the scenario was read from (`file:line`).
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+/// The file and line a scenario was read from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    /// The scenario file, as given on the command line or found in a directory.
+    pub file: PathBuf,
+    /// 1-based line of the scenario's first key.
+    pub line: usize,
+}
+
+/// The customer of a scenario: consent and, optionally, accounts.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerDecl {
+    /// Whether the customer linked their bank account: `granted`, `none` or `revoked`.
+    #[serde(default)]
+    pub consent: Consent,
+    /// Accounts to hold; empty means a default set.
+    #[serde(default)]
+    pub accounts: Vec<AccountDecl>,
+}
+
+/// One account override.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountDecl {
+    /// `checking`, `savings` or `credit_card`.
+    #[serde(rename = "type", default)]
+    pub kind: Option<AccountType>,
+    /// The current balance in dollars (amount owed for a card).
+    #[serde(default)]
+    pub balance: Option<Money>,
+}
+
+impl CustomerDecl {
+    /// The generation request for the customer module.
+    pub fn spec(&self) -> CustomerSpec {
+        CustomerSpec {
+            consent: self.consent,
+            accounts: self
+                .accounts
+                .iter()
+                .map(|a| AccountSpec {
+                    kind: a.kind,
+                    balance: a.balance,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One turn: what the user says and what is expected of the bot and the bank.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// The user's message (a template).
+    pub user: Template,
+    /// Expectations on the bot's replies in this turn.
+    #[serde(default)]
+    pub bot: Option<ReplyExpect>,
+    /// Expectations on the bank calls the bot made in this turn.
+    #[serde(default)]
+    pub bank: Option<BankExpect>,
+}
+
+/// Matchers on the text of a turn's replies, joined by newlines. Case-insensitive unless `case_sensitive`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyExpect {
+    /// Every one of these must appear.
+    #[serde(default)]
+    pub contains: OneOrMany<Template>,
+    /// At least one of these must appear.
+    #[serde(default)]
+    pub contains_any: Vec<Template>,
+    /// None of these may appear.
+    #[serde(default)]
+    pub not_contains: OneOrMany<Template>,
+    /// The whole reply text must equal this (surrounding whitespace ignored).
+    #[serde(default)]
+    pub equals: Option<Template>,
+    /// The reply text must match this regular expression.
+    #[serde(default)]
+    pub matches: Option<Pattern>,
+    /// Compare with case.
+    #[serde(default)]
+    pub case_sensitive: bool,
+}
+
+/// Expectations on bank calls, each written `METHOD /path` with templates and globs.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BankExpect {
+    /// Each must match at least one call in the turn.
+    #[serde(default)]
+    pub called: Vec<CallPattern>,
+    /// None may match any call in the turn.
+    #[serde(default)]
+    pub not_called: Vec<CallPattern>,
+}
+
+/// A value written either as one item or as a list.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany<T> {
+    /// `contains: "x"`
+    One(T),
+    /// `contains: ["x", "y"]`
+    Many(Vec<T>),
+}
+
+impl<T> Default for OneOrMany<T> {
+    fn default() -> Self {
+        OneOrMany::Many(Vec::new())
+    }
+}
+
+impl<T> OneOrMany<T> {
+    /// The items as a slice.
+    pub fn as_slice(&self) -> &[T] {
+        match self {
+            OneOrMany::One(item) => std::slice::from_ref(item),
+            OneOrMany::Many(items) => items,
+        }
+    }
+}
+
+/// A bank fault: calls matching `method` and the `path` glob answer `status` and/or wait `delay`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fault {
+    /// Path glob: `*` matches one segment, `**` any number.
+    pub path: GlobText,
+    /// Only this method; any when absent.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// The HTTP status to answer instead of the real response.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// How long to wait before answering.
+    #[serde(default)]
+    pub delay: Option<HumanDuration>,
+    /// Only the first N matching calls; every call when absent.
+    #[serde(default)]
+    pub times: Option<u32>,
+}

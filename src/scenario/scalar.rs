@@ -1,0 +1,179 @@
+//! Validated scalar values of the scenario format: templates, regexes, call patterns, globs, durations.
+//!
+//! Each is checked while it is deserialised, so a bad value is reported at its own line and column.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::template;
+
+/// A Jinja template whose syntax has been checked.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Template(String);
+
+impl Template {
+    /// The template text as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Template {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        template::check_syntax(&text).map_err(|e| e.to_string())?;
+        Ok(Template(text))
+    }
+}
+
+impl From<&str> for Template {
+    /// For built-in defaults that are known to be valid.
+    fn from(text: &str) -> Self {
+        Template(text.to_string())
+    }
+}
+
+impl fmt::Display for Template {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A regular expression whose syntax has been checked; compiled with the step's case flag when used.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Pattern(String);
+
+impl Pattern {
+    /// Compiles the pattern, ignoring case unless `case_sensitive`.
+    pub fn compile(&self, case_sensitive: bool) -> Result<regex::Regex, regex::Error> {
+        regex::RegexBuilder::new(&self.0)
+            .case_insensitive(!case_sensitive)
+            .build()
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Pattern {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        regex::Regex::new(&text).map_err(|e| format!("invalid regex `{text}`: {e}"))?;
+        Ok(Pattern(text))
+    }
+}
+
+/// A bank call pattern, `METHOD /path`, where the path is a template and then a glob.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct CallPattern {
+    /// `GET`, `POST`, …, or `*` for any.
+    pub method: String,
+    /// The path template, e.g. `/fdx/v6/accounts/{{ customer.accounts[0].id }}`.
+    pub path: Template,
+}
+
+const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "*"];
+
+impl TryFrom<String> for CallPattern {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        let shape = || format!("expected `METHOD /path`, such as `GET /fdx/v6/accounts`, got `{text}`");
+        let (method, path) = text.trim().split_once(char::is_whitespace).ok_or_else(shape)?;
+        let method = method.to_ascii_uppercase();
+        let path = path.trim();
+        if !METHODS.contains(&method.as_str()) || !path.starts_with('/') {
+            return Err(shape());
+        }
+        Ok(CallPattern {
+            method,
+            path: Template::try_from(path.to_string())?,
+        })
+    }
+}
+
+impl fmt::Display for CallPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.method, self.path)
+    }
+}
+
+/// A path glob: `*` matches within one segment, `**` across segments.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "String")]
+pub struct GlobText {
+    text: String,
+    matcher: globset::GlobMatcher,
+}
+
+impl GlobText {
+    /// Compiles a path glob.
+    pub fn new(text: &str) -> Result<Self, String> {
+        let glob = globset::GlobBuilder::new(text)
+            .literal_separator(true)
+            .build()
+            .map_err(|e| format!("invalid path glob `{text}`: {e}"))?;
+        Ok(GlobText {
+            text: text.to_string(),
+            matcher: glob.compile_matcher(),
+        })
+    }
+
+    /// Whether `path` matches.
+    pub fn is_match(&self, path: &str) -> bool {
+        self.matcher.is_match(path)
+    }
+
+    /// The glob as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl TryFrom<String> for GlobText {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        GlobText::new(&text)
+    }
+}
+
+/// A duration written for humans: `300ms`, `10s`, `2m`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct HumanDuration(pub Duration);
+
+impl TryFrom<String> for HumanDuration {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        humantime::parse_duration(text.trim())
+            .map(HumanDuration)
+            .map_err(|e| format!("invalid duration `{text}` ({e}); write e.g. `500ms` or `10s`"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn call_patterns_parse_and_reject() {
+        let p = CallPattern::try_from("get /fdx/v6/accounts".to_string()).unwrap();
+        assert_eq!(p.method, "GET");
+        assert!(CallPattern::try_from("/fdx/v6/accounts".to_string()).is_err());
+        assert!(CallPattern::try_from("FETCH /x".to_string()).is_err());
+    }
+
+    #[test]
+    fn globs_respect_segments() {
+        let g = GlobText::new("/fdx/v6/accounts/*").unwrap();
+        assert!(g.is_match("/fdx/v6/accounts/acc_1"));
+        assert!(!g.is_match("/fdx/v6/accounts/acc_1/transactions"));
+        assert!(GlobText::new("/fdx/**").unwrap().is_match("/fdx/v6/accounts/a/transactions"));
+    }
+}
