@@ -196,9 +196,8 @@ impl Drop for BankSession {
         if let Some(code) = authorization_code(c) {
             registry.by_code.remove(&code);
         }
-        for account in &c.accounts {
-            registry.account_owner.remove(&account.id);
-        }
+        // Account ownership stays: a later conversation reading this customer's
+        // account is still an isolation violation, not a 404.
     }
 }
 

@@ -44,6 +44,7 @@ pub enum Consent {
     Revoked,
 }
 
+/// The kinds of account a synthetic customer can hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AccountType {
@@ -72,6 +73,7 @@ impl AccountType {
     }
 }
 
+/// Which way money moved, from the account holder's point of view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
@@ -93,6 +95,7 @@ pub struct AccountSpec {
     pub balance: Option<Money>,
 }
 
+/// A synthetic bank customer with identity, bank token and accounts.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Customer {
     pub id: String,
@@ -110,6 +113,7 @@ pub struct Customer {
     pub accounts: Vec<Account>,
 }
 
+/// A US postal address.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Address {
     pub street: String,
@@ -118,6 +122,7 @@ pub struct Address {
     pub zip: String,
 }
 
+/// One account with its numbers, balances and 90-day history.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Account {
     pub id: String,
@@ -138,6 +143,7 @@ pub struct Account {
     pub transactions: Vec<Transaction>,
 }
 
+/// One posted transaction.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Transaction {
     pub id: String,
@@ -399,5 +405,22 @@ mod tests {
             }
         }
         assert_eq!(default(9, "x").account("acc_missing"), None);
+        // Beyond what `Money` deserialises, balances are clamped rather than overflowing.
+        let extreme = [i64::MIN, i64::MAX].map(|c| Some(Money::from_cents(c)));
+        let accounts = extreme
+            .iter()
+            .flat_map(|&balance| kinds.map(|kind| AccountSpec { kind, balance }));
+        let c = Customer::generate(
+            9,
+            "x",
+            &CustomerSpec {
+                accounts: accounts.collect(),
+                ..Default::default()
+            },
+        );
+        assert!(c
+            .accounts
+            .iter()
+            .all(|a| a.balance.cents().abs() == 1_000_000_000_000_000));
     }
 }

@@ -43,23 +43,15 @@ pub fn aba_valid(s: &str) -> bool {
     ds.is_some_and(|ds| ds.len() == 9 && aba_sum(&ds) % 10 == 0)
 }
 
-/// Luhn sum of `ds`, doubling every second digit from the right (the rightmost is not doubled).
+/// Luhn sum of `ds`: every second digit from the right is doubled, and the digits of each
+/// product are added.
 fn luhn_sum(ds: &[u32]) -> u32 {
-    ds.iter()
+    let doubled = ds
+        .iter()
         .rev()
         .enumerate()
-        .map(|(i, &d)| {
-            if i % 2 == 1 {
-                if d > 4 {
-                    2 * d - 9
-                } else {
-                    2 * d
-                }
-            } else {
-                d
-            }
-        })
-        .sum()
+        .map(|(i, &d)| if i % 2 == 1 { 2 * d } else { d });
+    doubled.map(|d| d / 10 + d % 10).sum()
 }
 
 /// True when `s` (digits, optionally separated by spaces or dashes) passes the Luhn check.

@@ -10,12 +10,12 @@ const DEFAULT_COUNT: usize = 5;
 /// Most transactions shown in one answer.
 const MAX_COUNT: usize = 25;
 
+// The patterns are literals; holding an `Option` keeps the classifier free of panics.
 /// "… spend/spent/spending … at X": X is everything after the first "at".
 static SPENDING: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r"(?i)\b(?:spend|spent|spending)\b.*?\bat\b(.*)$").ok());
 /// "last N …" in normalised text.
 static LAST_N: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r" last \d+ ").ok());
-static NUMBER: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"\d+").ok());
 
 /// The account types the bot can talk about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +88,9 @@ pub fn classify(text: &str) -> Intent {
     if has("link account|link my account|opt in|opt back in") {
         return Intent::LinkAccount;
     }
-    if has("advisor|adviser|human|agent|representative|talk to someone|talk to a person|speak to someone|speak to a person") {
+    if has("advisor|adviser|human|agent|representative")
+        || has("talk to someone|talk to a person|speak to someone|speak to a person")
+    {
         return Intent::Advisor;
     }
     if let Some(merchant) = spending_merchant(text) {
@@ -138,7 +140,8 @@ fn spending_merchant(text: &str) -> Option<String> {
 
 /// The first integer in the text; a number too large to represent counts as the maximum.
 fn first_number(text: &str) -> Option<usize> {
-    let digits = NUMBER.as_ref()?.find(text)?.as_str();
+    let start = text.find(|c: char| c.is_ascii_digit())?;
+    let digits = text[start..].split(|c: char| !c.is_ascii_digit()).next()?;
     Some(digits.parse().unwrap_or(MAX_COUNT))
 }
 

@@ -161,8 +161,8 @@ fn item_lines(text: &str) -> Vec<usize> {
 pub(super) fn invalid(path: &Path, err: &serde_yaml::Error) -> ScenarioError {
     let (line, column) = err.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
     let mut message = err.to_string();
-    if let Some(cut) = message.rfind(" at line ") {
-        message.truncate(cut);
+    if let Some(stripped) = message.strip_suffix(&format!(" at line {line} column {column}")) {
+        message = stripped.to_string();
     }
     if let Some(hint) = did_you_mean(&message) {
         message.push_str(&format!(" (did you mean `{hint}`?)"));

@@ -1,0 +1,86 @@
+"""A deliberately broken chatbot for banter's own tests.
+
+Speaks the generic protocol (POST /chat {conversation_id, text, bank_token} ->
+{replies: [{text}]}) on 127.0.0.1:$PORT, misbehaving as MODE says:
+
+  hang        never answers /chat
+  nonjson     answers /chat with an HTML page
+  die         answers the first message, then exits while handling the second
+  cache       caches the first account id it sees in a global, for every later
+              conversation (reads another customer's account)
+  sloppy      calls the bank on every message, token or not
+  status500   answers /chat with HTTP 500
+  echo        behaves: echoes the message
+
+It writes its pid to $PID_FILE when that is set.
+"""
+
+import json
+import os
+import sys
+import time
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+MODE = sys.argv[1]
+BANK = os.environ.get("BANK_URL", "")
+CACHED_ACCOUNT = []
+SEEN = []
+
+
+def bank_get(path, token):
+    req = urllib.request.Request(BANK + path, headers={"Authorization": "Bearer " + token})
+    try:
+        with urllib.request.urlopen(req, timeout=3) as resp:
+            return resp.status, json.load(resp)
+    except urllib.error.HTTPError as err:
+        return err.code, {}
+
+
+class Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def send(self, status, body, content_type="application/json"):
+        data = body.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        self.send(200, "ok", "text/plain")
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+        token = body.get("bank_token", "")
+        SEEN.append(body.get("text"))
+        if MODE == "hang":
+            time.sleep(3600)
+        if MODE == "nonjson":
+            return self.send(200, "<html><body>Service unavailable</body></html>", "text/html")
+        if MODE == "status500":
+            return self.send(500, '{"error": "boom"}')
+        if MODE == "die" and len(SEEN) > 1:
+            print("fatal: out of memory while handling message 2", file=sys.stderr, flush=True)
+            os._exit(3)
+        if MODE == "cache":
+            if not CACHED_ACCOUNT:
+                _, accounts = bank_get("/fdx/v6/accounts", token)
+                CACHED_ACCOUNT.append(accounts["accounts"][0]["accountId"])
+            status, account = bank_get("/fdx/v6/accounts/" + CACHED_ACCOUNT[0], token)
+            text = "Your balance is %s." % account.get("currentBalance", "unknown")
+            return self.send(200, json.dumps({"replies": [{"text": text}]}))
+        if MODE == "sloppy":
+            bank_get("/fdx/v6/accounts", token)
+        self.send(200, json.dumps({"replies": [{"text": "Hello! You said: " + body.get("text", "")}]}))
+
+
+if __name__ == "__main__":
+    if os.environ.get("PID_FILE"):
+        with open(os.environ["PID_FILE"], "w") as f:
+            f.write(str(os.getpid()))
+    print("misbehaving bot (%s) on port %s" % (MODE, os.environ["PORT"]), flush=True)
+    ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()

@@ -1,0 +1,80 @@
+//! Helpers shared by the end-to-end tests: running the real binary in a scratch directory.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A scratch directory with files written into it.
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    pub fn new() -> Self {
+        Workspace { dir: tempfile::tempdir().expect("temp dir") }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, name: &str, text: &str) -> &Self {
+        let path = self.dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+        self
+    }
+
+    /// A banter.yaml that starts the misbehaving Python bot in `mode`.
+    pub fn misbehaving_bot(&self, mode: &str, timeout: &str) -> &Self {
+        let script = repo().join("tests/bots/misbehaving_bot.py");
+        self.write(
+            "banter.yaml",
+            &format!(
+                "bot:\n  url: \"http://127.0.0.1:{{{{ port }}}}/chat\"\n  timeout: {timeout}\n  start:\n    command: \"exec python3 {} {mode}\"\n    env: {{ PORT: \"{{{{ port }}}}\", BANK_URL: \"{{{{ bank.url }}}}\", PID_FILE: \"{}\" }}\n    ready: \"GET /health\"\n    timeout: 20s\n",
+                script.display(),
+                self.path().join("bot.pid").display()
+            ),
+        )
+    }
+
+    /// Runs `banter` with `args` in this directory.
+    pub fn banter(&self, args: &[&str]) -> Run {
+        banter_in(self.path(), args)
+    }
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr)
+    }
+}
+
+pub fn banter_in(dir: &Path, args: &[&str]) -> Run {
+    let output: Output = Command::new(env!("CARGO_BIN_EXE_banter"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("CI")
+        .output()
+        .expect("run banter");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// A two-turn scenario that any echoing bot gets through.
+pub const TWO_TURNS: &str = "name: Two turns\nsteps:\n  - user: hello\n    bot: { contains: hello }\n  - user: balance please\n    bot: { contains: balance }\n";
