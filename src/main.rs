@@ -10,7 +10,11 @@ use banter::scenario::load_paths;
 use banter::Suite;
 
 #[derive(Parser)]
-#[command(name = "banter", version, about = "Test banking chatbots end to end: scenarios, a mock bank, synthetic customers.")]
+#[command(
+    name = "banter",
+    version,
+    about = "Test banking chatbots end to end: scenarios, a mock bank, synthetic customers."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -72,7 +76,9 @@ async fn run(args: RunArgs) -> ExitCode {
         Ok(suite) => suite,
         Err(e) => return fail(e),
     };
-    let config = args.config.or_else(|| Some(PathBuf::from("banter.yaml")).filter(|p| p.is_file()));
+    let config = args
+        .config
+        .or_else(|| Some(PathBuf::from("banter.yaml")).filter(|p| p.is_file()));
     if let Some(path) = config {
         suite = match suite.config_file(&path) {
             Ok(suite) => suite,
@@ -100,7 +106,10 @@ async fn run(args: RunArgs) -> ExitCode {
     };
     if let Some(path) = &args.json {
         if let Err(e) = write_json(&report, path) {
-            return fail(format!("{}: cannot write the JSON report: {e}", path.display()));
+            return fail(format!(
+                "{}: cannot write the JSON report: {e}",
+                path.display()
+            ));
         }
     }
     if report.interrupted {

@@ -72,15 +72,26 @@ mod tests {
     fn renders_usd_and_customer_fields() {
         let ctx = minijinja::context! { customer => minijinja::context! { first_name => "Ada", accounts => vec![minijinja::context!{ balance => 2481.17 }] } };
         assert_eq!(
-            render("Hi {{ customer.first_name }}: {{ customer.accounts[0].balance | usd }}", &ctx).unwrap(),
+            render(
+                "Hi {{ customer.first_name }}: {{ customer.accounts[0].balance | usd }}",
+                &ctx
+            )
+            .unwrap(),
             "Hi Ada: $2,481.17"
         );
     }
 
     #[test]
     fn undefined_variables_are_errors() {
-        let err = render("{{ customer.nope }}", &minijinja::context! { customer => minijinja::context!{} }).unwrap_err();
-        assert!(err.to_string().contains("customer.nope") || err.to_string().contains("undefined"), "{err}");
+        let err = render(
+            "{{ customer.nope }}",
+            &minijinja::context! { customer => minijinja::context!{} },
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("customer.nope") || err.to_string().contains("undefined"),
+            "{err}"
+        );
         assert!(check_syntax("{{ unclosed").is_err());
         assert!(check_syntax("plain text").is_ok());
     }

@@ -32,6 +32,10 @@ pub struct Turn {
 impl Turn {
     /// The replies' texts joined by newlines: what reply matchers look at.
     pub fn reply_text(&self) -> String {
-        self.replies.iter().map(|m| m.text.as_str()).collect::<Vec<_>>().join("\n")
+        self.replies
+            .iter()
+            .map(|m| m.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }

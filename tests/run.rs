@@ -9,7 +9,10 @@ fn repository_scenarios_pass_against_the_reference_bot() {
     let run = banter_in(&repo(), &["run"]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains(" 0 failed, 0 errors"), "{run:?}");
-    assert!(run.stdout.lines().filter(|l| l.starts_with("PASS")).count() >= 10, "{run:?}");
+    assert!(
+        run.stdout.lines().filter(|l| l.starts_with("PASS")).count() >= 10,
+        "{run:?}"
+    );
 }
 
 #[test]
@@ -22,8 +25,16 @@ fn a_wrong_expectation_exits_1_and_names_the_turn() {
     let run = ws.banter(&["run"]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stdout.contains("FAIL  Wrong balance"), "{run:?}");
-    assert!(run.stdout.contains("turn 2 (user: \"what's my checking balance?\"): reply does not contain \"$99.99\""), "{run:?}");
-    assert!(run.stdout.contains("has a balance of $10.00"), "the actual reply is shown: {run:?}");
+    assert!(
+        run.stdout.contains(
+            "turn 2 (user: \"what's my checking balance?\"): reply does not contain \"$99.99\""
+        ),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout.contains("has a balance of $10.00"),
+        "the actual reply is shown: {run:?}"
+    );
 }
 
 #[test]
@@ -35,29 +46,50 @@ fn a_wrong_bank_expectation_fails() {
     );
     let run = ws.banter(&["run"]);
     assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stdout.contains("turn 1 (user: \"talk to an advisor\"): the bot did not call GET /fdx/v6/accounts"), "{run:?}");
+    assert!(
+        run.stdout.contains(
+            "turn 1 (user: \"talk to an advisor\"): the bot did not call GET /fdx/v6/accounts"
+        ),
+        "{run:?}"
+    );
 }
 
 #[test]
 fn malformed_yaml_exits_2_with_file_line_and_column() {
     let ws = Workspace::new();
-    ws.write("scenarios/bad.yaml", "name: Broken\nsteps:\n  - user: \"unterminated\n");
+    ws.write(
+        "scenarios/bad.yaml",
+        "name: Broken\nsteps:\n  - user: \"unterminated\n",
+    );
     let run = ws.banter(&["run"]);
     assert_eq!(run.code, 2, "{run:?}");
     let line = run.stderr.lines().next().unwrap_or_default();
-    assert!(line.starts_with("error: scenarios/bad.yaml:4:1: found unexpected end of stream"), "{run:?}");
-    assert!(line.ends_with("while scanning a quoted scalar at line 3 column 11"), "{run:?}");
+    assert!(
+        line.starts_with("error: scenarios/bad.yaml:4:1: found unexpected end of stream"),
+        "{run:?}"
+    );
+    assert!(
+        line.ends_with("while scanning a quoted scalar at line 3 column 11"),
+        "{run:?}"
+    );
     assert_eq!(run.stderr.lines().count(), 1, "one line: {run:?}");
 }
 
 #[test]
 fn an_unknown_key_exits_2_with_a_suggestion() {
     let ws = Workspace::new();
-    ws.write("scenarios/typo.yaml", "name: Typo\nsteps:\n  - user: hi\n    bot: { contians: hello }\n");
+    ws.write(
+        "scenarios/typo.yaml",
+        "name: Typo\nsteps:\n  - user: hi\n    bot: { contians: hello }\n",
+    );
     let run = ws.banter(&["run"]);
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("scenarios/typo.yaml:4:"), "{run:?}");
-    assert!(run.stderr.contains("unknown field `contians`") && run.stderr.contains("did you mean `contains`?"), "{run:?}");
+    assert!(
+        run.stderr.contains("unknown field `contians`")
+            && run.stderr.contains("did you mean `contains`?"),
+        "{run:?}"
+    );
     let validate = ws.banter(&["validate"]);
     assert_eq!(validate.code, 2, "{validate:?}");
 }
@@ -66,61 +98,102 @@ fn an_unknown_key_exits_2_with_a_suggestion() {
 fn an_unknown_key_in_the_config_exits_2() {
     let ws = Workspace::new();
     ws.write("scenarios/ok.yaml", TWO_TURNS);
-    ws.write("banter.yaml", "bot:\n  url: http://127.0.0.1:1/chat\n  timout: 1s\n");
+    ws.write(
+        "banter.yaml",
+        "bot:\n  url: http://127.0.0.1:1/chat\n  timout: 1s\n",
+    );
     let run = ws.banter(&["run"]);
     assert_eq!(run.code, 2, "{run:?}");
-    assert!(run.stderr.contains("banter.yaml:3:") && run.stderr.contains("did you mean `timeout`?"), "{run:?}");
+    assert!(
+        run.stderr.contains("banter.yaml:3:") && run.stderr.contains("did you mean `timeout`?"),
+        "{run:?}"
+    );
 }
 
 #[test]
 fn an_unreachable_bot_is_an_error_naming_the_bot_and_turn() {
     let ws = Workspace::new();
     ws.write("scenarios/ok.yaml", TWO_TURNS);
-    ws.write("banter.yaml", "bot:\n  url: http://127.0.0.1:9/chat\n  timeout: 2s\n");
+    ws.write(
+        "banter.yaml",
+        "bot:\n  url: http://127.0.0.1:9/chat\n  timeout: 2s\n",
+    );
     let run = ws.banter(&["run"]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stdout.contains("ERROR Two turns"), "{run:?}");
-    assert!(run.stdout.contains("turn 1 (user: \"hello\"): http bot at http://127.0.0.1:9/chat: cannot reach the bot"), "{run:?}");
+    assert!(
+        run.stdout.contains(
+            "turn 1 (user: \"hello\"): http bot at http://127.0.0.1:9/chat: cannot reach the bot"
+        ),
+        "{run:?}"
+    );
 }
 
 #[test]
 fn a_hanging_bot_is_caught_by_the_turn_timeout() {
     let ws = Workspace::new();
-    ws.write("scenarios/ok.yaml", TWO_TURNS).misbehaving_bot("hang", "1s");
+    ws.write("scenarios/ok.yaml", TWO_TURNS)
+        .misbehaving_bot("hang", "1s");
     let run = ws.banter(&["run"]);
     assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stdout.contains("turn 1 (user: \"hello\"): http bot at http://127.0.0.1:"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("turn 1 (user: \"hello\"): http bot at http://127.0.0.1:"),
+        "{run:?}"
+    );
     assert!(run.stdout.contains("did not answer within 1s"), "{run:?}");
 }
 
 #[test]
 fn a_bot_that_dies_mid_run_is_reported_with_its_output() {
     let ws = Workspace::new();
-    ws.write("scenarios/ok.yaml", TWO_TURNS).misbehaving_bot("die", "5s");
+    ws.write("scenarios/ok.yaml", TWO_TURNS)
+        .misbehaving_bot("die", "5s");
     let run = ws.banter(&["run"]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stdout.contains("ERROR Two turns"), "{run:?}");
-    assert!(run.stdout.contains("turn 2 (user: \"balance please\")"), "{run:?}");
-    assert!(run.stdout.contains("the bot process exited with exit status: 3"), "{run:?}");
-    assert!(run.stdout.contains("| fatal: out of memory while handling message 2"), "{run:?}");
+    assert!(
+        run.stdout.contains("turn 2 (user: \"balance please\")"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout
+            .contains("the bot process exited with exit status: 3"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout
+            .contains("| fatal: out of memory while handling message 2"),
+        "{run:?}"
+    );
 }
 
 #[test]
 fn a_non_json_reply_is_an_error() {
     let ws = Workspace::new();
-    ws.write("scenarios/ok.yaml", TWO_TURNS).misbehaving_bot("nonjson", "5s");
+    ws.write("scenarios/ok.yaml", TWO_TURNS)
+        .misbehaving_bot("nonjson", "5s");
     let run = ws.banter(&["run"]);
     assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stdout.contains("answered with a body that is not JSON: <html><body>Service unavailable"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("answered with a body that is not JSON: <html><body>Service unavailable"),
+        "{run:?}"
+    );
 }
 
 #[test]
 fn an_http_error_from_the_bot_is_an_error() {
     let ws = Workspace::new();
-    ws.write("scenarios/ok.yaml", TWO_TURNS).misbehaving_bot("status500", "5s");
+    ws.write("scenarios/ok.yaml", TWO_TURNS)
+        .misbehaving_bot("status500", "5s");
     let run = ws.banter(&["run"]);
     assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stdout.contains("answered HTTP 500: {\"error\": \"boom\"}"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("answered HTTP 500: {\"error\": \"boom\"}"),
+        "{run:?}"
+    );
 }
 
 #[test]
@@ -135,28 +208,51 @@ fn a_bot_that_reads_another_customers_account_fails_isolation() {
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stdout.contains("PASS  First customer"), "{run:?}");
     assert!(run.stdout.contains("FAIL  Second customer"), "{run:?}");
-    assert!(run.stdout.contains("the bot requested another customer's account: GET /fdx/v6/accounts/acc_"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("the bot requested another customer's account: GET /fdx/v6/accounts/acc_"),
+        "{run:?}"
+    );
 }
 
 #[test]
 fn a_bot_that_ignores_missing_consent_fails_not_called() {
     let ws = Workspace::new();
     std::fs::create_dir_all(ws.path().join("scenarios")).unwrap();
-    std::fs::copy(repo().join("scenarios/consent_none.yaml"), ws.path().join("scenarios/consent_none.yaml")).unwrap();
+    std::fs::copy(
+        repo().join("scenarios/consent_none.yaml"),
+        ws.path().join("scenarios/consent_none.yaml"),
+    )
+    .unwrap();
     ws.misbehaving_bot("sloppy", "5s");
     let run = ws.banter(&["run"]);
     assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stdout.contains("turn 1 (user: \"hi\"): the bot called * /**"), "{run:?}");
-    assert!(run.stdout.contains("GET /fdx/v6/accounts -> 401"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("turn 1 (user: \"hi\"): the bot called * /**"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout.contains("GET /fdx/v6/accounts -> 401"),
+        "{run:?}"
+    );
 }
 
 #[test]
 fn a_started_bot_leaves_no_process_behind() {
     let ws = Workspace::new();
-    ws.write("scenarios/ok.yaml", "name: Echo\nsteps: [{ user: hi, bot: { contains: hi } }]\n").misbehaving_bot("echo", "5s");
+    ws.write(
+        "scenarios/ok.yaml",
+        "name: Echo\nsteps: [{ user: hi, bot: { contains: hi } }]\n",
+    )
+    .misbehaving_bot("echo", "5s");
     let run = ws.banter(&["run"]);
     assert_eq!(run.code, 0, "{run:?}");
-    let pid: i32 = std::fs::read_to_string(ws.path().join("bot.pid")).unwrap().trim().parse().unwrap();
+    let pid: i32 = std::fs::read_to_string(ws.path().join("bot.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     // SAFETY: signal 0 only checks whether the process exists.
     let alive = unsafe { libc::kill(pid, 0) } == 0;
     assert!(!alive, "bot process {pid} outlived the run");
@@ -182,7 +278,16 @@ fn the_reference_bot_can_run_as_a_started_process() {
 fn the_demo_bot_reports_a_port_in_use() {
     let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = busy.local_addr().unwrap().port().to_string();
-    let run = banter_in(&repo(), &["demo-bot", "--port", &port, "--bank-url", "http://127.0.0.1:9"]);
+    let run = banter_in(
+        &repo(),
+        &[
+            "demo-bot",
+            "--port",
+            &port,
+            "--bank-url",
+            "http://127.0.0.1:9",
+        ],
+    );
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains(&format!("127.0.0.1:{port}")), "{run:?}");
 }
@@ -194,4 +299,36 @@ fn filters_select_scenarios_and_an_empty_selection_is_usage_error() {
     assert!(run.stdout.contains("1 scenarios: 1 passed"), "{run:?}");
     let none = banter_in(&repo(), &["run", "--tag", "no-such-tag"]);
     assert_eq!(none.code, 2, "{none:?}");
+}
+
+#[test]
+fn an_interrupted_run_reports_the_finished_scenarios() {
+    let ws = Workspace::new();
+    ws.write(
+        "scenarios/slow.yaml",
+        "- name: Quick\n  steps: [{ user: advisor please }]\n- name: Slow\n  faults: [{ path: \"/fdx/**\", delay: 30s }]\n  steps: [{ user: balance }, { user: balance }]\n",
+    );
+    ws.write("banter.yaml", "");
+    let report = ws.path().join("report.json");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_banter"))
+        .args(["run", "--json", report.to_str().unwrap()])
+        .current_dir(ws.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // SAFETY: sends SIGINT to the child we spawned.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(json["interrupted"], true);
+    assert_eq!(json["scenarios"].as_array().unwrap().len(), 1);
+    assert_eq!(json["scenarios"][0]["name"], "Quick");
 }

@@ -26,7 +26,11 @@ impl ArmedFault {
 
     /// If this fault applies to the call, uses it up once and says what to do.
     pub fn hit(&self, method: &str, path: &str) -> Option<Hit> {
-        let method_ok = self.fault.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method));
+        let method_ok = self
+            .fault
+            .method
+            .as_deref()
+            .is_none_or(|m| m.eq_ignore_ascii_case(method));
         if !method_ok || !self.fault.path.is_match(path) {
             return None;
         }

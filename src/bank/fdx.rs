@@ -131,11 +131,13 @@ pub fn payment_networks(a: &Account) -> Value {
 
 fn parse_date(text: &str) -> Result<NaiveDate, String> {
     let day = text.get(..10).unwrap_or(text);
-    NaiveDate::parse_from_str(day, "%Y-%m-%d").map_err(|_| format!("invalid date `{text}`, expected YYYY-MM-DD"))
+    NaiveDate::parse_from_str(day, "%Y-%m-%d")
+        .map_err(|_| format!("invalid date `{text}`, expected YYYY-MM-DD"))
 }
 
 fn parse_count(name: &str, text: &str) -> Result<usize, String> {
-    text.parse().map_err(|_| format!("invalid {name} `{text}`, expected a whole number"))
+    text.parse()
+        .map_err(|_| format!("invalid {name} `{text}`, expected a whole number"))
 }
 
 /// `GET /fdx/v6/accounts/{id}/transactions?startTime&endTime&limit&offset`, newest first.
@@ -183,7 +185,10 @@ mod tests {
 
     #[test]
     fn routes() {
-        assert_eq!(route("GET", "/fdx/v6/accounts/a1/transactions"), Route::Transactions("a1"));
+        assert_eq!(
+            route("GET", "/fdx/v6/accounts/a1/transactions"),
+            Route::Transactions("a1")
+        );
         assert_eq!(route("GET", "/fdx/v6/accounts/"), Route::Accounts);
         assert_eq!(route("POST", "/fdx/v6/accounts"), Route::Unknown);
         assert_eq!(route("POST", "/oauth/token"), Route::Token);

@@ -6,8 +6,8 @@
 //! mid-turn, which is exact when scenarios run one at a time.
 
 mod call;
-pub mod fdx;
 mod fault;
+pub mod fdx;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -66,7 +66,9 @@ struct Tenant {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Tenant {
@@ -108,7 +110,11 @@ impl Bank {
         let decoys: Vec<Customer> = (1..=DECOYS)
             .map(|i| Customer::generate(seed, &format!("decoy-{i}"), &CustomerSpec::default()))
             .collect();
-        let bank = Bank { server, state, decoys };
+        let bank = Bank {
+            server,
+            state,
+            decoys,
+        };
         for decoy in &bank.decoys {
             bank.register(decoy.clone(), Vec::new());
         }
@@ -137,7 +143,9 @@ impl Bank {
         let mut registry = lock(&self.state.registry);
         let c = &tenant.customer;
         for account in &c.accounts {
-            registry.account_owner.insert(account.id.clone(), c.id.clone());
+            registry
+                .account_owner
+                .insert(account.id.clone(), c.id.clone());
         }
         if !c.token.is_empty() {
             registry.by_token.insert(c.token.clone(), tenant.clone());
@@ -216,7 +224,10 @@ impl Respond for Responder {
             .headers
             .get("authorization")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(str::trim)
             .unwrap_or("");
         let route = fdx::route(&method, &path);
@@ -224,13 +235,22 @@ impl Respond for Responder {
             let registry = lock(&self.0.registry);
             let tenant = if route == fdx::Route::Token {
                 token_request_code(request).and_then(|code| {
-                    registry.by_code.get(&code).and_then(|t| registry.by_token.get(t)).cloned()
+                    registry
+                        .by_code
+                        .get(&code)
+                        .and_then(|t| registry.by_token.get(t))
+                        .cloned()
                 })
             } else {
                 registry.by_token.get(token).cloned()
             };
             let open: Vec<Arc<Tenant>> = if tenant.is_none() {
-                registry.open.iter().filter_map(Weak::upgrade).filter(|t| t.in_turn.load(Ordering::SeqCst)).collect()
+                registry
+                    .open
+                    .iter()
+                    .filter_map(Weak::upgrade)
+                    .filter(|t| t.in_turn.load(Ordering::SeqCst))
+                    .collect()
             } else {
                 Vec::new()
             };
@@ -239,12 +259,22 @@ impl Respond for Responder {
         let (template, status, outcome) = match &tenant {
             Some(tenant) => self.serve(tenant, &method, &path, &query, route),
             None => (
-                reply(401, fdx::error(fdx::CODE_UNAUTHORIZED, "missing or unknown bearer token")),
+                reply(
+                    401,
+                    fdx::error(fdx::CODE_UNAUTHORIZED, "missing or unknown bearer token"),
+                ),
                 401,
                 Outcome::Unauthorized,
             ),
         };
-        let call = BankCall { turn: 0, method, path, query, status, outcome };
+        let call = BankCall {
+            turn: 0,
+            method,
+            path,
+            query,
+            status,
+            outcome,
+        };
         match tenant {
             Some(tenant) => tenant.record(call),
             None => open.iter().for_each(|t| t.record(call.clone())),
@@ -263,7 +293,14 @@ fn token_request_code(request: &Request) -> Option<String> {
 }
 
 impl Responder {
-    fn serve(&self, tenant: &Tenant, method: &str, path: &str, query: &str, route: fdx::Route<'_>) -> (ResponseTemplate, u16, Outcome) {
+    fn serve(
+        &self,
+        tenant: &Tenant,
+        method: &str,
+        path: &str,
+        query: &str,
+        route: fdx::Route<'_>,
+    ) -> (ResponseTemplate, u16, Outcome) {
         let mut delay = None;
         for fault in &tenant.faults {
             if let Some(hit) = fault.hit(method, path) {
@@ -286,26 +323,31 @@ impl Responder {
         (template, status, outcome)
     }
 
-    fn answer(&self, tenant: &Tenant, route: fdx::Route<'_>, query: &str) -> (ResponseTemplate, u16, Outcome) {
+    fn answer(
+        &self,
+        tenant: &Tenant,
+        route: fdx::Route<'_>,
+        query: &str,
+    ) -> (ResponseTemplate, u16, Outcome) {
         let c = &tenant.customer;
         if route == fdx::Route::Token {
             let body = serde_json::json!({ "access_token": c.token, "token_type": "Bearer", "expires_in": 3600 });
             return (reply(200, body), 200, Outcome::Ok);
         }
         if c.consent == Consent::Revoked {
-            let body = fdx::error(fdx::CODE_CONSENT_REVOKED, "the customer revoked consent for this data recipient");
+            let body = fdx::error(
+                fdx::CODE_CONSENT_REVOKED,
+                "the customer revoked consent for this data recipient",
+            );
             return (reply(403, body), 403, Outcome::ConsentRevoked);
         }
-        let account = |id: &str| -> Result<&crate::customer::Account, (ResponseTemplate, u16, Outcome)> {
-            if let Some(account) = c.account(id) {
-                return Ok(account);
-            }
-            let owned_by_other = lock(&self.0.registry).account_owner.contains_key(id);
-            Err(if owned_by_other {
-                let body = fdx::error(fdx::CODE_NOT_YOUR_ACCOUNT, "account is not accessible to this customer");
-                (reply(403, body), 403, Outcome::IsolationViolation)
-            } else {
-                (reply(404, fdx::error(fdx::CODE_ACCOUNT_NOT_FOUND, "account not found")), 404, Outcome::NotFound)
+        let account = |id: &str| {
+            c.account(id).ok_or_else(|| {
+                if lock(&self.0.registry).account_owner.contains_key(id) {
+                    Outcome::IsolationViolation
+                } else {
+                    Outcome::NotFound
+                }
             })
         };
         let ok = |body: Value| (reply(200, body), 200, Outcome::Ok);
@@ -314,14 +356,39 @@ impl Responder {
             fdx::Route::Accounts => Ok(ok(fdx::accounts(c))),
             fdx::Route::Account(id) => account(id).map(|a| ok(fdx::account_detail(a))),
             fdx::Route::PaymentNetworks(id) => account(id).map(|a| ok(fdx::payment_networks(a))),
-            fdx::Route::Transactions(id) => account(id).map(|a| match fdx::transactions(a, query) {
-                Ok(body) => ok(body),
-                Err(message) => (reply(400, fdx::error("400", &message)), 400, Outcome::BadRequest),
-            }),
-            fdx::Route::Token | fdx::Route::Unknown => {
-                Ok((reply(404, fdx::error("404", "no such endpoint")), 404, Outcome::NotFound))
+            fdx::Route::Transactions(id) => {
+                account(id).map(|a| match fdx::transactions(a, query) {
+                    Ok(body) => ok(body),
+                    Err(message) => (
+                        reply(400, fdx::error("400", &message)),
+                        400,
+                        Outcome::BadRequest,
+                    ),
+                })
             }
+            fdx::Route::Token | fdx::Route::Unknown => Ok((
+                reply(404, fdx::error("404", "no such endpoint")),
+                404,
+                Outcome::NotFound,
+            )),
         };
-        result.unwrap_or_else(|e| e)
+        result.unwrap_or_else(|outcome| {
+            if outcome == Outcome::IsolationViolation {
+                let body = fdx::error(
+                    fdx::CODE_NOT_YOUR_ACCOUNT,
+                    "account is not accessible to this customer",
+                );
+                (reply(403, body), 403, outcome)
+            } else {
+                (
+                    reply(
+                        404,
+                        fdx::error(fdx::CODE_ACCOUNT_NOT_FOUND, "account not found"),
+                    ),
+                    404,
+                    Outcome::NotFound,
+                )
+            }
+        })
     }
 }

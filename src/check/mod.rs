@@ -43,7 +43,13 @@ pub struct Failure {
 impl Failure {
     /// A failure with a message only.
     pub fn new(turn: Option<usize>, kind: FailureKind, message: impl Into<String>) -> Self {
-        Failure { turn, kind, message: message.into(), expected: None, actual: None }
+        Failure {
+            turn,
+            kind,
+            message: message.into(),
+            expected: None,
+            actual: None,
+        }
     }
 
     /// Adds what was expected and what happened.

@@ -13,29 +13,42 @@ fn fold(text: &str, case_sensitive: bool) -> String {
 }
 
 /// Checks one turn's reply text against its matchers; templates render with `context`.
-pub fn check_reply(expect: &ReplyExpect, reply: &str, turn: usize, context: &minijinja::Value) -> Vec<Failure> {
+pub fn check_reply(
+    expect: &ReplyExpect,
+    reply: &str,
+    turn: usize,
+    context: &minijinja::Value,
+) -> Vec<Failure> {
     let mut failures = Vec::new();
     let cs = expect.case_sensitive;
     let haystack = fold(reply, cs);
     let fail = |message: String, expected: String| {
         Failure::new(Some(turn), FailureKind::Reply, message).with(expected, reply.to_string())
     };
-    let render = |t: &Template, failures: &mut Vec<Failure>| match template::render(t.as_str(), context) {
-        Ok(text) => Some(text),
-        Err(e) => {
-            failures.push(Failure::new(Some(turn), FailureKind::Reply, e.to_string()));
-            None
-        }
-    };
+    let render =
+        |t: &Template, failures: &mut Vec<Failure>| match template::render(t.as_str(), context) {
+            Ok(text) => Some(text),
+            Err(e) => {
+                failures.push(Failure::new(Some(turn), FailureKind::Reply, e.to_string()));
+                None
+            }
+        };
     for needle in expect.contains.as_slice() {
         if let Some(text) = render(needle, &mut failures) {
             if !haystack.contains(&fold(&text, cs)) {
-                failures.push(fail(format!("reply does not contain {text:?}"), format!("contains {text:?}")));
+                failures.push(fail(
+                    format!("reply does not contain {text:?}"),
+                    format!("contains {text:?}"),
+                ));
             }
         }
     }
     if !expect.contains_any.is_empty() {
-        let options: Vec<String> = expect.contains_any.iter().filter_map(|t| render(t, &mut failures)).collect();
+        let options: Vec<String> = expect
+            .contains_any
+            .iter()
+            .filter_map(|t| render(t, &mut failures))
+            .collect();
         if !options.iter().any(|o| haystack.contains(&fold(o, cs))) {
             failures.push(fail(
                 format!("reply contains none of {options:?}"),
@@ -46,7 +59,10 @@ pub fn check_reply(expect: &ReplyExpect, reply: &str, turn: usize, context: &min
     for needle in expect.not_contains.as_slice() {
         if let Some(text) = render(needle, &mut failures) {
             if haystack.contains(&fold(&text, cs)) {
-                failures.push(fail(format!("reply contains {text:?}"), format!("does not contain {text:?}")));
+                failures.push(fail(
+                    format!("reply contains {text:?}"),
+                    format!("does not contain {text:?}"),
+                ));
             }
         }
     }
@@ -64,7 +80,11 @@ pub fn check_reply(expect: &ReplyExpect, reply: &str, turn: usize, context: &min
                 format!("reply does not match /{}/", pattern.as_str()),
                 format!("matches /{}/", pattern.as_str()),
             )),
-            Err(e) => failures.push(Failure::new(Some(turn), FailureKind::Reply, format!("invalid regex: {e}"))),
+            Err(e) => failures.push(Failure::new(
+                Some(turn),
+                FailureKind::Reply,
+                format!("invalid regex: {e}"),
+            )),
         }
     }
     failures

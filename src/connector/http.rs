@@ -73,7 +73,12 @@ struct HttpSession {
 fn render_json(value: &Value, context: &minijinja::Value) -> Result<Value, TemplateError> {
     Ok(match value {
         Value::String(s) => Value::String(template::render(s, context)?),
-        Value::Array(items) => Value::Array(items.iter().map(|v| render_json(v, context)).collect::<Result<_, _>>()?),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|v| render_json(v, context))
+                .collect::<Result<_, _>>()?,
+        ),
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(k, v)| Ok((k.clone(), render_json(v, context)?)))
@@ -114,21 +119,32 @@ impl Shared {
             .map(|(i, message)| {
                 let text = match message.pointer(&self.text) {
                     Some(Value::String(s)) => s.clone(),
-                    _ => return Err(shape(format!("a text at {}/{i}{}", self.replies, self.text))),
+                    _ => {
+                        return Err(shape(format!(
+                            "a text at {}/{i}{}",
+                            self.replies, self.text
+                        )))
+                    }
                 };
                 let quick_replies = message
                     .pointer(&self.quick_replies)
                     .and_then(Value::as_array)
                     .map(|items| items.iter().filter_map(quick_reply_title).collect())
                     .unwrap_or_default();
-                Ok(BotMessage { text, quick_replies })
+                Ok(BotMessage {
+                    text,
+                    quick_replies,
+                })
             })
             .collect()
     }
 }
 
 impl Session for HttpSession {
-    fn send<'a>(&'a mut self, text: &'a str) -> BoxFuture<'a, Result<Vec<BotMessage>, ConnectorError>> {
+    fn send<'a>(
+        &'a mut self,
+        text: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<BotMessage>, ConnectorError>> {
         Box::pin(async move {
             let shared = &self.shared;
             let context = minijinja::context! { message => minijinja::context! { text }, ..self.context.clone() };

@@ -31,7 +31,10 @@ pub trait Connector: Send + Sync {
 /// One conversation with the bot.
 pub trait Session: Send {
     /// Sends the user's message and returns the bot's replies to it.
-    fn send<'a>(&'a mut self, text: &'a str) -> BoxFuture<'a, Result<Vec<BotMessage>, ConnectorError>>;
+    fn send<'a>(
+        &'a mut self,
+        text: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<BotMessage>, ConnectorError>>;
 }
 
 /// A turn could not be completed. Messages name the bot and the cause; the runner adds the turn.

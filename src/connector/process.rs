@@ -33,7 +33,10 @@ pub enum ProcessError {
         source: std::io::Error,
     },
     /// The process exited before it was ready.
-    #[error("bot `{command}` exited with {status} before it was ready{}", output_tail(output))]
+    #[error(
+        "bot `{command}` exited with {status} before it was ready{}",
+        output_tail(output)
+    )]
     Exited {
         /// The rendered command.
         command: String,
@@ -43,7 +46,10 @@ pub enum ProcessError {
         output: Vec<String>,
     },
     /// It was not ready in time.
-    #[error("bot `{command}` was not ready at {probe} within {timeout:?}{}", output_tail(output))]
+    #[error(
+        "bot `{command}` was not ready at {probe} within {timeout:?}{}",
+        output_tail(output)
+    )]
     NotReady {
         /// The rendered command.
         command: String,
@@ -57,7 +63,13 @@ pub enum ProcessError {
 }
 
 fn output_tail(output: &[String]) -> String {
-    let tail: Vec<&str> = output.iter().rev().take(10).rev().map(String::as_str).collect();
+    let tail: Vec<&str> = output
+        .iter()
+        .rev()
+        .take(10)
+        .rev()
+        .map(String::as_str)
+        .collect();
     if tail.is_empty() {
         String::new()
     } else {
@@ -107,36 +119,73 @@ impl BotProcess {
             tokio::spawn(keep_lines(stderr, output.clone()));
         }
         let group = child.id().and_then(|pid| libc::pid_t::try_from(pid).ok());
-        let mut process = BotProcess { child, group, command, output };
+        let mut process = BotProcess {
+            child,
+            group,
+            command,
+            output,
+        };
         process.wait_ready(config, origin).await?;
         Ok(process)
     }
 
-    async fn wait_ready(&mut self, config: &StartConfig, origin: &reqwest::Url) -> Result<(), ProcessError> {
+    async fn wait_ready(
+        &mut self,
+        config: &StartConfig,
+        origin: &reqwest::Url,
+    ) -> Result<(), ProcessError> {
         let timeout = config.timeout.0;
         let deadline = Instant::now() + timeout;
-        let client = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(2)).build().ok();
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(2))
+            .build()
+            .ok();
         let probe = match &config.ready {
-            Some(p) => format!("{} {}", p.method, origin.join(p.path.as_str()).map(|u| u.to_string()).unwrap_or_default()),
-            None => format!("{}:{}", origin.host_str().unwrap_or("127.0.0.1"), origin.port_or_known_default().unwrap_or(80)),
+            Some(p) => format!(
+                "{} {}",
+                p.method,
+                origin
+                    .join(p.path.as_str())
+                    .map(|u| u.to_string())
+                    .unwrap_or_default()
+            ),
+            None => format!(
+                "{}:{}",
+                origin.host_str().unwrap_or("127.0.0.1"),
+                origin.port_or_known_default().unwrap_or(80)
+            ),
         };
         loop {
             if let Some(status) = self.exit_status() {
                 // Give the output readers a moment to drain the last lines.
                 tokio::time::sleep(Duration::from_millis(50)).await;
-                return Err(ProcessError::Exited { command: self.command.clone(), status, output: self.recent_output() });
+                return Err(ProcessError::Exited {
+                    command: self.command.clone(),
+                    status,
+                    output: self.recent_output(),
+                });
             }
             let ready = match (&config.ready, &client) {
                 (Some(p), Some(client)) => {
                     let url = origin.join(p.path.as_str()).ok();
-                    let method = reqwest::Method::from_bytes(p.method.replace('*', "GET").as_bytes()).unwrap_or(reqwest::Method::GET);
+                    let method =
+                        reqwest::Method::from_bytes(p.method.replace('*', "GET").as_bytes())
+                            .unwrap_or(reqwest::Method::GET);
                     match url {
-                        Some(url) => client.request(method, url).send().await.is_ok_and(|r| r.status().is_success()),
+                        Some(url) => client
+                            .request(method, url)
+                            .send()
+                            .await
+                            .is_ok_and(|r| r.status().is_success()),
                         None => false,
                     }
                 }
                 _ => {
-                    let addr = (origin.host_str().unwrap_or("127.0.0.1").to_string(), origin.port_or_known_default().unwrap_or(80));
+                    let addr = (
+                        origin.host_str().unwrap_or("127.0.0.1").to_string(),
+                        origin.port_or_known_default().unwrap_or(80),
+                    );
                     tokio::net::TcpStream::connect(addr).await.is_ok()
                 }
             };
@@ -167,13 +216,19 @@ impl BotProcess {
 
     /// The last lines the bot printed (stdout and stderr interleaved).
     pub fn recent_output(&self) -> Vec<String> {
-        self.output.lock().map(|o| o.iter().cloned().collect()).unwrap_or_default()
+        self.output
+            .lock()
+            .map(|o| o.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Stops the bot: SIGTERM to its process group, then SIGKILL after a grace period.
     pub async fn stop(mut self) {
         self.signal(libc::SIGTERM);
-        if tokio::time::timeout(Duration::from_secs(3), self.child.wait()).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(3), self.child.wait())
+            .await
+            .is_err()
+        {
             self.signal(libc::SIGKILL);
             let _ = tokio::time::timeout(Duration::from_secs(2), self.child.wait()).await;
         }

@@ -76,7 +76,11 @@ impl ScenarioReport {
         }
         for failure in &mut self.failures {
             scrub(&mut failure.message);
-            failure.expected.iter_mut().chain(failure.actual.iter_mut()).for_each(scrub);
+            failure
+                .expected
+                .iter_mut()
+                .chain(failure.actual.iter_mut())
+                .for_each(scrub);
         }
         self.bot_output.iter_mut().for_each(scrub);
     }

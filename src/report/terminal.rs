@@ -37,7 +37,10 @@ impl<W: Write> TerminalReporter<W> {
                 .and_then(|t| s.turns.iter().find(|turn| turn.turn == t))
                 .map(|turn| format!(" (user: {:?})", turn.user))
                 .unwrap_or_default();
-            let at = f.turn.map(|t| format!("turn {t}{user}: ")).unwrap_or_default();
+            let at = f
+                .turn
+                .map(|t| format!("turn {t}{user}: "))
+                .unwrap_or_default();
             writeln!(self.out, "      {at}{}", f.message)?;
             if let Some(expected) = &f.expected {
                 writeln!(self.out, "        expected: {expected}")?;
@@ -47,7 +50,11 @@ impl<W: Write> TerminalReporter<W> {
             }
         }
         if !s.bot_output.is_empty() {
-            writeln!(self.out, "      bot output (last {} lines):", s.bot_output.len())?;
+            writeln!(
+                self.out,
+                "      bot output (last {} lines):",
+                s.bot_output.len()
+            )?;
             for line in &s.bot_output {
                 writeln!(self.out, "        | {line}")?;
             }
@@ -74,8 +81,15 @@ impl<W: Write> TerminalReporter<W> {
 impl<W: Write + Send> Reporter for TerminalReporter<W> {
     fn on_event(&mut self, event: &Event<'_>) {
         let result = match event {
-            Event::RunStarted { scenarios, bot, seed } => {
-                writeln!(self.out, "banter: running {scenarios} scenarios against {bot} (seed {seed})\n")
+            Event::RunStarted {
+                scenarios,
+                bot,
+                seed,
+            } => {
+                writeln!(
+                    self.out,
+                    "banter: running {scenarios} scenarios against {bot} (seed {seed})\n"
+                )
             }
             Event::ScenarioFinished(s) => self.scenario(s),
             Event::RunFinished(r) => self.summary(r),

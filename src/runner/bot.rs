@@ -52,13 +52,20 @@ impl Bot {
             });
         };
         let context = match &bot.start {
-            Some(_) => minijinja::context! { bank => minijinja::context! { url => bank.url() }, port => free_port()? },
+            Some(_) => {
+                minijinja::context! { bank => minijinja::context! { url => bank.url() }, port => free_port()? }
+            }
             None => minijinja::context! { bank => minijinja::context! { url => bank.url() } },
         };
         let url = template::render(bot.url.as_str(), &context)?;
-        let parsed = reqwest::Url::parse(&url).map_err(|e| Error::BotUrl { url: url.clone(), reason: e.to_string() })?;
+        let parsed = reqwest::Url::parse(&url).map_err(|e| Error::BotUrl {
+            url: url.clone(),
+            reason: e.to_string(),
+        })?;
         let running = match &bot.start {
-            Some(start) => Running::Process(BotProcess::start(start, &config.base_dir, &context, &parsed).await?),
+            Some(start) => Running::Process(
+                BotProcess::start(start, &config.base_dir, &context, &parsed).await?,
+            ),
             None => Running::External,
         };
         Ok(Bot {

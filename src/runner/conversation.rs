@@ -25,14 +25,22 @@ fn millis(start: Instant) -> u64 {
 }
 
 /// Runs `scenario` against the bot and returns its report.
-pub(super) async fn run(scenario: &Scenario, seed: u64, bank: &Bank, bot: &mut Bot) -> ScenarioReport {
+pub(super) async fn run(
+    scenario: &Scenario,
+    seed: u64,
+    bank: &Bank,
+    bot: &mut Bot,
+) -> ScenarioReport {
     let started = Instant::now();
     let customer = Customer::generate(seed, &scenario.name, &scenario.customer.spec());
-    let secrets: Vec<String> = [Some(customer.token.clone()), bank::authorization_code(&customer)]
-        .into_iter()
-        .flatten()
-        .filter(|s| !s.is_empty())
-        .collect();
+    let secrets: Vec<String> = [
+        Some(customer.token.clone()),
+        bank::authorization_code(&customer),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|s| !s.is_empty())
+    .collect();
     let session = bank.open(customer.clone(), scenario.faults.clone());
     let context = minijinja::context! {
         customer => customer,
@@ -50,7 +58,11 @@ pub(super) async fn run(scenario: &Scenario, seed: u64, bank: &Bank, bot: &mut B
         let user = match template::render(step.user.as_str(), &context) {
             Ok(text) => text,
             Err(e) => {
-                failures.push(Failure::new(Some(turn), FailureKind::Error, format!("user text: {e}")));
+                failures.push(Failure::new(
+                    Some(turn),
+                    FailureKind::Error,
+                    format!("user text: {e}"),
+                ));
                 errored = true;
                 break;
             }
@@ -74,8 +86,15 @@ pub(super) async fn run(scenario: &Scenario, seed: u64, bank: &Bank, bot: &mut B
         let replies = match sent {
             Ok(Ok(replies)) => replies,
             Ok(Err(e)) => {
-                let died = bot.exit_status().map(|s| format!(" (the bot process exited with {s})")).unwrap_or_default();
-                failures.push(Failure::new(Some(turn), FailureKind::Error, format!("{}: {e}{died}", bot.connector.describe())));
+                let died = bot
+                    .exit_status()
+                    .map(|s| format!(" (the bot process exited with {s})"))
+                    .unwrap_or_default();
+                failures.push(Failure::new(
+                    Some(turn),
+                    FailureKind::Error,
+                    format!("{}: {e}{died}", bot.connector.describe()),
+                ));
                 errored = true;
                 Vec::new()
             }
@@ -83,19 +102,39 @@ pub(super) async fn run(scenario: &Scenario, seed: u64, bank: &Bank, bot: &mut B
                 failures.push(Failure::new(
                     Some(turn),
                     FailureKind::Error,
-                    format!("{} did not answer within {:?}", bot.connector.describe(), bot.turn_timeout),
+                    format!(
+                        "{} did not answer within {:?}",
+                        bot.connector.describe(),
+                        bot.turn_timeout
+                    ),
                 ));
                 errored = true;
                 Vec::new()
             }
         };
-        let record = Turn { turn, user, replies, bank_calls, duration_ms: millis(turn_started) };
+        let record = Turn {
+            turn,
+            user,
+            replies,
+            bank_calls,
+            duration_ms: millis(turn_started),
+        };
         if !errored {
             if let Some(expect) = &step.bot {
-                failures.extend(check::check_reply(expect, &record.reply_text(), turn, &context));
+                failures.extend(check::check_reply(
+                    expect,
+                    &record.reply_text(),
+                    turn,
+                    &context,
+                ));
             }
             if let Some(expect) = &step.bank {
-                failures.extend(check::check_bank(expect, &record.bank_calls, turn, &context));
+                failures.extend(check::check_bank(
+                    expect,
+                    &record.bank_calls,
+                    turn,
+                    &context,
+                ));
             }
         }
         turns.push(record);
@@ -122,7 +161,11 @@ pub(super) async fn run(scenario: &Scenario, seed: u64, bank: &Bank, bot: &mut B
         duration_ms: millis(started),
         failures,
         turns,
-        bot_output: if status == Status::Passed { Vec::new() } else { bot.recent_output() },
+        bot_output: if status == Status::Passed {
+            Vec::new()
+        } else {
+            bot.recent_output()
+        },
     };
     report.redact(&secrets);
     report

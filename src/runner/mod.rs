@@ -52,7 +52,13 @@ impl Suite {
 
     /// A suite of already loaded scenarios.
     pub fn new(scenarios: Vec<Scenario>) -> Suite {
-        Suite { scenarios, config: Config::default(), seed: None, filter: None, tags: Vec::new() }
+        Suite {
+            scenarios,
+            config: Config::default(),
+            seed: None,
+            filter: None,
+            tags: Vec::new(),
+        }
     }
 
     /// Uses this configuration (the reference bot when it names no bot).
@@ -89,19 +95,28 @@ impl Suite {
         let filter = self.filter.as_ref().map(|f| f.to_lowercase());
         self.scenarios
             .iter()
-            .filter(|s| filter.as_ref().is_none_or(|f| s.name.to_lowercase().contains(f)))
+            .filter(|s| {
+                filter
+                    .as_ref()
+                    .is_none_or(|f| s.name.to_lowercase().contains(f))
+            })
             .filter(|s| self.tags.is_empty() || s.tags.iter().any(|t| self.tags.contains(t)))
             .collect()
     }
 
     /// Runs the suite silently and returns the report.
     pub async fn run(self) -> Result<Report, Error> {
-        self.run_with(&mut Silent, Box::pin(std::future::pending())).await
+        self.run_with(&mut Silent, Box::pin(std::future::pending()))
+            .await
     }
 
     /// Runs the suite, sending events to `reporter`, until done or until `interrupt` completes.
     /// An interrupted run still returns the report of every scenario that finished.
-    pub async fn run_with(self, reporter: &mut dyn Reporter, mut interrupt: Interrupt) -> Result<Report, Error> {
+    pub async fn run_with(
+        self,
+        reporter: &mut dyn Reporter,
+        mut interrupt: Interrupt,
+    ) -> Result<Report, Error> {
         let started = Instant::now();
         let seed = self.seed.or(self.config.seed).unwrap_or(DEFAULT_SEED);
         let selected = self.selected();
@@ -118,7 +133,11 @@ impl Suite {
             }
         };
         let mut report = Report::new(seed, bot.connector.describe());
-        reporter.on_event(&Event::RunStarted { scenarios: selected.len(), bot: &report.bot, seed });
+        reporter.on_event(&Event::RunStarted {
+            scenarios: selected.len(),
+            bot: &report.bot,
+            seed,
+        });
         for scenario in selected {
             let finished = tokio::select! {
                 finished = conversation::run(scenario, seed, &bank, &mut bot) => finished,

@@ -58,7 +58,9 @@ pub fn load_paths<P: AsRef<Path>>(paths: &[P]) -> Result<Vec<Scenario>, Scenario
         let before = files.len();
         collect_files(path, &mut files)?;
         if files.len() == before {
-            return Err(ScenarioError::Empty { path: path.to_path_buf() });
+            return Err(ScenarioError::Empty {
+                path: path.to_path_buf(),
+            });
         }
     }
     let mut scenarios = Vec::new();
@@ -85,7 +87,10 @@ pub fn load_paths<P: AsRef<Path>>(paths: &[P]) -> Result<Vec<Scenario>, Scenario
 }
 
 fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), ScenarioError> {
-    let read_err = |source| ScenarioError::Read { path: path.to_path_buf(), source };
+    let read_err = |source| ScenarioError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
     let meta = std::fs::metadata(path).map_err(read_err)?;
     if meta.is_file() {
         out.push(path.to_path_buf());
@@ -99,7 +104,10 @@ fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), ScenarioErro
     for entry in entries {
         if entry.is_dir() {
             collect_files(&entry, out)?;
-        } else if matches!(entry.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
+        } else if matches!(
+            entry.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml")
+        ) {
             out.push(entry);
         }
     }
@@ -155,11 +163,18 @@ fn item_lines(text: &str) -> Vec<usize> {
         })
         .collect();
     let depth = names.iter().map(|&(_, d)| d).min().unwrap_or(0);
-    names.into_iter().filter(|&(_, d)| d == depth).map(|(l, _)| l).collect()
+    names
+        .into_iter()
+        .filter(|&(_, d)| d == depth)
+        .map(|(l, _)| l)
+        .collect()
 }
 
 pub(super) fn invalid(path: &Path, err: &serde_yaml::Error) -> ScenarioError {
-    let (line, column) = err.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
+    let (line, column) = err
+        .location()
+        .map(|l| (l.line(), l.column()))
+        .unwrap_or((1, 1));
     let mut message = err.to_string();
     if let Some(stripped) = message.strip_suffix(&format!(" at line {line} column {column}")) {
         message = stripped.to_string();
@@ -204,23 +219,33 @@ mod tests {
     fn one_scenario_or_a_list() {
         let one = parse("name: a\nsteps:\n  - user: hi\n").unwrap();
         assert_eq!(one.len(), 1);
-        let list = parse("- name: a\n  steps: [{user: hi}]\n- name: b\n  steps: [{user: yo}]\n").unwrap();
-        assert_eq!(list.iter().map(|s| s.origin.line).collect::<Vec<_>>(), vec![1, 3]);
+        let list =
+            parse("- name: a\n  steps: [{user: hi}]\n- name: b\n  steps: [{user: yo}]\n").unwrap();
+        assert_eq!(
+            list.iter().map(|s| s.origin.line).collect::<Vec<_>>(),
+            vec![1, 3]
+        );
     }
 
     #[test]
     fn unknown_key_names_line_column_and_suggestion() {
-        let err = parse("name: a\nsteps:\n  - user: hi\n    bot: { contain: hello }\n").unwrap_err().to_string();
+        let err = parse("name: a\nsteps:\n  - user: hi\n    bot: { contain: hello }\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("t.yaml:4:"), "{err}");
         assert!(err.contains("did you mean `contains`"), "{err}");
     }
 
     #[test]
     fn bad_values_are_located() {
-        let err = parse("name: a\nsteps:\n  - user: hi\n    bank: { called: [\"/no/method\"] }\n").unwrap_err().to_string();
+        let err = parse("name: a\nsteps:\n  - user: hi\n    bank: { called: [\"/no/method\"] }\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("t.yaml:4:"), "{err}");
         assert!(err.contains("METHOD /path"), "{err}");
-        let err = parse("name: a\ncustomer: { consent: grantd }\nsteps: []\n").unwrap_err().to_string();
+        let err = parse("name: a\ncustomer: { consent: grantd }\nsteps: []\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("did you mean `granted`"), "{err}");
     }
 }

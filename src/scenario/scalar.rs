@@ -84,8 +84,12 @@ const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "*"
 impl TryFrom<String> for CallPattern {
     type Error = String;
     fn try_from(text: String) -> Result<Self, String> {
-        let shape = || format!("expected `METHOD /path`, such as `GET /fdx/v6/accounts`, got `{text}`");
-        let (method, path) = text.trim().split_once(char::is_whitespace).ok_or_else(shape)?;
+        let shape =
+            || format!("expected `METHOD /path`, such as `GET /fdx/v6/accounts`, got `{text}`");
+        let (method, path) = text
+            .trim()
+            .split_once(char::is_whitespace)
+            .ok_or_else(shape)?;
         let method = method.to_ascii_uppercase();
         let path = path.trim();
         if !METHODS.contains(&method.as_str()) || !path.starts_with('/') {
@@ -174,6 +178,8 @@ mod tests {
         let g = GlobText::new("/fdx/v6/accounts/*").unwrap();
         assert!(g.is_match("/fdx/v6/accounts/acc_1"));
         assert!(!g.is_match("/fdx/v6/accounts/acc_1/transactions"));
-        assert!(GlobText::new("/fdx/**").unwrap().is_match("/fdx/v6/accounts/a/transactions"));
+        assert!(GlobText::new("/fdx/**")
+            .unwrap()
+            .is_match("/fdx/v6/accounts/a/transactions"));
     }
 }

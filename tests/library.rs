@@ -1,0 +1,214 @@
+//! End-to-end tests through the public library API: suites, determinism, and the mock bank over HTTP.
+
+mod common;
+
+use banter::bank::{Bank, Outcome};
+use banter::customer::{Consent, Customer, CustomerSpec};
+use banter::report::Status;
+use banter::Suite;
+use common::repo;
+
+#[tokio::test]
+async fn the_repository_suite_passes_through_the_library() {
+    let report = Suite::from_paths([repo().join("scenarios")])
+        .unwrap()
+        .run()
+        .await
+        .unwrap();
+    assert!(report.passed(), "{report:#?}");
+    assert!(report.summary.total >= 10);
+}
+
+/// The report as JSON with everything that varies between runs (timings, ports) removed.
+fn stable_json(report: &banter::report::Report) -> serde_json::Value {
+    fn strip(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(map) => {
+                map.remove("duration_ms");
+                map.remove("bot");
+                map.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut json = serde_json::to_value(report).unwrap();
+    strip(&mut json);
+    json
+}
+
+#[tokio::test]
+async fn one_seed_gives_the_same_report_and_another_seed_does_not() {
+    let run = |seed| async move {
+        let report = Suite::from_paths([repo().join("scenarios")])
+            .unwrap()
+            .filter("transactions")
+            .seed(seed)
+            .run()
+            .await
+            .unwrap();
+        stable_json(&report)
+    };
+    let first = run(7).await;
+    assert_eq!(first, run(7).await);
+    assert_ne!(first, run(8).await);
+}
+
+#[tokio::test]
+async fn a_failing_suite_reports_the_failed_turn() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wrong.yaml");
+    std::fs::write(&path, "name: Wrong\nsteps:\n  - user: hi\n  - user: advisor please\n    bot: { contains: \"no such words\" }\n").unwrap();
+    let report = Suite::from_paths([&path]).unwrap().run().await.unwrap();
+    assert!(!report.passed());
+    let scenario = &report.scenarios[0];
+    assert_eq!(scenario.status, Status::Failed);
+    assert_eq!(scenario.failures[0].turn, Some(2));
+    assert_eq!(scenario.turns.len(), 2);
+}
+
+#[tokio::test]
+async fn tokens_are_redacted_from_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("token.yaml");
+    std::fs::write(
+        &path,
+        "name: Says the token\nsteps:\n  - user: \"my token is {{ customer.token }}\"\n",
+    )
+    .unwrap();
+    let report = Suite::from_paths([&path])
+        .unwrap()
+        .seed(3)
+        .run()
+        .await
+        .unwrap();
+    let customer = Customer::generate(3, "Says the token", &CustomerSpec::default());
+    let json = serde_json::to_string(&report).unwrap();
+    assert!(
+        !json.contains(&customer.token),
+        "token leaked into the report"
+    );
+    assert!(json.contains("my token is [REDACTED]"));
+}
+
+async fn get(bank: &Bank, path: &str, token: &str) -> (u16, serde_json::Value) {
+    let response = reqwest::Client::new()
+        .get(format!("{}{path}", bank.url()))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (
+        status,
+        response.json().await.unwrap_or(serde_json::Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn the_bank_serves_fdx_per_customer_and_logs_every_call() {
+    let bank = Bank::start(5).await.unwrap();
+    assert!(bank.url().starts_with("http://127.0.0.1:"));
+    let alice = Customer::generate(5, "alice", &CustomerSpec::default());
+    let bob = Customer::generate(5, "bob", &CustomerSpec::default());
+    let session = bank.open(alice.clone(), Vec::new());
+    let _bob = bank.open(bob.clone(), Vec::new());
+    session.begin_turn(1);
+
+    let (status, accounts) = get(&bank, "/fdx/v6/accounts", &alice.token).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        accounts["accounts"][0]["accountId"],
+        alice.accounts[0].id.as_str()
+    );
+
+    let (status, customer) = get(&bank, "/fdx/v6/customers/current", &alice.token).await;
+    assert_eq!(
+        (status, customer["taxId"].as_str()),
+        (200, Some(alice.ssn.as_str()))
+    );
+
+    let checking = &alice.accounts[0];
+    let path = format!(
+        "/fdx/v6/accounts/{}/transactions?limit=10&offset=10",
+        checking.id
+    );
+    let (status, page) = get(&bank, &path, &alice.token).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        page["transactions"][0]["transactionId"],
+        checking.transactions[10].id.as_str()
+    );
+    assert_eq!(page["page"]["nextOffset"], "20");
+
+    let (status, networks) = get(
+        &bank,
+        &format!("/fdx/v6/accounts/{}/payment-networks", checking.id),
+        &alice.token,
+    )
+    .await;
+    assert_eq!(
+        (status, networks["paymentNetworks"][0]["bankId"].as_str()),
+        (200, Some(checking.routing_number.as_str()))
+    );
+
+    let (status, error) = get(
+        &bank,
+        &format!("/fdx/v6/accounts/{}", bob.accounts[0].id),
+        &alice.token,
+    )
+    .await;
+    assert_eq!((status, error["code"].as_str()), (403, Some("706")));
+    let (status, _) = get(&bank, "/fdx/v6/accounts", "tok_unknown").await;
+    assert_eq!(status, 401);
+    session.end_turn();
+
+    let outcomes: Vec<Outcome> = session.calls().iter().map(|c| c.outcome).collect();
+    assert_eq!(
+        outcomes,
+        [
+            Outcome::Ok,
+            Outcome::Ok,
+            Outcome::Ok,
+            Outcome::Ok,
+            Outcome::IsolationViolation,
+            Outcome::Unauthorized
+        ]
+    );
+    assert!(session.calls().iter().all(|c| c.turn == 1));
+}
+
+#[tokio::test]
+async fn the_bank_exchanges_codes_and_denies_revoked_consent() {
+    let bank = Bank::start(5).await.unwrap();
+    let linked = Customer::generate(5, "linked", &CustomerSpec::default());
+    let revoked = Customer::generate(
+        5,
+        "revoked",
+        &CustomerSpec {
+            consent: Consent::Revoked,
+            ..Default::default()
+        },
+    );
+    let _a = bank.open(linked.clone(), Vec::new());
+    let b = bank.open(revoked.clone(), Vec::new());
+
+    let code = banter::bank::authorization_code(&linked).unwrap();
+    let token: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/oauth/token", bank.url()))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(token["access_token"], linked.token.as_str());
+
+    let (status, error) = get(&bank, "/fdx/v6/accounts", &revoked.token).await;
+    assert_eq!((status, error["code"].as_str()), (403, Some("1107")));
+    assert_eq!(b.calls()[0].outcome, Outcome::ConsentRevoked);
+}
