@@ -123,7 +123,7 @@ fn an_unreachable_bot_is_an_error_naming_the_bot_and_turn() {
     assert!(run.stdout.contains("ERROR Two turns"), "{run:?}");
     assert!(
         run.stdout.contains(
-            "turn 1 (user: \"hello\"): http bot at http://127.0.0.1:9/chat: cannot reach the bot"
+            "turn 1 (user: \"hello\"): cannot reach the bot at http://127.0.0.1:9/chat: "
         ),
         "{run:?}"
     );

@@ -172,17 +172,23 @@ impl Session for HttpSession {
     }
 }
 
-/// reqwest's error with its causes, e.g. "error sending request: connection refused".
+/// reqwest's causes, e.g. "client error (Connect): tcp connect error: Connection refused".
 fn describe_error(err: &reqwest::Error) -> String {
-    let mut text = err.to_string();
+    if err.is_timeout() {
+        return "the request timed out".into();
+    }
+    let mut parts: Vec<String> = Vec::new();
     let mut source = std::error::Error::source(err);
     while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
         }
         source = cause.source();
     }
-    text
+    if parts.is_empty() {
+        err.to_string()
+    } else {
+        parts.join(": ")
+    }
 }

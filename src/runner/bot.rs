@@ -84,6 +84,26 @@ impl Bot {
         }
     }
 
+    /// After a failed turn: whether the bot process exited, waiting up to `grace` for it to be reaped,
+    /// since a dying process closes its sockets a moment before it can be waited for.
+    pub async fn exited_within(&mut self, grace: Duration) -> Option<ExitStatus> {
+        let deadline = tokio::time::Instant::now() + grace;
+        loop {
+            match &mut self.running {
+                Running::Process(p) => {
+                    if let Some(status) = p.exit_status() {
+                        return Some(status);
+                    }
+                }
+                _ => return None,
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// The bot's recent output, if banter started it.
     pub fn recent_output(&self) -> Vec<String> {
         match &self.running {

@@ -1,6 +1,6 @@
 //! Running one scenario: its customer, its bank session, and the conversation turn by turn.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
@@ -12,6 +12,9 @@ use crate::report::{ScenarioReport, Status};
 use crate::scenario::Scenario;
 use crate::template;
 use crate::transcript::Turn;
+
+/// How long a failed turn waits to learn whether the bot process died.
+const EXIT_GRACE: Duration = Duration::from_millis(500);
 
 /// A stable conversation id for a scenario under a seed.
 fn conversation_id(seed: u64, name: &str) -> String {
@@ -87,13 +90,14 @@ pub(super) async fn run(
             Ok(Ok(replies)) => replies,
             Ok(Err(e)) => {
                 let died = bot
-                    .exit_status()
+                    .exited_within(EXIT_GRACE)
+                    .await
                     .map(|s| format!(" (the bot process exited with {s})"))
                     .unwrap_or_default();
                 failures.push(Failure::new(
                     Some(turn),
                     FailureKind::Error,
-                    format!("{}: {e}{died}", bot.connector.describe()),
+                    format!("{e}{died}"),
                 ));
                 errored = true;
                 Vec::new()
