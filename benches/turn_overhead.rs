@@ -1,5 +1,6 @@
 //! Harness overhead per turn: `banter` driving the reference bot, beside a raw HTTP client
-//! sending the same messages to the same bot code with the same bank, in the same process.
+//! sending the same messages to the same bot code with the same bank and telemetry sinks,
+//! in the same process. The harness side includes the privacy scan of every sink request.
 //!
 //! Run with `cargo bench --bench turn_overhead`. Prints per-turn times and their ratio.
 
@@ -7,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use banter::bank::Bank;
 use banter::customer::{Customer, CustomerSpec};
-use banter::demo::DemoBot;
+use banter::demo::{DemoBot, Telemetry};
+use banter::scenario::{Config, HumanDuration};
+use banter::sinks::{self, Sinks};
 use banter::Suite;
 
 const SCENARIOS: usize = 100;
@@ -46,7 +49,10 @@ async fn harness(dir: &std::path::Path) -> Duration {
 
 async fn raw() -> Duration {
     let bank = Bank::start(SEED).await.expect("bank");
-    let bot = DemoBot::start(&bank.url(), 0).await.expect("bot");
+    // The same telemetry traffic as under banter, into the same kind of capture servers.
+    let sinks = Sinks::start(&sinks::builtin()).await.expect("sinks");
+    let telemetry = Telemetry::to_sinks(&sinks, false);
+    let bot = DemoBot::start(&bank.url(), 0, telemetry).await.expect("bot");
     let client = reqwest::Client::new();
     let url = format!("{}/chat", bot.url());
     let started = Instant::now();

@@ -4,6 +4,7 @@ use crate::bank::BankError;
 use crate::connector::process::ProcessError;
 use crate::demo::DemoError;
 use crate::scenario::ScenarioError;
+use crate::sinks::SinkError;
 use crate::template::TemplateError;
 
 /// A run could not be set up or completed.
@@ -15,6 +16,9 @@ pub enum Error {
     /// The mock bank could not start.
     #[error(transparent)]
     Bank(#[from] BankError),
+    /// A sink could not start.
+    #[error(transparent)]
+    Sink(#[from] SinkError),
     /// The reference bot could not start.
     #[error(transparent)]
     Demo(#[from] DemoError),

@@ -1,8 +1,10 @@
 //! banter: tests banking chatbots end to end.
 //!
 //! A run loads YAML [`scenario`]s, builds deterministic synthetic [`customer`]s,
-//! serves them from a mock FDX [`bank`], drives the bot through a [`connector`]
-//! turn by turn, [`check`]s every reply and bank call, and [`report`]s the verdicts.
+//! serves them from a mock FDX [`bank`], captures ad and analytics traffic in [`sinks`],
+//! drives the bot through a [`connector`] turn by turn, [`check`]s every reply and bank
+//! call, scans the sink traffic for customer data with the [`privacy`] detector, and
+//! [`report`]s the verdicts.
 //! The [`runner`] orchestrates it all; [`Suite`] is the entry point for Rust callers.
 //!
 //! ```no_run
@@ -17,9 +19,11 @@ pub mod check;
 pub mod connector;
 pub mod customer;
 pub mod demo;
+pub mod privacy;
 pub mod report;
 pub mod runner;
 pub mod scenario;
+pub mod sinks;
 pub mod template;
 pub mod transcript;
 

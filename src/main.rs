@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use banter::demo::{DemoBot, Telemetry};
 use banter::report::{write_json, TerminalReporter};
 use banter::scenario::load_paths;
 use banter::Suite;
@@ -31,14 +32,35 @@ enum Command {
         paths: Vec<PathBuf>,
     },
     /// Serve the bundled reference bank bot.
-    DemoBot {
-        /// Port on 127.0.0.1.
-        #[arg(long, default_value_t = 8080)]
-        port: u16,
-        /// The FDX bank it reads.
-        #[arg(long, env = "BANK_URL")]
-        bank_url: String,
-    },
+    DemoBot(DemoBotArgs),
+}
+
+#[derive(clap::Args)]
+struct DemoBotArgs {
+    /// Port on 127.0.0.1.
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// The FDX bank it reads.
+    #[arg(long, env = "BANK_URL")]
+    bank_url: String,
+    /// Leak customer data to the analytics services, as careless integrations do.
+    #[arg(long)]
+    leaky: bool,
+    /// Meta (Conversions API) base URL.
+    #[arg(long, env = "META_URL")]
+    meta_url: Option<String>,
+    /// Google Analytics 4 base URL.
+    #[arg(long, env = "GOOGLE_URL")]
+    google_url: Option<String>,
+    /// Segment base URL.
+    #[arg(long, env = "SEGMENT_URL")]
+    segment_url: Option<String>,
+    /// Mixpanel base URL.
+    #[arg(long, env = "MIXPANEL_URL")]
+    mixpanel_url: Option<String>,
+    /// Amplitude base URL.
+    #[arg(long, env = "AMPLITUDE_URL")]
+    amplitude_url: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -121,8 +143,17 @@ async fn run(args: RunArgs) -> ExitCode {
     }
 }
 
-async fn demo_bot(port: u16, bank_url: String) -> ExitCode {
-    let bot = match banter::demo::DemoBot::start(&bank_url, port).await {
+async fn demo_bot(args: DemoBotArgs) -> ExitCode {
+    let telemetry = Telemetry {
+        meta: args.meta_url,
+        google: args.google_url,
+        segment: args.segment_url,
+        mixpanel: args.mixpanel_url,
+        amplitude: args.amplitude_url,
+        leaky: args.leaky,
+    };
+    let bank_url = args.bank_url;
+    let bot = match DemoBot::start(&bank_url, args.port, telemetry).await {
         Ok(bot) => bot,
         Err(e) => return fail(e),
     };
@@ -147,6 +178,6 @@ async fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Run(args) => run(args).await,
         Command::Validate { paths } => validate(&paths),
-        Command::DemoBot { port, bank_url } => demo_bot(port, bank_url).await,
+        Command::DemoBot(args) => demo_bot(args).await,
     }
 }

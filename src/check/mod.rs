@@ -1,6 +1,7 @@
-//! The checks: reply matchers, bank-call expectations and isolation, each producing [`Failure`]s.
+//! The checks: reply matchers, bank-call expectations, isolation and privacy, each producing [`Failure`]s.
 
 mod bank;
+pub mod privacy;
 mod reply;
 
 use serde::Serialize;
@@ -18,6 +19,10 @@ pub enum FailureKind {
     Bank,
     /// The bot read another customer's data at the bank.
     Isolation,
+    /// Customer data reached an ads or analytics sink.
+    Privacy,
+    /// A reply showed another customer's data.
+    CrossSession,
     /// The turn could not be completed (bot unreachable, timed out, bad reply).
     Error,
 }

@@ -7,6 +7,7 @@ use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
+use super::join_url;
 use crate::customer::Money;
 
 /// Per-request timeout for every bank call.
@@ -35,14 +36,59 @@ pub enum BankError {
     Url(Url),
 }
 
-#[derive(Deserialize)]
+/// `GET /fdx/v6/customers/current` as the bot reads it: the greeting needs the first name; the
+/// rest only feeds leaky telemetry (the tax id is deliberately not read).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Customer {
+    #[serde(default)]
+    pub customer_id: String,
     pub name: PersonName,
+    #[serde(default)]
+    pub email: Vec<String>,
+    #[serde(default)]
+    pub telephones: Vec<Telephone>,
+    #[serde(default)]
+    pub addresses: Vec<Address>,
+    #[serde(default)]
+    pub date_of_birth: String,
 }
 
-#[derive(Deserialize)]
+impl Customer {
+    /// The first email address.
+    pub fn first_email(&self) -> Option<&str> {
+        self.email.first().map(String::as_str)
+    }
+
+    /// The first phone number as the bank wrote it (E.164, e.g. "+16505551212").
+    pub fn first_phone(&self) -> Option<&str> {
+        self.telephones.first().map(|t| t.number.as_str())
+    }
+
+    /// The first address's postal code.
+    pub fn postal_code(&self) -> Option<&str> {
+        self.addresses.first().map(|a| a.postal_code.as_str())
+    }
+}
+
+#[derive(Debug, Deserialize)]
 pub struct PersonName {
     pub first: String,
+    #[serde(default)]
+    pub last: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Telephone {
+    #[serde(default)]
+    pub number: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Address {
+    #[serde(default)]
+    pub postal_code: String,
 }
 
 /// An FDX account as the bot uses it (the full account number is deliberately not read).
@@ -153,12 +199,8 @@ impl BankClient {
         segments: &[&str],
         query: &[(&str, String)],
     ) -> Result<T, BankError> {
-        let mut url = self.base.clone();
-        url.path_segments_mut()
-            .map_err(|()| BankError::Url(self.base.clone()))?
-            .pop_if_empty()
-            .extend(["fdx", "v6"])
-            .extend(segments);
+        let path = ["fdx", "v6"].into_iter().chain(segments.iter().copied());
+        let url = join_url(&self.base, path).ok_or_else(|| BankError::Url(self.base.clone()))?;
         let response = self
             .http
             .get(url)

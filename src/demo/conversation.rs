@@ -1,13 +1,15 @@
-//! Per-conversation state (opt-out, revoked consent) and the reply logic of the reference bot:
-//! turns an intent into FDX calls and the reply texts that scenarios match on.
+//! Per-conversation state (opt-out, revoked consent, turn count, cached customer record) and the
+//! reply logic of the reference bot: turns an intent into FDX calls and the reply texts that
+//! scenarios match on, then hands what the turn showed to telemetry.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde::Serialize;
 
-use super::bank_client::{Account, BankClient, BankError, Transaction};
+use super::bank_client::{Account, BankClient, BankError, Customer, Transaction};
 use super::intent::{classify, AccountKind, BankQuery, Intent};
+use super::telemetry::{Leak, Sender, Turn};
 use crate::customer::Money;
 
 const MENU: [&str; 3] = ["Balance", "Transactions", "Advisor"];
@@ -48,40 +50,94 @@ impl Reply {
     }
 }
 
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 struct State {
     consent_revoked: bool,
     opted_out: bool,
+    /// Messages received so far in this conversation.
+    turns: u64,
+    /// The customer record a leaky bot keeps, with the token it was read with.
+    customer: Option<(String, Arc<Customer>)>,
 }
 
-/// The bot's brain: the bank client plus every conversation's state.
+impl State {
+    /// Whether the bot may read the bank for this conversation with `token`.
+    fn may_call_bank(&self, token: &str) -> bool {
+        !token.is_empty() && !self.opted_out && !self.consent_revoked
+    }
+}
+
+/// What a turn showed that telemetry cares about.
+enum Shown {
+    Nothing,
+    /// A greeting with the customer's record.
+    Customer(Customer),
+    /// The first balance shown.
+    Balance(Money),
+    /// The description of the first transaction shown.
+    Merchant(String),
+    Spending,
+    Advisor,
+}
+
+type Answer = (Vec<Reply>, Shown);
+
+/// The bot's brain: the bank client, the telemetry sender and every conversation's state.
 pub struct Bot {
     bank: BankClient,
+    telemetry: Sender,
     states: Mutex<HashMap<String, State>>,
 }
 
 impl Bot {
-    pub fn new(bank: BankClient) -> Self {
+    pub fn new(bank: BankClient, telemetry: Sender) -> Self {
         Self {
             bank,
+            telemetry,
             states: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Answers one user message in a conversation.
+    /// Answers one user message in a conversation, then reports the turn to telemetry (awaited,
+    /// so the events land within the turn).
     pub async fn reply(&self, conversation_id: &str, text: &str, token: &str) -> Vec<Reply> {
-        let state = self
-            .states()
-            .get(conversation_id)
-            .copied()
-            .unwrap_or_default();
-        let query = match classify(text) {
+        let state = self.update(conversation_id, |s| {
+            s.turns = s.turns.saturating_add(1);
+            s.clone()
+        });
+        let intent = classify(text);
+        let name = intent.name();
+        let (replies, shown) = self.respond(conversation_id, intent, token, &state).await;
+        let leak = if self.telemetry.leaky() {
+            self.leak(conversation_id, token, shown).await
+        } else {
+            None
+        };
+        let turn = Turn {
+            conversation_id,
+            number: state.turns,
+            intent: name,
+            replies: replies.len(),
+        };
+        self.telemetry.send(&turn, leak.as_ref()).await;
+        replies
+    }
+
+    async fn respond(
+        &self,
+        conversation_id: &str,
+        intent: Intent,
+        token: &str,
+        state: &State,
+    ) -> Answer {
+        let only = |reply| (vec![reply], Shown::Nothing);
+        let query = match intent {
             Intent::Bank(query) => query,
-            Intent::Advisor => return vec![Reply::plain(ADVISOR)],
-            Intent::Unknown => return vec![Reply::new(HELP, &MENU)],
+            Intent::Advisor => return (vec![Reply::plain(ADVISOR)], Shown::Advisor),
+            Intent::Unknown => return only(Reply::new(HELP, &MENU)),
             Intent::OptOut => {
                 self.update(conversation_id, |s| s.opted_out = true);
-                return vec![Reply::plain(OPTED_OUT_NOW)];
+                return only(Reply::plain(OPTED_OUT_NOW));
             }
             Intent::LinkAccount => {
                 self.update(conversation_id, |s| s.opted_out = false);
@@ -90,41 +146,99 @@ impl Bot {
                 } else {
                     Reply::new(LINKED, &MENU)
                 };
-                return vec![reply];
+                return only(reply);
             }
         };
         if state.opted_out {
-            return vec![Reply::new(OPTED_OUT, &LINK)];
+            return only(Reply::new(OPTED_OUT, &LINK));
         }
-        if token.is_empty() || state.consent_revoked {
-            return vec![Reply::new(OPT_IN, &LINK)];
+        if !state.may_call_bank(token) {
+            return only(Reply::new(OPT_IN, &LINK));
         }
         match self.answer(query, token).await {
-            Ok(replies) => replies,
-            Err(BankError::ConsentRevoked) => {
-                self.update(conversation_id, |s| s.consent_revoked = true);
-                vec![Reply::new(REVOKED, &LINK)]
-            }
-            Err(BankError::Unauthorized) => vec![Reply::new(OPT_IN, &LINK)],
-            Err(_) => vec![Reply::plain(BANK_DOWN)],
+            Ok(answer) => answer,
+            Err(error) => only(self.bank_failed(conversation_id, error)),
         }
     }
 
-    async fn answer(&self, query: BankQuery, token: &str) -> Result<Vec<Reply>, BankError> {
-        let texts = match query {
+    /// The reply to a failed bank call; a revoked consent stops bank calls for the conversation.
+    fn bank_failed(&self, conversation_id: &str, error: BankError) -> Reply {
+        match error {
+            BankError::ConsentRevoked => {
+                self.update(conversation_id, |s| s.consent_revoked = true);
+                Reply::new(REVOKED, &LINK)
+            }
+            BankError::Unauthorized => Reply::new(OPT_IN, &LINK),
+            _ => Reply::plain(BANK_DOWN),
+        }
+    }
+
+    async fn answer(&self, query: BankQuery, token: &str) -> Result<Answer, BankError> {
+        let (texts, shown) = match query {
             BankQuery::Greeting => {
-                let first = self.bank.customer(token).await?.name.first;
+                let customer = self.bank.customer(token).await?;
                 let text = format!(
-                    "Hello {first}! I can show your balances, recent transactions and spending, \
-                     or connect you to an advisor."
+                    "Hello {}! I can show your balances, recent transactions and spending, \
+                     or connect you to an advisor.",
+                    customer.name.first
                 );
-                return Ok(vec![Reply::new(text, &MENU)]);
+                return Ok((vec![Reply::new(text, &MENU)], Shown::Customer(customer)));
             }
             BankQuery::Balance(kind) => self.balances(token, kind).await?,
             BankQuery::Transactions(kind, count) => self.transactions(token, kind, count).await?,
-            BankQuery::Spending(merchant) => vec![self.spending(token, &merchant).await?],
+            BankQuery::Spending(merchant) => (
+                vec![self.spending(token, &merchant).await?],
+                Shown::Spending,
+            ),
         };
-        Ok(texts.into_iter().map(Reply::plain).collect())
+        Ok((texts.into_iter().map(Reply::plain).collect(), shown))
+    }
+
+    /// What a leaky bot leaks for what the turn showed. Needs the customer record for all but a
+    /// balance: the greeting's, else the cached one, else one fetch (only where consent allows).
+    async fn leak(&self, conversation_id: &str, token: &str, shown: Shown) -> Option<Leak> {
+        Some(match shown {
+            Shown::Nothing => return None,
+            Shown::Balance(balance) => Leak::Balance(balance),
+            Shown::Customer(customer) => Leak::Greeting {
+                customer: self.remember(conversation_id, token, customer),
+                token: token.to_owned(),
+            },
+            Shown::Merchant(merchant) => Leak::Transactions {
+                customer: self.customer(conversation_id, token).await?,
+                merchant,
+            },
+            Shown::Spending => Leak::Spending(self.customer(conversation_id, token).await?),
+            Shown::Advisor => Leak::Advisor(self.customer(conversation_id, token).await?),
+        })
+    }
+
+    /// The conversation's cached customer record for `token`, fetched if missing; `None` when the
+    /// conversation may not call the bank or the bank does not answer.
+    async fn customer(&self, conversation_id: &str, token: &str) -> Option<Arc<Customer>> {
+        let state = self.update(conversation_id, |s| s.clone());
+        if !state.may_call_bank(token) {
+            return None;
+        }
+        if let Some((cached_for, customer)) = state.customer {
+            if cached_for == token {
+                return Some(customer);
+            }
+        }
+        match self.bank.customer(token).await {
+            Ok(customer) => Some(self.remember(conversation_id, token, customer)),
+            Err(error) => {
+                self.bank_failed(conversation_id, error);
+                None
+            }
+        }
+    }
+
+    fn remember(&self, conversation_id: &str, token: &str, customer: Customer) -> Arc<Customer> {
+        let customer = Arc::new(customer);
+        let cached = Some((token.to_owned(), Arc::clone(&customer)));
+        self.update(conversation_id, |s| s.customer = cached);
+        customer
     }
 
     /// One account's authoritative balance when a type is named, else every account's balance.
@@ -132,15 +246,18 @@ impl Bot {
         &self,
         token: &str,
         kind: Option<AccountKind>,
-    ) -> Result<Vec<String>, BankError> {
+    ) -> Result<(Vec<String>, Shown), BankError> {
         let accounts = self.bank.accounts(token).await?;
+        let shown = |account: &Account| Shown::Balance(account.current_balance);
         match kind.map(|kind| (kind, find(&accounts, kind))) {
-            None if accounts.is_empty() => Ok(vec![NO_ACCOUNTS.to_owned()]),
-            None => Ok(accounts.iter().map(balance_line).collect()),
-            Some((kind, None)) => Ok(vec![not_held(kind)]),
+            None => match accounts.first() {
+                None => Ok((vec![NO_ACCOUNTS.to_owned()], Shown::Nothing)),
+                Some(first) => Ok((accounts.iter().map(balance_line).collect(), shown(first))),
+            },
+            Some((kind, None)) => Ok((vec![not_held(kind)], Shown::Nothing)),
             Some((_, Some(account))) => {
                 let account = self.bank.account(token, &account.account_id).await?;
-                Ok(vec![balance_line(&account)])
+                Ok((vec![balance_line(&account)], shown(&account)))
             }
         }
     }
@@ -151,27 +268,28 @@ impl Bot {
         token: &str,
         kind: Option<AccountKind>,
         count: usize,
-    ) -> Result<Vec<String>, BankError> {
+    ) -> Result<(Vec<String>, Shown), BankError> {
         let accounts = self.bank.accounts(token).await?;
         let account = match kind {
             Some(kind) => find(&accounts, kind),
             None => find(&accounts, AccountKind::Checking).or(accounts.first()),
         };
         let Some(account) = account else {
-            return Ok(vec![kind.map_or_else(|| NO_ACCOUNTS.to_owned(), not_held)]);
+            let text = kind.map_or_else(|| NO_ACCOUNTS.to_owned(), not_held);
+            return Ok((vec![text], Shown::Nothing));
         };
         let label = label(account);
         let id = &account.account_id;
         let transactions = self.bank.transactions(token, id, Some(count)).await?;
-        if transactions.is_empty() {
-            return Ok(vec![format!(
-                "No recent transactions on your {label} account."
-            )]);
-        }
+        let Some(first) = transactions.first() else {
+            let text = format!("No recent transactions on your {label} account.");
+            return Ok((vec![text], Shown::Nothing));
+        };
+        let shown = Shown::Merchant(first.description.clone());
         let n = transactions.len();
         let header = format!("Here are your last {n} transactions on your {label} account:");
         let lines = transactions.iter().map(transaction_line);
-        Ok(std::iter::once(header).chain(lines).collect())
+        Ok((std::iter::once(header).chain(lines).collect(), shown))
     }
 
     /// Sums debits matching `merchant` over every transaction of checking and credit-card accounts.
@@ -206,8 +324,9 @@ impl Bot {
         self.states.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn update(&self, conversation_id: &str, change: impl FnOnce(&mut State)) {
-        change(self.states().entry(conversation_id.to_owned()).or_default());
+    /// Changes (or just reads) a conversation's state, creating it if new.
+    fn update<T>(&self, conversation_id: &str, change: impl FnOnce(&mut State) -> T) -> T {
+        change(self.states().entry(conversation_id.to_owned()).or_default())
     }
 }
 

@@ -73,6 +73,22 @@ pub enum Intent {
     Unknown,
 }
 
+impl Intent {
+    /// The intent's snake_case name, as analytics events report it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Intent::Bank(BankQuery::Greeting) => "greeting",
+            Intent::Bank(BankQuery::Balance(_)) => "balance",
+            Intent::Bank(BankQuery::Transactions(..)) => "transactions",
+            Intent::Bank(BankQuery::Spending(_)) => "spending",
+            Intent::Advisor => "advisor",
+            Intent::OptOut => "opt_out",
+            Intent::LinkAccount => "link_account",
+            Intent::Unknown => "unknown",
+        }
+    }
+}
+
 /// Classifies one user message.
 pub fn classify(text: &str) -> Intent {
     let words = normalise(text);
@@ -192,6 +208,23 @@ mod tests {
         ];
         for (text, expected) in table {
             assert_eq!(classify(text), expected, "text: {text:?}");
+        }
+    }
+
+    #[test]
+    fn names_intents_in_snake_case() {
+        let table = [
+            ("hello", "greeting"),
+            ("balance", "balance"),
+            ("last 3 transactions", "transactions"),
+            ("spent at Shell", "spending"),
+            ("agent", "advisor"),
+            ("opt out", "opt_out"),
+            ("link account", "link_account"),
+            ("blah", "unknown"),
+        ];
+        for (text, name) in table {
+            assert_eq!(classify(text).name(), name, "text: {text:?}");
         }
     }
 }

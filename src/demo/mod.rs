@@ -1,10 +1,14 @@
 //! The bundled reference bank bot: an HTTP chatbot server (hyper, 127.0.0.1 only) that answers
-//! `POST /chat` by calling the bank's FDX API as a real client with the customer's bearer token.
-//! This file owns start/stop, routing and the JSON wire format.
+//! `POST /chat` by calling the bank's FDX API as a real client with the customer's bearer token,
+//! and reports every turn to analytics services (see `telemetry`). This file owns start/stop,
+//! URL validation, routing and the JSON wire format.
 
 mod bank_client;
 mod conversation;
 mod intent;
+mod telemetry;
+
+pub use telemetry::Telemetry;
 
 use std::convert::Infallible;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -18,6 +22,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use reqwest::Url;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
@@ -35,7 +40,11 @@ pub enum DemoError {
     Bind { port: u16, source: std::io::Error },
     #[error("invalid bank URL {url:?}: expected an http(s) URL such as http://127.0.0.1:4567")]
     BankUrl { url: String },
-    #[error("cannot build the bank HTTP client: {0}")]
+    #[error(
+        "invalid {service} telemetry URL {url:?}: expected an http(s) URL such as http://127.0.0.1:4567"
+    )]
+    TelemetryUrl { service: &'static str, url: String },
+    #[error("cannot build the bot's HTTP client: {0}")]
     Client(#[from] reqwest::Error),
 }
 
@@ -48,15 +57,17 @@ pub struct DemoBot {
 
 impl DemoBot {
     /// Starts the bot on 127.0.0.1:`port` (0 = any free port), reading the bank at `bank_url`
-    /// (e.g. "http://127.0.0.1:4567", no trailing slash).
-    pub async fn start(bank_url: &str, port: u16) -> Result<DemoBot, DemoError> {
-        let base = reqwest::Url::parse(bank_url)
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https") && !u.cannot_be_a_base())
-            .ok_or_else(|| DemoError::BankUrl {
-                url: bank_url.to_owned(),
-            })?;
-        let bot = Arc::new(Bot::new(BankClient::new(base)?));
+    /// (e.g. "http://127.0.0.1:4567", no trailing slash) and sending analytics as `telemetry` says.
+    pub async fn start(
+        bank_url: &str,
+        port: u16,
+        telemetry: Telemetry,
+    ) -> Result<DemoBot, DemoError> {
+        let base = base_url(bank_url).ok_or_else(|| DemoError::BankUrl {
+            url: bank_url.to_owned(),
+        })?;
+        let telemetry = telemetry::Sender::new(&telemetry)?;
+        let bot = Arc::new(Bot::new(BankClient::new(base)?, telemetry));
         let bind_error = |source| DemoError::Bind { port, source };
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
             .await
@@ -85,6 +96,24 @@ impl Drop for DemoBot {
     fn drop(&mut self) {
         self.task.abort();
     }
+}
+
+/// `url` as a base URL for requests: http(s) and able to take a path.
+fn base_url(url: &str) -> Option<Url> {
+    Url::parse(url)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && !u.cannot_be_a_base())
+}
+
+/// `base` with `segments` appended to its path, each percent-encoded; `None` for a URL that cannot
+/// take a path (which `base_url` rules out).
+fn join_url<'a>(base: &Url, segments: impl IntoIterator<Item = &'a str>) -> Option<Url> {
+    let mut url = base.clone();
+    url.path_segments_mut()
+        .ok()?
+        .pop_if_empty()
+        .extend(segments);
+    Some(url)
 }
 
 /// Accept loop. Connections live in a `JoinSet`, so aborting this task also ends them.
@@ -188,30 +217,66 @@ fn respond(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Res
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::future::Future;
+    use std::io::Read;
+    use std::sync::Mutex;
+    use std::time::Instant;
 
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+    use flate2::read::GzDecoder;
+    use hyper::HeaderMap;
     use serde_json::{json as j, Value};
 
+    use super::telemetry::sha256_hex;
     use super::*;
 
-    /// A tiny FDX bank. "tok_test" holds a checking and a card account; "tok_revoked" gets 403/1107;
-    /// with `down` every call answers 503. Counts every call it receives.
-    async fn fake_bank(down: bool) -> (String, Arc<AtomicUsize>) {
+    /// The fake customer's identity, as `GET /fdx/v6/customers/current` returns it.
+    const EMAIL: &str = "Ada.Lovelace@Example.com";
+    const PHONE: &str = "+16505551212";
+    const CUSTOMER_ID: &str = "cust-ada-7";
+    const DOB: &str = "1990-12-10";
+    const ZIP: &str = "94105";
+
+    /// Serves `handler` on a free 127.0.0.1 port and returns its base URL.
+    async fn serve_fake<F, Fut>(handler: F) -> String
+    where
+        F: Fn(Request<Incoming>) -> Fut + Clone + Send + 'static,
+        Fut: Future<Output = Response<Full<Bytes>>> + Send + 'static,
+    {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let calls = Arc::new(AtomicUsize::new(0));
-        let counter = Arc::clone(&calls);
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let counter = Arc::clone(&counter);
-                let service = service_fn(move |req: Request<Incoming>| {
-                    counter.fetch_add(1, Ordering::SeqCst);
-                    let (status, body) = fake_answer(down, &req);
-                    async move { Ok::<_, Infallible>(json(status, &body)) }
+                let handler = handler.clone();
+                let service = service_fn(move |req| {
+                    let answer = handler(req);
+                    async move { Ok::<_, Infallible>(answer.await) }
                 });
                 tokio::spawn(http1::Builder::new().serve_connection(TokioIo::new(stream), service));
             }
         });
+        url
+    }
+
+    /// The paths of the calls a fake bank received, in order.
+    type Calls = Arc<Mutex<Vec<String>>>;
+
+    fn count(calls: &Calls, path: &str) -> usize {
+        calls.lock().unwrap().iter().filter(|p| *p == path).count()
+    }
+
+    /// A tiny FDX bank. "tok_test" holds a checking and a card account; "tok_revoked" gets 403/1107;
+    /// with `down` every call answers 503. Records every call it receives.
+    async fn fake_bank(down: bool) -> (String, Calls) {
+        let calls = Calls::default();
+        let log = Arc::clone(&calls);
+        let url = serve_fake(move |req: Request<Incoming>| {
+            log.lock().unwrap().push(req.uri().path().to_owned());
+            let (status, body) = fake_answer(down, &req);
+            async move { json(status, &body) }
+        })
+        .await;
         (url, calls)
     }
 
@@ -243,9 +308,12 @@ mod tests {
             (_, auth, _) if auth != "Bearer tok_test" => {
                 (StatusCode::UNAUTHORIZED, j!({"code": "401"}))
             }
-            (_, _, "/fdx/v6/customers/current") => {
-                ok(j!({"customerId": "c1", "name": {"first": "Ada"}}))
-            }
+            (_, _, "/fdx/v6/customers/current") => ok(j!({
+                "customerId": CUSTOMER_ID, "name": {"first": "Ada", "last": "Lovelace"},
+                "email": [EMAIL], "telephones": [{"type": "CELL", "number": PHONE}],
+                "addresses": [{"line1": "12 Analytical Way", "city": "Oakland", "region": "CA",
+                    "postalCode": ZIP, "country": "US"}],
+                "dateOfBirth": DOB, "taxId": "123-45-6789"})),
             (_, _, "/fdx/v6/accounts") => ok(j!({"page": {"totalElements": 2}, "accounts": [
                 account("chk", "CHECKING", "...1234", 2400.0), account("cc", "CREDITCARD", "...9876", 310.5)]})),
             // The detail call is authoritative, and differs from the list on purpose.
@@ -265,8 +333,145 @@ mod tests {
         }
     }
 
+    /// One request an analytics capture server received.
+    struct Captured {
+        service: &'static str,
+        path: String,
+        query: String,
+        headers: HeaderMap,
+        body: Bytes,
+    }
+
+    impl Captured {
+        fn header(&self, name: &str) -> &str {
+            self.headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+        }
+
+        /// The body as JSON, decoded as the service would: gunzip, form `data` → base64, or plain.
+        fn json(&self) -> Value {
+            let bytes = if self.header("content-encoding") == "gzip" {
+                let mut plain = Vec::new();
+                GzDecoder::new(&self.body[..])
+                    .read_to_end(&mut plain)
+                    .unwrap();
+                plain
+            } else if self.header("content-type") == "application/x-www-form-urlencoded" {
+                let mut form = form_urlencoded::parse(&self.body);
+                let (_, data) = form.find(|(key, _)| key == "data").unwrap();
+                STANDARD.decode(data.as_bytes()).unwrap()
+            } else {
+                self.body.to_vec()
+            };
+            serde_json::from_slice(&bytes).unwrap()
+        }
+
+        /// Everything the service received, raw and decoded, for searching.
+        fn everything(&self) -> String {
+            let raw = String::from_utf8_lossy(&self.body);
+            let (path, query, headers) = (&self.path, &self.query, &self.headers);
+            format!("{path}?{query} {headers:?} {raw} {}", self.json())
+        }
+    }
+
+    /// What the capture servers received, in arrival order.
+    type Log = Arc<Mutex<Vec<Captured>>>;
+
+    /// A capture server for `service` that answers `{}` and logs every request to `log`.
+    async fn capture(log: &Log, service: &'static str) -> Option<String> {
+        let log = Arc::clone(log);
+        let url = serve_fake(move |req: Request<Incoming>| {
+            let log = Arc::clone(&log);
+            async move {
+                let (parts, body) = req.into_parts();
+                let body = body.collect().await.unwrap().to_bytes();
+                let path = parts.uri.path().to_owned();
+                let query = parts.uri.query().unwrap_or("").to_owned();
+                let headers = parts.headers;
+                let captured = Captured {
+                    service,
+                    path,
+                    query,
+                    headers,
+                    body,
+                };
+                log.lock().unwrap().push(captured);
+                respond(StatusCode::OK, "application/json", b"{}".to_vec())
+            }
+        })
+        .await;
+        Some(url)
+    }
+
+    /// Telemetry to five capture servers that share one log.
+    async fn captured_telemetry(leaky: bool) -> (Telemetry, Log) {
+        let log = Log::default();
+        let telemetry = Telemetry {
+            meta: capture(&log, "meta").await,
+            google: capture(&log, "google").await,
+            segment: capture(&log, "segment").await,
+            mixpanel: capture(&log, "mixpanel").await,
+            amplitude: capture(&log, "amplitude").await,
+            leaky,
+        };
+        (telemetry, log)
+    }
+
+    /// Takes everything captured so far.
+    fn take(log: &Log) -> Vec<Captured> {
+        std::mem::take(&mut *log.lock().unwrap())
+    }
+
+    fn of<'a>(all: &'a [Captured], service: &str) -> Vec<&'a Captured> {
+        all.iter().filter(|c| c.service == service).collect()
+    }
+
+    /// The request of `service` whose JSON has `expected` at `pointer`.
+    fn find<'a>(all: &'a [Captured], service: &str, pointer: &str, expected: &str) -> &'a Captured {
+        let matches = |c: &&Captured| c.json().pointer(pointer) == Some(&j!(expected));
+        let found = of(all, service).into_iter().find(matches);
+        found.unwrap_or_else(|| panic!("no {service} request with {pointer} = {expected:?}"))
+    }
+
     const OPT_IN: &str = "To see your accounts, please link your bank account first.";
+    const REVOKED: &str = "Your bank consent has been revoked, so I can't access your accounts. Please re-link your account to continue.";
+    const ADVISOR: &str = "I'm connecting you to an advisor. Someone will be with you shortly.";
     const MENU: [&str; 3] = ["Balance", "Transactions", "Advisor"];
+    const SERVICES: [&str; 5] = ["meta", "google", "segment", "mixpanel", "amplitude"];
+    /// Customer values that privacy-safe telemetry must never carry (searched case-sensitively).
+    const CUSTOMER_VALUES: [&str; 16] = [
+        EMAIL,
+        "ada.lovelace@example.com",
+        "Ada",
+        "Lovelace",
+        "5551212",
+        CUSTOMER_ID,
+        DOB,
+        ZIP,
+        "Analytical",
+        "123-45-6789",
+        "2481.17",
+        "310.5",
+        "Starbucks",
+        "Payroll",
+        "4.75",
+        "tok_test",
+    ];
+
+    /// A linked customer in conversation "c" visits each bank answer once, then asks for an advisor.
+    const TOUR: [(&str, &str, &str, &[&str]); 5] = [
+        ("c", "tok_test", "Hi!", &["Hello Ada! I can show your balances, recent transactions and spending, or connect you to an advisor."]),
+        ("c", "tok_test", "what's my checking balance?", &["Your checking account ending 1234 has a balance of $2,481.17."]),
+        ("c", "tok_test", "show my last 2 transactions", &[
+            "Here are your last 2 transactions on your checking account:",
+            "2026-06-29 Starbucks -$4.75",
+            "2026-06-28 Payroll +$1,500.00",
+        ]),
+        ("c", "tok_test", "how much did I spend at starbucks?", &["You spent $13.00 at Starbucks in the last 90 days (3 purchases)."]),
+        ("c", "tok_test", "advisor", &[ADVISOR]),
+    ];
 
     async fn post(bot: &DemoBot, body: impl Into<reqwest::Body>) -> (u16, Value) {
         let url = format!("{}/chat", bot.url());
@@ -293,32 +498,45 @@ mod tests {
     #[tokio::test]
     async fn answers_from_the_bank() {
         let (bank, _) = fake_bank(false).await;
-        let bot = DemoBot::start(&bank, 0).await.unwrap();
+        let bot = DemoBot::start(&bank, 0, Telemetry::default())
+            .await
+            .unwrap();
         assert!(bot.url().starts_with("http://127.0.0.1:"));
+        play(&bot, &TOUR).await;
         let t = "tok_test";
-        play(&bot, &[
-            ("c", t, "Hi!", &["Hello Ada! I can show your balances, recent transactions and spending, or connect you to an advisor."]),
-            ("c", t, "what's my checking balance?", &["Your checking account ending 1234 has a balance of $2,481.17."]),
-            ("c", t, "balances", &[
-                "Your checking account ending 1234 has a balance of $2,400.00.",
-                "Your credit card account ending 9876 has a balance of $310.50.",
-            ]),
-            ("c", t, "savings balance", &["You don't have a savings account with us."]),
-            ("c", t, "show my last 2 transactions", &[
-                "Here are your last 2 transactions on your checking account:",
-                "2026-06-29 Starbucks -$4.75",
-                "2026-06-28 Payroll +$1,500.00",
-            ]),
-            ("c", t, "how much did I spend at starbucks?", &["You spent $13.00 at Starbucks in the last 90 days (3 purchases)."]),
-            ("c", t, "spent at Nowhere Inc.", &["I couldn't find any purchases at Nowhere Inc in the last 90 days."]),
-        ]).await;
+        play(
+            &bot,
+            &[
+                (
+                    "c",
+                    t,
+                    "balances",
+                    &[
+                        "Your checking account ending 1234 has a balance of $2,400.00.",
+                        "Your credit card account ending 9876 has a balance of $310.50.",
+                    ],
+                ),
+                (
+                    "c",
+                    t,
+                    "savings balance",
+                    &["You don't have a savings account with us."],
+                ),
+                (
+                    "c",
+                    t,
+                    "spent at Nowhere Inc.",
+                    &["I couldn't find any purchases at Nowhere Inc in the last 90 days."],
+                ),
+            ],
+        )
+        .await;
         let hello = j!({"conversation_id": "c", "text": "hey", "bank_token": t});
         let (_, hello) = post(&bot, hello.to_string()).await;
         assert_eq!(hello["replies"][0]["quick_replies"], j!(MENU));
         let advisor = j!({"conversation_id": "c", "text": "advisor", "bank_token": t});
-        let advisor_text = "I'm connecting you to an advisor. Someone will be with you shortly.";
         let (_, advisor) = post(&bot, advisor.to_string()).await;
-        assert_eq!(advisor, j!({"replies": [{"text": advisor_text}]}));
+        assert_eq!(advisor, j!({"replies": [{"text": ADVISOR}]}));
         let health = format!("{}/health", bot.url());
         assert_eq!(
             reqwest::get(&health).await.unwrap().text().await.unwrap(),
@@ -333,25 +551,308 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn sends_privacy_safe_telemetry_every_turn() {
+        let (bank, calls) = fake_bank(false).await;
+        let (telemetry, log) = captured_telemetry(false).await;
+        let bot = DemoBot::start(&bank, 0, telemetry).await.unwrap();
+        play(&bot, &TOUR[..1]).await;
+        assert_eq!(
+            log.lock().unwrap().len(),
+            5,
+            "the events land within the turn"
+        );
+        play(&bot, &TOUR[1..]).await;
+        let all = take(&log);
+        assert_eq!(all.len(), 25);
+        for c in &all {
+            let everything = c.everything();
+            for value in CUSTOMER_VALUES {
+                assert!(
+                    !everything.contains(value),
+                    "{value:?} sent to {}: {everything}",
+                    c.service
+                );
+            }
+        }
+        assert_eq!(
+            count(&calls, "/fdx/v6/customers/current"),
+            1,
+            "only the greeting reads it"
+        );
+
+        let intents = ["greeting", "balance", "transactions", "spending", "advisor"];
+        let (ga, segment) = (sha256_hex("ga:c"), sha256_hex("segment:c"));
+        let google = of(&all, "google");
+        assert_eq!(google.len(), 5);
+        assert_eq!(
+            (google[0].path.as_str(), google[0].query.as_str()),
+            (
+                "/mp/collect",
+                "measurement_id=G-BANTER01&api_secret=demo_secret"
+            )
+        );
+        for (turn, (hit, intent)) in (1..).zip(google.iter().zip(intents)) {
+            let event = j!({"name": intent, "params": {"engagement_time_msec": 100 * turn, "session_id": &ga[24..34]}});
+            let client_id = format!("{}.{}", &ga[..16], &ga[16..24]);
+            assert_eq!(hit.json(), j!({"client_id": client_id, "events": [event]}));
+        }
+
+        let track = of(&all, "segment");
+        let anonymous_id = [
+            &segment[..8],
+            &segment[8..12],
+            &segment[12..16],
+            &segment[16..20],
+            &segment[20..32],
+        ]
+        .join("-");
+        for (hit, (intent, reply_count)) in
+            track.iter().zip(intents.into_iter().zip([1, 1, 3, 1, 1]))
+        {
+            assert_eq!(hit.path, "/v1/track");
+            assert_eq!(
+                hit.header("authorization"),
+                format!("Basic {}", STANDARD.encode("demo_write_key:"))
+            );
+            assert_eq!(
+                hit.json(),
+                j!({"anonymousId": anonymous_id, "event": "Intent Handled",
+                "properties": {"intent": intent, "reply_count": reply_count},
+                "context": {"library": {"name": "banter-demo", "version": "1.0"}}})
+            );
+        }
+
+        for (turn, hit) in (1..).zip(of(&all, "meta")) {
+            assert_eq!(hit.path, "/v19.0/1234567890/events");
+            assert_eq!(
+                hit.json(),
+                j!({"data": [{"event_name": "Contact", "event_time": 1_782_777_600 + turn,
+                "action_source": "chat", "user_data": {"external_id": [sha256_hex("c")]}}],
+                "access_token": "EAAB_demo_token"})
+            );
+        }
+
+        for (turn, (hit, intent)) in (1..).zip(of(&all, "mixpanel").into_iter().zip(intents)) {
+            assert_eq!(
+                (hit.path.as_str(), hit.header("content-type")),
+                ("/track", "application/x-www-form-urlencoded")
+            );
+            assert_eq!(
+                hit.json(),
+                j!({"event": intent, "properties": {"distinct_id": &sha256_hex("mixpanel:c")[..16],
+                "token": "mp_demo_token", "time": 1_782_777_600 + turn}})
+            );
+        }
+
+        for (turn, (hit, intent)) in (1..).zip(of(&all, "amplitude").into_iter().zip(intents)) {
+            assert_eq!(
+                (hit.path.as_str(), hit.header("content-encoding")),
+                ("/2/httpapi", "gzip")
+            );
+            assert_eq!(
+                hit.json(),
+                j!({"api_key": "amp_demo_key", "events": [{"device_id": &sha256_hex("amplitude:c")[..16],
+                "event_type": intent, "event_properties": {"turn": turn}}]})
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn leaks_customer_data_in_leaky_mode() {
+        let (bank, calls) = fake_bank(false).await;
+        let (telemetry, log) = captured_telemetry(true).await;
+        let bot = DemoBot::start(&bank, 0, telemetry).await.unwrap();
+        play(&bot, &TOUR[..1]).await;
+        assert_eq!(
+            log.lock().unwrap().len(),
+            7,
+            "the leaks land within the turn"
+        );
+        play(&bot, &TOUR[1..]).await;
+        let all = take(&log);
+        let counts: Vec<usize> = SERVICES.iter().map(|s| of(&all, s).len()).collect();
+        assert_eq!(counts, [6, 6, 6, 6, 7], "the normal events plus the leaks");
+        assert_eq!(
+            count(&calls, "/fdx/v6/customers/current"),
+            1,
+            "the greeting's record is cached"
+        );
+        let everything: String = all.iter().map(Captured::everything).collect();
+        for value in [
+            EMAIL,
+            "Ada",
+            "Lovelace",
+            PHONE,
+            CUSTOMER_ID,
+            DOB,
+            ZIP,
+            "2481.17",
+            "Starbucks",
+            "tok_test",
+        ] {
+            assert!(
+                everything.contains(value),
+                "the privacy search misses the leaked {value:?}"
+            );
+        }
+
+        let meta = find(&all, "meta", "/data/0/event_name", "Lead");
+        assert_eq!(meta.path, "/v19.0/1234567890/events");
+        assert_eq!(meta.json()["data"][0]["event_time"], j!(1_782_777_601));
+        assert_eq!(
+            meta.json()["data"][0]["user_data"],
+            j!({
+                "em": [sha256_hex("ada.lovelace@example.com")],
+                "ph": [sha256_hex("16505551212")],
+                "fn": [sha256_hex("ada")],
+                "external_id": [sha256_hex("c")],
+            })
+        );
+
+        let google = find(&all, "google", "/events/0/name", "balance_viewed");
+        assert_eq!(google.path, "/mp/collect");
+        assert_eq!(
+            google.json()["events"][0]["params"],
+            j!({"value": 2481.17, "currency": "USD"})
+        );
+
+        let identify = of(&all, "segment")
+            .into_iter()
+            .find(|c| c.path == "/v1/identify")
+            .unwrap();
+        assert_eq!(identify.header("x-bank-token"), "tok_test");
+        assert_eq!(
+            identify.header("authorization"),
+            format!("Basic {}", STANDARD.encode("demo_write_key:"))
+        );
+        let body = identify.json();
+        assert_eq!(body["userId"], j!(CUSTOMER_ID));
+        assert_eq!(
+            body["traits"],
+            j!({"email": EMAIL, "firstName": "Ada", "lastName": "Lovelace", "phone": PHONE})
+        );
+
+        let mixpanel = find(&all, "mixpanel", "/event", "Transactions Viewed");
+        assert_eq!(
+            mixpanel.header("content-type"),
+            "application/x-www-form-urlencoded"
+        );
+        assert_eq!(
+            mixpanel.json()["properties"],
+            j!({"distinct_id": &sha256_hex("mixpanel:c")[..16],
+            "$email": EMAIL, "last_merchant": "Starbucks", "token": "mp_demo_token", "time": 1_782_777_603})
+        );
+
+        for event_type in ["Spending Viewed", "Advisor Requested"] {
+            let amplitude = find(&all, "amplitude", "/events/0/event_type", event_type);
+            assert_eq!(
+                (
+                    amplitude.path.as_str(),
+                    amplitude.header("content-encoding")
+                ),
+                ("/2/httpapi", "gzip")
+            );
+            let event = &amplitude.json()["events"][0];
+            assert_eq!(event["user_id"], j!(CUSTOMER_ID));
+            assert_eq!(event["user_properties"], j!({"dob": DOB, "zip": ZIP}));
+        }
+    }
+
+    #[tokio::test]
+    async fn leaky_mode_respects_consent() {
+        let (bank, calls) = fake_bank(false).await;
+        let (telemetry, log) = captured_telemetry(true).await;
+        let bot = DemoBot::start(&bank, 0, telemetry).await.unwrap();
+        play(
+            &bot,
+            &[
+                ("anon", "", "hi", &[OPT_IN]),
+                ("anon", "", "advisor", &[ADVISOR]),
+                (
+                    "out",
+                    "tok_test",
+                    "stop",
+                    &["You've opted out. I won't access your bank data in this conversation."],
+                ),
+                ("out", "tok_test", "advisor", &[ADVISOR]),
+                ("gone", "tok_revoked", "balance", &[REVOKED]),
+                ("gone", "tok_revoked", "advisor", &[ADVISOR]),
+            ],
+        )
+        .await;
+        let all = take(&log);
+        assert_eq!(all.len(), 30, "normal events only");
+        assert_eq!(
+            calls.lock().unwrap().as_slice(),
+            ["/fdx/v6/accounts"],
+            "only the revoked balance"
+        );
+        play(
+            &bot,
+            &[
+                ("fresh", "tok_test", "advisor", &[ADVISOR]),
+                ("fresh", "tok_test", "talk to a human", &[ADVISOR]),
+            ],
+        )
+        .await;
+        assert_eq!(
+            count(&calls, "/fdx/v6/customers/current"),
+            1,
+            "fetched once, then cached"
+        );
+        let all = take(&log);
+        let leaks = of(&all, "amplitude")
+            .into_iter()
+            .filter(|c| c.json()["events"][0]["user_id"] == j!(CUSTOMER_ID));
+        assert_eq!(leaks.count(), 2);
+    }
+
+    #[tokio::test]
+    async fn unreachable_telemetry_does_not_break_or_slow_replies() {
+        let (bank, _) = fake_bank(false).await;
+        let refused = Some("http://127.0.0.1:9".to_owned());
+        let telemetry = Telemetry {
+            meta: refused.clone(),
+            google: refused.clone(),
+            segment: refused.clone(),
+            mixpanel: refused.clone(),
+            amplitude: refused,
+            leaky: true,
+        };
+        let bot = DemoBot::start(&bank, 0, telemetry).await.unwrap();
+        let started = Instant::now();
+        play(&bot, &TOUR).await;
+        let elapsed = started.elapsed();
+        assert!(
+            elapsed < Duration::from_secs(2),
+            "five turns took {elapsed:?}"
+        );
+    }
+
+    #[tokio::test]
     async fn never_calls_the_bank_without_consent() {
         let (bank, calls) = fake_bank(false).await;
-        let bot = DemoBot::start(&bank, 0).await.unwrap();
+        let bot = DemoBot::start(&bank, 0, Telemetry::default())
+            .await
+            .unwrap();
         play(&bot, &[("a", "", "balance", &[OPT_IN])]).await;
-        assert_eq!(calls.load(Ordering::SeqCst), 0);
+        assert!(calls.lock().unwrap().is_empty());
         play(&bot, &[
-            ("b", "tok_revoked", "balance", &["Your bank consent has been revoked, so I can't access your accounts. Please re-link your account to continue."]),
+            ("b", "tok_revoked", "balance", &[REVOKED]),
             ("b", "tok_revoked", "transactions", &[OPT_IN]),
             ("c", "tok_test", "stop", &["You've opted out. I won't access your bank data in this conversation."]),
             ("c", "tok_test", "hello", &["You've opted out of bank data access. Say \"link account\" to opt back in."]),
         ]).await;
-        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert_eq!(calls.lock().unwrap().len(), 1);
         play(&bot, &[("d", "tok_unknown", "hi", &[OPT_IN])]).await;
     }
 
     #[tokio::test]
     async fn survives_a_failing_bank_and_bad_requests() {
         let (bank, _) = fake_bank(true).await;
-        let bot = DemoBot::start(&bank, 0).await.unwrap();
+        let bot = DemoBot::start(&bank, 0, Telemetry::default())
+            .await
+            .unwrap();
         play(&bot, &[
             ("c", "tok_test", "balance", &["Sorry, I can't reach your bank right now. Please try again later."]),
             ("c", "tok_test", "blah", &["Sorry, I didn't understand that. You can ask about your balance, recent transactions, spending at a merchant, or talk to an advisor."]),
@@ -365,15 +866,27 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn reports_a_busy_port_and_a_bad_bank_url() {
+    async fn reports_a_busy_port_and_bad_urls() {
         let taken = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = taken.local_addr().unwrap().port();
-        let err = DemoBot::start("http://127.0.0.1:1", port)
+        let err = DemoBot::start("http://127.0.0.1:1", port, Telemetry::default())
             .await
             .unwrap_err();
         let expected = format!("cannot bind the reference bot to 127.0.0.1:{port}: ");
         assert!(err.to_string().starts_with(&expected), "{err}");
-        let bad_url = DemoBot::start("not a url", 0).await;
+        let bad_url = DemoBot::start("not a url", 0, Telemetry::default()).await;
         assert!(matches!(bad_url, Err(DemoError::BankUrl { .. })));
+        let telemetry = Telemetry {
+            segment: Some("http//no-colon".into()),
+            ..Telemetry::default()
+        };
+        let bad_telemetry = DemoBot::start("http://127.0.0.1:1", 0, telemetry).await;
+        assert!(matches!(
+            bad_telemetry,
+            Err(DemoError::TelemetryUrl {
+                service: "segment",
+                ..
+            })
+        ));
     }
 }

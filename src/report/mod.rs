@@ -8,6 +8,7 @@ use serde::Serialize;
 pub use json::write_json;
 pub use terminal::TerminalReporter;
 
+use crate::check::privacy::{Leak, SinkWarning};
 use crate::check::Failure;
 use crate::transcript::Turn;
 
@@ -45,6 +46,12 @@ pub struct ScenarioReport {
     pub failures: Vec<Failure>,
     /// The conversation as it happened.
     pub turns: Vec<Turn>,
+    /// How many requests the sinks received during the scenario (all were scanned).
+    pub sink_requests: usize,
+    /// Customer values found in requests to sinks, allowed or not.
+    pub leaks: Vec<Leak>,
+    /// Unknown values in sink traffic that look like personal data.
+    pub warnings: Vec<SinkWarning>,
     /// The bot's recent output, when the scenario did not pass and banter started the bot.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub bot_output: Vec<String>,

@@ -3,6 +3,8 @@
 use std::io::Write;
 
 use super::{Report, ScenarioReport, Status};
+use crate::check::privacy::Whose;
+use crate::check::FailureKind;
 use crate::runner::{Event, Reporter};
 
 /// Writes human-readable progress to a stream (stdout for the CLI).
@@ -31,7 +33,7 @@ impl<W: Write> TerminalReporter<W> {
             s.turns.len(),
             s.duration_ms
         )?;
-        for f in &s.failures {
+        for f in s.failures.iter().filter(|f| f.kind != FailureKind::Privacy) {
             let user = f
                 .turn
                 .and_then(|t| s.turns.iter().find(|turn| turn.turn == t))
@@ -49,6 +51,7 @@ impl<W: Write> TerminalReporter<W> {
                 writeln!(self.out, "        actual:   {actual:?}")?;
             }
         }
+        self.privacy(s)?;
         if !s.bot_output.is_empty() {
             writeln!(
                 self.out,
@@ -58,6 +61,46 @@ impl<W: Write> TerminalReporter<W> {
             for line in &s.bot_output {
                 writeln!(self.out, "        | {line}")?;
             }
+        }
+        Ok(())
+    }
+
+    /// Leaks grouped by sink and request, then warnings.
+    fn privacy(&mut self, s: &ScenarioReport) -> std::io::Result<()> {
+        if s.leaks.is_empty() && s.warnings.is_empty() {
+            return Ok(());
+        }
+        let failing = s.leaks.iter().filter(|l| !l.allowed).count();
+        writeln!(
+            self.out,
+            "      privacy: {} leaks ({failing} failing), {} warnings",
+            s.leaks.len(),
+            s.warnings.len()
+        )?;
+        let mut sinks: Vec<&str> = s.leaks.iter().map(|l| l.sink.as_str()).collect();
+        sinks.sort_unstable();
+        sinks.dedup();
+        for sink in sinks {
+            writeln!(self.out, "        {sink}:")?;
+            for l in s.leaks.iter().filter(|l| l.sink == sink) {
+                let whose = match &l.whose {
+                    Whose::Own => String::new(),
+                    Whose::Other(name) => format!(" of {name}"),
+                };
+                let allowed = if l.allowed { " (allowed)" } else { "" };
+                writeln!(
+                    self.out,
+                    "          turn {} {}: {}{whose} at {} via {}{allowed}",
+                    l.turn, l.request, l.kind, l.location, l.chain
+                )?;
+            }
+        }
+        for w in &s.warnings {
+            writeln!(
+                self.out,
+                "        warning: {} looks like a {:?} ({}) at {} {} via {}",
+                w.sink, w.pattern, w.masked, w.request, w.location, w.chain
+            )?;
         }
         Ok(())
     }

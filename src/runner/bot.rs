@@ -6,7 +6,8 @@ use std::time::Duration;
 use crate::bank::Bank;
 use crate::connector::process::BotProcess;
 use crate::connector::{Connector, HttpConnector};
-use crate::demo::DemoBot;
+use crate::demo::{DemoBot, Telemetry};
+use crate::sinks::Sinks;
 use crate::scenario::config::ConnectorKind;
 use crate::scenario::{BotConfig, Config};
 use crate::template;
@@ -23,7 +24,7 @@ pub(super) struct Bot {
     running: Running,
     pub connector: Box<dyn Connector>,
     pub turn_timeout: Duration,
-    /// Template variables shared by every scenario: `bank`, and `port` when banter started the bot.
+    /// Template variables shared by every scenario: `bank`, `sinks`, and `port` when banter started the bot.
     pub context: minijinja::Value,
 }
 
@@ -40,14 +41,16 @@ fn connector(config: &BotConfig, url: String) -> Box<dyn Connector> {
 
 impl Bot {
     /// Starts (or connects to) the bot that `config` describes.
-    pub async fn start(config: &Config, bank: &Bank) -> Result<Bot, Error> {
+    pub async fn start(config: &Config, bank: &Bank, sinks: &Sinks) -> Result<Bot, Error> {
+        let base = minijinja::context! { bank => minijinja::context! { url => bank.url() }, sinks => sinks.context() };
         let Some(bot) = &config.bot else {
-            let demo = DemoBot::start(&bank.url(), 0).await?;
+            let telemetry = Telemetry::to_sinks(sinks, config.demo.leaky);
+            let demo = DemoBot::start(&bank.url(), 0, telemetry).await?;
             let settings = BotConfig::http(&format!("{}/chat", demo.url()));
             return Ok(Bot {
                 connector: connector(&settings, format!("{}/chat", demo.url())),
                 turn_timeout: settings.timeout.0,
-                context: minijinja::context! { bank => minijinja::context! { url => bank.url() } },
+                context: base,
                 running: Running::Demo(demo),
             });
         };

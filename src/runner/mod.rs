@@ -12,10 +12,14 @@ use std::time::Instant;
 pub use event::{Event, Reporter, Silent};
 
 use crate::bank::Bank;
+use crate::customer::Customer;
+use crate::privacy::Detector;
+use crate::sinks::{self, Sinks};
 use crate::report::Report;
 use crate::scenario::{load_paths, Config, Scenario};
 use crate::Error;
 use bot::Bot;
+use conversation::World;
 
 /// The default run seed.
 pub const DEFAULT_SEED: u64 = 1;
@@ -124,8 +128,28 @@ impl Suite {
             return Err(Error::NothingSelected);
         }
         let bank = Bank::start(seed).await?;
+        let mut sink_specs = sinks::builtin();
+        sink_specs.extend(self.config.sinks.iter().cloned());
+        let sinks = Sinks::start(&sink_specs).await?;
+        let customers: Vec<Customer> = selected
+            .iter()
+            .map(|s| Customer::generate(seed, &s.name, &s.customer.spec()))
+            .collect();
+        let mut everyone = customers.clone();
+        everyone.extend(bank.decoys().iter().cloned());
+        let mut names: Vec<String> = selected.iter().map(|s| s.name.clone()).collect();
+        names.extend((1..=bank.decoys().len()).map(|i| format!("decoy-{i}")));
+        let detector = Detector::new(&everyone);
+        let world = World {
+            seed,
+            bank: &bank,
+            sinks: &sinks,
+            detector: &detector,
+            names: &names,
+            privacy: &self.config.privacy,
+        };
         let mut bot = tokio::select! {
-            bot = Bot::start(&self.config, &bank) => bot?,
+            bot = Bot::start(&self.config, &bank, &sinks) => bot?,
             () = &mut interrupt => {
                 let mut report = Report::new(seed, String::new());
                 report.interrupted = true;
@@ -133,14 +157,10 @@ impl Suite {
             }
         };
         let mut report = Report::new(seed, bot.connector.describe());
-        reporter.on_event(&Event::RunStarted {
-            scenarios: selected.len(),
-            bot: &report.bot,
-            seed,
-        });
-        for scenario in selected {
+        reporter.on_event(&Event::RunStarted { scenarios: selected.len(), bot: &report.bot, seed });
+        for ((index, scenario), customer) in selected.into_iter().enumerate().zip(customers) {
             let finished = tokio::select! {
-                finished = conversation::run(scenario, seed, &bank, &mut bot) => finished,
+                finished = conversation::run(&world, scenario, index, customer, &mut bot) => finished,
                 () = &mut interrupt => {
                     report.interrupted = true;
                     break;

@@ -7,7 +7,8 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::load::{invalid, ScenarioError};
-use super::{HumanDuration, Template};
+use super::{AllowRule, HumanDuration, Template};
+use crate::sinks::SinkSpec;
 
 /// The run configuration. Without a `banter.yaml`, banter uses [`Config::default`]: the built-in reference bot.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -19,9 +20,49 @@ pub struct Config {
     /// The run seed, unless `--seed` is given.
     #[serde(default)]
     pub seed: Option<u64>,
+    /// Sinks to start besides the built-in ones.
+    #[serde(default)]
+    pub sinks: Vec<SinkSpec>,
+    /// The privacy policy of the run.
+    #[serde(default)]
+    pub privacy: PrivacyConfig,
+    /// Settings of the built-in reference bot, used when `bot` is absent.
+    #[serde(default)]
+    pub demo: DemoConfig,
     /// The directory of the config file; relative paths (the bot's command) resolve against it.
     #[serde(skip)]
     pub base_dir: PathBuf,
+}
+
+/// Run-wide privacy settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacyConfig {
+    /// How long after a scenario's last turn sink requests are still collected.
+    #[serde(default = "default_settle")]
+    pub settle: HumanDuration,
+    /// Exceptions for every scenario.
+    #[serde(default)]
+    pub allow: Vec<AllowRule>,
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        PrivacyConfig { settle: default_settle(), allow: Vec::new() }
+    }
+}
+
+fn default_settle() -> HumanDuration {
+    HumanDuration(Duration::from_millis(300))
+}
+
+/// The built-in reference bot's settings.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoConfig {
+    /// Make it leak customer data to the sinks, as careless integrations do.
+    #[serde(default)]
+    pub leaky: bool,
 }
 
 /// Which protocol the bot speaks.

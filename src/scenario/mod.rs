@@ -12,10 +12,11 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use crate::customer::{AccountSpec, AccountType, Consent, CustomerSpec, Money};
+use crate::privacy::ValueKind;
 
-pub use config::{BotConfig, Config, StartConfig};
+pub use config::{BotConfig, Config, DemoConfig, PrivacyConfig, StartConfig};
 pub use load::{load_paths, ScenarioError};
-pub use scalar::{CallPattern, GlobText, HumanDuration, Pattern, Template};
+pub use scalar::{CallPattern, FieldGlob, GlobText, HumanDuration, Pattern, Template};
 
 /// One conversation to run against the bot.
 #[derive(Debug, Clone, Deserialize)]
@@ -34,6 +35,9 @@ pub struct Scenario {
     /// Bank faults injected for this scenario's customer.
     #[serde(default)]
     pub faults: Vec<Fault>,
+    /// Exceptions to the strict privacy policy, for this scenario.
+    #[serde(default)]
+    pub privacy: PrivacyPolicy,
     /// Where the scenario was read from (`file:line`).
     #[serde(skip)]
     pub origin: Origin,
@@ -162,6 +166,35 @@ impl<T> OneOrMany<T> {
             OneOrMany::One(item) => std::slice::from_ref(item),
             OneOrMany::Many(items) => items,
         }
+    }
+}
+
+/// Privacy exceptions. By default every customer value at every ads or analytics sink fails.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacyPolicy {
+    /// Findings these rules match are reported as allowed instead of failing.
+    #[serde(default)]
+    pub allow: Vec<AllowRule>,
+}
+
+/// Allows one kind of value at one sink, optionally only in one field.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllowRule {
+    /// The value kind, e.g. `amount` or `email`.
+    pub kind: ValueKind,
+    /// The sink name, e.g. `google`.
+    pub sink: String,
+    /// A glob on the finding's location, e.g. `body:/events/*/params/value`; `*` crosses `/`.
+    #[serde(default)]
+    pub field: Option<FieldGlob>,
+}
+
+impl AllowRule {
+    /// Whether this rule allows `kind` found at `sink` in `location`.
+    pub fn allows(&self, kind: ValueKind, sink: &str, location: &str) -> bool {
+        self.kind == kind && self.sink == sink && self.field.as_ref().is_none_or(|f| f.is_match(location))
     }
 }
 

@@ -119,8 +119,12 @@ pub struct GlobText {
 impl GlobText {
     /// Compiles a path glob.
     pub fn new(text: &str) -> Result<Self, String> {
+        Self::build(text, true)
+    }
+
+    fn build(text: &str, segments: bool) -> Result<Self, String> {
         let glob = globset::GlobBuilder::new(text)
-            .literal_separator(true)
+            .literal_separator(segments)
             .build()
             .map_err(|e| format!("invalid path glob `{text}`: {e}"))?;
         Ok(GlobText {
@@ -144,6 +148,25 @@ impl TryFrom<String> for GlobText {
     type Error = String;
     fn try_from(text: String) -> Result<Self, String> {
         GlobText::new(&text)
+    }
+}
+
+/// A glob on a finding's location, where `*` matches anything, `/` included.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "String")]
+pub struct FieldGlob(GlobText);
+
+impl FieldGlob {
+    /// Whether `location` matches.
+    pub fn is_match(&self, location: &str) -> bool {
+        self.0.is_match(location)
+    }
+}
+
+impl TryFrom<String> for FieldGlob {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        GlobText::build(&text, false).map(FieldGlob)
     }
 }
 

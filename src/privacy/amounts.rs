@@ -1,0 +1,153 @@
+//! Amount tokens on the haystack side. Money-formatted text (`1234.56`, `1,234.56`,
+//! `$1,234.56`) hits anywhere; a bare number (`12.5`, `1250`, a JSON number) hits only under a
+//! value-like key, so that a coincidental latency of `12.5` is no hit.
+
+use std::sync::LazyLock;
+
+use regex::bytes::Regex;
+
+/// Money with exactly two decimals, optionally `$` and thousands commas.
+static MONEY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\$?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)\.[0-9]{2}").expect("valid money regex")
+});
+
+/// The key a value sat under, as far as amounts care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum KeyKind {
+    /// No key: a path segment, a plain text body, a bot reply.
+    None,
+    /// value, amount, revenue, price, balance, total, sum, currentBalance, ...
+    ValueLike,
+    Other,
+}
+
+impl KeyKind {
+    pub fn of(key: &str) -> KeyKind {
+        let key = key.to_ascii_lowercase();
+        let value_like = matches!(key.as_str(), "total" | "sum")
+            || ["amount", "balance", "price", "revenue", "value"]
+                .iter()
+                .any(|word| key.contains(word));
+        match (key.is_empty(), value_like) {
+            (true, _) => KeyKind::None,
+            (false, true) => KeyKind::ValueLike,
+            (false, false) => KeyKind::Other,
+        }
+    }
+}
+
+/// The candidate amounts in cents in `text` under a key of kind `key`, and the needle label.
+pub(super) fn find(text: &[u8], key: KeyKind) -> (Vec<i64>, &'static str) {
+    let trimmed = text.trim_ascii();
+    match key {
+        KeyKind::ValueLike if is_bare_number(trimmed) => (bare_cents(trimmed), "value(amount)"),
+        KeyKind::Other if is_bare_number(trimmed) => (Vec::new(), "value(amount)"),
+        _ => (money(text), "amount"),
+    }
+}
+
+/// `-?digits(.digits)?`
+fn is_bare_number(text: &[u8]) -> bool {
+    let digits = text.strip_prefix(b"-").unwrap_or(text);
+    let (whole, fraction) = match digits.iter().position(|&b| b == b'.') {
+        Some(dot) => (&digits[..dot], digits.get(dot + 1..).unwrap_or_default()),
+        None => (digits, &b"0"[..]),
+    };
+    let all_digits = |part: &[u8]| !part.is_empty() && part.iter().all(u8::is_ascii_digit);
+    all_digits(whole) && all_digits(fraction)
+}
+
+/// A bare number as cents: a decimal with at most two places; an integer as cents, and as
+/// whole dollars.
+fn bare_cents(text: &[u8]) -> Vec<i64> {
+    let text = String::from_utf8_lossy(text.strip_prefix(b"-").unwrap_or(text)).into_owned();
+    match text.split_once('.') {
+        Some((whole, fraction)) if fraction.len() <= 2 => {
+            let scale = if fraction.len() == 1 { 10 } else { 1 };
+            let cents = whole.parse::<i64>().ok().and_then(|w| w.checked_mul(100));
+            let fraction = if fraction.is_empty() {
+                Some(0)
+            } else {
+                fraction.parse::<i64>().ok()
+            };
+            cents
+                .zip(fraction)
+                .and_then(|(w, f)| w.checked_add(f * scale))
+                .into_iter()
+                .collect()
+        }
+        Some(_) => Vec::new(),
+        None => text
+            .parse::<i64>()
+            .ok()
+            .map(|n| [Some(n), n.checked_mul(100)])
+            .into_iter()
+            .flatten()
+            .flatten()
+            .collect(),
+    }
+}
+
+/// Money-formatted tokens, as cents. A token next to a digit, a dot followed by a digit, or a
+/// letter, `_` or `/` is part of something else (a version, `Safari/537.36`) and skipped.
+fn money(text: &[u8]) -> Vec<i64> {
+    if !text.contains(&b'.') {
+        return Vec::new();
+    }
+    let glued =
+        |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'/'));
+    MONEY
+        .find_iter(text)
+        .filter(|m| {
+            let before = m.start().checked_sub(1).and_then(|i| text.get(i));
+            let after = text.get(m.end());
+            let dotted = before == Some(&b'.')
+                || (after == Some(&b'.') && text.get(m.end() + 1).is_some_and(u8::is_ascii_digit));
+            !glued(before) && !glued(after) && !dotted
+        })
+        .filter_map(|m| {
+            let digits: String = m
+                .as_bytes()
+                .iter()
+                .filter(|b| b.is_ascii_digit())
+                .map(|&b| char::from(b))
+                .collect();
+            digits.parse().ok()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_tokens_stand_alone() {
+        assert_eq!(money(b"balance $1,234.56."), vec![123456]);
+        assert_eq!(money(b"1234.56 and 12.50,13.00"), vec![123456, 1250, 1300]);
+        for text in [
+            "Safari/537.36",
+            "v1.2.34",
+            "1234.567",
+            "12.5",
+            "x12.50",
+            "12.50.1",
+        ] {
+            assert_eq!(money(text.as_bytes()), Vec::<i64>::new(), "{text}");
+        }
+    }
+
+    #[test]
+    fn bare_numbers_only_under_value_keys() {
+        assert_eq!(
+            find(b"12.5", KeyKind::ValueLike),
+            (vec![1250], "value(amount)")
+        );
+        assert_eq!(find(b"1250", KeyKind::ValueLike).0, vec![1250, 125000]);
+        assert_eq!(find(b"12.50", KeyKind::Other).0, Vec::<i64>::new());
+        assert_eq!(find(b"12.345", KeyKind::ValueLike).0, Vec::<i64>::new());
+        assert_eq!(find(b"12.50", KeyKind::None), (vec![1250], "amount"));
+        assert_eq!(KeyKind::of("availableBalance"), KeyKind::ValueLike);
+        assert_eq!(KeyKind::of("latency_ms"), KeyKind::Other);
+    }
+}

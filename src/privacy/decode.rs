@@ -1,0 +1,310 @@
+//! Haystack decoding: body decompression (gzip, deflate, brotli, sniffed from the bytes
+//! because Content-Encoding lies, capped at 8 MiB of output), JSON sniffing, and the string
+//! decoders a scan recurses through: url (percent, `+`), HTML entities, JSON escapes,
+//! base64/base64url, hex, and rot13.
+
+use std::borrow::Cow;
+use std::io::Read;
+
+use base64::alphabet;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::DecodePaddingMode;
+use base64::Engine;
+use flate2::read::{DeflateDecoder, MultiGzDecoder, ZlibDecoder};
+
+/// The most a body may inflate to (gzip bomb safety).
+const MAX_INFLATED: usize = 8 << 20;
+
+/// How a body was compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Codec {
+    Gzip,
+    Zlib,
+    RawDeflate,
+    Brotli,
+}
+
+impl Codec {
+    /// The chain step and Content-Encoding name.
+    fn name(self) -> &'static str {
+        match self {
+            Codec::Gzip => "gzip",
+            Codec::Zlib | Codec::RawDeflate => "deflate",
+            Codec::Brotli => "br",
+        }
+    }
+
+    /// From the magic bytes: gzip `1f 8b`, zlib `78 01|5e|9c|da`.
+    fn sniff(body: &[u8]) -> Option<Codec> {
+        match body {
+            [0x1f, 0x8b, ..] => Some(Codec::Gzip),
+            [0x78, 0x01 | 0x5e | 0x9c | 0xda, ..] => Some(Codec::Zlib),
+            _ => None,
+        }
+    }
+
+    /// From Content-Encoding; "deflate" without a zlib header is tried as raw deflate.
+    fn claimed(encoding: &str) -> Option<Codec> {
+        match encoding {
+            "gzip" | "x-gzip" => Some(Codec::Gzip),
+            "deflate" => Some(Codec::RawDeflate),
+            "br" => Some(Codec::Brotli),
+            _ => None,
+        }
+    }
+
+    fn reader<'a>(self, body: &'a [u8]) -> Box<dyn Read + 'a> {
+        match self {
+            Codec::Gzip => Box::new(MultiGzDecoder::new(body)),
+            Codec::Zlib => Box::new(ZlibDecoder::new(body)),
+            Codec::RawDeflate => Box::new(DeflateDecoder::new(body)),
+            Codec::Brotli => Box::new(brotli_decompressor::Decompressor::new(body, 4096)),
+        }
+    }
+}
+
+/// A body after decompression: the bytes to scan, the chain step if it was decompressed, and
+/// notes on caps and lying headers.
+pub(super) struct Inflated<'a> {
+    pub bytes: Cow<'a, [u8]>,
+    pub step: Option<&'static str>,
+    pub notes: Vec<String>,
+}
+
+/// Decompresses `body` by its magic bytes, or else by the Content-Encoding it `claimed`.
+pub(super) fn inflate<'a>(body: &'a [u8], claimed: Option<&str>) -> Inflated<'a> {
+    let claimed = claimed
+        .map(|c| c.trim().to_ascii_lowercase())
+        .filter(|c| !c.is_empty() && c != "identity");
+    let sniffed = Codec::sniff(body);
+    let codec = sniffed.or_else(|| claimed.as_deref().and_then(Codec::claimed));
+    let mut notes = Vec::new();
+    if let Some(codec) = codec {
+        let mut out = Vec::new();
+        let read = codec
+            .reader(body)
+            .take(MAX_INFLATED as u64 + 1)
+            .read_to_end(&mut out);
+        // A corrupt or truncated stream still yields what decoded before the damage, but only
+        // when the magic bytes vouch for the codec.
+        let usable = match read {
+            Ok(_) => true,
+            Err(_) => sniffed.is_some() && !out.is_empty(),
+        };
+        if usable {
+            let name = codec.name();
+            if read.is_err() {
+                notes.push(format!("body: {name} stream is corrupt or truncated; scanned the {} bytes that decoded", out.len()));
+            }
+            if out.len() > MAX_INFLATED {
+                out.truncate(MAX_INFLATED);
+                notes.push(format!("body: {name} output capped at 8 MiB"));
+            }
+            if let Some(claimed) =
+                claimed.filter(|c| Codec::claimed(c).map(Codec::name) != Some(name))
+            {
+                notes.push(format!(
+                    "body: Content-Encoding says {claimed} but the body is {name}"
+                ));
+            }
+            return Inflated {
+                bytes: Cow::Owned(out),
+                step: Some(name),
+                notes,
+            };
+        }
+    }
+    if let Some(claimed) = claimed {
+        notes.push(match Codec::claimed(&claimed) {
+            Some(_) => format!("body: Content-Encoding says {claimed} but the body is not {claimed}; scanned as is"),
+            None => format!("body: Content-Encoding {claimed} is not supported; scanned as is"),
+        });
+    }
+    Inflated {
+        bytes: Cow::Borrowed(body),
+        step: None,
+        notes,
+    }
+}
+
+/// `text` parsed as JSON, when it starts like an object or array and parses.
+pub(super) fn json(text: &[u8]) -> Option<serde_json::Value> {
+    match text.trim_ascii_start().first() {
+        Some(b'{' | b'[') => serde_json::from_slice(text).ok(),
+        _ => None,
+    }
+}
+
+/// Percent-decoded, `+` as a space; `None` when that changes nothing.
+pub(super) fn url(text: &[u8]) -> Option<Vec<u8>> {
+    if !text.iter().any(|&b| b == b'%' || b == b'+') {
+        return None;
+    }
+    let spaced: Vec<u8> = text
+        .iter()
+        .map(|&b| if b == b'+' { b' ' } else { b })
+        .collect();
+    let decoded: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
+    (decoded != text).then_some(decoded)
+}
+
+/// HTML entities (`&#64;`, `&amp;`) decoded; `None` when there are none.
+pub(super) fn html(text: &[u8]) -> Option<Vec<u8>> {
+    if !(text.contains(&b'&') && text.contains(&b';')) {
+        return None;
+    }
+    match html_escape::decode_html_entities(&String::from_utf8_lossy(text)) {
+        Cow::Owned(decoded) => Some(decoded.into_bytes()),
+        Cow::Borrowed(_) => None,
+    }
+}
+
+/// JSON string escapes (`\u0040`, `\/`, `\"`) undone, surrogate pairs included; `None` when
+/// `text` has no `\u` or `\/`. Malformed escapes are kept as they are.
+pub(super) fn json_escape(text: &[u8]) -> Option<Vec<u8>> {
+    if !text.windows(2).any(|w| w == b"\\u" || w == b"\\/") {
+        return None;
+    }
+    let text = String::from_utf8_lossy(text);
+    let mut out = String::with_capacity(text.len());
+    let mut units: Vec<u16> = Vec::new();
+    let mut rest = text.as_ref();
+    while let Some(at) = rest.find('\\') {
+        let (before, escape) = rest.split_at(at);
+        if !before.is_empty() {
+            flush_utf16(&mut units, &mut out);
+            out.push_str(before);
+        }
+        let unit = escape
+            .strip_prefix("\\u")
+            .and_then(|hex| hex.get(..4))
+            .and_then(|hex| u16::from_str_radix(hex, 16).ok());
+        if let Some(unit) = unit {
+            units.push(unit);
+            rest = escape.get(6..).unwrap_or_default();
+            continue;
+        }
+        flush_utf16(&mut units, &mut out);
+        let mut chars = escape.chars().skip(1);
+        let (decoded, width) = match chars.next() {
+            Some(c @ ('/' | '"' | '\\')) => (c, 2),
+            Some('n') => ('\n', 2),
+            Some('t') => ('\t', 2),
+            Some('r') => ('\r', 2),
+            Some('b') => ('\u{8}', 2),
+            Some('f') => ('\u{c}', 2),
+            _ => ('\\', 1),
+        };
+        out.push(decoded);
+        rest = escape.get(width..).unwrap_or_default();
+    }
+    flush_utf16(&mut units, &mut out);
+    out.push_str(rest);
+    Some(out.into_bytes())
+}
+
+fn flush_utf16(units: &mut Vec<u16>, out: &mut String) {
+    out.extend(
+        char::decode_utf16(units.drain(..)).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)),
+    );
+}
+
+const LENIENT: GeneralPurposeConfig = GeneralPurposeConfig::new()
+    .with_decode_padding_mode(DecodePaddingMode::RequireNone)
+    .with_decode_allow_trailing_bits(true);
+const BASE64: GeneralPurpose = GeneralPurpose::new(&alphabet::STANDARD, LENIENT);
+const BASE64URL: GeneralPurpose = GeneralPurpose::new(&alphabet::URL_SAFE, LENIENT);
+
+/// A base64 or base64url token decoded, padded or not; the alphabet is told by `-`/`_`.
+pub(super) fn base64(token: &[u8]) -> Option<Vec<u8>> {
+    let end = token.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1);
+    let unpadded = token.get(..end)?;
+    let engine = if unpadded.iter().any(|b| matches!(b, b'-' | b'_')) {
+        &BASE64URL
+    } else {
+        &BASE64
+    };
+    engine.decode(unpadded).ok()
+}
+
+/// Maximal runs of hex digits long enough to hold 8 bytes.
+pub(super) fn hex_runs(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+    text.split(|b| !b.is_ascii_hexdigit())
+        .filter(|run| run.len() >= 16)
+}
+
+/// A hex run decoded (either case); `None` for an odd length.
+pub(super) fn hex(run: &[u8]) -> Option<Vec<u8>> {
+    if run.len() % 2 != 0 {
+        return None;
+    }
+    let nibble = |b: u8| char::from(b).to_digit(16);
+    run.chunks_exact(2)
+        .map(|pair| match pair {
+            [hi, lo] => Some(u8::try_from(nibble(*hi)? * 16 + nibble(*lo)?).ok()?),
+            _ => None,
+        })
+        .collect()
+}
+
+/// ASCII letters rotated by 13.
+pub(super) fn rot13(text: &[u8]) -> Vec<u8> {
+    text.iter()
+        .map(|&b| match b {
+            b'a'..=b'z' => (b - b'a' + 13) % 26 + b'a',
+            b'A'..=b'Z' => (b - b'A' + 13) % 26 + b'A',
+            _ => b,
+        })
+        .collect()
+}
+
+/// Whether decoded bytes look like text: at least 85% printable ASCII or whitespace.
+pub(super) fn printable(bytes: &[u8]) -> bool {
+    let text = bytes
+        .iter()
+        .filter(|&&b| matches!(b, b' '..=b'~' | b'\t' | b'\n' | b'\r'))
+        .count();
+    !bytes.is_empty() && text * 100 >= bytes.len() * 85
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn string_decoders() {
+        assert_eq!(url(b"a%40b.com+x").as_deref(), Some(&b"a@b.com x"[..]));
+        assert_eq!(url(b"plain"), None);
+        assert_eq!(html(b"a&#64;b&amp;c").as_deref(), Some(&b"a@b&c"[..]));
+        let escaped = br#"a\u0040b.com \/x\/ \"q\" \ud83d\ude00 \uZZ \"#;
+        let decoded = json_escape(escaped).map(String::from_utf8);
+        assert_eq!(
+            decoded,
+            Some(Ok("a@b.com /x/ \"q\" 😀 \\uZZ \\".to_owned()))
+        );
+        assert_eq!(
+            base64(b"aGVsbG8gd29ybGQ=").as_deref(),
+            Some(&b"hello world"[..])
+        );
+        assert_eq!(base64(b"-_-_").as_deref(), Some(&[0xfb, 0xff, 0xbf][..]));
+        assert_eq!(hex(b"48454C4c6f").as_deref(), Some(&b"HELLo"[..]));
+        assert_eq!(rot13(b"Nqn Ybirynpr 42"), b"Ada Lovelace 42");
+        assert!(printable(b"hello\n") && !printable(&[0, 1, 2, b'a']));
+    }
+
+    #[test]
+    fn lying_and_unknown_encodings_are_noted() {
+        let plain = inflate(b"{}", Some("gzip"));
+        assert_eq!((plain.bytes.as_ref(), plain.step), (&b"{}"[..], None));
+        assert_eq!(
+            plain.notes,
+            ["body: Content-Encoding says gzip but the body is not gzip; scanned as is"]
+        );
+        let unknown = inflate(b"{}", Some("zstd"));
+        assert_eq!(
+            unknown.notes,
+            ["body: Content-Encoding zstd is not supported; scanned as is"]
+        );
+        assert!(inflate(b"{}", Some("identity")).notes.is_empty());
+    }
+}

@@ -1,0 +1,171 @@
+//! The leak detector: a known-value search for planted customer data in the requests a bot
+//! sent to ad and analytics sinks, and in its replies.
+//!
+//! This module owns the public API ([`Detector`], [`Scan`], [`Finding`], [`Warning`]).
+//! [`Detector::new`] prepares every needle once (`needles`); a scan splits a request into
+//! located strings (`sites`) and searches each one, decoding what it finds inside (`scan`,
+//! `decode`, `amounts`), and reports unknown card, routing, SSN and email shapes (`warnings`).
+//!
+//! ```
+//! use banter::customer::{Customer, CustomerSpec};
+//! use banter::privacy::Detector;
+//! use banter::sinks::CapturedRequest;
+//!
+//! let customer = Customer::generate(7, "alice", &CustomerSpec::default());
+//! let detector = Detector::new(std::slice::from_ref(&customer));
+//! let target = format!("/tr?ev=Lead&em={}", customer.email.replace('@', "%40"));
+//! let scan = detector.scan_request(&CapturedRequest::new("meta", "GET", &target, &[], ""));
+//! let finding = scan.findings.iter().find(|f| f.location == "query:em").unwrap();
+//! assert_eq!(finding.chain, "url → email");
+//! ```
+
+mod amounts;
+mod decode;
+mod needles;
+mod scan;
+mod sites;
+mod warnings;
+
+#[cfg(test)]
+mod corpus;
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::customer::Customer;
+use crate::sinks::CapturedRequest;
+use amounts::KeyKind;
+use needles::Needles;
+use scan::{Mode, Scanner, Site};
+
+/// Needles for a set of customers, prepared once and shared by every scan.
+pub struct Detector {
+    needles: Needles,
+}
+
+impl Detector {
+    /// Precomputes needles for these customers; a Finding's `customer` is the index into this slice.
+    pub fn new(customers: &[Customer]) -> Detector {
+        Detector {
+            needles: Needles::build(customers),
+        }
+    }
+
+    /// Scans one captured sink request: path, query, headers, body.
+    pub fn scan_request(&self, request: &CapturedRequest) -> Scan {
+        let mut scanner = Scanner::new(&self.needles, Mode::Request);
+        sites::scan_request(&mut scanner, request);
+        scanner.finish()
+    }
+
+    /// Scans a free text (a bot reply) for IDENTITY values only (no amounts, no merchants),
+    /// location = `location`.
+    pub fn scan_text(&self, text: &str, location: &str) -> Vec<Finding> {
+        let mut scanner = Scanner::new(&self.needles, Mode::Text);
+        scanner.value(text.as_bytes(), &Site::new(location, KeyKind::None));
+        scanner.finish().findings
+    }
+}
+
+/// What one scan found: leaks of known values, unknown sensitive-looking values, and notes
+/// about what could not be scanned whole (caps, lying encodings).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Scan {
+    pub findings: Vec<Finding>,
+    pub warnings: Vec<Warning>,
+    pub notes: Vec<String>,
+}
+
+/// One customer value found in one field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// Index into the customers the detector was built for.
+    pub customer: usize,
+    pub kind: ValueKind,
+    /// Where it sat: `path`, `query:ud[em]`, `header:cookie:_fbp`, `body:/data/0/user_data/em`,
+    /// `body` (plain text), `body:form:email`, `body:multipart:email`, ...
+    pub location: String,
+    /// The decoding steps, then the needle form, joined with " → ":
+    /// `gzip → json → sha256(lower(email))`.
+    pub chain: String,
+}
+
+/// The class of a customer value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ValueKind {
+    Email,
+    Phone,
+    Name,
+    DateOfBirth,
+    Address,
+    Ssn,
+    AccountNumber,
+    RoutingNumber,
+    CardNumber,
+    Amount,
+    Merchant,
+    Token,
+}
+
+impl ValueKind {
+    /// The snake_case name: "email", "date_of_birth", ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ValueKind::Email => "email",
+            ValueKind::Phone => "phone",
+            ValueKind::Name => "name",
+            ValueKind::DateOfBirth => "date_of_birth",
+            ValueKind::Address => "address",
+            ValueKind::Ssn => "ssn",
+            ValueKind::AccountNumber => "account_number",
+            ValueKind::RoutingNumber => "routing_number",
+            ValueKind::CardNumber => "card_number",
+            ValueKind::Amount => "amount",
+            ValueKind::Merchant => "merchant",
+            ValueKind::Token => "token",
+        }
+    }
+}
+
+impl fmt::Display for ValueKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A sensitive-looking value that belongs to no known customer (never a failure).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    pub pattern: WarningKind,
+    pub location: String,
+    /// The decoding steps, then the pattern: `json → card_number`.
+    pub chain: String,
+    /// The value with most of it hidden: `4111********1111`, `***-**-6789`, `a***@example.com`.
+    pub masked: String,
+}
+
+/// The shape an unknown value matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningKind {
+    CardNumber,
+    RoutingNumber,
+    Ssn,
+    Email,
+}
+
+impl WarningKind {
+    /// The snake_case name: "card_number", "routing_number", "ssn", "email".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WarningKind::CardNumber => "card_number",
+            WarningKind::RoutingNumber => "routing_number",
+            WarningKind::Ssn => "ssn",
+            WarningKind::Email => "email",
+        }
+    }
+}

@@ -1,0 +1,358 @@
+//! The scan engine: searches one located string (a "site") for every needle form and
+//! recursively decodes what it holds, collecting deduplicated findings, warnings and notes.
+//!
+//! Each site gets (a) the plaintext automaton over its bytes, (b) the automaton over its
+//! rot13, (c) digest lookups of its hex and base64 tokens, (d) amount tokens and (e) warning
+//! patterns; then, depth and budget permitting, it recurses into its url, HTML-entity and
+//! JSON-escape decodings and into its base64 and hex tokens that decode to text. A site or
+//! decoding that is JSON is walked field by field instead.
+
+use std::cmp::Reverse;
+use std::collections::btree_map::Entry;
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use regex::bytes::Regex;
+use serde_json::Value;
+
+use super::amounts::{self, KeyKind};
+use super::decode;
+use super::needles::{Label, Needles, Owner};
+use super::warnings;
+use super::{Finding, Scan, ValueKind, Warning, WarningKind};
+
+/// Nested decodings (url, html, json-escape, base64, hex) below a site.
+const MAX_DEPTH: u8 = 4;
+/// Base64 and hex tokens decoded and rescanned per scan.
+const MAX_TOKENS: usize = 256;
+/// The most one decoding may output.
+const MAX_DECODED: usize = 1 << 20;
+/// The most all decodings of one scan may output together.
+const MAX_DECODED_TOTAL: usize = 64 << 20;
+
+/// A decoder of a whole string; `None` when there is nothing to decode.
+type Decoder = fn(&[u8]) -> Option<Vec<u8>>;
+
+/// The whole-string decoders, by chain step.
+const WHOLE_DECODERS: [(&str, Decoder); 3] = [
+    ("url", decode::url),
+    ("html", decode::html),
+    ("json-escape", decode::json_escape),
+];
+
+static BASE64_TOKEN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[A-Za-z0-9+/_-]{12,}={0,2}").expect("valid base64 regex"));
+
+/// What a scan looks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Mode {
+    /// A sink request: every value, amounts, warnings.
+    Request,
+    /// A bot reply: identity values only.
+    Text,
+}
+
+/// Where a string sits, how it was reached, and under which key.
+#[derive(Debug, Clone)]
+pub(super) struct Site {
+    pub location: String,
+    steps: Vec<&'static str>,
+    key: KeyKind,
+    depth: u8,
+}
+
+impl Site {
+    pub fn new(location: impl Into<String>, key: KeyKind) -> Site {
+        Site {
+            location: location.into(),
+            steps: Vec::new(),
+            key,
+            depth: 0,
+        }
+    }
+
+    /// The same site after a container step (gzip, json, form, multipart).
+    pub fn step(&self, step: &'static str) -> Site {
+        let mut next = self.clone();
+        next.steps.push(step);
+        next
+    }
+
+    /// A field of this site: a new location and key, the same steps.
+    pub fn field(&self, location: String, key: KeyKind) -> Site {
+        Site {
+            location,
+            steps: self.steps.clone(),
+            key,
+            depth: self.depth,
+        }
+    }
+
+    /// The chain for a needle label found here, after an optional last step.
+    fn chain(&self, step: Option<&'static str>, label: &str) -> String {
+        let mut parts: Vec<&str> = self.steps.clone();
+        parts.extend(step);
+        parts.push(label);
+        parts.join(" → ")
+    }
+}
+
+/// Collects one scan's results.
+pub(super) struct Scanner<'n> {
+    needles: &'n Needles,
+    mode: Mode,
+    findings: BTreeMap<(usize, ValueKind, String), FindingRank>,
+    warnings: BTreeMap<(WarningKind, String, String), (usize, String)>,
+    notes: Vec<String>,
+    tokens_left: usize,
+    bytes_left: usize,
+}
+
+/// How a finding's chain competes with others for one (customer, kind, location): the most
+/// complete match first (the longest stretch of the haystack: the full name over the first
+/// name, `url → email` over the local part found before decoding), then the fewest decoding
+/// steps, then the shortest chain, then the alphabetically first. The chain is last.
+type FindingRank = (Reverse<usize>, usize, usize, String);
+
+/// Keeps the least value per key.
+fn keep_best<K: Ord, V: Ord>(map: &mut BTreeMap<K, V>, key: K, value: V) {
+    match map.entry(key) {
+        Entry::Vacant(slot) => {
+            slot.insert(value);
+        }
+        Entry::Occupied(mut slot) => {
+            if value < *slot.get() {
+                slot.insert(value);
+            }
+        }
+    }
+}
+
+impl<'n> Scanner<'n> {
+    pub fn new(needles: &'n Needles, mode: Mode) -> Scanner<'n> {
+        let mut scanner = Scanner {
+            needles,
+            mode,
+            findings: BTreeMap::new(),
+            warnings: BTreeMap::new(),
+            notes: Vec::new(),
+            tokens_left: MAX_TOKENS,
+            bytes_left: MAX_DECODED_TOTAL,
+        };
+        if let Some(broken) = needles.broken() {
+            scanner.note(broken.to_owned());
+        }
+        scanner
+    }
+
+    pub fn finish(self) -> Scan {
+        let findings = self.findings.into_iter();
+        let warnings = self.warnings.into_iter();
+        Scan {
+            findings: findings
+                .map(|((customer, kind, location), (.., chain))| Finding {
+                    customer,
+                    kind,
+                    location,
+                    chain,
+                })
+                .collect(),
+            warnings: warnings
+                .map(|((pattern, location, masked), (_, chain))| Warning {
+                    pattern,
+                    location,
+                    chain,
+                    masked,
+                })
+                .collect(),
+            notes: self.notes,
+        }
+    }
+
+    pub fn note(&mut self, note: String) {
+        if !self.notes.contains(&note) {
+            self.notes.push(note);
+        }
+    }
+
+    /// Scans a string: walked as JSON if it is JSON, else searched as text.
+    pub fn value(&mut self, text: &[u8], site: &Site) {
+        match decode::json(text) {
+            Some(json) => self.walk(&json, &site.step("json")),
+            None => self.text(text, site),
+        }
+    }
+
+    /// Scans every string and number of a JSON document; the location grows by the JSON
+    /// pointer of each field, and the key of the nearest object governs amounts.
+    pub fn walk(&mut self, json: &Value, site: &Site) {
+        match json {
+            Value::Object(fields) => {
+                for (key, value) in fields {
+                    let pointer = key.replace('~', "~0").replace('/', "~1");
+                    let location = format!("{}/{pointer}", site.location);
+                    self.walk(value, &site.field(location, KeyKind::of(key)));
+                }
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    self.walk(
+                        item,
+                        &site.field(format!("{}/{i}", site.location), site.key),
+                    );
+                }
+            }
+            Value::String(text) => self.value(text.as_bytes(), site),
+            Value::Number(number) => self.text(number.to_string().as_bytes(), site),
+            Value::Bool(_) | Value::Null => {}
+        }
+    }
+
+    /// Scans a string as text, then what it decodes to.
+    pub fn text(&mut self, text: &[u8], site: &Site) {
+        let needles = self.needles;
+        for (span, owners) in needles.plain(text, false) {
+            self.found(owners, site, None, span);
+        }
+        if text.iter().any(u8::is_ascii_alphabetic) {
+            let rotated = decode::rot13(text);
+            for (span, owners) in needles.plain(&rotated, true) {
+                self.found(owners, site, Some("rot13"), span);
+            }
+        }
+        if self.mode == Mode::Request {
+            self.amounts(text, site);
+            for candidate in warnings::find(text) {
+                if !needles.is_known(&candidate.normalized) {
+                    self.warn(candidate, site);
+                }
+            }
+        }
+        self.tokens(text, site);
+        if site.depth < MAX_DEPTH {
+            let head = text.get(..MAX_DECODED).unwrap_or(text);
+            for (step, decoder) in WHOLE_DECODERS {
+                if let Some(decoded) = decoder(head) {
+                    if head.len() < text.len() {
+                        self.note(format!(
+                            "{}: {step} decoding of a {} byte text stopped at 1 MiB",
+                            site.location,
+                            text.len()
+                        ));
+                    }
+                    self.recurse(&decoded, site, step, false);
+                }
+            }
+        }
+    }
+
+    /// Base64 and hex tokens: looked up as digests, and rescanned when they decode to text.
+    fn tokens(&mut self, text: &[u8], site: &Site) {
+        let needles = self.needles;
+        for token in BASE64_TOKEN.find_iter(text) {
+            let token = self.capped(token.as_bytes(), MAX_DECODED / 3 * 4, site);
+            let Some(bytes) = decode::base64(token) else {
+                continue;
+            };
+            self.found(needles.digest(&bytes), site, Some("base64"), 0);
+            if decode::printable(&bytes) {
+                self.recurse(&bytes, site, "base64", true);
+            }
+        }
+        for run in decode::hex_runs(text) {
+            let run = self.capped(run, MAX_DECODED * 2, site);
+            let Some(bytes) = decode::hex(run) else {
+                continue;
+            };
+            self.found(needles.digest(&bytes), site, None, 0);
+            if decode::printable(&bytes) {
+                self.recurse(&bytes, site, "hex", true);
+            }
+        }
+    }
+
+    fn amounts(&mut self, text: &[u8], site: &Site) {
+        let (cents, label) = amounts::find(text, site.key);
+        for cents in cents {
+            for &customer in self.needles.amount(cents) {
+                let owner = Owner {
+                    customer,
+                    kind: ValueKind::Amount,
+                    label: Label::Plain(label),
+                };
+                self.found(&[owner], site, None, 0);
+            }
+        }
+    }
+
+    /// Rescans a decoding one level deeper, within the depth budget, the token budget (for a
+    /// base64 or hex `token`) and the byte budget; a budget that runs out is noted.
+    fn recurse(&mut self, decoded: &[u8], site: &Site, step: &'static str, token: bool) {
+        if site.depth >= MAX_DEPTH {
+            return;
+        }
+        if token && self.tokens_left == 0 {
+            self.note(format!(
+                "decoding stopped after {MAX_TOKENS} base64/hex tokens"
+            ));
+            return;
+        }
+        if decoded.len() > self.bytes_left {
+            self.note(format!(
+                "decoding stopped after {} MiB of decoded output",
+                MAX_DECODED_TOTAL >> 20
+            ));
+            return;
+        }
+        self.tokens_left -= usize::from(token);
+        self.bytes_left -= decoded.len();
+        let mut next = site.step(step);
+        next.depth += 1;
+        self.value(decoded, &next);
+    }
+
+    /// The first `limit` bytes of a token, noting a cut.
+    fn capped<'t>(&mut self, token: &'t [u8], limit: usize, site: &Site) -> &'t [u8] {
+        match token.get(..limit) {
+            Some(head) if token.len() > limit => {
+                self.note(format!(
+                    "{}: decoded the first {} KiB of a {} byte token",
+                    site.location,
+                    limit >> 10,
+                    token.len()
+                ));
+                head
+            }
+            _ => token,
+        }
+    }
+
+    /// Records findings for `owners` at `site`, matched over `span` bytes.
+    fn found(&mut self, owners: &[Owner], site: &Site, step: Option<&'static str>, span: usize) {
+        for owner in owners {
+            if self.mode == Mode::Text
+                && matches!(owner.kind, ValueKind::Merchant | ValueKind::Amount)
+            {
+                continue;
+            }
+            let chain = site.chain(step, &owner.label.to_string());
+            let steps = site.steps.len() + usize::from(step.is_some());
+            let rank = (Reverse(span), steps, chain.len(), chain);
+            keep_best(
+                &mut self.findings,
+                (owner.customer, owner.kind, site.location.clone()),
+                rank,
+            );
+        }
+    }
+
+    fn warn(&mut self, candidate: warnings::Candidate, site: &Site) {
+        let chain = site.chain(None, candidate.kind.as_str());
+        let rank = (chain.len(), chain);
+        keep_best(
+            &mut self.warnings,
+            (candidate.kind, site.location.clone(), candidate.masked),
+            rank,
+        );
+    }
+}

@@ -1,0 +1,260 @@
+//! Splits a captured request into located sites: path segments (`path`), query fields
+//! (`query:{key}`), headers (`header:{name}`) and cookies (`header:cookie:{name}`), and the
+//! body: decompressed, then walked as JSON (`body:/json/pointer`), or split as a form
+//! (`body:form:{key}`) or multipart (`body:multipart:{name}`), or else scanned as text (`body`).
+
+use aho_corasick::AhoCorasick;
+
+use super::amounts::KeyKind;
+use super::decode;
+use super::scan::{Scanner, Site};
+use crate::sinks::CapturedRequest;
+
+/// Bodies are scanned up to this many bytes.
+const MAX_BODY: usize = 16 << 20;
+
+pub(super) fn scan_request(scanner: &mut Scanner, request: &CapturedRequest) {
+    for segment in request.path.split('/').filter(|s| !s.is_empty()) {
+        scanner.value(segment.as_bytes(), &Site::new("path", KeyKind::None));
+    }
+    fields(
+        scanner,
+        request.query.as_bytes(),
+        b"&;",
+        &Site::new("query", KeyKind::None),
+        Url::Step,
+    );
+    for (name, value) in &request.headers {
+        if name == "cookie" {
+            fields(
+                scanner,
+                value.as_bytes(),
+                b";",
+                &Site::new("header:cookie", KeyKind::None),
+                Url::Step,
+            );
+            continue;
+        }
+        let site = Site::new(format!("header:{name}"), KeyKind::of(name));
+        scanner.value(value.as_bytes(), &site);
+        if let Some((_scheme, credential)) = value
+            .trim()
+            .split_once(' ')
+            .filter(|_| name == "authorization")
+        {
+            scanner.value(credential.trim().as_bytes(), &site);
+        }
+    }
+    body(scanner, request);
+}
+
+/// How a field's value is percent-decoded: as a step of its own (query, cookies), or as part
+/// of the container's step (a form body's "form").
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Url {
+    Step,
+    InContainer,
+}
+
+/// `key=value` fields split on any of `separators`, each scanned at `{base}:{key}` (at `base`
+/// when it has no key) after percent-decoding (`%20` and `+`); a value listing items with `|`
+/// or `,` is also scanned item by item. A value with a `+` is also scanned as sent, in case
+/// the `+` was meant (unencoded base64).
+fn fields(scanner: &mut Scanner, text: &[u8], separators: &[u8], base: &Site, url: Url) {
+    for field in text
+        .split(|b| separators.contains(b))
+        .map(<[u8]>::trim_ascii)
+    {
+        if field.is_empty() {
+            continue;
+        }
+        let (key, value) = match field.iter().position(|&b| b == b'=') {
+            Some(at) => {
+                let (key, rest) = field.split_at(at);
+                (key, rest.get(1..).unwrap_or_default())
+            }
+            None => (&b""[..], field),
+        };
+        let key = decode::url(key).unwrap_or_else(|| key.to_vec());
+        let key = String::from_utf8_lossy(&key);
+        let location = match key.as_ref() {
+            "" => base.location.clone(),
+            key => format!("{}:{key}", base.location),
+        };
+        let site = base.field(location, KeyKind::of(&key));
+        match decode::url(value) {
+            Some(decoded) => {
+                let decoded_site = match url {
+                    Url::Step => site.step("url"),
+                    Url::InContainer => site.clone(),
+                };
+                items(scanner, &decoded, &decoded_site);
+                if value.contains(&b'+') {
+                    items(scanner, value, &site);
+                }
+            }
+            None => items(scanner, value, &site),
+        }
+    }
+}
+
+/// A value, and each of its items when it lists several with `|` or `,`.
+fn items(scanner: &mut Scanner, value: &[u8], site: &Site) {
+    scanner.value(value, site);
+    let items: Vec<&[u8]> = value
+        .split(|b| matches!(b, b'|' | b','))
+        .filter(|item| !item.is_empty())
+        .collect();
+    if items.len() > 1 {
+        for item in items {
+            scanner.value(item, site);
+        }
+    }
+}
+
+fn body(scanner: &mut Scanner, request: &CapturedRequest) {
+    let raw = match request.body.get(..MAX_BODY) {
+        Some(head) if request.body.len() > MAX_BODY => {
+            scanner.note(format!(
+                "body: {} bytes; scanned the first 16 MiB",
+                request.body.len()
+            ));
+            head
+        }
+        _ => request.body.as_slice(),
+    };
+    if raw.is_empty() {
+        return;
+    }
+    let inflated = decode::inflate(raw, request.header("content-encoding"));
+    for note in inflated.notes {
+        scanner.note(note);
+    }
+    let base = Site::new("body", KeyKind::None);
+    let base = inflated
+        .step
+        .map_or_else(|| base.clone(), |step| base.step(step));
+    let body = inflated.bytes.as_ref();
+    let content_type = request.header("content-type").unwrap_or_default();
+    if let Some(json) = decode::json(body) {
+        scanner.walk(
+            &json,
+            &base.field("body:".to_owned(), KeyKind::None).step("json"),
+        );
+    } else if let Some(boundary) = boundary(content_type, body) {
+        multipart(scanner, body, &boundary, &base);
+    } else if content_type
+        .to_ascii_lowercase()
+        .contains("x-www-form-urlencoded")
+        || looks_like_form(body)
+    {
+        fields(
+            scanner,
+            body,
+            b"&",
+            &base
+                .field("body:form".to_owned(), KeyKind::None)
+                .step("form"),
+            Url::InContainer,
+        );
+    } else {
+        scanner.text(body, &base);
+    }
+}
+
+/// `a=b&c=d` with no whitespace and a plain key before every `=`.
+fn looks_like_form(body: &[u8]) -> bool {
+    let body = body.trim_ascii();
+    let plain_key = |field: &[u8]| match field.iter().position(|&b| b == b'=') {
+        Some(at) => {
+            let key = field.get(..at).unwrap_or_default();
+            !key.is_empty()
+                && key
+                    .iter()
+                    .all(|&b| b.is_ascii_alphanumeric() || b"_.-[]%$".contains(&b))
+        }
+        None => false,
+    };
+    !body.is_empty()
+        && !body.iter().any(u8::is_ascii_whitespace)
+        && body.split(|&b| b == b'&').all(plain_key)
+}
+
+/// The multipart boundary: from a `multipart/*` Content-Type, or from a body that starts
+/// with `--boundary` on its own line.
+fn boundary(content_type: &str, body: &[u8]) -> Option<Vec<u8>> {
+    let declared = content_type
+        .to_ascii_lowercase()
+        .starts_with("multipart/")
+        .then(|| {
+            content_type.split(';').find_map(|param| {
+                let (name, value) = param.split_once('=')?;
+                name.trim()
+                    .eq_ignore_ascii_case("boundary")
+                    .then(|| value.trim().trim_matches('"').as_bytes().to_vec())
+            })
+        })
+        .flatten();
+    let sniffed = || {
+        let first_line = body.strip_prefix(b"--")?.split(|&b| b == b'\n').next()?;
+        let boundary = first_line.strip_suffix(b"\r").unwrap_or(first_line);
+        let plain =
+            (1..=70).contains(&boundary.len()) && !boundary.iter().any(u8::is_ascii_whitespace);
+        plain.then(|| boundary.to_vec())
+    };
+    declared.filter(|b| !b.is_empty()).or_else(sniffed)
+}
+
+/// Each part of a multipart body, scanned at `body:multipart:{name}`.
+fn multipart(scanner: &mut Scanner, body: &[u8], boundary: &[u8], base: &Site) {
+    let delimiter = [&b"--"[..], boundary].concat();
+    let Ok(finder) = AhoCorasick::new([&delimiter]) else {
+        return scanner.text(body, base);
+    };
+    let starts: Vec<usize> = finder.find_iter(body).map(|m| m.end()).collect();
+    let ends = finder.find_iter(body).map(|m| m.start()).skip(1);
+    for (start, end) in starts.into_iter().zip(ends) {
+        let Some(part) = body.get(start..end) else {
+            continue;
+        };
+        let Some((head, content)) = split_head(part) else {
+            continue;
+        };
+        let content = content.strip_suffix(b"\n").unwrap_or(content);
+        let content = content.strip_suffix(b"\r").unwrap_or(content);
+        let name = part_name(&String::from_utf8_lossy(head));
+        let location = match name.as_str() {
+            "" => "body:multipart".to_owned(),
+            name => format!("body:multipart:{name}"),
+        };
+        scanner.value(
+            content,
+            &base.field(location, KeyKind::of(&name)).step("multipart"),
+        );
+    }
+}
+
+/// A part's headers and content, split at the first blank line.
+fn split_head(part: &[u8]) -> Option<(&[u8], &[u8])> {
+    let blank = [&b"\r\n\r\n"[..], b"\n\n"]
+        .into_iter()
+        .filter_map(|sep| Some((part.windows(sep.len()).position(|w| w == sep)?, sep.len())))
+        .min()?;
+    Some((part.get(..blank.0)?, part.get(blank.0 + blank.1..)?))
+}
+
+/// The `name` parameter of a part's Content-Disposition header.
+fn part_name(head: &str) -> String {
+    head.lines()
+        .filter(|line| {
+            line.to_ascii_lowercase()
+                .starts_with("content-disposition:")
+        })
+        .flat_map(|line| line.split(';'))
+        .find_map(|param| {
+            let (key, value) = param.split_once('=')?;
+            (key.trim().eq_ignore_ascii_case("name"))
+                .then(|| value.trim().trim_matches('"').to_owned())
+        })
+        .unwrap_or_default()
+}

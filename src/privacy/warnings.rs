@@ -1,0 +1,174 @@
+//! Unknown-value patterns: Luhn-valid card numbers, ABA-valid routing numbers, SSN shapes and
+//! email addresses that belong to no known customer. They are warnings, never failures.
+
+use std::sync::LazyLock;
+
+use regex::bytes::Regex;
+
+use super::WarningKind;
+use crate::customer::{aba_valid, luhn_valid};
+
+/// SSN shape, card grouped 4-4-4-4 by spaces or dashes, or a compact run of 9 to 19 digits.
+static NUMBER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[0-9]{3}-[0-9]{2}-[0-9]{4}|[0-9]{4}(?:[ -][0-9]{4}){3}|[0-9]{9,19}")
+        .expect("valid number regex")
+});
+static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+        .expect("valid email regex")
+});
+
+/// A sensitive-looking value: its pattern, its normal form (digits only, or the lowercase
+/// email) to compare with known values, and its masked form for the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Candidate {
+    pub kind: WarningKind,
+    pub normalized: String,
+    pub masked: String,
+}
+
+/// Every candidate in `text`.
+pub(super) fn find(text: &[u8]) -> Vec<Candidate> {
+    let mut found = Vec::new();
+    if text.iter().filter(|b| b.is_ascii_digit()).nth(8).is_some() {
+        // A number glued to letters, digits or dots is an id, a version or a timestamp part.
+        let glued = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'.');
+        for m in NUMBER.find_iter(text) {
+            let before = m.start().checked_sub(1).and_then(|i| text.get(i));
+            if !glued(before) && !glued(text.get(m.end())) {
+                found.extend(number(&String::from_utf8_lossy(m.as_bytes())));
+            }
+        }
+    }
+    if text.contains(&b'@') {
+        for m in EMAIL.find_iter(text) {
+            let email = String::from_utf8_lossy(m.as_bytes()).to_lowercase();
+            if let Some((local, domain)) = email.split_once('@') {
+                let first: String = local.chars().take(1).collect();
+                found.push(Candidate {
+                    kind: WarningKind::Email,
+                    masked: format!("{first}***@{domain}"),
+                    normalized: email,
+                });
+            }
+        }
+    }
+    found
+}
+
+/// What a number token is, if anything.
+fn number(token: &str) -> Option<Candidate> {
+    let digits: String = token.chars().filter(char::is_ascii_digit).collect();
+    let last4: String = digits
+        .chars()
+        .skip(digits.len().saturating_sub(4))
+        .collect();
+    let hidden = |n: usize| "*".repeat(n);
+    let kind = if token.len() == 11 && token.contains('-') {
+        let parts: Vec<u32> = token.split('-').filter_map(|p| p.parse().ok()).collect();
+        match parts.as_slice() {
+            [area, group, serial] if ssn_valid(*area, *group, *serial) => WarningKind::Ssn,
+            _ => return None,
+        }
+    } else if card_shaped(&digits) && luhn_valid(&digits) {
+        WarningKind::CardNumber
+    } else if token.len() == 9 && routing_prefix(&digits) && aba_valid(&digits) {
+        WarningKind::RoutingNumber
+    } else {
+        return None;
+    };
+    let masked = match kind {
+        WarningKind::Ssn => format!("***-**-{last4}"),
+        WarningKind::CardNumber => {
+            let first4: String = digits.chars().take(4).collect();
+            format!("{first4}{}{last4}", hidden(digits.len().saturating_sub(8)))
+        }
+        _ => format!("{}{last4}", hidden(digits.len().saturating_sub(4))),
+    };
+    Some(Candidate {
+        kind,
+        normalized: digits,
+        masked,
+    })
+}
+
+/// Whether a brand issues cards with this prefix and length (Visa, Mastercard, Amex,
+/// Discover, Diners, JCB), so that ids and timestamps rarely pass for cards.
+fn card_shaped(digits: &str) -> bool {
+    let prefix = |n: usize| {
+        digits
+            .get(..n)
+            .and_then(|p| p.parse::<u32>().ok())
+            .unwrap_or(0)
+    };
+    match digits.len() {
+        len if digits.starts_with('4') => matches!(len, 13 | 16 | 19),
+        14 => matches!(prefix(2), 36 | 38) || (300..=305).contains(&prefix(3)),
+        15 => matches!(prefix(2), 34 | 37),
+        16..=19 => {
+            matches!(prefix(2), 51..=55 | 65)
+                || matches!(prefix(4), 2221..=2720 | 3528..=3589 | 6011)
+                || (644..=649).contains(&prefix(3))
+        }
+        _ => false,
+    }
+}
+
+/// Area not 000, 666 or 9xx; group not 00; serial not 0000.
+fn ssn_valid(area: u32, group: u32, serial: u32) -> bool {
+    area != 0 && area != 666 && area < 900 && group != 0 && serial != 0
+}
+
+/// Federal Reserve prefixes of routing numbers: 01-12, 21-32, 61-72, 80.
+fn routing_prefix(digits: &str) -> bool {
+    digits
+        .get(..2)
+        .and_then(|p| p.parse::<u32>().ok())
+        .is_some_and(|p| matches!(p, 1..=12 | 21..=32 | 61..=72 | 80))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn masked(text: &str) -> Vec<(WarningKind, String)> {
+        find(text.as_bytes())
+            .into_iter()
+            .map(|c| (c.kind, c.masked))
+            .collect()
+    }
+
+    #[test]
+    fn finds_and_masks_each_pattern() {
+        use WarningKind::*;
+        let text = "card 4111 1111 1111 1111, 4111-1111-1111-1111 or 4111111111111111; \
+                    aba 011000015; ssn 123-45-6789; mail Bob.Smith@Example.com";
+        let card = (CardNumber, "4111********1111".to_owned());
+        assert_eq!(
+            masked(text),
+            vec![
+                card.clone(),
+                card.clone(),
+                card,
+                (RoutingNumber, "*****0015".to_owned()),
+                (Ssn, "***-**-6789".to_owned()),
+                (Email, "b***@example.com".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn skips_invalid_and_glued_numbers() {
+        for text in [
+            "4111111111111112",         // Luhn fails
+            "1719792000000",            // a timestamp: no card prefix
+            "538267327569642",          // Luhn-valid, but no brand issues 15 digits after 53
+            "GA1.2.011000015.17197920", // glued to dots
+            "id011000015",              // glued to letters
+            "000-12-3456 666-12-3456 912-12-3456 123-00-4567 123-45-0000",
+            "131000015", // prefix 13 is no Federal Reserve district
+        ] {
+            assert_eq!(masked(text), vec![], "{text}");
+        }
+    }
+}
