@@ -36,9 +36,13 @@ fn write_scenarios(dir: &std::path::Path) {
 }
 
 async fn harness(dir: &std::path::Path) -> Duration {
+    // No settle window: the reference bot sends its telemetry before it replies.
+    let mut config = Config::default();
+    config.privacy.settle = HumanDuration(Duration::ZERO);
     let started = Instant::now();
     let report = Suite::from_paths([dir])
         .expect("load")
+        .config(config)
         .seed(SEED)
         .run()
         .await
