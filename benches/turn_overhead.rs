@@ -56,7 +56,9 @@ async fn raw() -> Duration {
     // The same telemetry traffic as under banter, into the same kind of capture servers.
     let sinks = Sinks::start(&sinks::builtin()).await.expect("sinks");
     let telemetry = Telemetry::to_sinks(&sinks, false);
-    let bot = DemoBot::start(&bank.url(), 0, telemetry).await.expect("bot");
+    let bot = DemoBot::start(&bank.url(), 0, telemetry)
+        .await
+        .expect("bot");
     let client = reqwest::Client::new();
     let url = format!("{}/chat", bot.url());
     let started = Instant::now();

@@ -19,7 +19,14 @@ async fn leaky_report() -> Report {
         .unwrap()
 }
 
-fn has(leaks: &[Leak], sink: &str, request: &str, location: &str, kind: ValueKind, chain: &str) -> bool {
+fn has(
+    leaks: &[Leak],
+    sink: &str,
+    request: &str,
+    location: &str,
+    kind: ValueKind,
+    chain: &str,
+) -> bool {
     leaks.iter().any(|l| {
         l.sink == sink
             && l.request == request
@@ -36,26 +43,111 @@ async fn every_planted_leak_is_found_with_its_exact_chain() {
     let report = leaky_report().await;
     assert!(!report.passed());
     let by_name = |prefix: &str| {
-        report.scenarios.iter().find(|s| s.name.starts_with(prefix)).unwrap_or_else(|| panic!("no scenario {prefix}"))
+        report
+            .scenarios
+            .iter()
+            .find(|s| s.name.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no scenario {prefix}"))
     };
     let meta = "POST /v19.0/1234567890/events";
     let expected: [(&str, &str, &str, &str, ValueKind, &str); 11] = [
-        ("Greeting", "meta", meta, "body:/data/0/user_data/em/0", ValueKind::Email, "json → sha256(lower(email))"),
-        ("Greeting", "meta", meta, "body:/data/0/user_data/ph/0", ValueKind::Phone, "json → sha256(digits(phone))"),
-        ("Greeting", "meta", meta, "body:/data/0/user_data/fn/0", ValueKind::Name, "json → sha256(lower(first_name))"),
-        ("Greeting", "segment", "POST /v1/identify", "body:/traits/email", ValueKind::Email, "json → email"),
-        ("Greeting", "segment", "POST /v1/identify", "body:/traits/phone", ValueKind::Phone, "json → e164(phone)"),
-        ("Greeting", "segment", "POST /v1/identify", "header:x-bank-token", ValueKind::Token, "token"),
-        ("Balance", "google", "POST /mp/collect", "body:/events/0/params/value", ValueKind::Amount, "json → value(amount)"),
-        ("Transactions", "mixpanel", "POST /track", "body:form:data/properties/$email", ValueKind::Email, "form → base64 → json → email"),
-        ("Transactions", "mixpanel", "POST /track", "body:form:data/properties/last_merchant", ValueKind::Merchant, "form → base64 → json → merchant"),
-        ("Advisor", "amplitude", "POST /2/httpapi", "body:/events/0/user_properties/dob", ValueKind::DateOfBirth, "gzip → json → yyyy-mm-dd(date_of_birth)"),
-        ("Advisor", "amplitude", "POST /2/httpapi", "body:/events/0/user_properties/zip", ValueKind::Address, "gzip → json → zip"),
+        (
+            "Greeting",
+            "meta",
+            meta,
+            "body:/data/0/user_data/em/0",
+            ValueKind::Email,
+            "json → sha256(lower(email))",
+        ),
+        (
+            "Greeting",
+            "meta",
+            meta,
+            "body:/data/0/user_data/ph/0",
+            ValueKind::Phone,
+            "json → sha256(digits(phone))",
+        ),
+        (
+            "Greeting",
+            "meta",
+            meta,
+            "body:/data/0/user_data/fn/0",
+            ValueKind::Name,
+            "json → sha256(lower(first_name))",
+        ),
+        (
+            "Greeting",
+            "segment",
+            "POST /v1/identify",
+            "body:/traits/email",
+            ValueKind::Email,
+            "json → email",
+        ),
+        (
+            "Greeting",
+            "segment",
+            "POST /v1/identify",
+            "body:/traits/phone",
+            ValueKind::Phone,
+            "json → e164(phone)",
+        ),
+        (
+            "Greeting",
+            "segment",
+            "POST /v1/identify",
+            "header:x-bank-token",
+            ValueKind::Token,
+            "token",
+        ),
+        (
+            "Balance",
+            "google",
+            "POST /mp/collect",
+            "body:/events/0/params/value",
+            ValueKind::Amount,
+            "json → value(amount)",
+        ),
+        (
+            "Transactions",
+            "mixpanel",
+            "POST /track",
+            "body:form:data/properties/$email",
+            ValueKind::Email,
+            "form → base64 → json → email",
+        ),
+        (
+            "Transactions",
+            "mixpanel",
+            "POST /track",
+            "body:form:data/properties/last_merchant",
+            ValueKind::Merchant,
+            "form → base64 → json → merchant",
+        ),
+        (
+            "Advisor",
+            "amplitude",
+            "POST /2/httpapi",
+            "body:/events/0/user_properties/dob",
+            ValueKind::DateOfBirth,
+            "gzip → json → yyyy-mm-dd(date_of_birth)",
+        ),
+        (
+            "Advisor",
+            "amplitude",
+            "POST /2/httpapi",
+            "body:/events/0/user_properties/zip",
+            ValueKind::Address,
+            "gzip → json → zip",
+        ),
     ];
     for (scenario, sink, request, location, kind, chain) in expected {
         let s = by_name(scenario);
         assert_eq!(s.status, Status::Failed, "{scenario}");
-        assert!(has(&s.leaks, sink, request, location, kind, chain), "{scenario}: missing {sink} {location} {chain} in {:#?}", s.leaks);
+        assert!(
+            has(&s.leaks, sink, request, location, kind, chain),
+            "{scenario}: missing {sink} {location} {chain} in {:#?}",
+            s.leaks
+        );
     }
     let allowed = by_name("An allowed amount");
     assert_eq!(allowed.status, Status::Passed);
@@ -66,7 +158,12 @@ async fn every_planted_leak_is_found_with_its_exact_chain() {
 fn the_leaky_example_fails_through_the_cli_and_names_the_leaks() {
     let run = banter_in(
         &repo(),
-        &["run", "examples/leaky/scenarios", "--config", "examples/leaky/banter.yaml"],
+        &[
+            "run",
+            "examples/leaky/scenarios",
+            "--config",
+            "examples/leaky/banter.yaml",
+        ],
     );
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stdout.contains("turn 1 POST /v19.0/1234567890/events: email at body:/data/0/user_data/em/0 via json → sha256(lower(email))"), "{run:?}");
@@ -75,11 +172,114 @@ fn the_leaky_example_fails_through_the_cli_and_names_the_leaks() {
 
 #[tokio::test]
 async fn the_normal_reference_bot_sends_telemetry_without_any_finding() {
-    let report = Suite::from_paths([repo().join("scenarios")]).unwrap().run().await.unwrap();
+    let report = Suite::from_paths([repo().join("scenarios")])
+        .unwrap()
+        .run()
+        .await
+        .unwrap();
     assert!(report.passed(), "{report:#?}");
     for s in &report.scenarios {
-        assert!(s.sink_requests >= 5 * s.turns.len(), "{}: the bot sends telemetry every turn", s.name);
+        assert!(
+            s.sink_requests >= 5 * s.turns.len(),
+            "{}: the bot sends telemetry every turn",
+            s.name
+        );
         assert!(s.leaks.is_empty(), "{}: {:#?}", s.name, s.leaks);
         assert!(s.warnings.is_empty(), "{}: {:#?}", s.name, s.warnings);
     }
+}
+
+#[test]
+fn a_started_leaky_bot_gets_sink_urls_from_templates_and_is_caught() {
+    let ws = common::Workspace::new();
+    ws.write(
+        "banter.yaml",
+        &format!(
+            "bot:\n  url: \"http://127.0.0.1:{{{{ port }}}}/chat\"\n  start:\n    command: \"exec '{}' demo-bot --leaky --port {{{{ port }}}}\"\n    env:\n      BANK_URL: \"{{{{ bank.url }}}}\"\n      META_URL: \"{{{{ sinks.meta.url }}}}\"\n      SEGMENT_URL: \"{{{{ sinks.segment.url }}}}\"\n    ready: GET /health\n",
+            env!("CARGO_BIN_EXE_banter")
+        ),
+    );
+    let scenarios = repo().join("examples/leaky/scenarios");
+    let run = ws.banter(&["run", scenarios.to_str().unwrap(), "--filter", "greeting"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("email at body:/data/0/user_data/em/0 via json → sha256(lower(email))"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout
+            .contains("token at header:x-bank-token via token"),
+        "{run:?}"
+    );
+}
+
+/// A banter.yaml with an extra sink `braze` of `kind`, a bot that sends the bank token there,
+/// and `extra` appended (e.g. a privacy policy).
+fn custom_sink_workspace(kind: &str, extra: &str) -> common::Workspace {
+    let ws = common::Workspace::new();
+    let script = repo().join("tests/bots/misbehaving_bot.py");
+    ws.write(
+        "scenarios/echo.yaml",
+        "name: Echo\nsteps: [{ user: hello, bot: { contains: hello } }]\n",
+    );
+    ws.write(
+        "banter.yaml",
+        &format!(
+            "bot:\n  url: \"http://127.0.0.1:{{{{ port }}}}/chat\"\n  start:\n    command: \"exec python3 {} custom_sink\"\n    env: {{ PORT: \"{{{{ port }}}}\", SINK_URL: \"{{{{ sinks.braze.url }}}}\" }}\n    ready: GET /health\nsinks:\n  - {{ name: braze, kind: {kind} }}\n{extra}",
+            script.display()
+        ),
+    );
+    ws
+}
+
+#[test]
+fn a_declared_sink_is_scanned_and_fails_by_default() {
+    let run = custom_sink_workspace("analytics", "").banter(&["run"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("turn 1 POST /events: token at body:/props/session via json → token"),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn a_config_allow_rule_or_an_other_sink_reports_without_failing() {
+    let allowed = custom_sink_workspace(
+        "analytics",
+        "privacy:\n  allow:\n    - { kind: token, sink: braze, field: \"body:/props/*\" }\n",
+    )
+    .banter(&["run"]);
+    assert_eq!(allowed.code, 0, "{allowed:?}");
+    assert!(
+        allowed.stdout.contains("via json → token (allowed)"),
+        "{allowed:?}"
+    );
+    let other = custom_sink_workspace("other", "").banter(&["run"]);
+    assert_eq!(other.code, 0, "{other:?}");
+    let narrow = custom_sink_workspace(
+        "analytics",
+        "privacy:\n  allow:\n    - { kind: token, sink: braze, field: \"body:/elsewhere\" }\n",
+    )
+    .banter(&["run"]);
+    assert_eq!(
+        narrow.code, 1,
+        "a rule for another field does not allow it: {narrow:?}"
+    );
+}
+
+#[test]
+fn a_reply_with_another_customers_data_is_a_cross_session_leak() {
+    let ws = common::Workspace::new();
+    ws.write(
+        "scenarios/two.yaml",
+        "- name: First customer\n  steps: [{ user: hi }]\n- name: Second customer\n  steps: [{ user: hi }]\n",
+    )
+    .misbehaving_bot("stale", "5s");
+    let run = ws.banter(&["run"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("PASS  First customer"), "{run:?}");
+    assert!(run.stdout.contains("FAIL  Second customer"), "{run:?}");
+    assert!(run.stdout.contains("turn 1 (user: \"hi\"): the reply shows another customer's email (First customer) via email"), "{run:?}");
 }

@@ -71,7 +71,10 @@ pub fn judge(
     whose: Whose,
     rules: &[&AllowRule],
 ) -> Leak {
-    let allowed = sink_kind == SinkKind::Other || rules.iter().any(|r| r.allows(finding.kind, &request.sink, &finding.location));
+    let allowed = sink_kind == SinkKind::Other
+        || rules
+            .iter()
+            .any(|r| r.allows(finding.kind, &request.sink, &finding.location));
     Leak {
         sink: request.sink.clone(),
         request: request_line(request),
@@ -132,6 +135,9 @@ pub fn cross_session(finding: &Finding, turn: usize, whose: &str) -> Failure {
     Failure::new(
         Some(turn),
         FailureKind::CrossSession,
-        format!("the reply shows another customer's {} ({whose}) via {}", finding.kind, finding.chain),
+        format!(
+            "the reply shows another customer's {} ({whose}) via {}",
+            finding.kind, finding.chain
+        ),
     )
 }

@@ -23,11 +23,16 @@ pub(super) enum KeyKind {
 
 impl KeyKind {
     pub fn of(key: &str) -> KeyKind {
-        let key = key.to_ascii_lowercase();
-        let value_like = matches!(key.as_str(), "total" | "sum")
+        let key = key.as_bytes();
+        let has = |word: &str| {
+            key.windows(word.len())
+                .any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
+        };
+        let value_like = key.eq_ignore_ascii_case(b"total")
+            || key.eq_ignore_ascii_case(b"sum")
             || ["amount", "balance", "price", "revenue", "value"]
-                .iter()
-                .any(|word| key.contains(word));
+                .into_iter()
+                .any(has);
         match (key.is_empty(), value_like) {
             (true, _) => KeyKind::None,
             (false, true) => KeyKind::ValueLike,

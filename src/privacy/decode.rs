@@ -1,7 +1,7 @@
 //! Haystack decoding: body decompression (gzip, deflate, brotli, sniffed from the bytes
 //! because Content-Encoding lies, capped at 8 MiB of output), JSON sniffing, and the string
 //! decoders a scan recurses through: url (percent, `+`), HTML entities, JSON escapes,
-//! base64/base64url, hex, and rot13.
+//! base64/base64url and hex.
 
 use std::borrow::Cow;
 use std::io::Read;
@@ -86,9 +86,11 @@ pub(super) fn inflate<'a>(body: &'a [u8], claimed: Option<&str>) -> Inflated<'a>
             .take(MAX_INFLATED as u64 + 1)
             .read_to_end(&mut out);
         // A corrupt or truncated stream still yields what decoded before the damage, but only
-        // when the magic bytes vouch for the codec.
+        // when the magic bytes vouch for the codec. Without them, a text body that "decodes"
+        // to binary was never compressed.
+        let head = |bytes: &[u8]| printable(bytes.get(..4096).unwrap_or(bytes));
         let usable = match read {
-            Ok(_) => true,
+            Ok(_) => sniffed.is_some() || head(&out) || !head(body),
             Err(_) => sniffed.is_some() && !out.is_empty(),
         };
         if usable {
@@ -127,12 +129,14 @@ pub(super) fn inflate<'a>(body: &'a [u8], claimed: Option<&str>) -> Inflated<'a>
     }
 }
 
-/// `text` parsed as JSON, when it starts like an object or array and parses.
+/// Whether `text` starts like a JSON object or array.
+pub(super) fn looks_like_json(text: &[u8]) -> bool {
+    matches!(text.trim_ascii_start().first(), Some(b'{' | b'['))
+}
+
+/// `text` parsed as JSON.
 pub(super) fn json(text: &[u8]) -> Option<serde_json::Value> {
-    match text.trim_ascii_start().first() {
-        Some(b'{' | b'[') => serde_json::from_slice(text).ok(),
-        _ => None,
-    }
+    serde_json::from_slice(text).ok()
 }
 
 /// Percent-decoded, `+` as a space; `None` when that changes nothing.
@@ -215,16 +219,21 @@ const LENIENT: GeneralPurposeConfig = GeneralPurposeConfig::new()
 const BASE64: GeneralPurpose = GeneralPurpose::new(&alphabet::STANDARD, LENIENT);
 const BASE64URL: GeneralPurpose = GeneralPurpose::new(&alphabet::URL_SAFE, LENIENT);
 
-/// A base64 or base64url token decoded, padded or not; the alphabet is told by `-`/`_`.
-pub(super) fn base64(token: &[u8]) -> Option<Vec<u8>> {
-    let end = token.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1);
-    let unpadded = token.get(..end)?;
-    let engine = if unpadded.iter().any(|b| matches!(b, b'-' | b'_')) {
+/// A base64 or base64url run decoded (without its padding); the alphabet is told by `-`/`_`.
+pub(super) fn base64(run: &[u8]) -> Option<Vec<u8>> {
+    let engine = if run.iter().any(|b| matches!(b, b'-' | b'_')) {
         &BASE64URL
     } else {
         &BASE64
     };
-    engine.decode(unpadded).ok()
+    engine.decode(run).ok()
+}
+
+/// Maximal runs of the base64 and base64url alphabets, 12 characters or more (padding `=`
+/// ends a run; decoding ignores it).
+pub(super) fn base64_runs(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+    text.split(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'_' | b'-')))
+        .filter(|run| run.len() >= 12)
 }
 
 /// Maximal runs of hex digits long enough to hold 8 bytes.
@@ -243,17 +252,6 @@ pub(super) fn hex(run: &[u8]) -> Option<Vec<u8>> {
         .map(|pair| match pair {
             [hi, lo] => Some(u8::try_from(nibble(*hi)? * 16 + nibble(*lo)?).ok()?),
             _ => None,
-        })
-        .collect()
-}
-
-/// ASCII letters rotated by 13.
-pub(super) fn rot13(text: &[u8]) -> Vec<u8> {
-    text.iter()
-        .map(|&b| match b {
-            b'a'..=b'z' => (b - b'a' + 13) % 26 + b'a',
-            b'A'..=b'Z' => (b - b'A' + 13) % 26 + b'A',
-            _ => b,
         })
         .collect()
 }
@@ -283,12 +281,11 @@ mod tests {
             Some(Ok("a@b.com /x/ \"q\" 😀 \\uZZ \\".to_owned()))
         );
         assert_eq!(
-            base64(b"aGVsbG8gd29ybGQ=").as_deref(),
+            base64(b"aGVsbG8gd29ybGQ").as_deref(),
             Some(&b"hello world"[..])
         );
         assert_eq!(base64(b"-_-_").as_deref(), Some(&[0xfb, 0xff, 0xbf][..]));
         assert_eq!(hex(b"48454C4c6f").as_deref(), Some(&b"HELLo"[..]));
-        assert_eq!(rot13(b"Nqn Ybirynpr 42"), b"Ada Lovelace 42");
         assert!(printable(b"hello\n") && !printable(&[0, 1, 2, b'a']));
     }
 
@@ -306,5 +303,16 @@ mod tests {
             ["body: Content-Encoding zstd is not supported; scanned as is"]
         );
         assert!(inflate(b"{}", Some("identity")).notes.is_empty());
+        let bodies = [
+            &br#"{"email":"a@b.com","n":[1,2]}"#[..],
+            b"a=b&c=d",
+            b"plain text",
+        ];
+        for claim in ["br", "deflate", "gzip"] {
+            for body in bodies {
+                let inflated = inflate(body, Some(claim));
+                assert_eq!((inflated.step, inflated.bytes.as_ref()), (None, body));
+            }
+        }
     }
 }

@@ -74,8 +74,14 @@ impl Detector {
 /// about what could not be scanned whole (caps, lying encodings).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Scan {
+    /// One per (customer, kind, location), sorted. Where a value was found several ways,
+    /// the most complete match wins (`url → email` over the local part seen before decoding),
+    /// then the fewest decoding steps, then the shortest chain.
     pub findings: Vec<Finding>,
+    /// Unknown card, routing, SSN and email shapes, one per (pattern, location, value).
     pub warnings: Vec<Warning>,
+    /// What was not scanned whole: "body: gzip output capped at 8 MiB", "body: Content-Encoding
+    /// says gzip but the body is not gzip; scanned as is", budgets that ran out.
     pub notes: Vec<String>,
 }
 

@@ -1,28 +1,29 @@
 //! Needles: every value of every customer in each of its normal forms, prepared once.
 //!
-//! Plaintext forms go into ONE case-insensitive aho-corasick automaton searched with
-//! overlapping matches; digests (7 algorithms, and hash-of-hash for email and phone) go into a
-//! sorted table keyed by digest bytes; amounts into a map keyed by cents. Each needle maps to
-//! its owners: (customer, value kind, form label).
+//! Plaintext forms, and their rot13, go into ONE case-insensitive aho-corasick automaton
+//! searched with overlapping matches; digests (7 algorithms, and hash-of-hash for email and
+//! phone) go into a map keyed by digest bytes; amounts into a map keyed by cents. Each needle
+//! maps to its owners: (customer, value kind, form label).
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use aho_corasick::{AhoCorasick, MatchKind};
+use chrono::NaiveDate;
 use md5::Md5;
 use sha1::Sha1;
 use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
 use sha3::Sha3_256;
 
 use super::ValueKind;
-use crate::customer::Customer;
+use crate::customer::{Account, Address, Customer};
 
 /// Plaintext needles shorter than this many characters are skipped (too coincidental).
 const MIN_PLAIN_CHARS: usize = 4;
 /// Amounts below $1.00 are skipped (too coincidental).
 const MIN_AMOUNT_CENTS: i64 = 100;
 /// The byte lengths of the supported digests, for haystack tokens worth a lookup.
-pub(super) const DIGEST_LENS: [usize; 6] = [16, 20, 28, 32, 48, 64];
+const DIGEST_LENS: [usize; 6] = [16, 20, 28, 32, 48, 64];
 
 /// Latin-1 accented letters and their unaccented ASCII letter.
 const FOLD: [(&str, char); 16] = [
@@ -51,6 +52,17 @@ fn fold(text: &str) -> String {
             FOLD.iter()
                 .find(|(set, _)| set.contains(c))
                 .map_or(c, |&(_, a)| a)
+        })
+        .collect()
+}
+
+/// ASCII letters rotated by 13.
+fn rot13(text: &[u8]) -> Vec<u8> {
+    text.iter()
+        .map(|&b| match b {
+            b'a'..=b'z' => (b - b'a' + 13) % 26 + b'a',
+            b'A'..=b'Z' => (b - b'A' + 13) % 26 + b'A',
+            _ => b,
         })
         .collect()
 }
@@ -144,11 +156,13 @@ pub(super) struct Owner {
     pub customer: usize,
     pub kind: ValueKind,
     pub label: Label,
+    /// The needle is the rot13 of the form: the chain gets a "rot13" step.
+    pub rot13: bool,
 }
 
 /// A digest by its first 16 bytes and its length: exact for md5, and a 2^-128 coincidence for
 /// the longer ones, without a heap allocation per needle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 struct DigestKey([u8; 16], u8);
 
 impl DigestKey {
@@ -168,8 +182,8 @@ pub(super) struct Needles {
     broken: Option<String>,
     /// The owners of each automaton pattern, by pattern id.
     owners: Vec<Vec<Owner>>,
-    /// Sorted digest keys, and the owner of each.
-    digest_keys: Vec<DigestKey>,
+    /// The owners of each digest, as a range of `digest_owners`.
+    digests: HashMap<DigestKey, (usize, usize)>,
     digest_owners: Vec<Owner>,
     /// Customers by amount in cents.
     amounts: HashMap<i64, Vec<usize>>,
@@ -193,20 +207,18 @@ impl Needles {
 
     /// Every plaintext needle in `hay` as (match length, owners), once per needle however
     /// often it occurs, overlapping matches included, except matches that continue a word or
-    /// number (see [`bounded`]). With `lettered`, only needles with a letter in them (what
-    /// rot13 can hide).
-    pub fn plain(&self, hay: &[u8], lettered: bool) -> Vec<(usize, &[Owner])> {
+    /// number (see [`bounded`]).
+    pub fn plain(&self, hay: &[u8]) -> Vec<(usize, &[Owner])> {
         let Some(automaton) = &self.automaton else {
             return Vec::new();
         };
-        let has_letter = |m: &aho_corasick::Match| {
-            hay.get(m.range())
-                .is_some_and(|t| t.iter().any(u8::is_ascii_alphabetic))
-        };
-        let mut hits: Vec<(usize, usize)> = automaton
+        let mut spans: Vec<(usize, usize, usize)> = automaton
             .find_overlapping_iter(hay)
-            .filter(|m| bounded(hay, m.start(), m.end()) && (!lettered || has_letter(m)))
-            .map(|m| (m.pattern().as_usize(), m.len()))
+            .filter(|m| bounded(hay, m.start(), m.end()))
+            .map(|m| (m.start(), m.end(), m.pattern().as_usize()))
+            .collect();
+        let mut hits: Vec<(usize, usize)> = uncovered(&mut spans)
+            .map(|(start, end, id)| (id, end - start))
             .collect();
         hits.sort_unstable();
         hits.dedup_by_key(|hit| hit.0);
@@ -220,9 +232,10 @@ impl Needles {
         let Some(key) = DigestKey::of(bytes) else {
             return &[];
         };
-        let start = self.digest_keys.partition_point(|k| *k < key);
-        let end = self.digest_keys.partition_point(|k| *k <= key);
-        self.digest_owners.get(start..end).unwrap_or_default()
+        self.digests
+            .get(&key)
+            .and_then(|&(start, end)| self.digest_owners.get(start..end))
+            .unwrap_or_default()
     }
 
     /// The customers with an amount of exactly `cents`.
@@ -236,11 +249,33 @@ impl Needles {
     }
 }
 
+/// The matches not inside a longer one: a first name inside the email that holds it is part
+/// of the email finding, not a finding of its own. Matches of the very same span all stay.
+fn uncovered(
+    spans: &mut [(usize, usize, usize)],
+) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
+    spans.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+    let mut cover: Option<usize> = None;
+    let mut previous: Option<(usize, usize)> = None;
+    let mut group_covered = false;
+    spans.iter().copied().filter(move |&(start, end, _)| {
+        if previous != Some((start, end)) {
+            if let Some((_, prev_end)) = previous {
+                cover = Some(cover.map_or(prev_end, |c| c.max(prev_end)));
+            }
+            group_covered = cover.is_some_and(|c| c >= end);
+            previous = Some((start, end));
+        }
+        !group_covered
+    })
+}
+
 /// The boundary rule: a match is rejected when the byte next to it continues the class of the
 /// needle's edge there: a digit next to a digit edge, an ASCII letter or digit next to a letter
 /// edge. So zip "94107" does not hit inside "1719410723", "Anne" not in "Annexe", and a name
-/// not inside a random id. A match inside a longer run of 16 or more hex digits and dashes (a
-/// digest, a uuid) is rejected too: there, digits are noise.
+/// not inside a random id. A match buried in a random-looking token is rejected too, because
+/// there digits are noise: inside a run of 16 or more hex digits and dashes (a digest, a
+/// uuid), or of 20 or more ASCII letters and digits (an api key).
 fn bounded(hay: &[u8], start: usize, end: usize) -> bool {
     let clash = |edge: Option<&u8>, next: Option<&u8>| match (edge, next) {
         (Some(e), Some(n)) if e.is_ascii_digit() => n.is_ascii_digit(),
@@ -250,12 +285,21 @@ fn bounded(hay: &[u8], start: usize, end: usize) -> bool {
     let before = start.checked_sub(1).and_then(|i| hay.get(i));
     let last = end.checked_sub(1).and_then(|i| hay.get(i));
     let hexish = |b: &u8| b.is_ascii_hexdigit() || *b == b'-';
-    let run = |side: &mut dyn Iterator<Item = &u8>| side.take(16).take_while(|b| hexish(b)).count();
-    let left = run(&mut hay.get(..start).unwrap_or_default().iter().rev());
-    let right = run(&mut hay.get(end..).unwrap_or_default().iter());
-    let hex_match = hay.get(start..end).is_some_and(|m| m.iter().all(hexish));
-    let in_hex_run = hex_match && left + right > 0 && left + (end - start) + right >= 16;
-    !clash(hay.get(start), before) && !clash(last, hay.get(end)) && !in_hex_run
+    !clash(hay.get(start), before)
+        && !clash(last, hay.get(end))
+        && !buried(hay, start, end, hexish, 16)
+        && !buried(hay, start, end, u8::is_ascii_alphanumeric, 20)
+}
+
+/// Whether the match `start..end`, all of `class`, sits inside a longer run of `class` of at
+/// least `min` bytes.
+fn buried(hay: &[u8], start: usize, end: usize, class: impl Fn(&u8) -> bool, min: usize) -> bool {
+    let side =
+        |bytes: &mut dyn Iterator<Item = &u8>| bytes.take(min).take_while(|b| class(b)).count();
+    let left = side(&mut hay.get(..start).unwrap_or_default().iter().rev());
+    let right = side(&mut hay.get(end..).unwrap_or_default().iter());
+    let matched = hay.get(start..end).unwrap_or_default();
+    left + right > 0 && left + matched.len() + right >= min && matched.iter().all(&class)
 }
 
 #[derive(Default)]
@@ -269,12 +313,27 @@ struct Builder {
 }
 
 impl Builder {
-    /// A plaintext needle; the automaton is ASCII case-insensitive, so forms are keyed lowercased.
+    /// A plaintext needle, and its rot13 when it has letters; the automaton is ASCII
+    /// case-insensitive, so needles are keyed lowercased.
     fn plain(&mut self, customer: usize, kind: ValueKind, form: &'static str, text: &str) {
         if text.chars().count() < MIN_PLAIN_CHARS {
             return;
         }
         let key = text.to_ascii_lowercase().into_bytes();
+        if key.iter().any(u8::is_ascii_alphabetic) {
+            self.pattern(rot13(&key), customer, kind, form, true);
+        }
+        self.pattern(key, customer, kind, form, false);
+    }
+
+    fn pattern(
+        &mut self,
+        key: Vec<u8>,
+        customer: usize,
+        kind: ValueKind,
+        form: &'static str,
+        rot13: bool,
+    ) {
         let id = match self.index.get(&key) {
             Some(&id) => id,
             None => {
@@ -285,14 +344,14 @@ impl Builder {
             }
         };
         if let Some(owners) = self.owners.get_mut(id) {
-            if !owners
-                .iter()
-                .any(|o| o.customer == customer && o.kind == kind)
-            {
+            let owned = |o: &Owner| o.customer == customer && o.kind == kind && o.rot13 == rot13;
+            if !owners.iter().any(owned) {
+                let label = Label::Plain(form);
                 owners.push(Owner {
                     customer,
                     kind,
-                    label: Label::Plain(form),
+                    label,
+                    rot13,
                 });
             }
         }
@@ -341,6 +400,7 @@ impl Builder {
                     customer,
                     kind,
                     label,
+                    rot13: false,
                 },
             ));
         }
@@ -360,11 +420,26 @@ impl Builder {
         self.known.insert(value.to_owned());
     }
 
+    /// Every needle of customer `i`.
     fn customer(&mut self, i: usize, c: &Customer) {
-        use ValueKind::*;
         self.email(i, &c.email);
         self.phone(i, &c.phone);
+        self.names(i, c);
+        self.date_of_birth(i, c.date_of_birth);
+        self.address(i, &c.address);
+        self.ssn(i, &c.ssn);
+        self.accounts(i, &c.accounts);
+        if !c.token.is_empty() {
+            self.plain(i, ValueKind::Token, "token", &c.token);
+            self.hashed(i, ValueKind::Token, "token", &c.token, false);
+        }
+        if let Some(code) = crate::bank::authorization_code(c) {
+            self.plain(i, ValueKind::Token, "authorization_code", &code);
+        }
+    }
 
+    /// First, last and full name, as given and with accents stripped; hashed lowercased.
+    fn names(&mut self, i: usize, c: &Customer) {
         let full_name = c.full_name();
         let names = [
             ("first_name", "lower(first_name)", c.first_name.as_str()),
@@ -374,63 +449,73 @@ impl Builder {
         for (form, hashed_form, name) in names {
             let name = name.trim();
             let folded = fold(name);
-            let lowers = [name.to_lowercase(), folded.to_lowercase()];
-            for variant in [name, &folded, &lowers[0], &lowers[1]] {
-                self.plain(i, Name, form, variant);
+            let (lower, folded_lower) = (name.to_lowercase(), folded.to_lowercase());
+            for variant in [name, &folded, &lower, &folded_lower] {
+                self.plain(i, ValueKind::Name, form, variant);
             }
-            self.hashed(i, Name, hashed_form, &lowers[0], false);
-            if lowers[1] != lowers[0] {
-                self.hashed(i, Name, hashed_form, &lowers[1], false);
+            self.hashed(i, ValueKind::Name, hashed_form, &lower, false);
+            if folded_lower != lower {
+                self.hashed(i, ValueKind::Name, hashed_form, &folded_lower, false);
             }
         }
+    }
 
-        let dob = c.date_of_birth;
-        let compact_dob = dob.format("%Y%m%d").to_string();
-        self.plain(i, DateOfBirth, "yyyymmdd(date_of_birth)", &compact_dob);
-        self.hashed(
-            i,
-            DateOfBirth,
-            "yyyymmdd(date_of_birth)",
-            &compact_dob,
-            false,
-        );
+    fn date_of_birth(&mut self, i: usize, dob: NaiveDate) {
+        let compact = dob.format("%Y%m%d").to_string();
+        let form = "yyyymmdd(date_of_birth)";
+        self.hashed(i, ValueKind::DateOfBirth, form, &compact, false);
+        self.plain(i, ValueKind::DateOfBirth, form, &compact);
         for (form, pattern) in [
             ("yyyy-mm-dd(date_of_birth)", "%Y-%m-%d"),
             ("mm/dd/yyyy(date_of_birth)", "%m/%d/%Y"),
             ("dd/mm/yyyy(date_of_birth)", "%d/%m/%Y"),
         ] {
-            self.plain(i, DateOfBirth, form, &dob.format(pattern).to_string());
+            let text = dob.format(pattern).to_string();
+            self.plain(i, ValueKind::DateOfBirth, form, &text);
         }
+    }
 
-        let address = [
-            ("street", "lower(street)", c.address.street.trim()),
-            ("city", "lower(city)", c.address.city.trim()),
-            ("zip", "zip", c.address.zip.trim()),
+    fn address(&mut self, i: usize, address: &Address) {
+        let parts = [
+            ("street", "lower(street)", address.street.trim()),
+            ("city", "lower(city)", address.city.trim()),
+            ("zip", "zip", address.zip.trim()),
         ];
-        for (form, hashed_form, value) in address {
-            self.plain(i, Address, form, value);
-            self.hashed(i, Address, hashed_form, &value.to_lowercase(), false);
+        for (form, hashed_form, value) in parts {
+            self.plain(i, ValueKind::Address, form, value);
+            self.hashed(
+                i,
+                ValueKind::Address,
+                hashed_form,
+                &value.to_lowercase(),
+                false,
+            );
         }
+    }
 
-        let ssn_digits: String = c.ssn.chars().filter(char::is_ascii_digit).collect();
-        for (form, value) in [("ssn", c.ssn.trim()), ("compact(ssn)", &ssn_digits)] {
-            self.plain(i, Ssn, form, value);
-            self.hashed(i, Ssn, form, value, false);
+    fn ssn(&mut self, i: usize, ssn: &str) {
+        let digits: String = ssn.chars().filter(char::is_ascii_digit).collect();
+        for (form, value) in [("ssn", ssn.trim()), ("compact(ssn)", &digits)] {
+            self.plain(i, ValueKind::Ssn, form, value);
+            self.hashed(i, ValueKind::Ssn, form, value, false);
         }
-        self.known(&ssn_digits);
+        self.known(&digits);
+    }
 
+    /// Account, routing and card numbers, balances, transaction amounts and merchants.
+    fn accounts(&mut self, i: usize, accounts: &[Account]) {
         let (mut merchants, mut numbers_seen) = (HashSet::new(), HashSet::new());
-        for account in &c.accounts {
+        for account in accounts {
             let mut numbers = vec![
-                (AccountNumber, "account_number", account.number.as_str()),
+                (ValueKind::AccountNumber, "account_number", &account.number),
                 (
-                    RoutingNumber,
+                    ValueKind::RoutingNumber,
                     "routing_number",
-                    account.routing_number.as_str(),
+                    &account.routing_number,
                 ),
             ];
             if let Some(card) = &account.card_number {
-                numbers.push((CardNumber, "card_number", card));
+                numbers.push((ValueKind::CardNumber, "card_number", card));
                 self.card_groups(i, card);
             }
             for (kind, form, number) in numbers {
@@ -446,17 +531,10 @@ impl Builder {
             for transaction in &account.transactions {
                 self.amount(i, transaction.amount.cents());
                 if merchants.insert(transaction.merchant.as_str()) {
-                    self.plain(i, Merchant, "merchant", transaction.merchant.trim());
+                    let merchant = transaction.merchant.trim();
+                    self.plain(i, ValueKind::Merchant, "merchant", merchant);
                 }
             }
-        }
-
-        if !c.token.is_empty() {
-            self.plain(i, Token, "token", &c.token);
-            self.hashed(i, Token, "token", &c.token, false);
-        }
-        if let Some(code) = authorization_code(c) {
-            self.plain(i, Token, "authorization_code", &code);
         }
     }
 
@@ -543,29 +621,18 @@ impl Builder {
             .sort_by(|(a, x), (b, y)| (a, x.customer, x.kind).cmp(&(b, y.customer, y.kind)));
         self.digests
             .dedup_by(|(a, x), (b, y)| a == b && x.customer == y.customer && x.kind == y.kind);
-        let (digest_keys, digest_owners) = self.digests.into_iter().unzip();
+        let mut digests: HashMap<DigestKey, (usize, usize)> = HashMap::new();
+        for (i, (key, _)) in self.digests.iter().enumerate() {
+            digests.entry(*key).or_insert((i, i)).1 = i + 1;
+        }
         Needles {
             automaton,
             broken,
             owners: self.owners,
-            digest_keys,
-            digest_owners,
+            digests,
+            digest_owners: self.digests.into_iter().map(|(_, owner)| owner).collect(),
             amounts: self.amounts,
             known: self.known,
         }
     }
-}
-
-/// The bank's authorization code for a customer: "code_" and the first 10 bytes, in hex, of
-/// sha256("code:" + token); `None` without a token.
-// TODO(lead): replace with `crate::bank::authorization_code` when integrating.
-pub(super) fn authorization_code(customer: &Customer) -> Option<String> {
-    if customer.token.is_empty() {
-        return None;
-    }
-    let digest = Sha256::digest(format!("code:{}", customer.token).as_bytes());
-    Some(format!(
-        "code_{}",
-        lower_hex(digest.get(..10).unwrap_or_default())
-    ))
 }

@@ -1,18 +1,16 @@
 //! The scan engine: searches one located string (a "site") for every needle form and
 //! recursively decodes what it holds, collecting deduplicated findings, warnings and notes.
 //!
-//! Each site gets (a) the plaintext automaton over its bytes, (b) the automaton over its
-//! rot13, (c) digest lookups of its hex and base64 tokens, (d) amount tokens and (e) warning
-//! patterns; then, depth and budget permitting, it recurses into its url, HTML-entity and
-//! JSON-escape decodings and into its base64 and hex tokens that decode to text. A site or
+//! Each site gets (a) the plaintext automaton over its bytes (which holds the rot13 of every
+//! needle too), (b) digest lookups of its hex and base64 tokens, (c) amount tokens and (d)
+//! warning patterns; then, depth and budget permitting, it recurses into its url, HTML-entity
+//! and JSON-escape decodings and into its base64 and hex tokens that decode to text. A site or
 //! decoding that is JSON is walked field by field instead.
 
 use std::cmp::Reverse;
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
-use std::sync::LazyLock;
 
-use regex::bytes::Regex;
 use serde_json::Value;
 
 use super::amounts::{self, KeyKind};
@@ -29,6 +27,8 @@ const MAX_TOKENS: usize = 256;
 const MAX_DECODED: usize = 1 << 20;
 /// The most all decodings of one scan may output together.
 const MAX_DECODED_TOTAL: usize = 64 << 20;
+/// JSON and form fields scanned one by one per scan; beyond, documents are scanned as text.
+const MAX_FIELDS: usize = 100_000;
 
 /// A decoder of a whole string; `None` when there is nothing to decode.
 type Decoder = fn(&[u8]) -> Option<Vec<u8>>;
@@ -39,9 +39,6 @@ const WHOLE_DECODERS: [(&str, Decoder); 3] = [
     ("html", decode::html),
     ("json-escape", decode::json_escape),
 ];
-
-static BASE64_TOKEN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"[A-Za-z0-9+/_-]{12,}={0,2}").expect("valid base64 regex"));
 
 /// What a scan looks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,6 +102,7 @@ pub(super) struct Scanner<'n> {
     warnings: BTreeMap<(WarningKind, String, String), (usize, String)>,
     notes: Vec<String>,
     tokens_left: usize,
+    fields_left: usize,
     bytes_left: usize,
 }
 
@@ -137,6 +135,7 @@ impl<'n> Scanner<'n> {
             warnings: BTreeMap::new(),
             notes: Vec::new(),
             tokens_left: MAX_TOKENS,
+            fields_left: MAX_FIELDS,
             bytes_left: MAX_DECODED_TOTAL,
         };
         if let Some(broken) = needles.broken() {
@@ -177,15 +176,47 @@ impl<'n> Scanner<'n> {
 
     /// Scans a string: walked as JSON if it is JSON, else searched as text.
     pub fn value(&mut self, text: &[u8], site: &Site) {
-        match decode::json(text) {
-            Some(json) => self.walk(&json, &site.step("json")),
-            None => self.text(text, site),
+        if !self.json(text, &site.step("json")) {
+            self.text(text, site);
         }
+    }
+
+    /// Walks `text` at `site` if it is a JSON document whose fields fit the field budget;
+    /// `false` when it is no JSON or too large (noted), to be scanned as text instead.
+    pub fn json(&mut self, text: &[u8], site: &Site) -> bool {
+        if !decode::looks_like_json(text) {
+            return false;
+        }
+        let fields = text.iter().filter(|&&b| b == b',').count() + 1;
+        if !self.admit(fields, site) {
+            return false;
+        }
+        match decode::json(text) {
+            Some(json) => {
+                self.walk(&json, site);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Counts `fields` of a document at `site` against the field budget; `false` (noted)
+    /// when they do not fit: a huge document is then scanned as one text, which is fast.
+    pub fn admit(&mut self, fields: usize, site: &Site) -> bool {
+        if fields > self.fields_left {
+            self.note(format!(
+                "{} holds {fields} fields, over the budget of {MAX_FIELDS} per request; scanned as text",
+                site.location.trim_end_matches(':')
+            ));
+            return false;
+        }
+        self.fields_left -= fields;
+        true
     }
 
     /// Scans every string and number of a JSON document; the location grows by the JSON
     /// pointer of each field, and the key of the nearest object governs amounts.
-    pub fn walk(&mut self, json: &Value, site: &Site) {
+    fn walk(&mut self, json: &Value, site: &Site) {
         match json {
             Value::Object(fields) => {
                 for (key, value) in fields {
@@ -211,14 +242,8 @@ impl<'n> Scanner<'n> {
     /// Scans a string as text, then what it decodes to.
     pub fn text(&mut self, text: &[u8], site: &Site) {
         let needles = self.needles;
-        for (span, owners) in needles.plain(text, false) {
+        for (span, owners) in needles.plain(text) {
             self.found(owners, site, None, span);
-        }
-        if text.iter().any(u8::is_ascii_alphabetic) {
-            let rotated = decode::rot13(text);
-            for (span, owners) in needles.plain(&rotated, true) {
-                self.found(owners, site, Some("rot13"), span);
-            }
         }
         if self.mode == Mode::Request {
             self.amounts(text, site);
@@ -249,8 +274,8 @@ impl<'n> Scanner<'n> {
     /// Base64 and hex tokens: looked up as digests, and rescanned when they decode to text.
     fn tokens(&mut self, text: &[u8], site: &Site) {
         let needles = self.needles;
-        for token in BASE64_TOKEN.find_iter(text) {
-            let token = self.capped(token.as_bytes(), MAX_DECODED / 3 * 4, site);
+        for token in decode::base64_runs(text) {
+            let token = self.capped(token, MAX_DECODED / 3 * 4, site);
             let Some(bytes) = decode::base64(token) else {
                 continue;
             };
@@ -279,6 +304,7 @@ impl<'n> Scanner<'n> {
                     customer,
                     kind: ValueKind::Amount,
                     label: Label::Plain(label),
+                    rot13: false,
                 };
                 self.found(&[owner], site, None, 0);
             }
@@ -327,7 +353,8 @@ impl<'n> Scanner<'n> {
         }
     }
 
-    /// Records findings for `owners` at `site`, matched over `span` bytes.
+    /// Records findings for `owners` at `site`, matched over `span` bytes, after the
+    /// haystack `step` (base64 for a base64 digest) or the needle's rot13.
     fn found(&mut self, owners: &[Owner], site: &Site, step: Option<&'static str>, span: usize) {
         for owner in owners {
             if self.mode == Mode::Text
@@ -335,6 +362,7 @@ impl<'n> Scanner<'n> {
             {
                 continue;
             }
+            let step = if owner.rot13 { Some("rot13") } else { step };
             let chain = site.chain(step, &owner.label.to_string());
             let steps = site.steps.len() + usize::from(step.is_some());
             let rank = (Reverse(span), steps, chain.len(), chain);

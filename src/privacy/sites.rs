@@ -50,7 +50,7 @@ pub(super) fn scan_request(scanner: &mut Scanner, request: &CapturedRequest) {
 
 /// How a field's value is percent-decoded: as a step of its own (query, cookies), or as part
 /// of the container's step (a form body's "form").
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 enum Url {
     Step,
     InContainer,
@@ -61,6 +61,10 @@ enum Url {
 /// or `,` is also scanned item by item. A value with a `+` is also scanned as sent, in case
 /// the `+` was meant (unencoded base64).
 fn fields(scanner: &mut Scanner, text: &[u8], separators: &[u8], base: &Site, url: Url) {
+    let count = text.iter().filter(|b| separators.contains(b)).count() + 1;
+    if !scanner.admit(count, base) {
+        return scanner.text(text, base);
+    }
     for field in text
         .split(|b| separators.contains(b))
         .map(<[u8]>::trim_ascii)
@@ -136,30 +140,23 @@ fn body(scanner: &mut Scanner, request: &CapturedRequest) {
         .map_or_else(|| base.clone(), |step| base.step(step));
     let body = inflated.bytes.as_ref();
     let content_type = request.header("content-type").unwrap_or_default();
-    if let Some(json) = decode::json(body) {
-        scanner.walk(
-            &json,
-            &base.field("body:".to_owned(), KeyKind::None).step("json"),
-        );
-    } else if let Some(boundary) = boundary(content_type, body) {
-        multipart(scanner, body, &boundary, &base);
-    } else if content_type
-        .to_ascii_lowercase()
-        .contains("x-www-form-urlencoded")
-        || looks_like_form(body)
-    {
-        fields(
-            scanner,
-            body,
-            b"&",
-            &base
-                .field("body:form".to_owned(), KeyKind::None)
-                .step("form"),
-            Url::InContainer,
-        );
-    } else {
-        scanner.text(body, &base);
+    let json = base.field("body:".to_owned(), KeyKind::None).step("json");
+    if scanner.json(body, &json) {
+        return;
     }
+    if let Some(boundary) = boundary(content_type, body) {
+        return multipart(scanner, body, &boundary, &base);
+    }
+    let form = content_type
+        .to_ascii_lowercase()
+        .contains("x-www-form-urlencoded");
+    if form || looks_like_form(body) {
+        let form = base
+            .field("body:form".to_owned(), KeyKind::None)
+            .step("form");
+        return fields(scanner, body, b"&", &form, Url::InContainer);
+    }
+    scanner.text(body, &base);
 }
 
 /// `a=b&c=d` with no whitespace and a plain key before every `=`.
@@ -177,7 +174,10 @@ fn looks_like_form(body: &[u8]) -> bool {
     };
     !body.is_empty()
         && !body.iter().any(u8::is_ascii_whitespace)
-        && body.split(|&b| b == b'&').all(plain_key)
+        && body
+            .split(|&b| b == b'&')
+            .filter(|field| !field.is_empty())
+            .all(plain_key)
 }
 
 /// The multipart boundary: from a `multipart/*` Content-Type, or from a body that starts
@@ -212,6 +212,9 @@ fn multipart(scanner: &mut Scanner, body: &[u8], boundary: &[u8], base: &Site) {
         return scanner.text(body, base);
     };
     let starts: Vec<usize> = finder.find_iter(body).map(|m| m.end()).collect();
+    if !scanner.admit(starts.len(), base) {
+        return scanner.text(body, base);
+    }
     let ends = finder.find_iter(body).map(|m| m.start()).skip(1);
     for (start, end) in starts.into_iter().zip(ends) {
         let Some(part) = body.get(start..end) else {

@@ -66,11 +66,11 @@ fn post(target: &str, headers: &[(&str, &str)], body: impl Into<Vec<u8>>) -> Cap
 }
 
 fn json_post(body: serde_json::Value) -> CapturedRequest {
-    post(
-        "/v1/track",
-        &[("content-type", "application/json")],
-        body.to_string(),
-    )
+    json_post_raw(body.to_string())
+}
+
+fn json_post_raw(body: String) -> CapturedRequest {
+    post("/v1/track", &[("content-type", "application/json")], body)
 }
 
 fn text_post(body: &str) -> CapturedRequest {
@@ -129,7 +129,9 @@ fn mixpanel_data() -> String {
     let event = format!(r#"{{"event":"x?","properties":{{"$email":"{EMAIL}","mp_lib":"web"}}}}"#);
     let b64 = STANDARD.encode(event);
     assert!(b64.contains('/'));
-    b64.replace('+', "%2B").replace('/', "%2F").replace('=', "%3D")
+    b64.replace('+', "%2B")
+        .replace('/', "%2F")
+        .replace('=', "%3D")
 }
 
 struct Case {
@@ -423,7 +425,7 @@ fn planted_cases(c: &Customer) -> Vec<Case> {
                 "/c",
                 &[(
                     "x-bank-token",
-                    &super::needles::authorization_code(c).expect("a token"),
+                    &crate::bank::authorization_code(c).expect("a token"),
                 )],
                 "",
             ),
@@ -708,7 +710,8 @@ fn boundary_rule_rejects_partial_numbers_and_words() {
     customers[0].address.zip = "94107".into();
     customers[0].first_name = "Anne".into();
     let detector = Detector::new(&customers);
-    let scan = detector.scan_request(&get("/c?ts=1719410723&t=Annexe&id=x9anne3"));
+    let buried = "/c?ts=1719410723&t=Annexe&id=x9anne3&h=ab94107cd0123456&k=Abc94107XyzQwe9RtyUio";
+    let scan = detector.scan_request(&get(buried));
     assert_eq!(scan.findings, vec![], "{:#?}", scan.findings);
     let scan = detector.scan_request(&get("/c?zip=94107&n=anne_x"));
     assert_eq!(scan.findings.len(), 2, "{:#?}", scan.findings);
@@ -822,6 +825,19 @@ fn huge_body_is_capped_and_scanned() {
 }
 
 #[test]
+fn documents_over_the_field_budget_are_scanned_as_text() {
+    let detector = Detector::new(&customers());
+    let json = format!(r#"[{}"{EMAIL}"]"#, "1,".repeat(150_000));
+    let scan = detector.scan_request(&json_post_raw(json));
+    let note = "body holds 150001 fields, over the budget of 100000 per request; scanned as text";
+    assert_eq!(scan.notes, [note]);
+    assert!(scan
+        .findings
+        .iter()
+        .any(|f| f.location == "body" && f.chain == "email"));
+}
+
+#[test]
 fn gzip_bomb_is_capped() {
     let detector = Detector::new(&customers());
     // 200 gzip members of 1 MiB of zeros each: 200 MiB inflated.
@@ -917,5 +933,26 @@ fn serializes_snake_case() {
     assert_eq!(
         serde_json::to_value(WarningKind::RoutingNumber).expect("serializes"),
         "routing_number"
+    );
+}
+
+#[test]
+fn a_name_inside_a_longer_value_is_part_of_that_finding() {
+    let customers = customers();
+    let detector = Detector::new(&customers);
+    let scan = detector.scan_request(&json_post(
+        serde_json::json!({ "traits": { "email": EMAIL, "first": "Adele" } }),
+    ));
+    let found: Vec<(&str, &str)> = scan
+        .findings
+        .iter()
+        .map(|f| (f.location.as_str(), f.chain.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("body:/traits/email", "json → email"),
+            ("body:/traits/first", "json → first_name")
+        ]
     );
 }

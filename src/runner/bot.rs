@@ -7,9 +7,9 @@ use crate::bank::Bank;
 use crate::connector::process::BotProcess;
 use crate::connector::{Connector, HttpConnector};
 use crate::demo::{DemoBot, Telemetry};
-use crate::sinks::Sinks;
 use crate::scenario::config::ConnectorKind;
 use crate::scenario::{BotConfig, Config};
+use crate::sinks::Sinks;
 use crate::template;
 use crate::Error;
 
@@ -55,10 +55,8 @@ impl Bot {
             });
         };
         let context = match &bot.start {
-            Some(_) => {
-                minijinja::context! { bank => minijinja::context! { url => bank.url() }, port => free_port()? }
-            }
-            None => minijinja::context! { bank => minijinja::context! { url => bank.url() } },
+            Some(_) => minijinja::context! { port => free_port()?, ..base },
+            None => base,
         };
         let url = template::render(bot.url.as_str(), &context)?;
         let parsed = reqwest::Url::parse(&url).map_err(|e| Error::BotUrl {

@@ -8,12 +8,12 @@ use super::bot::Bot;
 use crate::bank::{self, Bank};
 use crate::check::privacy::{self, Leak, SinkWarning, Whose};
 use crate::check::{self, Failure, FailureKind};
-use crate::privacy::{Detector, ValueKind};
-use crate::scenario::PrivacyConfig;
-use crate::sinks::{SinkKind, Sinks};
 use crate::customer::Customer;
+use crate::privacy::{Detector, ValueKind};
 use crate::report::{ScenarioReport, Status};
+use crate::scenario::PrivacyConfig;
 use crate::scenario::Scenario;
+use crate::sinks::{SinkKind, Sinks};
 use crate::template;
 use crate::transcript::Turn;
 
@@ -75,8 +75,8 @@ pub(super) async fn run(
     let mut errored = false;
     let mut seen_calls = 0;
 
-    for (index, step) in scenario.steps.iter().enumerate() {
-        let turn = index + 1;
+    for (step_index, step) in scenario.steps.iter().enumerate() {
+        let turn = step_index + 1;
         let user = match template::render(step.user.as_str(), &context) {
             Ok(text) => text,
             Err(e) => {
@@ -171,7 +171,8 @@ pub(super) async fn run(
     }
     failures.extend(check::check_isolation(&session.calls()));
     tokio::time::sleep(world.privacy.settle.0).await;
-    let (sink_requests, leaks, warnings) = scan_sinks(world, scenario, index, sink_cursor, &turn_starts);
+    let (sink_requests, leaks, warnings) =
+        scan_sinks(world, scenario, index, sink_cursor, &turn_starts);
     failures.extend(privacy::leak_failures(&leaks));
     failures.sort_by_key(|f| f.turn.unwrap_or(usize::MAX));
 
@@ -210,8 +211,19 @@ fn turn_at(turn_starts: &[Instant], at: Instant) -> usize {
 }
 
 /// Scans what the sinks received since the scenario started, and judges it.
-fn scan_sinks(world: &World<'_>, scenario: &Scenario, index: usize, cursor: u64, turn_starts: &[Instant]) -> (usize, Vec<Leak>, Vec<SinkWarning>) {
-    let rules: Vec<_> = world.privacy.allow.iter().chain(&scenario.privacy.allow).collect();
+fn scan_sinks(
+    world: &World<'_>,
+    scenario: &Scenario,
+    index: usize,
+    cursor: u64,
+    turn_starts: &[Instant],
+) -> (usize, Vec<Leak>, Vec<SinkWarning>) {
+    let rules: Vec<_> = world
+        .privacy
+        .allow
+        .iter()
+        .chain(&scenario.privacy.allow)
+        .collect();
     let (mut leaks, mut warnings) = (Vec::new(), Vec::new());
     let captured = world.sinks.since(cursor);
     for c in &captured {
@@ -223,11 +235,21 @@ fn scan_sinks(world: &World<'_>, scenario: &Scenario, index: usize, cursor: u64,
             let whose = if finding.customer == index {
                 Whose::Own
             } else {
-                Whose::Other(world.names.get(finding.customer).cloned().unwrap_or_default())
+                Whose::Other(
+                    world
+                        .names
+                        .get(finding.customer)
+                        .cloned()
+                        .unwrap_or_default(),
+                )
             };
             leaks.push(privacy::judge(finding, request, kind, turn, whose, &rules));
         }
-        warnings.extend(scan.warnings.iter().map(|w| privacy::warn(w, request, turn)));
+        warnings.extend(
+            scan.warnings
+                .iter()
+                .map(|w| privacy::warn(w, request, turn)),
+        );
     }
     if let Some(last) = captured.last() {
         world.sinks.forget_before(last.seq + 1);
@@ -241,7 +263,12 @@ fn dedupe(leaks: Vec<Leak>) -> Vec<Leak> {
     let mut kept: Vec<Leak> = Vec::new();
     for leak in leaks {
         let same = kept.iter().position(|k| {
-            k.sink == leak.sink && k.request == leak.request && k.location == leak.location && k.kind == leak.kind && k.chain == leak.chain && k.turn == leak.turn
+            k.sink == leak.sink
+                && k.request == leak.request
+                && k.location == leak.location
+                && k.kind == leak.kind
+                && k.chain == leak.chain
+                && k.turn == leak.turn
         });
         match same {
             Some(i) if leak.whose == Whose::Own => kept[i] = leak,
@@ -268,6 +295,12 @@ fn cross_session(world: &World<'_>, index: usize, text: &str, turn: usize) -> Ve
             ValueKind::Address => f.chain.ends_with("street"),
             _ => true,
         })
-        .map(|f| privacy::cross_session(f, turn, world.names.get(f.customer).map_or("", String::as_str)))
+        .map(|f| {
+            privacy::cross_session(
+                f,
+                turn,
+                world.names.get(f.customer).map_or("", String::as_str),
+            )
+        })
         .collect()
 }

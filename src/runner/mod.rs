@@ -14,9 +14,9 @@ pub use event::{Event, Reporter, Silent};
 use crate::bank::Bank;
 use crate::customer::Customer;
 use crate::privacy::Detector;
-use crate::sinks::{self, Sinks};
 use crate::report::Report;
 use crate::scenario::{load_paths, Config, Scenario};
+use crate::sinks::{self, Sinks};
 use crate::Error;
 use bot::Bot;
 use conversation::World;
@@ -157,7 +157,11 @@ impl Suite {
             }
         };
         let mut report = Report::new(seed, bot.connector.describe());
-        reporter.on_event(&Event::RunStarted { scenarios: selected.len(), bot: &report.bot, seed });
+        reporter.on_event(&Event::RunStarted {
+            scenarios: selected.len(),
+            bot: &report.bot,
+            seed,
+        });
         for ((index, scenario), customer) in selected.into_iter().enumerate().zip(customers) {
             let finished = tokio::select! {
                 finished = conversation::run(&world, scenario, index, customer, &mut bot) => finished,

@@ -48,7 +48,10 @@ pub struct PrivacyConfig {
 
 impl Default for PrivacyConfig {
     fn default() -> Self {
-        PrivacyConfig { settle: default_settle(), allow: Vec::new() }
+        PrivacyConfig {
+            settle: default_settle(),
+            allow: Vec::new(),
+        }
     }
 }
 

@@ -194,7 +194,9 @@ pub struct AllowRule {
 impl AllowRule {
     /// Whether this rule allows `kind` found at `sink` in `location`.
     pub fn allows(&self, kind: ValueKind, sink: &str, location: &str) -> bool {
-        self.kind == kind && self.sink == sink && self.field.as_ref().is_none_or(|f| f.is_match(location))
+        self.kind == kind
+            && self.sink == sink
+            && self.field.as_ref().is_none_or(|f| f.is_match(location))
     }
 }
 

@@ -51,7 +51,10 @@ pub fn builtin() -> Vec<SinkSpec> {
         ("amplitude", SinkKind::Analytics),
     ]
     .into_iter()
-    .map(|(name, kind)| SinkSpec { name: name.into(), kind })
+    .map(|(name, kind)| SinkSpec {
+        name: name.into(),
+        kind,
+    })
     .collect()
 }
 
@@ -94,7 +97,9 @@ struct Kept {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Log {
@@ -102,8 +107,13 @@ impl Log {
         let mut kept = lock(&self.kept);
         let seq = self.next.fetch_add(1, Ordering::SeqCst);
         kept.bytes += request.body.len();
-        kept.requests.push_back(Captured { seq, request: Arc::new(request) });
-        while kept.requests.len() > MAX_REQUESTS || (kept.bytes > MAX_BYTES && kept.requests.len() > 1) {
+        kept.requests.push_back(Captured {
+            seq,
+            request: Arc::new(request),
+        });
+        while kept.requests.len() > MAX_REQUESTS
+            || (kept.bytes > MAX_BYTES && kept.requests.len() > 1)
+        {
             if let Some(old) = kept.requests.pop_front() {
                 kept.bytes -= old.request.body.len();
                 kept.dropped += 1;
@@ -127,11 +137,16 @@ impl Sinks {
             if servers.iter().any(|(s, _)| s.name == spec.name) {
                 return Err(SinkError::Duplicate(spec.name.clone()));
             }
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|source| SinkError::Bind {
-                name: spec.name.clone(),
-                source,
-            })?;
-            let server = MockServer::builder().listener(listener).disable_request_recording().start().await;
+            let listener =
+                std::net::TcpListener::bind("127.0.0.1:0").map_err(|source| SinkError::Bind {
+                    name: spec.name.clone(),
+                    source,
+                })?;
+            let server = MockServer::builder()
+                .listener(listener)
+                .disable_request_recording()
+                .start()
+                .await;
             let (name, log) = (spec.name.clone(), log.clone());
             Mock::given(wiremock::matchers::any())
                 .respond_with(move |request: &Request| {
@@ -149,19 +164,33 @@ impl Sinks {
 
     /// `{ meta: { url, kind }, … }` for templates.
     pub fn context(&self) -> minijinja::Value {
-        minijinja::Value::from_iter(self.servers.iter().map(|(spec, server)| {
-            (spec.name.clone(), minijinja::context! { url => server.uri(), kind => spec.kind })
-        }))
+        let sinks: std::collections::BTreeMap<String, minijinja::Value> = self
+            .servers
+            .iter()
+            .map(|(spec, server)| {
+                (
+                    spec.name.clone(),
+                    minijinja::context! { url => server.uri(), kind => spec.kind },
+                )
+            })
+            .collect();
+        minijinja::Value::from(sinks)
     }
 
     /// The base URL of the sink named `name`.
     pub fn url(&self, name: &str) -> Option<String> {
-        self.servers.iter().find(|(s, _)| s.name == name).map(|(_, server)| server.uri())
+        self.servers
+            .iter()
+            .find(|(s, _)| s.name == name)
+            .map(|(_, server)| server.uri())
     }
 
     /// The kind of the sink named `name`.
     pub fn kind(&self, name: &str) -> Option<SinkKind> {
-        self.servers.iter().find(|(s, _)| s.name == name).map(|(s, _)| s.kind)
+        self.servers
+            .iter()
+            .find(|(s, _)| s.name == name)
+            .map(|(s, _)| s.kind)
     }
 
     /// The sequence number the next request will get.
@@ -171,7 +200,12 @@ impl Sinks {
 
     /// The kept requests with `seq >= from`, in order.
     pub fn since(&self, from: u64) -> Vec<Captured> {
-        lock(&self.log.kept).requests.iter().filter(|c| c.seq >= from).cloned().collect()
+        lock(&self.log.kept)
+            .requests
+            .iter()
+            .filter(|c| c.seq >= from)
+            .cloned()
+            .collect()
     }
 
     /// Forgets requests with `seq < before`, once no scenario needs them.
@@ -200,7 +234,12 @@ fn capture(sink: &str, request: &Request) -> CapturedRequest {
         headers: request
             .headers
             .iter()
-            .map(|(k, v)| (k.as_str().to_ascii_lowercase(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_ascii_lowercase(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect(),
         body: request.body.clone(),
     }
@@ -208,9 +247,9 @@ fn capture(sink: &str, request: &Request) -> CapturedRequest {
 
 /// A 1×1 transparent GIF, as the Meta pixel answers.
 const PIXEL_GIF: &[u8] = &[
-    0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff,
-    0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02,
-    0x02, 0x44, 0x01, 0x00, 0x3b,
+    0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0xff, 0xff, 0xff, 0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b,
 ];
 
 /// Answers like the real service on its known paths, and `200 {}` elsewhere.

@@ -23,21 +23,35 @@ pub struct CapturedRequest {
 
 impl CapturedRequest {
     /// A request as a test or a tool would build it, arriving now.
-    pub fn new(sink: &str, method: &str, path_and_query: &str, headers: &[(&str, &str)], body: impl Into<Vec<u8>>) -> Self {
-        let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+    pub fn new(
+        sink: &str,
+        method: &str,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Vec<u8>>,
+    ) -> Self {
+        let (path, query) = path_and_query
+            .split_once('?')
+            .unwrap_or((path_and_query, ""));
         CapturedRequest {
             sink: sink.to_string(),
             at: Instant::now(),
             method: method.to_string(),
             path: path.to_string(),
             query: query.to_string(),
-            headers: headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.to_string())).collect(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
+                .collect(),
             body: body.into(),
         }
     }
 
     /// The value of the first header named `name` (lowercase).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }

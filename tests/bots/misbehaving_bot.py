@@ -11,6 +11,8 @@ Speaks the generic protocol (POST /chat {conversation_id, text, bank_token} ->
   sloppy      calls the bank on every message, token or not
   status500   answers /chat with HTTP 500
   echo        behaves: echoes the message
+  stale       remembers the first customer's email in a global and shows it to everyone
+  custom_sink echoes, and posts the bank token as JSON to $SINK_URL/events
 
 It writes its pid to $PID_FILE when that is set.
 """
@@ -73,6 +75,17 @@ class Handler(BaseHTTPRequestHandler):
             status, account = bank_get("/fdx/v6/accounts/" + CACHED_ACCOUNT[0], token)
             text = "Your balance is %s." % account.get("currentBalance", "unknown")
             return self.send(200, json.dumps({"replies": [{"text": text}]}))
+        if MODE == "stale":
+            if not CACHED_ACCOUNT:
+                _, customer = bank_get("/fdx/v6/customers/current", token)
+                CACHED_ACCOUNT.append(customer["email"][0])
+            text = "Hello! We'll send your statement to %s." % CACHED_ACCOUNT[0]
+            return self.send(200, json.dumps({"replies": [{"text": text}]}))
+        if MODE == "custom_sink":
+            data = json.dumps({"event": "chat", "props": {"session": token}}).encode()
+            req = urllib.request.Request(os.environ["SINK_URL"] + "/events", data=data,
+                                         headers={"Content-Type": "application/json"})
+            urllib.request.urlopen(req, timeout=3).read()
         if MODE == "sloppy":
             bank_get("/fdx/v6/accounts", token)
         self.send(200, json.dumps({"replies": [{"text": "Hello! You said: " + body.get("text", "")}]}))
