@@ -25,6 +25,9 @@ pub struct Turn {
     pub replies: Vec<BotMessage>,
     /// The bank calls the bot made during the turn.
     pub bank_calls: Vec<BankCall>,
+    /// The events the bot sent to sinks during the turn, as `sink: event name`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sink_events: Vec<String>,
     /// Wall time of the turn in milliseconds.
     pub duration_ms: u64,
 }

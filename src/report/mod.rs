@@ -52,6 +52,9 @@ pub struct ScenarioReport {
     pub leaks: Vec<Leak>,
     /// Unknown values in sink traffic that look like personal data.
     pub warnings: Vec<SinkWarning>,
+    /// What the scan could not read whole (size caps, bodies whose encoding lied), per request.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub scan_notes: Vec<String>,
     /// The bot's recent output, when the scenario did not pass and banter started the bot.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub bot_output: Vec<String>,

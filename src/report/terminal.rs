@@ -67,6 +67,9 @@ impl<W: Write> TerminalReporter<W> {
 
     /// Leaks grouped by sink and request, then warnings.
     fn privacy(&mut self, s: &ScenarioReport) -> std::io::Result<()> {
+        for note in &s.scan_notes {
+            writeln!(self.out, "      note: {note}")?;
+        }
         if s.leaks.is_empty() && s.warnings.is_empty() {
             return Ok(());
         }

@@ -141,6 +141,7 @@ pub(super) async fn run(
             user,
             replies,
             bank_calls,
+            sink_events: Vec::new(),
             duration_ms: millis(turn_started),
         };
         for reply in &record.replies {
@@ -171,7 +172,7 @@ pub(super) async fn run(
     }
     failures.extend(check::check_isolation(&session.calls()));
     tokio::time::sleep(world.privacy.settle.0).await;
-    let (sink_requests, leaks, warnings) =
+    let SinkScan { requests: sink_requests, leaks, warnings, notes: scan_notes } =
         scan_sinks(world, scenario, index, sink_cursor, &turn_starts);
     failures.extend(privacy::leak_failures(&leaks));
     failures.sort_by_key(|f| f.turn.unwrap_or(usize::MAX));
@@ -195,6 +196,7 @@ pub(super) async fn run(
         sink_requests,
         leaks,
         warnings,
+        scan_notes,
         bot_output: if status == Status::Passed {
             Vec::new()
         } else {
@@ -217,14 +219,14 @@ fn scan_sinks(
     index: usize,
     cursor: u64,
     turn_starts: &[Instant],
-) -> (usize, Vec<Leak>, Vec<SinkWarning>) {
+) -> SinkScan {
     let rules: Vec<_> = world
         .privacy
         .allow
         .iter()
         .chain(&scenario.privacy.allow)
         .collect();
-    let (mut leaks, mut warnings) = (Vec::new(), Vec::new());
+    let (mut leaks, mut warnings, mut notes) = (Vec::new(), Vec::new(), Vec::new());
     let captured = world.sinks.since(cursor);
     for c in &captured {
         let request = &c.request;
@@ -250,11 +252,26 @@ fn scan_sinks(
                 .iter()
                 .map(|w| privacy::warn(w, request, turn)),
         );
+        let line = privacy::request_line(request);
+        notes.extend(scan.notes.iter().map(|n| format!("{} {line}: {n}", request.sink)));
     }
     if let Some(last) = captured.last() {
         world.sinks.forget_before(last.seq + 1);
     }
-    (captured.len(), dedupe(leaks), warnings)
+    SinkScan {
+        requests: captured.len(),
+        leaks: dedupe(leaks),
+        warnings,
+        notes,
+    }
+}
+
+/// What the sinks received during one scenario, judged.
+struct SinkScan {
+    requests: usize,
+    leaks: Vec<Leak>,
+    warnings: Vec<SinkWarning>,
+    notes: Vec<String>,
 }
 
 /// One leak per place and form: the own customer's when it is among the owners (merchant
