@@ -41,7 +41,6 @@ async fn harness(dir: &std::path::Path) -> Duration {
     config.privacy.settle = HumanDuration(Duration::ZERO);
     let started = Instant::now();
     let report = Suite::from_paths([dir])
-        .expect("load")
         .config(config)
         .seed(SEED)
         .run()

@@ -9,8 +9,8 @@
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), banter::Error> {
-//! let report = banter::Suite::from_paths(["scenarios"])?.seed(7).run().await?;
-//! assert!(report.passed());
+//! let report = banter::Suite::from_dir("scenarios").seed(7).run().await?;
+//! report.assert_passed();
 //! # Ok(()) }
 //! ```
 
@@ -24,6 +24,7 @@ pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod sinks;
+pub mod snapshot;
 pub mod template;
 pub mod transcript;
 

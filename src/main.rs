@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use banter::demo::{DemoBot, Telemetry};
-use banter::report::{write_json, TerminalReporter};
+use banter::report::{merge_json, write_json, write_junit, TerminalReporter};
+use banter::runner::Shard;
 use banter::scenario::load_paths;
 use banter::Suite;
 
@@ -30,6 +31,15 @@ enum Command {
         /// Scenario files or directories.
         #[arg(default_value = "scenarios")]
         paths: Vec<PathBuf>,
+    },
+    /// Merge JSON reports (e.g. of shards) into one; exits 1 unless every scenario passed.
+    Merge {
+        /// The JSON reports.
+        #[arg(required = true)]
+        reports: Vec<PathBuf>,
+        /// Write the merged report here.
+        #[arg(long)]
+        json: PathBuf,
     },
     /// Serve the bundled reference bank bot.
     DemoBot(DemoBotArgs),
@@ -83,6 +93,18 @@ struct RunArgs {
     /// Write the JSON report here.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Write a JUnit XML report here.
+    #[arg(long)]
+    junit: Option<PathBuf>,
+    /// How many scenarios run at once [default: the number of CPUs].
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Run only shard K of N, e.g. 2/3 (split by a hash of file and name).
+    #[arg(long)]
+    shard: Option<Shard>,
+    /// Stop at the first scenario that does not pass.
+    #[arg(long)]
+    fail_fast: bool,
 }
 
 /// Exit code when the run was interrupted (128 + SIGINT).
@@ -94,18 +116,12 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 }
 
 async fn run(args: RunArgs) -> ExitCode {
-    let mut suite = match Suite::from_paths(&args.paths) {
-        Ok(suite) => suite,
-        Err(e) => return fail(e),
-    };
+    let mut suite = Suite::from_paths(&args.paths).fail_fast(args.fail_fast);
     let config = args
         .config
         .or_else(|| Some(PathBuf::from("banter.yaml")).filter(|p| p.is_file()));
     if let Some(path) = config {
-        suite = match suite.config_file(&path) {
-            Ok(suite) => suite,
-            Err(e) => return fail(e),
-        };
+        suite = suite.config(path);
     }
     if let Some(seed) = args.seed {
         suite = suite.seed(seed);
@@ -116,7 +132,13 @@ async fn run(args: RunArgs) -> ExitCode {
     for tag in args.tag {
         suite = suite.tag(tag);
     }
-    let mut reporter = TerminalReporter::new(std::io::stdout());
+    if let Some(jobs) = args.jobs {
+        suite = suite.jobs(jobs);
+    }
+    if let Some(shard) = args.shard {
+        suite = suite.shard(shard);
+    }
+    let mut reporter = TerminalReporter::new(std::io::stdout()).with_progress();
     let interrupt = Box::pin(async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
@@ -130,6 +152,14 @@ async fn run(args: RunArgs) -> ExitCode {
         if let Err(e) = write_json(&report, path) {
             return fail(format!(
                 "{}: cannot write the JSON report: {e}",
+                path.display()
+            ));
+        }
+    }
+    if let Some(path) = &args.junit {
+        if let Err(e) = write_junit(&report, path) {
+            return fail(format!(
+                "{}: cannot write the JUnit report: {e}",
                 path.display()
             ));
         }
@@ -163,6 +193,31 @@ async fn demo_bot(args: DemoBotArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+fn merge(reports: &[PathBuf], out: &std::path::Path) -> ExitCode {
+    let merged = match merge_json(reports) {
+        Ok(merged) => merged,
+        Err(e) => return fail(e),
+    };
+    let text = serde_json::to_string_pretty(&merged).unwrap_or_default() + "\n";
+    if let Err(e) = std::fs::write(out, text) {
+        return fail(format!(
+            "{}: cannot write the merged report: {e}",
+            out.display()
+        ));
+    }
+    let summary = &merged["summary"];
+    println!(
+        "{} scenarios: {} passed, {} failed, {} errors",
+        summary["total"], summary["passed"], summary["failed"], summary["errors"]
+    );
+    let complete = merged["interrupted"] == false && merged["stopped_early"] == false;
+    if complete && summary["passed"] == summary["total"] {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
 fn validate(paths: &[PathBuf]) -> ExitCode {
     match load_paths(paths) {
         Ok(scenarios) => {
@@ -178,6 +233,7 @@ async fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Run(args) => run(args).await,
         Command::Validate { paths } => validate(&paths),
+        Command::Merge { reports, json } => merge(&reports, &json),
         Command::DemoBot(args) => demo_bot(args).await,
     }
 }

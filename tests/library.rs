@@ -6,12 +6,11 @@ use banter::bank::{Bank, Outcome};
 use banter::customer::{Consent, Customer, CustomerSpec};
 use banter::report::Status;
 use banter::Suite;
-use common::repo;
+use common::{repo, stable};
 
 #[tokio::test]
 async fn the_repository_suite_passes_through_the_library() {
     let report = Suite::from_paths([repo().join("scenarios")])
-        .unwrap()
         .run()
         .await
         .unwrap();
@@ -19,35 +18,16 @@ async fn the_repository_suite_passes_through_the_library() {
     assert!(report.summary.total >= 10);
 }
 
-/// The report as JSON with everything that varies between runs (timings, ports) removed.
-fn stable_json(report: &banter::report::Report) -> serde_json::Value {
-    fn strip(value: &mut serde_json::Value) {
-        match value {
-            serde_json::Value::Object(map) => {
-                map.remove("duration_ms");
-                map.remove("bot");
-                map.values_mut().for_each(strip);
-            }
-            serde_json::Value::Array(items) => items.iter_mut().for_each(strip),
-            _ => {}
-        }
-    }
-    let mut json = serde_json::to_value(report).unwrap();
-    strip(&mut json);
-    json
-}
-
 #[tokio::test]
 async fn one_seed_gives_the_same_report_and_another_seed_does_not() {
     let run = |seed| async move {
         let report = Suite::from_paths([repo().join("scenarios")])
-            .unwrap()
             .filter("transactions")
             .seed(seed)
             .run()
             .await
             .unwrap();
-        stable_json(&report)
+        stable(&report)
     };
     let first = run(7).await;
     assert_eq!(first, run(7).await);
@@ -59,7 +39,7 @@ async fn a_failing_suite_reports_the_failed_turn() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("wrong.yaml");
     std::fs::write(&path, "name: Wrong\nsteps:\n  - user: hi\n  - user: advisor please\n    bot: { contains: \"no such words\" }\n").unwrap();
-    let report = Suite::from_paths([&path]).unwrap().run().await.unwrap();
+    let report = Suite::from_paths([&path]).run().await.unwrap();
     assert!(!report.passed());
     let scenario = &report.scenarios[0];
     assert_eq!(scenario.status, Status::Failed);
@@ -76,12 +56,7 @@ async fn tokens_are_redacted_from_reports() {
         "name: Says the token\nsteps:\n  - user: \"my token is {{ customer.token }}\"\n",
     )
     .unwrap();
-    let report = Suite::from_paths([&path])
-        .unwrap()
-        .seed(3)
-        .run()
-        .await
-        .unwrap();
+    let report = Suite::from_paths([&path]).seed(3).run().await.unwrap();
     let customer = Customer::generate(3, "Says the token", &CustomerSpec::default());
     let json = serde_json::to_string(&report).unwrap();
     assert!(

@@ -11,9 +11,7 @@ use common::{banter_in, repo};
 
 async fn leaky_report() -> Report {
     Suite::from_paths([repo().join("examples/leaky/scenarios")])
-        .unwrap()
-        .config_file(repo().join("examples/leaky/banter.yaml"))
-        .unwrap()
+        .config(repo().join("examples/leaky/banter.yaml"))
         .run()
         .await
         .unwrap()
@@ -173,7 +171,6 @@ fn the_leaky_example_fails_through_the_cli_and_names_the_leaks() {
 #[tokio::test]
 async fn the_normal_reference_bot_sends_telemetry_without_any_finding() {
     let report = Suite::from_paths([repo().join("scenarios")])
-        .unwrap()
         .run()
         .await
         .unwrap();
@@ -277,7 +274,7 @@ fn a_reply_with_another_customers_data_is_a_cross_session_leak() {
         "- name: First customer\n  steps: [{ user: hi }]\n- name: Second customer\n  steps: [{ user: hi }]\n",
     )
     .misbehaving_bot("stale", "5s");
-    let run = ws.banter(&["run"]);
+    let run = ws.banter(&["run", "--jobs", "1"]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stdout.contains("PASS  First customer"), "{run:?}");
     assert!(run.stdout.contains("FAIL  Second customer"), "{run:?}");

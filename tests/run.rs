@@ -204,7 +204,7 @@ fn a_bot_that_reads_another_customers_account_fails_isolation() {
         "- name: First customer\n  steps: [{ user: balance }]\n- name: Second customer\n  steps: [{ user: balance }]\n",
     )
     .misbehaving_bot("cache", "5s");
-    let run = ws.banter(&["run"]);
+    let run = ws.banter(&["run", "--jobs", "1"]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stdout.contains("PASS  First customer"), "{run:?}");
     assert!(run.stdout.contains("FAIL  Second customer"), "{run:?}");

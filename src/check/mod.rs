@@ -27,6 +27,20 @@ pub enum FailureKind {
     Error,
 }
 
+impl FailureKind {
+    /// The snake_case name, as in the JSON report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureKind::Reply => "reply",
+            FailureKind::Bank => "bank",
+            FailureKind::Isolation => "isolation",
+            FailureKind::Privacy => "privacy",
+            FailureKind::CrossSession => "cross_session",
+            FailureKind::Error => "error",
+        }
+    }
+}
+
 /// One failed expectation, located at its turn.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Failure {

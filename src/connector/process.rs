@@ -79,7 +79,7 @@ fn output_tail(output: &[String]) -> String {
 
 /// A running bot process.
 pub struct BotProcess {
-    child: Child,
+    child: Mutex<Child>,
     /// The process group id (the shell's pid), kept after the shell is reaped.
     group: Option<libc::pid_t>,
     command: String,
@@ -120,7 +120,7 @@ impl BotProcess {
         }
         let group = child.id().and_then(|pid| libc::pid_t::try_from(pid).ok());
         let mut process = BotProcess {
-            child,
+            child: Mutex::new(child),
             group,
             command,
             output,
@@ -210,8 +210,12 @@ impl BotProcess {
     }
 
     /// How the process exited, if it has.
-    pub fn exit_status(&mut self) -> Option<ExitStatus> {
-        self.child.try_wait().ok().flatten()
+    pub fn exit_status(&self) -> Option<ExitStatus> {
+        let mut child = self
+            .child
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        child.try_wait().ok().flatten()
     }
 
     /// The last lines the bot printed (stdout and stderr interleaved).
@@ -225,22 +229,32 @@ impl BotProcess {
     /// Stops the bot: SIGTERM to its process group, then SIGKILL after a grace period.
     pub async fn stop(mut self) {
         self.signal(libc::SIGTERM);
-        if tokio::time::timeout(Duration::from_secs(3), self.child.wait())
+        let group = self.group;
+        let child = self
+            .child
+            .get_mut()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if tokio::time::timeout(Duration::from_secs(3), child.wait())
             .await
             .is_err()
         {
-            self.signal(libc::SIGKILL);
-            let _ = tokio::time::timeout(Duration::from_secs(2), self.child.wait()).await;
+            signal_group(group, libc::SIGKILL);
+            let _ = tokio::time::timeout(Duration::from_secs(2), child.wait()).await;
         }
     }
 
     fn signal(&self, signal: libc::c_int) {
-        if let Some(group) = self.group {
-            // SAFETY: kill(2) with a negative pid signals the process group created with process_group(0);
-            // it touches no memory of ours.
-            unsafe {
-                libc::kill(-group, signal);
-            }
+        signal_group(self.group, signal);
+    }
+}
+
+/// Signals a whole process group.
+fn signal_group(group: Option<libc::pid_t>, signal: libc::c_int) {
+    if let Some(group) = group {
+        // SAFETY: kill(2) with a negative pid signals the process group created with process_group(0);
+        // it touches no memory of ours.
+        unsafe {
+            libc::kill(-group, signal);
         }
     }
 }

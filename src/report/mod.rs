@@ -1,11 +1,15 @@
-//! Run results and their output formats: the terminal, and a versioned JSON report.
+//! Run results and their output formats: the terminal, a versioned JSON report, and JUnit XML.
 
 mod json;
+mod junit;
+mod merge;
 mod terminal;
 
 use serde::Serialize;
 
 pub use json::write_json;
+pub use junit::{junit_xml, write_junit};
+pub use merge::{merge_json, MergeError};
 pub use terminal::TerminalReporter;
 
 use crate::check::privacy::{Leak, SinkWarning};
@@ -118,8 +122,10 @@ pub struct Report {
     pub seed: u64,
     /// The bot under test.
     pub bot: String,
-    /// Whether the run was stopped before every scenario ran.
+    /// Whether the run was interrupted (Ctrl-C) before every scenario ran.
     pub interrupted: bool,
+    /// Whether `--fail-fast` stopped the run before every scenario ran.
+    pub stopped_early: bool,
     /// Counts by verdict.
     pub summary: Summary,
     /// Wall time of the run in milliseconds.
@@ -136,6 +142,7 @@ impl Report {
             seed,
             bot,
             interrupted: false,
+            stopped_early: false,
             summary: Summary::default(),
             duration_ms: 0,
             scenarios: Vec::new(),
@@ -155,6 +162,33 @@ impl Report {
 
     /// Whether every scenario passed and the run was complete.
     pub fn passed(&self) -> bool {
-        !self.interrupted && self.summary.passed == self.summary.total
+        !self.interrupted && !self.stopped_early && self.summary.passed == self.summary.total
+    }
+
+    /// Panics with every failure, for use in `cargo test`.
+    #[track_caller]
+    pub fn assert_passed(&self) {
+        if self.passed() {
+            return;
+        }
+        let mut text = format!(
+            "banter: {} of {} scenarios did not pass",
+            self.summary.total - self.summary.passed,
+            self.summary.total
+        );
+        for s in self.scenarios.iter().filter(|s| s.status != Status::Passed) {
+            text.push_str(&format!(
+                "\n  {:?} {} ({}:{})",
+                s.status, s.name, s.file, s.line
+            ));
+            for f in &s.failures {
+                let turn = f.turn.map(|t| format!("turn {t}: ")).unwrap_or_default();
+                text.push_str(&format!("\n    {turn}{}", f.message));
+            }
+        }
+        if self.interrupted || self.stopped_early {
+            text.push_str("\n  (the run did not complete)");
+        }
+        panic!("{text}");
     }
 }

@@ -1,6 +1,10 @@
-//! The terminal reporter: one line per scenario, failure details, and a summary.
+//! The terminal reporter: one line per scenario, failure details, and a summary, with a
+//! progress bar on a terminal and colours unless `NO_COLOR` is set.
 
 use std::io::Write;
+
+use console::style;
+use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{Report, ScenarioReport, Status};
 use crate::check::privacy::Whose;
@@ -10,19 +14,31 @@ use crate::runner::{Event, Reporter};
 /// Writes human-readable progress to a stream (stdout for the CLI).
 pub struct TerminalReporter<W: Write> {
     out: W,
+    progress: bool,
+    bar: Option<ProgressBar>,
 }
 
 impl<W: Write> TerminalReporter<W> {
     /// A reporter writing to `out`.
     pub fn new(out: W) -> Self {
-        TerminalReporter { out }
+        TerminalReporter {
+            out,
+            progress: false,
+            bar: None,
+        }
+    }
+
+    /// Shows a progress bar on stderr while scenarios run, when stderr is a terminal.
+    pub fn with_progress(mut self) -> Self {
+        self.progress = true;
+        self
     }
 
     fn scenario(&mut self, s: &ScenarioReport) -> std::io::Result<()> {
         let label = match s.status {
-            Status::Passed => "PASS ",
-            Status::Failed => "FAIL ",
-            Status::Error => "ERROR",
+            Status::Passed => style("PASS ").green(),
+            Status::Failed => style("FAIL ").red().bold(),
+            Status::Error => style("ERROR").red().bold(),
         };
         writeln!(
             self.out,
@@ -132,13 +148,34 @@ impl<W: Write + Send> Reporter for TerminalReporter<W> {
                 bot,
                 seed,
             } => {
+                if self.progress {
+                    let bar = ProgressBar::new(*scenarios as u64);
+                    if let Ok(style) =
+                        ProgressStyle::with_template("{bar:40} {pos}/{len} scenarios {elapsed}")
+                    {
+                        bar.set_style(style);
+                    }
+                    self.bar = Some(bar);
+                }
                 writeln!(
                     self.out,
                     "banter: running {scenarios} scenarios against {bot} (seed {seed})\n"
                 )
             }
-            Event::ScenarioFinished(s) => self.scenario(s),
-            Event::RunFinished(r) => self.summary(r),
+            Event::ScenarioFinished(s) => match self.bar.clone() {
+                Some(bar) => {
+                    let result = bar.suspend(|| self.scenario(s));
+                    bar.inc(1);
+                    result
+                }
+                None => self.scenario(s),
+            },
+            Event::RunFinished(r) => {
+                if let Some(bar) = self.bar.take() {
+                    bar.finish_and_clear();
+                }
+                self.summary(r)
+            }
         };
         // A closed stdout must not stop the run; the reports still get written.
         let _ = result.and_then(|()| self.out.flush());

@@ -78,8 +78,8 @@ impl Bot {
     }
 
     /// If banter started the bot and it has exited, how.
-    pub fn exit_status(&mut self) -> Option<ExitStatus> {
-        match &mut self.running {
+    pub fn exit_status(&self) -> Option<ExitStatus> {
+        match &self.running {
             Running::Process(p) => p.exit_status(),
             _ => None,
         }
@@ -87,10 +87,10 @@ impl Bot {
 
     /// After a failed turn: whether the bot process exited, waiting up to `grace` for it to be reaped,
     /// since a dying process closes its sockets a moment before it can be waited for.
-    pub async fn exited_within(&mut self, grace: Duration) -> Option<ExitStatus> {
+    pub async fn exited_within(&self, grace: Duration) -> Option<ExitStatus> {
         let deadline = tokio::time::Instant::now() + grace;
         loop {
-            match &mut self.running {
+            match &self.running {
                 Running::Process(p) => {
                     if let Some(status) = p.exit_status() {
                         return Some(status);

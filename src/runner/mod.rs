@@ -1,79 +1,139 @@
-//! Orchestration: select scenarios, start the bank and the bot, run each conversation, emit events.
+//! Orchestration: select and shard scenarios, start the bank, the sinks and the bot, run the
+//! conversations side by side, and emit events in scenario order.
 
+mod attribution;
 mod bot;
 mod conversation;
 mod event;
+mod shard;
+mod world;
 
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Instant;
 
+use tokio::sync::RwLock;
+use tokio::task::JoinSet;
+
 pub use event::{Event, Reporter, Silent};
+pub use shard::Shard;
 
 use crate::bank::Bank;
+use crate::check::{Failure, FailureKind};
 use crate::customer::Customer;
 use crate::privacy::Detector;
-use crate::report::Report;
+use crate::report::{Report, ScenarioReport, Status};
 use crate::scenario::{load_paths, Config, Scenario};
 use crate::sinks::{self, Sinks};
 use crate::Error;
 use bot::Bot;
-use conversation::World;
+use world::World;
 
 /// The default run seed.
 pub const DEFAULT_SEED: u64 = 1;
 
-/// A set of scenarios and how to run them: the library's entry point.
+/// Where the scenarios come from.
+enum Source {
+    Paths(Vec<PathBuf>),
+    Loaded(Vec<Scenario>),
+}
+
+/// Where the configuration comes from.
+pub enum ConfigSource {
+    /// A `banter.yaml` to read when the run starts.
+    File(PathBuf),
+    /// A configuration built in code.
+    Value(Box<Config>),
+}
+
+impl From<&str> for ConfigSource {
+    fn from(path: &str) -> Self {
+        ConfigSource::File(path.into())
+    }
+}
+
+impl From<&Path> for ConfigSource {
+    fn from(path: &Path) -> Self {
+        ConfigSource::File(path.into())
+    }
+}
+
+impl From<PathBuf> for ConfigSource {
+    fn from(path: PathBuf) -> Self {
+        ConfigSource::File(path)
+    }
+}
+
+impl From<Config> for ConfigSource {
+    fn from(config: Config) -> Self {
+        ConfigSource::Value(Box::new(config))
+    }
+}
+
+/// A set of scenarios and how to run them: the library's entry point. Errors in the
+/// scenarios or the config surface when the suite runs.
 ///
 /// ```no_run
 /// # async fn example() -> Result<(), banter::Error> {
-/// let report = banter::Suite::from_paths(["scenarios"])?
-///     .config_file("banter.yaml")?
-///     .seed(7)
-///     .run()
-///     .await?;
-/// println!("{} of {} passed", report.summary.passed, report.summary.total);
+/// let report = banter::Suite::from_dir("scenarios").config("banter.yaml").seed(7).run().await?;
+/// report.assert_passed();
 /// # Ok(()) }
 /// ```
 pub struct Suite {
-    scenarios: Vec<Scenario>,
-    config: Config,
+    source: Source,
+    config: Option<ConfigSource>,
     seed: Option<u64>,
     filter: Option<String>,
     tags: Vec<String>,
+    jobs: Option<usize>,
+    shard: Option<Shard>,
+    fail_fast: bool,
 }
 
 /// A future that, when it completes, interrupts the run (e.g. Ctrl-C).
 pub type Interrupt = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 impl Suite {
-    /// Loads the scenarios under `paths` (files or directories).
-    pub fn from_paths<P: AsRef<Path>>(paths: impl IntoIterator<Item = P>) -> Result<Suite, Error> {
-        let paths: Vec<P> = paths.into_iter().collect();
-        Ok(Suite::new(load_paths(&paths)?))
+    /// The scenarios under `paths` (files, or directories searched recursively).
+    pub fn from_paths<P: AsRef<Path>>(paths: impl IntoIterator<Item = P>) -> Suite {
+        let paths = paths
+            .into_iter()
+            .map(|p| p.as_ref().to_path_buf())
+            .collect();
+        Suite::with_source(Source::Paths(paths))
+    }
+
+    /// The scenarios in one directory.
+    pub fn from_dir(dir: impl AsRef<Path>) -> Suite {
+        Suite::from_paths([dir])
     }
 
     /// A suite of already loaded scenarios.
     pub fn new(scenarios: Vec<Scenario>) -> Suite {
+        Suite::with_source(Source::Loaded(scenarios))
+    }
+
+    fn with_source(source: Source) -> Suite {
         Suite {
-            scenarios,
-            config: Config::default(),
+            source,
+            config: None,
             seed: None,
             filter: None,
             tags: Vec::new(),
+            jobs: None,
+            shard: None,
+            fail_fast: false,
         }
     }
 
-    /// Uses this configuration (the reference bot when it names no bot).
-    pub fn config(mut self, config: Config) -> Self {
-        self.config = config;
+    /// Uses this configuration: a `banter.yaml` path, or a [`Config`]. Without one, the
+    /// built-in reference bot is tested.
+    pub fn config(mut self, config: impl Into<ConfigSource>) -> Self {
+        self.config = Some(config.into());
         self
-    }
-
-    /// Reads the configuration from a `banter.yaml`.
-    pub fn config_file(self, path: impl AsRef<Path>) -> Result<Self, Error> {
-        Ok(self.config(Config::load(path.as_ref())?))
     }
 
     /// Sets the run seed (overrides the config's).
@@ -94,18 +154,57 @@ impl Suite {
         self
     }
 
-    /// The scenarios the filters select, in order.
-    pub fn selected(&self) -> Vec<&Scenario> {
-        let filter = self.filter.as_ref().map(|f| f.to_lowercase());
-        self.scenarios
-            .iter()
+    /// How many scenarios run at once; the number of CPUs by default.
+    pub fn jobs(mut self, jobs: usize) -> Self {
+        self.jobs = Some(jobs.max(1));
+        self
+    }
+
+    /// Runs only this shard of the selected scenarios.
+    pub fn shard(mut self, shard: Shard) -> Self {
+        self.shard = Some(shard);
+        self
+    }
+
+    /// Stops at the first scenario that does not pass.
+    pub fn fail_fast(mut self, yes: bool) -> Self {
+        self.fail_fast = yes;
+        self
+    }
+
+    /// Loads the scenarios and the config, and applies the filters, tags and shard.
+    pub fn plan(self) -> Result<Plan, Error> {
+        let scenarios = match self.source {
+            Source::Paths(paths) => load_paths(&paths)?,
+            Source::Loaded(scenarios) => scenarios,
+        };
+        let config = match self.config {
+            Some(ConfigSource::File(path)) => Config::load(&path)?,
+            Some(ConfigSource::Value(config)) => *config,
+            None => Config::default(),
+        };
+        let filter = self.filter.map(|f| f.to_lowercase());
+        let selected: Vec<Scenario> = scenarios
+            .into_iter()
             .filter(|s| {
                 filter
                     .as_ref()
                     .is_none_or(|f| s.name.to_lowercase().contains(f))
             })
             .filter(|s| self.tags.is_empty() || s.tags.iter().any(|t| self.tags.contains(t)))
-            .collect()
+            .filter(|s| self.shard.is_none_or(|shard| shard.holds(s)))
+            .collect();
+        let seed = self.seed.or(config.seed).unwrap_or(DEFAULT_SEED);
+        let jobs = self
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        Ok(Plan {
+            scenarios: selected,
+            config,
+            seed,
+            jobs,
+            fail_fast: self.fail_fast,
+        })
     }
 
     /// Runs the suite silently and returns the report.
@@ -119,36 +218,86 @@ impl Suite {
     pub async fn run_with(
         self,
         reporter: &mut dyn Reporter,
+        interrupt: Interrupt,
+    ) -> Result<Report, Error> {
+        self.plan()?.run(reporter, interrupt).await
+    }
+}
+
+/// A suite ready to run: its scenarios selected, its config loaded.
+pub struct Plan {
+    /// The scenarios that will run, in order.
+    pub scenarios: Vec<Scenario>,
+    config: Config,
+    seed: u64,
+    jobs: usize,
+    fail_fast: bool,
+}
+
+/// Scenarios that snapshot their transcript run alone, so the sink events in their snapshots
+/// belong to them alone; the others run side by side.
+async fn run_one(
+    world: Arc<World>,
+    exclusive: Arc<RwLock<()>>,
+    scenario: Arc<Scenario>,
+    index: usize,
+    customer: Customer,
+) -> ScenarioReport {
+    if scenario.snapshots() {
+        let _alone = exclusive.write().await;
+        conversation::run(&world, &scenario, index, customer).await
+    } else {
+        let _shared = exclusive.read().await;
+        conversation::run(&world, &scenario, index, customer).await
+    }
+}
+
+/// The report for a scenario whose task failed unexpectedly.
+fn crashed(scenario: &Scenario, why: String) -> ScenarioReport {
+    ScenarioReport {
+        name: scenario.name.clone(),
+        file: scenario.origin.file.display().to_string(),
+        line: scenario.origin.line,
+        tags: scenario.tags.clone(),
+        status: Status::Error,
+        duration_ms: 0,
+        failures: vec![Failure::new(None, FailureKind::Error, why)],
+        turns: Vec::new(),
+        sink_requests: 0,
+        leaks: Vec::new(),
+        warnings: Vec::new(),
+        scan_notes: Vec::new(),
+        bot_output: Vec::new(),
+    }
+}
+
+impl Plan {
+    /// Runs the planned scenarios.
+    pub async fn run(
+        self,
+        reporter: &mut dyn Reporter,
         mut interrupt: Interrupt,
     ) -> Result<Report, Error> {
         let started = Instant::now();
-        let seed = self.seed.or(self.config.seed).unwrap_or(DEFAULT_SEED);
-        let selected = self.selected();
-        if selected.is_empty() {
+        let seed = self.seed;
+        if self.scenarios.is_empty() {
             return Err(Error::NothingSelected);
         }
         let bank = Bank::start(seed).await?;
         let mut sink_specs = sinks::builtin();
         sink_specs.extend(self.config.sinks.iter().cloned());
         let sinks = Sinks::start(&sink_specs).await?;
-        let customers: Vec<Customer> = selected
+        let customers: Vec<Customer> = self
+            .scenarios
             .iter()
             .map(|s| Customer::generate(seed, &s.name, &s.customer.spec()))
             .collect();
         let mut everyone = customers.clone();
         everyone.extend(bank.decoys().iter().cloned());
-        let mut names: Vec<String> = selected.iter().map(|s| s.name.clone()).collect();
+        let mut names: Vec<String> = self.scenarios.iter().map(|s| s.name.clone()).collect();
         names.extend((1..=bank.decoys().len()).map(|i| format!("decoy-{i}")));
         let detector = Detector::new(&everyone);
-        let world = World {
-            seed,
-            bank: &bank,
-            sinks: &sinks,
-            detector: &detector,
-            names: &names,
-            privacy: &self.config.privacy,
-        };
-        let mut bot = tokio::select! {
+        let bot = tokio::select! {
             bot = Bot::start(&self.config, &bank, &sinks) => bot?,
             () = &mut interrupt => {
                 let mut report = Report::new(seed, String::new());
@@ -158,22 +307,88 @@ impl Suite {
         };
         let mut report = Report::new(seed, bot.connector.describe());
         reporter.on_event(&Event::RunStarted {
-            scenarios: selected.len(),
+            scenarios: self.scenarios.len(),
             bot: &report.bot,
             seed,
         });
-        for ((index, scenario), customer) in selected.into_iter().enumerate().zip(customers) {
-            let finished = tokio::select! {
-                finished = conversation::run(&world, scenario, index, customer, &mut bot) => finished,
+        let world = Arc::new(World::new(
+            seed,
+            bank,
+            sinks,
+            detector,
+            names,
+            self.config.privacy.clone(),
+            bot,
+        ));
+
+        let exclusive = Arc::new(RwLock::new(()));
+        let scenarios: Vec<Arc<Scenario>> = self.scenarios.into_iter().map(Arc::new).collect();
+        let total = scenarios.len();
+        // Scenarios start in order, at most `jobs` at a time, so `--fail-fast` stops at the first failure.
+        let mut queue = scenarios.iter().cloned().zip(customers).enumerate();
+        let mut tasks = JoinSet::new();
+        let mut task_index = HashMap::new();
+        let mut spawn_next = |tasks: &mut JoinSet<ScenarioReport>,
+                              task_index: &mut HashMap<_, _>| {
+            if let Some((index, (scenario, customer))) = queue.next() {
+                let handle = tasks.spawn(run_one(
+                    world.clone(),
+                    exclusive.clone(),
+                    scenario,
+                    index,
+                    customer,
+                ));
+                task_index.insert(handle.id(), index);
+            }
+        };
+        for _ in 0..self.jobs {
+            spawn_next(&mut tasks, &mut task_index);
+        }
+
+        let mut done: BTreeMap<usize, ScenarioReport> = BTreeMap::new();
+        let mut next = 0;
+        let mut stop = false;
+        loop {
+            let joined = tokio::select! {
+                joined = tasks.join_next_with_id() => joined,
                 () = &mut interrupt => {
                     report.interrupted = true;
                     break;
                 }
             };
+            let Some(joined) = joined else { break };
+            let (index, finished) = match joined {
+                Ok((id, finished)) => (task_index.get(&id).copied().unwrap_or_default(), finished),
+                Err(e) if e.is_cancelled() => continue,
+                Err(e) => {
+                    let index = task_index.get(&e.id()).copied().unwrap_or_default();
+                    let why = format!("the scenario's task failed: {e}");
+                    (index, crashed(&scenarios[index.min(total - 1)], why))
+                }
+            };
+            stop |= self.fail_fast && finished.status != Status::Passed;
+            done.insert(index, finished);
+            while let Some(finished) = done.remove(&next) {
+                reporter.on_event(&Event::ScenarioFinished(&finished));
+                report.push(finished);
+                next += 1;
+            }
+            if stop {
+                tasks.abort_all();
+            } else {
+                spawn_next(&mut tasks, &mut task_index);
+            }
+        }
+        tasks.shutdown().await;
+        // Scenarios that finished after one that was stopped: report them too, in order.
+        for finished in done.into_values() {
             reporter.on_event(&Event::ScenarioFinished(&finished));
             report.push(finished);
         }
-        bot.stop().await;
+        report.stopped_early = !report.interrupted && report.summary.total < total;
+        if let Ok(world) = Arc::try_unwrap(world) {
+            world.bot.stop().await;
+        }
         report.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         reporter.on_event(&Event::RunFinished(&report));
         Ok(report)

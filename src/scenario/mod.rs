@@ -38,9 +38,19 @@ pub struct Scenario {
     /// Exceptions to the strict privacy policy, for this scenario.
     #[serde(default)]
     pub privacy: PrivacyPolicy,
+    /// Snapshot the whole transcript.
+    #[serde(default)]
+    pub snapshot: bool,
     /// Where the scenario was read from (`file:line`).
     #[serde(skip)]
     pub origin: Origin,
+}
+
+impl Scenario {
+    /// Whether any part of the scenario is snapshotted.
+    pub fn snapshots(&self) -> bool {
+        self.snapshot || self.steps.iter().any(|s| s.snapshot)
+    }
 }
 
 /// The file and line a scenario was read from.
@@ -105,6 +115,9 @@ pub struct Step {
     /// Expectations on the bank calls the bot made in this turn.
     #[serde(default)]
     pub bank: Option<BankExpect>,
+    /// Include this turn in the scenario's snapshot.
+    #[serde(default)]
+    pub snapshot: bool,
 }
 
 /// Matchers on the text of a turn's replies, joined by newlines. Case-insensitive unless `case_sensitive`.

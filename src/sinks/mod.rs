@@ -1,6 +1,7 @@
 //! Capture servers standing in for ad and analytics services: one real HTTP server (wiremock)
 //! on 127.0.0.1 per sink, answering like the real service and recording every request whole.
 
+mod events;
 mod request;
 
 use std::collections::VecDeque;
@@ -12,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
+pub use events::event_names;
 pub use request::CapturedRequest;
 
 /// The most requests kept in memory; older ones are dropped first.

@@ -84,3 +84,23 @@ pub fn banter_in(dir: &Path, args: &[&str]) -> Run {
 
 /// A two-turn scenario that any echoing bot gets through.
 pub const TWO_TURNS: &str = "name: Two turns\nsteps:\n  - user: hello\n    bot: { contains: hello }\n  - user: balance please\n    bot: { contains: balance }\n";
+
+/// The report as JSON without what varies between runs: timings, the bot's port, and the
+/// count of sink requests seen while a scenario listened (with --jobs, also others').
+pub fn stable(report: &banter::report::Report) -> serde_json::Value {
+    fn strip(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(map) => {
+                map.remove("duration_ms");
+                map.remove("bot");
+                map.remove("sink_requests");
+                map.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut json = serde_json::to_value(report).unwrap();
+    strip(&mut json);
+    json
+}

@@ -1,0 +1,76 @@
+//! The JUnit XML report (quick-junit): one test case per scenario, with its failures, a
+//! transcript excerpt, and the bot's output in `system-err`.
+
+use std::path::Path;
+use std::time::Duration;
+
+use quick_junit::{NonSuccessKind, Report as Junit, TestCase, TestCaseStatus, TestSuite};
+
+use super::{Report, ScenarioReport, Status};
+
+/// The transcript of a scenario as plain text: user turns and replies.
+fn transcript(s: &ScenarioReport) -> String {
+    let mut text = String::new();
+    for turn in &s.turns {
+        text.push_str(&format!("turn {} user: {}\n", turn.turn, turn.user));
+        for reply in &turn.replies {
+            text.push_str(&format!("turn {} bot:  {}\n", turn.turn, reply.text));
+        }
+    }
+    text
+}
+
+fn case(s: &ScenarioReport) -> TestCase {
+    let status = match s.status {
+        Status::Passed => TestCaseStatus::success(),
+        Status::Failed | Status::Error => {
+            let kind = if s.status == Status::Failed {
+                NonSuccessKind::Failure
+            } else {
+                NonSuccessKind::Error
+            };
+            let mut status = TestCaseStatus::non_success(kind);
+            let lines: Vec<String> = s
+                .failures
+                .iter()
+                .map(|f| match f.turn {
+                    Some(turn) => format!("turn {turn}: {}", f.message),
+                    None => f.message.clone(),
+                })
+                .collect();
+            status.set_message(lines.first().cloned().unwrap_or_default());
+            if let Some(first) = s.failures.first() {
+                status.set_type(first.kind.as_str());
+            }
+            status.set_description(format!("{}\n\n{}", lines.join("\n"), transcript(s)));
+            status
+        }
+    };
+    let mut case = TestCase::new(s.name.as_str(), status);
+    case.set_classname(format!("{}:{}", s.file, s.line));
+    case.set_time(Duration::from_millis(s.duration_ms));
+    if !s.bot_output.is_empty() {
+        case.set_system_err(s.bot_output.join("\n"));
+    }
+    case
+}
+
+/// Renders the report as JUnit XML.
+pub fn junit_xml(report: &Report) -> Result<String, quick_junit::SerializeError> {
+    let mut suite = TestSuite::new("banter");
+    suite.set_time(Duration::from_millis(report.duration_ms));
+    suite.add_test_cases(report.scenarios.iter().map(case));
+    let mut junit = Junit::new("banter");
+    junit.set_time(Duration::from_millis(report.duration_ms));
+    junit.add_test_suite(suite);
+    junit.to_string()
+}
+
+/// Writes the JUnit XML report to `path`, creating parent directories.
+pub fn write_junit(report: &Report, path: &Path) -> std::io::Result<()> {
+    let xml = junit_xml(report).map_err(std::io::Error::other)?;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(path, xml)
+}

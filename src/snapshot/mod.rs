@@ -1,0 +1,8 @@
+//! Transcript snapshot testing: a conversation rendered as readable, deterministic YAML and
+//! checked against a snapshot file in insta's format, one file per scenario.
+
+mod render;
+mod store;
+
+pub use render::{account_aliases, render};
+pub use store::{file_name, Mode, Outcome, SnapshotError, SnapshotStore};

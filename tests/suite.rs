@@ -1,0 +1,201 @@
+//! Parallel and sharded runs, fail-fast, JUnit, merging reports, and the assertion helper.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use banter::report::Status;
+use banter::runner::Shard;
+use banter::Suite;
+use common::{repo, stable, Workspace};
+
+#[tokio::test]
+async fn eight_jobs_give_the_same_report_as_one() {
+    let one = Suite::from_dir(repo().join("scenarios"))
+        .jobs(1)
+        .run()
+        .await
+        .unwrap();
+    let eight = Suite::from_dir(repo().join("scenarios"))
+        .jobs(8)
+        .run()
+        .await
+        .unwrap();
+    assert!(one.passed());
+    assert_eq!(stable(&one), stable(&eight));
+}
+
+#[tokio::test]
+async fn eight_jobs_keep_leak_verdicts() {
+    let run = |jobs| async move {
+        let report = Suite::from_dir(repo().join("examples/leaky/scenarios"))
+            .config(repo().join("examples/leaky/banter.yaml"))
+            .jobs(jobs)
+            .run()
+            .await
+            .unwrap();
+        report
+            .scenarios
+            .iter()
+            .map(|s| (s.name.clone(), s.status, s.leaks.len()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(run(1).await, run(8).await);
+}
+
+#[test]
+fn shards_partition_the_suite() {
+    let names = |shard: Option<Shard>| -> Vec<String> {
+        let mut suite = Suite::from_dir(repo().join("scenarios"));
+        if let Some(shard) = shard {
+            suite = suite.shard(shard);
+        }
+        suite
+            .plan()
+            .unwrap()
+            .scenarios
+            .into_iter()
+            .map(|s| s.name)
+            .collect()
+    };
+    let all: BTreeSet<String> = names(None).into_iter().collect();
+    let mut seen = BTreeSet::new();
+    let mut total = 0;
+    for k in 1..=3 {
+        let shard: Shard = format!("{k}/3").parse().unwrap();
+        let part = names(Some(shard));
+        total += part.len();
+        seen.extend(part);
+    }
+    assert_eq!(total, all.len(), "every scenario exactly once");
+    assert_eq!(seen, all);
+    assert!(
+        "0/3".parse::<Shard>().is_err()
+            && "4/3".parse::<Shard>().is_err()
+            && "x".parse::<Shard>().is_err()
+    );
+}
+
+fn failing_suite() -> Workspace {
+    let ws = Workspace::new();
+    ws.write(
+        "scenarios/suite.yaml",
+        "- name: A fails\n  steps: [{ user: hi, bot: { contains: \"no such reply\" } }]\n- name: B passes\n  steps: [{ user: advisor please, bot: { contains: advisor } }]\n- name: C passes\n  steps: [{ user: hi }]\n",
+    );
+    ws
+}
+
+#[test]
+fn fail_fast_stops_after_the_first_failure() {
+    let ws = failing_suite();
+    let report = ws.path().join("r.json");
+    let run = ws.banter(&[
+        "run",
+        "--jobs",
+        "1",
+        "--fail-fast",
+        "--json",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+    assert_eq!(json["scenarios"].as_array().unwrap().len(), 1, "{run:?}");
+    assert_eq!(json["stopped_early"], true);
+}
+
+#[test]
+fn junit_is_well_formed_xml_with_the_right_counts() {
+    let ws = failing_suite();
+    let junit = ws.path().join("out/junit.xml");
+    let run = ws.banter(&["run", "--junit", junit.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let check = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import sys, xml.etree.ElementTree as ET\n\
+             root = ET.parse(sys.argv[1]).getroot()\n\
+             suite = root.find('testsuite')\n\
+             cases = suite.findall('testcase')\n\
+             failed = [c.get('name') for c in cases if c.find('failure') is not None]\n\
+             print(root.get('tests'), root.get('failures'), len(cases), ','.join(failed))\n\
+             print(cases[0].find('failure').get('message'))",
+        )
+        .arg(&junit)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some("3 1 3 A fails"));
+    assert_eq!(
+        lines.next(),
+        Some("turn 1: reply does not contain \"no such reply\"")
+    );
+}
+
+#[test]
+fn shard_reports_merge_into_the_whole_suite() {
+    let ws = Workspace::new();
+    let scenarios = repo().join("scenarios");
+    let scenarios = scenarios.to_str().unwrap();
+    let mut parts = Vec::new();
+    for k in 1..=2 {
+        let out = ws.path().join(format!("shard{k}.json"));
+        let run = ws.banter(&[
+            "run",
+            scenarios,
+            "--shard",
+            &format!("{k}/2"),
+            "--json",
+            out.to_str().unwrap(),
+        ]);
+        assert!(run.code == 0 || run.code == 2, "{run:?}");
+        if run.code == 0 {
+            parts.push(out.to_str().unwrap().to_string());
+        }
+    }
+    let merged = ws.path().join("merged.json");
+    let mut args = vec!["merge"];
+    args.extend(parts.iter().map(String::as_str));
+    args.extend(["--json", merged.to_str().unwrap()]);
+    let run = ws.banter(&args);
+    assert_eq!(run.code, 0, "{run:?}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&merged).unwrap()).unwrap();
+    let total = Suite::from_dir(repo().join("scenarios"))
+        .plan()
+        .unwrap()
+        .scenarios
+        .len();
+    assert_eq!(json["summary"]["total"], total);
+    assert_eq!(json["summary"]["passed"], total);
+    let twice = ws.banter(&[
+        "merge",
+        &parts[0],
+        &parts[0],
+        "--json",
+        merged.to_str().unwrap(),
+    ]);
+    assert_eq!(twice.code, 2, "{twice:?}");
+    assert!(
+        twice.stderr.contains("is in more than one report"),
+        "{twice:?}"
+    );
+}
+
+#[tokio::test]
+#[should_panic(expected = "turn 1: reply does not contain \"no such reply\"")]
+async fn assert_passed_panics_with_the_failures() {
+    let ws = failing_suite();
+    let report = Suite::from_dir(ws.path().join("scenarios"))
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(report.scenarios[0].status, Status::Failed);
+    report.assert_passed();
+}
