@@ -9,6 +9,7 @@ use banter::demo::{DemoBot, Telemetry};
 use banter::report::{merge_json, write_json, write_junit, TerminalReporter};
 use banter::runner::Shard;
 use banter::scenario::load_paths;
+use banter::snapshot::Mode as SnapshotMode;
 use banter::Suite;
 
 #[derive(Parser)]
@@ -105,6 +106,9 @@ struct RunArgs {
     /// Stop at the first scenario that does not pass.
     #[arg(long)]
     fail_fast: bool,
+    /// Write every snapshotted transcript as the accepted snapshot.
+    #[arg(long)]
+    accept: bool,
 }
 
 /// Exit code when the run was interrupted (128 + SIGINT).
@@ -117,6 +121,9 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 
 async fn run(args: RunArgs) -> ExitCode {
     let mut suite = Suite::from_paths(&args.paths).fail_fast(args.fail_fast);
+    if args.accept {
+        suite = suite.snapshot_mode(SnapshotMode::Accept);
+    }
     let config = args
         .config
         .or_else(|| Some(PathBuf::from("banter.yaml")).filter(|p| p.is_file()));

@@ -5,6 +5,7 @@ mod common;
 use banter::bank::{Bank, Outcome};
 use banter::customer::{Consent, Customer, CustomerSpec};
 use banter::report::Status;
+use banter::snapshot::Mode as SnapshotMode;
 use banter::Suite;
 use common::{repo, stable};
 
@@ -20,14 +21,22 @@ async fn the_repository_suite_passes_through_the_library() {
 
 #[tokio::test]
 async fn one_seed_gives_the_same_report_and_another_seed_does_not() {
-    let run = |seed| async move {
-        let report = Suite::from_paths([repo().join("scenarios")])
-            .filter("transactions")
-            .seed(seed)
-            .run()
-            .await
-            .unwrap();
-        stable(&report)
+    // Another seed changes the transcripts: keep their snapshots out of the repository.
+    let snapshots = tempfile::tempdir().unwrap();
+    let dir = snapshots.path().to_path_buf();
+    let run = |seed| {
+        let dir = dir.clone();
+        async move {
+            let report = Suite::from_paths([repo().join("scenarios")])
+                .filter("transactions")
+                .snapshots(dir)
+                .snapshot_mode(SnapshotMode::Accept)
+                .seed(seed)
+                .run()
+                .await
+                .unwrap();
+            stable(&report)
+        }
     };
     let first = run(7).await;
     assert_eq!(first, run(7).await);

@@ -23,6 +23,8 @@ pub enum FailureKind {
     Privacy,
     /// A reply showed another customer's data.
     CrossSession,
+    /// The transcript does not match its snapshot, or the snapshot is missing under CI.
+    Snapshot,
     /// The turn could not be completed (bot unreachable, timed out, bad reply).
     Error,
 }
@@ -36,6 +38,7 @@ impl FailureKind {
             FailureKind::Isolation => "isolation",
             FailureKind::Privacy => "privacy",
             FailureKind::CrossSession => "cross_session",
+            FailureKind::Snapshot => "snapshot",
             FailureKind::Error => "error",
         }
     }
@@ -57,6 +60,9 @@ pub struct Failure {
     /// What happened instead.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub actual: Option<String>,
+    /// A longer explanation shown as is, such as a snapshot diff.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 impl Failure {
@@ -68,7 +74,14 @@ impl Failure {
             message: message.into(),
             expected: None,
             actual: None,
+            detail: None,
         }
+    }
+
+    /// Adds a longer explanation.
+    pub fn detailed(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
     }
 
     /// Adds what was expected and what happened.

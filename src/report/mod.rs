@@ -14,6 +14,7 @@ pub use terminal::TerminalReporter;
 
 use crate::check::privacy::{Leak, SinkWarning};
 use crate::check::Failure;
+use crate::runner::SnapshotResult;
 use crate::transcript::Turn;
 
 /// The version of the JSON report format.
@@ -59,6 +60,9 @@ pub struct ScenarioReport {
     /// What the scan could not read whole (size caps, bodies whose encoding lied), per request.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub scan_notes: Vec<String>,
+    /// The snapshot check, when the scenario snapshots its transcript.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<SnapshotResult>,
     /// The bot's recent output, when the scenario did not pass and banter started the bot.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub bot_output: Vec<String>,
@@ -90,6 +94,7 @@ impl ScenarioReport {
         }
         for failure in &mut self.failures {
             scrub(&mut failure.message);
+            failure.detail.iter_mut().for_each(scrub);
             failure
                 .expected
                 .iter_mut()

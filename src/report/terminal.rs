@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::{Report, ScenarioReport, Status};
 use crate::check::privacy::Whose;
 use crate::check::FailureKind;
-use crate::runner::{Event, Reporter};
+use crate::runner::{Event, Reporter, SnapshotStatus};
 
 /// Writes human-readable progress to a stream (stdout for the CLI).
 pub struct TerminalReporter<W: Write> {
@@ -66,6 +66,25 @@ impl<W: Write> TerminalReporter<W> {
             if let Some(actual) = &f.actual {
                 writeln!(self.out, "        actual:   {actual:?}")?;
             }
+            for line in f.detail.iter().flat_map(|d| d.lines()) {
+                let line = match line.chars().next() {
+                    Some('+') if !line.starts_with("+++") => style(line).green(),
+                    Some('-') if !line.starts_with("---") => style(line).red(),
+                    _ => style(line),
+                };
+                writeln!(self.out, "        {line}")?;
+            }
+        }
+        if let Some(snapshot) = s
+            .snapshot
+            .as_ref()
+            .filter(|r| matches!(r.status, SnapshotStatus::Created | SnapshotStatus::Accepted))
+        {
+            writeln!(
+                self.out,
+                "      snapshot {:?}: {}",
+                snapshot.status, snapshot.path
+            )?;
         }
         self.privacy(s)?;
         if !s.bot_output.is_empty() {

@@ -10,7 +10,7 @@ use crate::check::privacy::{self, Leak, SinkWarning, Whose};
 use crate::check::Failure;
 use crate::privacy::ValueKind;
 use crate::scenario::Scenario;
-use crate::sinks::SinkKind;
+use crate::sinks::{self, SinkKind};
 
 /// What the sinks received during one scenario, judged.
 pub(super) struct SinkScan {
@@ -19,6 +19,9 @@ pub(super) struct SinkScan {
     pub leaks: Vec<Leak>,
     pub warnings: Vec<SinkWarning>,
     pub notes: Vec<String>,
+    /// The events of the scenario's requests as (turn, `sink: name`), for scenarios that
+    /// snapshot their transcript and so run alone.
+    pub events: Vec<(usize, String)>,
 }
 
 /// The turn a sink request belongs to: the last turn that had started when it arrived.
@@ -46,7 +49,8 @@ pub(super) fn scan_sinks(
         .chain(&scenario.privacy.allow)
         .collect();
     let captured = world.requests_of(index);
-    let (mut leaks, mut warnings, mut notes) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut leaks, mut warnings, mut notes, mut events) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for c in &captured {
         let request = &c.request;
         let scan = world.scan(c);
@@ -64,6 +68,14 @@ pub(super) fn scan_sinks(
         }
         let kind = world.sinks.kind(&request.sink).unwrap_or(SinkKind::Other);
         let turn = turn_at(turn_starts, request.at);
+        // Only a scenario that runs alone can tell which content-free events are its own.
+        if scenario.snapshots() {
+            events.extend(
+                sinks::event_names(request)
+                    .into_iter()
+                    .map(|name| (turn, name)),
+            );
+        }
         for finding in &scan.findings {
             let whose = if finding.customer == index {
                 Whose::Own
@@ -97,6 +109,7 @@ pub(super) fn scan_sinks(
         leaks: dedupe(leaks),
         warnings,
         notes,
+        events,
     }
 }
 

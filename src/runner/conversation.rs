@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 
 use super::attribution::{self, SinkScan};
+use super::snapshot;
 use super::world::World;
 use crate::bank;
 use crate::check::privacy;
@@ -49,11 +50,17 @@ pub(super) async fn run(
     .filter(|s| !s.is_empty())
     .collect();
     let session = bank.open(customer.clone(), scenario.faults.clone());
-    let context = minijinja::context! {
+    // `{{ checking.id }}`, `{{ savings.balance }}`, …: the customer's accounts by type.
+    let aliases = minijinja::Value::from_iter(
+        crate::snapshot::account_aliases(&customer)
+            .into_iter()
+            .map(|(alias, account)| (alias, minijinja::Value::from_serialize(account))),
+    );
+    let own = minijinja::context! {
         customer => customer,
         conversation => minijinja::context! { id => conversation_id(seed, &scenario.name) },
-        ..bot.context.clone()
     };
+    let context = minijinja::value::merge_maps([own, aliases, bot.context.clone()]);
     let mut chat = bot.connector.open(context.clone());
     let mut turns = Vec::new();
     let mut failures = Vec::new();
@@ -163,24 +170,24 @@ pub(super) async fn run(
         leaks,
         warnings,
         notes: scan_notes,
+        events,
     } = attribution::scan_sinks(world, scenario, index, &turn_starts);
     world.finish(index);
+    for (turn, event) in events {
+        if let Some(record) = turn.checked_sub(1).and_then(|i| turns.get_mut(i)) {
+            record.sink_events.push(event);
+        }
+    }
+    // Bots send telemetry concurrently: arrival order is not part of the conversation.
+    turns.iter_mut().for_each(|t| t.sink_events.sort());
     failures.extend(privacy::leak_failures(&leaks));
-    failures.sort_by_key(|f| f.turn.unwrap_or(usize::MAX));
 
-    let status = if errored {
-        Status::Error
-    } else if failures.is_empty() {
-        Status::Passed
-    } else {
-        Status::Failed
-    };
     let mut report = ScenarioReport {
         name: scenario.name.clone(),
         file: scenario.origin.file.display().to_string(),
         line: scenario.origin.line,
         tags: scenario.tags.clone(),
-        status,
+        status: Status::Passed,
         duration_ms: millis(started),
         failures,
         turns,
@@ -188,12 +195,26 @@ pub(super) async fn run(
         leaks,
         warnings,
         scan_notes,
-        bot_output: if status == Status::Passed {
-            Vec::new()
-        } else {
-            bot.recent_output()
-        },
+        snapshot: None,
+        bot_output: Vec::new(),
     };
     report.redact(&secrets);
+    if scenario.snapshots() && !errored {
+        snapshot::check(world, scenario, &customer, &mut report);
+    }
+    report
+        .failures
+        .sort_by_key(|f| f.turn.unwrap_or(usize::MAX));
+    report.status = if errored {
+        Status::Error
+    } else if report.failures.is_empty() {
+        Status::Passed
+    } else {
+        Status::Failed
+    };
+    if report.status != Status::Passed {
+        report.bot_output = bot.recent_output();
+        report.redact(&secrets);
+    }
     report
 }

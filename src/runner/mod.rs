@@ -6,6 +6,7 @@ mod bot;
 mod conversation;
 mod event;
 mod shard;
+mod snapshot;
 mod world;
 
 use std::collections::{BTreeMap, HashMap};
@@ -20,6 +21,7 @@ use tokio::task::JoinSet;
 
 pub use event::{Event, Reporter, Silent};
 pub use shard::Shard;
+pub use snapshot::{SnapshotResult, SnapshotStatus};
 
 use crate::bank::Bank;
 use crate::check::{Failure, FailureKind};
@@ -28,6 +30,7 @@ use crate::privacy::Detector;
 use crate::report::{Report, ScenarioReport, Status};
 use crate::scenario::{load_paths, Config, Scenario};
 use crate::sinks::{self, Sinks};
+use crate::snapshot::{Mode as SnapshotMode, SnapshotStore};
 use crate::Error;
 use bot::Bot;
 use world::World;
@@ -91,6 +94,8 @@ pub struct Suite {
     jobs: Option<usize>,
     shard: Option<Shard>,
     fail_fast: bool,
+    snapshots: PathBuf,
+    snapshot_mode: Option<SnapshotMode>,
 }
 
 /// A future that, when it completes, interrupts the run (e.g. Ctrl-C).
@@ -126,6 +131,8 @@ impl Suite {
             jobs: None,
             shard: None,
             fail_fast: false,
+            snapshots: PathBuf::from("snapshots"),
+            snapshot_mode: None,
         }
     }
 
@@ -172,6 +179,19 @@ impl Suite {
         self
     }
 
+    /// Keeps snapshots in `dir` (`snapshots` by default).
+    pub fn snapshots(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.snapshots = dir.into();
+        self
+    }
+
+    /// How snapshots are checked. By default: [`SnapshotMode::Ci`] when the `CI` environment
+    /// variable is set (a missing snapshot fails), else [`SnapshotMode::Local`] (it is written).
+    pub fn snapshot_mode(mut self, mode: SnapshotMode) -> Self {
+        self.snapshot_mode = Some(mode);
+        self
+    }
+
     /// Loads the scenarios and the config, and applies the filters, tags and shard.
     pub fn plan(self) -> Result<Plan, Error> {
         let scenarios = match self.source {
@@ -198,12 +218,19 @@ impl Suite {
         let jobs = self
             .jobs
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
+        let mode = self.snapshot_mode.unwrap_or(if in_ci {
+            SnapshotMode::Ci
+        } else {
+            SnapshotMode::Local
+        });
         Ok(Plan {
             scenarios: selected,
             config,
             seed,
             jobs,
             fail_fast: self.fail_fast,
+            snapshots: SnapshotStore::new(self.snapshots, mode),
         })
     }
 
@@ -232,6 +259,7 @@ pub struct Plan {
     seed: u64,
     jobs: usize,
     fail_fast: bool,
+    snapshots: SnapshotStore,
 }
 
 /// Scenarios that snapshot their transcript run alone, so the sink events in their snapshots
@@ -267,6 +295,7 @@ fn crashed(scenario: &Scenario, why: String) -> ScenarioReport {
         leaks: Vec::new(),
         warnings: Vec::new(),
         scan_notes: Vec::new(),
+        snapshot: None,
         bot_output: Vec::new(),
     }
 }
@@ -311,15 +340,17 @@ impl Plan {
             bot: &report.bot,
             seed,
         });
-        let world = Arc::new(World::new(
+        let world = Arc::new(World {
             seed,
             bank,
             sinks,
             detector,
             names,
-            self.config.privacy.clone(),
+            privacy: self.config.privacy.clone(),
             bot,
-        ));
+            snapshots: self.snapshots,
+            windows: Default::default(),
+        });
 
         let exclusive = Arc::new(RwLock::new(()));
         let scenarios: Vec<Arc<Scenario>> = self.scenarios.into_iter().map(Arc::new).collect();

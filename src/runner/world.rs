@@ -10,6 +10,7 @@ use crate::bank::Bank;
 use crate::privacy::{Detector, Scan};
 use crate::scenario::PrivacyConfig;
 use crate::sinks::{Captured, Sinks};
+use crate::snapshot::SnapshotStore;
 
 /// The shared state of a run.
 pub(super) struct World {
@@ -22,12 +23,13 @@ pub(super) struct World {
     pub names: Vec<String>,
     pub privacy: PrivacyConfig,
     pub bot: Bot,
-    windows: Mutex<Windows>,
+    pub snapshots: SnapshotStore,
+    pub windows: Mutex<Windows>,
 }
 
 /// When each scenario was listening to the sinks, and the scans of the requests still needed.
 #[derive(Default)]
-struct Windows {
+pub(super) struct Windows {
     /// Per scenario index: the sink cursor and start when it began, and when its settle window ended.
     spans: HashMap<usize, Span>,
     scans: HashMap<u64, Arc<Scan>>,
@@ -55,27 +57,6 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl World {
-    pub fn new(
-        seed: u64,
-        bank: Bank,
-        sinks: Sinks,
-        detector: Detector,
-        names: Vec<String>,
-        privacy: PrivacyConfig,
-        bot: Bot,
-    ) -> World {
-        World {
-            seed,
-            bank,
-            sinks,
-            detector,
-            names,
-            privacy,
-            bot,
-            windows: Mutex::default(),
-        }
-    }
-
     /// Scenario `index` starts listening; returns its sink cursor.
     pub fn open_window(&self, index: usize) -> u64 {
         let mut windows = lock(&self.windows);

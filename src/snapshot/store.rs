@@ -118,6 +118,11 @@ impl SnapshotStore {
         }
     }
 
+    /// The `.snap` file of `scenario_name`.
+    pub fn path_of(&self, scenario_name: &str) -> PathBuf {
+        self.dir.join(file_name(scenario_name))
+    }
+
     /// Checks `contents` (a rendered transcript) against the snapshot of `scenario_name`,
     /// recording `source` (the scenario file) in the snapshot's metadata. Contents compare as
     /// insta compares them: trailing whitespace and CRLF line ends do not count.
@@ -127,7 +132,7 @@ impl SnapshotStore {
         source: &str,
         contents: &str,
     ) -> Result<Outcome, SnapshotError> {
-        let path = self.dir.join(file_name(scenario_name));
+        let path = self.path_of(scenario_name);
         self.claim(&path, scenario_name)?;
         let new_path = path.with_extension("snap.new");
         let new =

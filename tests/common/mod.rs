@@ -69,10 +69,16 @@ impl std::fmt::Debug for Run {
 }
 
 pub fn banter_in(dir: &Path, args: &[&str]) -> Run {
+    banter_with_env(dir, args, &[])
+}
+
+/// Runs `banter` in `dir` with `CI` unset unless `env` sets it.
+pub fn banter_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let output: Output = Command::new(env!("CARGO_BIN_EXE_banter"))
         .args(args)
         .current_dir(dir)
         .env_remove("CI")
+        .envs(env.iter().copied())
         .output()
         .expect("run banter");
     Run {
