@@ -47,7 +47,9 @@ async fn suite(dir: &Path, jobs: usize, settle: bool) -> Duration {
 async fn raw(jobs: usize) -> Duration {
     let bank = Arc::new(Bank::start(SEED).await.expect("bank"));
     let sinks = Sinks::start(&sinks::builtin()).await.expect("sinks");
-    let bot = DemoBot::start(&bank.url(), 0, Telemetry::to_sinks(&sinks, false)).await.expect("bot");
+    let bot = DemoBot::start(&bank.url(), 0, Telemetry::to_sinks(&sinks, false))
+        .await
+        .expect("bot");
     let url = Arc::new(format!("{}/chat", bot.url()));
     let client = reqwest::Client::new();
     let started = Instant::now();
@@ -101,15 +103,33 @@ async fn main() {
     let many = suite(&repo, n, true).await;
     println!("suite_wall: repository scenarios (settle 300 ms)");
     println!("  --jobs 1   : {:7.2} s", secs(one));
-    println!("  --jobs {n:<3} : {:7.2} s  ({:.2}x faster)", secs(many), secs(one) / secs(many));
+    println!(
+        "  --jobs {n:<3} : {:7.2} s  ({:.2}x faster)",
+        secs(many),
+        secs(one) / secs(many)
+    );
 
     let dir = tempfile::tempdir().expect("temp dir");
     generate(dir.path());
     let harness = suite(dir.path(), n, false).await;
     let baseline = raw(n).await;
     let turns = (GENERATED * TEXTS.len()) as f64;
-    println!("suite_wall: {GENERATED} generated scenarios x {} turns, {n} at a time (settle 0)", TEXTS.len());
-    println!("  raw HTTP client : {:7.2} s  ({:6.0} us/turn)", secs(baseline), secs(baseline) * 1e6 / turns);
-    println!("  banter          : {:7.2} s  ({:6.0} us/turn)", secs(harness), secs(harness) * 1e6 / turns);
-    println!("  ratio           : {:7.2}x", secs(harness) / secs(baseline));
+    println!(
+        "suite_wall: {GENERATED} generated scenarios x {} turns, {n} at a time (settle 0)",
+        TEXTS.len()
+    );
+    println!(
+        "  raw HTTP client : {:7.2} s  ({:6.0} us/turn)",
+        secs(baseline),
+        secs(baseline) * 1e6 / turns
+    );
+    println!(
+        "  banter          : {:7.2} s  ({:6.0} us/turn)",
+        secs(harness),
+        secs(harness) * 1e6 / turns
+    );
+    println!(
+        "  ratio           : {:7.2}x",
+        secs(harness) / secs(baseline)
+    );
 }

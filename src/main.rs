@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use banter::demo::{DemoBot, Telemetry};
-use banter::report::{merge_json, write_json, write_junit, TerminalReporter};
+use banter::report::{merge_json, write_html, write_json, write_junit, TerminalReporter};
 use banter::runner::Shard;
 use banter::scenario::load_paths;
 use banter::snapshot::Mode as SnapshotMode;
@@ -97,6 +97,9 @@ struct RunArgs {
     /// Write a JUnit XML report here.
     #[arg(long)]
     junit: Option<PathBuf>,
+    /// Write an HTML report here.
+    #[arg(long)]
+    html: Option<PathBuf>,
     /// How many scenarios run at once [default: the number of CPUs].
     #[arg(long)]
     jobs: Option<usize>,
@@ -167,6 +170,14 @@ async fn run(args: RunArgs) -> ExitCode {
         if let Err(e) = write_junit(&report, path) {
             return fail(format!(
                 "{}: cannot write the JUnit report: {e}",
+                path.display()
+            ));
+        }
+    }
+    if let Some(path) = &args.html {
+        if let Err(e) = write_html(&report, path) {
+            return fail(format!(
+                "{}: cannot write the HTML report: {e}",
                 path.display()
             ));
         }

@@ -332,3 +332,28 @@ fn an_interrupted_run_reports_the_finished_scenarios() {
     assert_eq!(json["scenarios"].as_array().unwrap().len(), 1);
     assert_eq!(json["scenarios"][0]["name"], "Quick");
 }
+
+#[test]
+fn the_html_report_escapes_what_the_bot_said() {
+    let ws = Workspace::new();
+    ws.write(
+        "scenarios/x.yaml",
+        "name: Script\nsteps: [{ user: \"<script>alert('x')</script> & <b>\", bot: { contains: nothing-like-this } }]\n",
+    )
+    .misbehaving_bot("echo", "5s");
+    let html = ws.path().join("out/report.html");
+    let run = ws.banter(&["run", "--html", html.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<title>banter report</title>"), "{page}");
+    assert!(
+        page.contains(
+            "You said: &lt;script&gt;alert(&#x27;x&#x27;)&lt;&#x2f;script&gt; &amp; &lt;b&gt;"
+        ),
+        "{page}"
+    );
+    assert!(
+        !page.contains("<script>alert"),
+        "unescaped bot text in {page}"
+    );
+}

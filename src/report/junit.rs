@@ -68,9 +68,5 @@ pub fn junit_xml(report: &Report) -> Result<String, quick_junit::SerializeError>
 
 /// Writes the JUnit XML report to `path`, creating parent directories.
 pub fn write_junit(report: &Report, path: &Path) -> std::io::Result<()> {
-    let xml = junit_xml(report).map_err(std::io::Error::other)?;
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
-    }
-    std::fs::write(path, xml)
+    super::write_file(path, &junit_xml(report).map_err(std::io::Error::other)?)
 }

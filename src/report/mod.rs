@@ -1,5 +1,7 @@
-//! Run results and their output formats: the terminal, a versioned JSON report, and JUnit XML.
+//! Run results and their output formats: the terminal, a versioned JSON report, JUnit XML
+//! and an HTML page.
 
+mod html;
 mod json;
 mod junit;
 mod merge;
@@ -7,6 +9,7 @@ mod terminal;
 
 use serde::Serialize;
 
+pub use html::{html, write_html};
 pub use json::write_json;
 pub use junit::{junit_xml, write_junit};
 pub use merge::{merge_json, MergeError};
@@ -16,6 +19,14 @@ use crate::check::privacy::{Leak, SinkWarning};
 use crate::check::Failure;
 use crate::runner::SnapshotResult;
 use crate::transcript::Turn;
+
+/// Writes a report file, creating its parent directories.
+fn write_file(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(path, contents)
+}
 
 /// The version of the JSON report format.
 pub const REPORT_VERSION: u32 = 1;
