@@ -3,7 +3,7 @@
 use crate::bank::BankError;
 use crate::connector::process::ProcessError;
 use crate::demo::DemoError;
-use crate::scenario::ScenarioError;
+use crate::scenario::{BotConfigError, ScenarioError};
 use crate::sinks::SinkError;
 use crate::template::TemplateError;
 
@@ -25,6 +25,9 @@ pub enum Error {
     /// The bot process could not start or become ready.
     #[error(transparent)]
     Process(#[from] ProcessError),
+    /// The bot's settings do not fit its connector (for a config built in code; a file's are checked when loaded).
+    #[error("bot config: {0}")]
+    BotConfig(#[from] BotConfigError),
     /// The bot's URL template failed.
     #[error("bot url: {0}")]
     Template(#[from] TemplateError),

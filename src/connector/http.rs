@@ -1,173 +1,117 @@
-//! The generic HTTP connector: a templated JSON request per turn, replies picked out by JSON pointers.
+//! The generic HTTP connector: a templated JSON request per turn, replies picked out by JSON pointers;
+//! and the HTTP endpoint it shares with the Rasa and OpenAI connectors.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{excerpt, BoxFuture, Connector, ConnectorError, Session};
+use super::json::{render_json, ReplyShape};
+use super::{excerpt, ConnectorError, Protocol, Replies};
 use crate::scenario::BotConfig;
-use crate::template::{self, TemplateError};
-use crate::transcript::BotMessage;
+use crate::template;
 
-/// Talks JSON over HTTP, as configured in `banter.yaml`'s `bot:` section.
-pub struct HttpConnector {
-    shared: Arc<Shared>,
-}
-
-struct Shared {
+/// An HTTP endpoint that takes JSON: the URL, the templated headers, and the client.
+/// The generic, Rasa and OpenAI connectors post through it.
+pub(super) struct HttpEndpoint {
     client: reqwest::Client,
     url: String,
-    request: Value,
     headers: BTreeMap<String, String>,
-    replies: String,
-    text: String,
-    quick_replies: String,
+    /// How errors and reports name the bot, e.g. `rasa bot at http://…`.
+    name: String,
 }
 
-impl HttpConnector {
-    /// A connector for the bot at `url` (already rendered), shaped by `config`.
-    pub fn new(config: &BotConfig, url: String) -> Self {
+impl HttpEndpoint {
+    /// The endpoint at `url` (already rendered) for a bot speaking `protocol`, with `config`'s headers.
+    pub(super) fn new(protocol: &str, config: &BotConfig, url: String) -> Self {
         let client = reqwest::Client::builder()
             .no_proxy()
             .pool_max_idle_per_host(64)
             .build()
             .unwrap_or_else(|_| reqwest::Client::new());
+        HttpEndpoint {
+            client,
+            name: format!("{protocol} bot at {url}"),
+            url,
+            headers: config
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().to_string()))
+                .collect(),
+        }
+    }
+
+    /// How errors and reports name the bot.
+    pub(super) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Posts `body` with the headers rendered in `context`, and returns the body of a 2xx answer.
+    pub(super) async fn post(
+        &self,
+        body: &Value,
+        context: &minijinja::Value,
+    ) -> Result<String, ConnectorError> {
+        let mut request = self.client.post(&self.url).json(body);
+        for (name, value) in &self.headers {
+            request = request.header(name, template::render(value, context)?);
+        }
+        let unreachable = |e: reqwest::Error| ConnectorError::Unreachable {
+            url: self.url.clone(),
+            reason: describe_error(&e),
+        };
+        let response = request.send().await.map_err(unreachable)?;
+        let status = response.status();
+        let text = response.text().await.map_err(unreachable)?;
+        if !status.is_success() {
+            return Err(ConnectorError::Status {
+                url: self.url.clone(),
+                status: status.as_u16(),
+                body: excerpt(&text),
+            });
+        }
+        Ok(text)
+    }
+}
+
+/// Talks JSON over HTTP, as configured in `banter.yaml`'s `bot:` section.
+pub struct HttpConnector {
+    endpoint: HttpEndpoint,
+    request: Value,
+    shape: ReplyShape,
+}
+
+impl HttpConnector {
+    /// A connector for the bot at `url` (already rendered), shaped by `config`.
+    pub fn new(config: &BotConfig, url: String) -> Self {
+        HttpConnector::with(
+            HttpEndpoint::new("http", config, url),
+            config.request.clone(),
+            ReplyShape::configured(config),
+        )
+    }
+
+    /// Posts `request` (every string a template) to `endpoint`, and reads answers as `shape` says.
+    pub(super) fn with(endpoint: HttpEndpoint, request: Value, shape: ReplyShape) -> Self {
         HttpConnector {
-            shared: Arc::new(Shared {
-                client,
-                url,
-                request: config.request.clone(),
-                headers: config
-                    .headers
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.as_str().to_string()))
-                    .collect(),
-                replies: config.replies.clone(),
-                text: config.text.clone(),
-                quick_replies: config.quick_replies.clone(),
-            }),
+            endpoint,
+            request,
+            shape,
         }
     }
 }
 
-impl Connector for HttpConnector {
-    fn describe(&self) -> String {
-        format!("http bot at {}", self.shared.url)
+impl Protocol for HttpConnector {
+    type State = ();
+
+    fn name(&self) -> &str {
+        self.endpoint.name()
     }
 
-    fn open(&self, context: minijinja::Value) -> Box<dyn Session> {
-        Box::new(HttpSession {
-            shared: self.shared.clone(),
-            context,
-        })
-    }
-}
-
-struct HttpSession {
-    shared: Arc<Shared>,
-    context: minijinja::Value,
-}
-
-/// Renders every string inside a JSON value as a template.
-fn render_json(value: &Value, context: &minijinja::Value) -> Result<Value, TemplateError> {
-    Ok(match value {
-        Value::String(s) => Value::String(template::render(s, context)?),
-        Value::Array(items) => Value::Array(
-            items
-                .iter()
-                .map(|v| render_json(v, context))
-                .collect::<Result<_, _>>()?,
-        ),
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| Ok((k.clone(), render_json(v, context)?)))
-                .collect::<Result<_, TemplateError>>()?,
-        ),
-        other => other.clone(),
-    })
-}
-
-fn quick_reply_title(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Object(map) => ["title", "text", "payload"]
-            .iter()
-            .find_map(|k| map.get(*k).and_then(Value::as_str))
-            .map(str::to_string),
-        _ => None,
-    }
-}
-
-impl Shared {
-    fn extract(&self, body: &str) -> Result<Vec<BotMessage>, ConnectorError> {
-        let json: Value = serde_json::from_str(body).map_err(|_| ConnectorError::NotJson {
-            url: self.url.clone(),
-            excerpt: excerpt(body),
-        })?;
-        let shape = |what: String| ConnectorError::Shape {
-            url: self.url.clone(),
-            what,
-            excerpt: excerpt(body),
-        };
-        let list = json
-            .pointer(&self.replies)
-            .and_then(Value::as_array)
-            .ok_or_else(|| shape(format!("a list at {}", self.replies)))?;
-        list.iter()
-            .enumerate()
-            .map(|(i, message)| {
-                let text = match message.pointer(&self.text) {
-                    Some(Value::String(s)) => s.clone(),
-                    _ => {
-                        return Err(shape(format!(
-                            "a text at {}/{i}{}",
-                            self.replies, self.text
-                        )))
-                    }
-                };
-                let quick_replies = message
-                    .pointer(&self.quick_replies)
-                    .and_then(Value::as_array)
-                    .map(|items| items.iter().filter_map(quick_reply_title).collect())
-                    .unwrap_or_default();
-                Ok(BotMessage {
-                    text,
-                    quick_replies,
-                })
-            })
-            .collect()
-    }
-}
-
-impl Session for HttpSession {
-    fn send<'a>(
-        &'a mut self,
-        text: &'a str,
-    ) -> BoxFuture<'a, Result<Vec<BotMessage>, ConnectorError>> {
+    fn exchange<'a>(&'a self, _: &'a mut (), context: minijinja::Value, _: &'a str) -> Replies<'a> {
         Box::pin(async move {
-            let shared = &self.shared;
-            let context = minijinja::context! { message => minijinja::context! { text }, ..self.context.clone() };
-            let body = render_json(&shared.request, &context)?;
-            let mut request = shared.client.post(&shared.url).json(&body);
-            for (name, value) in &shared.headers {
-                request = request.header(name, template::render(value, &context)?);
-            }
-            let unreachable = |e: reqwest::Error| ConnectorError::Unreachable {
-                url: shared.url.clone(),
-                reason: describe_error(&e),
-            };
-            let response = request.send().await.map_err(unreachable)?;
-            let status = response.status();
-            let text = response.text().await.map_err(unreachable)?;
-            if !status.is_success() {
-                return Err(ConnectorError::Status {
-                    url: shared.url.clone(),
-                    status: status.as_u16(),
-                    body: excerpt(&text),
-                });
-            }
-            shared.extract(&text)
+            let body = render_json(&self.request, &context)?;
+            let answer = self.endpoint.post(&body, &context).await?;
+            self.shape.extract(self.name(), &answer)
         })
     }
 }

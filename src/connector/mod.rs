@@ -3,20 +3,43 @@
 //! A [`Connector`] is set up once per run; it opens one [`Session`] per scenario,
 //! which sends user messages and returns the bot's replies for that turn.
 //! Turn timeouts are applied by the runner, the same for every protocol.
+//! Each protocol implements [`Protocol`], and is a connector once shared in an [`Arc`]:
+//! [`HttpConnector`] (generic JSON, and Rasa's REST channel: [`HttpConnector::rasa`]),
+//! [`OpenAiConnector`] (chat completions, plain or streamed) and [`StdioConnector`]
+//! (JSON lines with a process banter starts). Templated JSON and JSON-pointer replies
+//! are shared in `json`.
 
 mod http;
+mod json;
+mod openai;
 pub mod process;
+mod rasa;
+mod stdio;
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 pub use http::HttpConnector;
+pub use openai::OpenAiConnector;
+pub use stdio::StdioConnector;
 
 use crate::template::TemplateError;
 use crate::transcript::BotMessage;
 
+/// The conversation id as a template: what Rasa's `sender` and OpenAI's `user` carry.
+const CONVERSATION_ID: &str = "{{ conversation.id }}";
+
+/// The template variables of one turn: the session's, plus `message.text`.
+fn turn_context(session: &minijinja::Value, text: &str) -> minijinja::Value {
+    minijinja::context! { message => minijinja::context! { text }, ..session.clone() }
+}
+
 /// A boxed future, so that connectors can be used as trait objects.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The bot's replies to one turn, or why there are none.
+pub type Replies<'a> = BoxFuture<'a, Result<Vec<BotMessage>, ConnectorError>>;
 
 /// A protocol for talking to a bot.
 pub trait Connector: Send + Sync {
@@ -31,10 +54,54 @@ pub trait Connector: Send + Sync {
 /// One conversation with the bot.
 pub trait Session: Send {
     /// Sends the user's message and returns the bot's replies to it.
-    fn send<'a>(
-        &'a mut self,
+    fn send<'a>(&'a mut self, text: &'a str) -> Replies<'a>;
+}
+
+/// One way of exchanging a turn with a bot. Shared in an [`Arc`], a protocol is a
+/// [`Connector`] whose sessions keep their template variables and their [`Protocol::State`].
+pub trait Protocol: Send + Sync + 'static {
+    /// What a session remembers between turns (the OpenAI history); `()` for most protocols.
+    type State: Default + Send;
+
+    /// How errors and reports name the bot, such as `rasa bot at http://127.0.0.1:5005/webhooks/rest/webhook`.
+    fn name(&self) -> &str;
+
+    /// Sends the user's `text` and returns the bot's replies; `context` holds the turn's
+    /// template variables, `message.text` included.
+    fn exchange<'a>(
+        &'a self,
+        state: &'a mut Self::State,
+        context: minijinja::Value,
         text: &'a str,
-    ) -> BoxFuture<'a, Result<Vec<BotMessage>, ConnectorError>>;
+    ) -> Replies<'a>;
+}
+
+impl<P: Protocol> Connector for Arc<P> {
+    fn describe(&self) -> String {
+        self.name().to_string()
+    }
+
+    fn open(&self, context: minijinja::Value) -> Box<dyn Session> {
+        Box::new(ProtocolSession {
+            protocol: self.clone(),
+            state: P::State::default(),
+            context,
+        })
+    }
+}
+
+/// A conversation over a shared protocol.
+struct ProtocolSession<P: Protocol> {
+    protocol: Arc<P>,
+    state: P::State,
+    context: minijinja::Value,
+}
+
+impl<P: Protocol> Session for ProtocolSession<P> {
+    fn send<'a>(&'a mut self, text: &'a str) -> Replies<'a> {
+        let context = turn_context(&self.context, text);
+        self.protocol.exchange(&mut self.state, context, text)
+    }
 }
 
 /// A turn could not be completed. Messages name the bot and the cause; the runner adds the turn.
@@ -59,22 +126,51 @@ pub enum ConnectorError {
         body: String,
     },
     /// The reply was not JSON.
-    #[error("the bot at {url} answered with a body that is not JSON: {excerpt}")]
+    #[error("the {bot} answered with a body that is not JSON: {excerpt}")]
     NotJson {
-        /// The bot's endpoint.
-        url: String,
+        /// The bot, as [`Connector::describe`] names it.
+        bot: String,
         /// The start of the body.
         excerpt: String,
     },
     /// The reply was JSON of the wrong shape.
-    #[error("the bot at {url} answered JSON without {what}: {excerpt}")]
+    #[error("the {bot} answered JSON without {what}: {excerpt}")]
     Shape {
-        /// The bot's endpoint.
-        url: String,
+        /// The bot, as [`Connector::describe`] names it.
+        bot: String,
         /// What was missing, e.g. `a list at /replies`.
         what: String,
         /// The start of the body.
         excerpt: String,
+    },
+    /// A streamed reply ended before its end marker.
+    #[error("the {bot} ended its stream without `data: [DONE]`: {excerpt}")]
+    Truncated {
+        /// The bot, as [`Connector::describe`] names it.
+        bot: String,
+        /// The start of the body.
+        excerpt: String,
+    },
+    /// Writing to or reading from a bot process's pipes failed.
+    #[error("cannot talk to the {bot} over its stdin and stdout: {reason}")]
+    Pipe {
+        /// The bot, as [`Connector::describe`] names it.
+        bot: String,
+        /// The I/O error.
+        reason: String,
+    },
+    /// A bot process closed its stdout: it exited or is about to. The runner adds the exit status.
+    #[error("the {bot} closed its stdout without answering")]
+    Closed {
+        /// The bot, as [`Connector::describe`] names it.
+        bot: String,
+    },
+    /// An earlier message to a bot process was cut off by the turn timeout; its late answer
+    /// would be taken for the answer to this one, so the process cannot be used any more.
+    #[error("the {bot} did not answer a previous message in time, so its answers can no longer be matched to messages")]
+    Desynchronised {
+        /// The bot, as [`Connector::describe`] names it.
+        bot: String,
     },
     /// A request template failed.
     #[error(transparent)]

@@ -1,7 +1,9 @@
 //! A bot process that banter starts: templated command and env, output capture, readiness, and teardown.
 //!
 //! The bot runs in its own process group, so stopping it (also on Ctrl-C or an early
-//! return) ends everything it spawned: no orphans are left behind.
+//! return) ends everything it spawned: no orphans are left behind. An HTTP bot's stdout
+//! and stderr are kept for reports; a stdio bot's stdin and stdout are its protocol, handed
+//! to the stdio connector, and only its stderr is kept.
 
 use std::collections::VecDeque;
 use std::path::Path;
@@ -10,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
 use crate::scenario::StartConfig;
 use crate::template::{self, TemplateError};
@@ -94,12 +96,40 @@ impl BotProcess {
         context: &minijinja::Value,
         origin: &reqwest::Url,
     ) -> Result<BotProcess, ProcessError> {
+        let (mut process, _) = BotProcess::spawn(config, base_dir, context, false)?;
+        process.wait_ready(config, origin).await?;
+        Ok(process)
+    }
+
+    /// Starts a bot that talks on its stdin and stdout, and returns them with it.
+    pub fn start_stdio(
+        config: &StartConfig,
+        base_dir: &Path,
+        context: &minijinja::Value,
+    ) -> Result<(BotProcess, ChildStdin, ChildStdout), ProcessError> {
+        match BotProcess::spawn(config, base_dir, context, true)? {
+            (process, Some((stdin, stdout))) => Ok((process, stdin, stdout)),
+            (process, None) => Err(ProcessError::Spawn {
+                command: process.command.clone(),
+                source: std::io::Error::other("its stdin and stdout could not be piped"),
+            }),
+        }
+    }
+
+    /// Spawns the command; with `stdio`, its stdin and stdout are piped and returned, otherwise
+    /// its stdout is kept with its stderr.
+    fn spawn(
+        config: &StartConfig,
+        base_dir: &Path,
+        context: &minijinja::Value,
+        stdio: bool,
+    ) -> Result<(BotProcess, Option<(ChildStdin, ChildStdout)>), ProcessError> {
         let command = template::render(config.command.as_str(), context)?;
         let mut cmd = Command::new("sh");
         cmd.arg("-c")
             .arg(&command)
             .current_dir(base_dir)
-            .stdin(Stdio::null())
+            .stdin(if stdio { Stdio::piped() } else { Stdio::null() })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0)
@@ -112,21 +142,25 @@ impl BotProcess {
             source,
         })?;
         let output = Arc::new(Mutex::new(VecDeque::new()));
-        if let Some(stdout) = child.stdout.take() {
-            tokio::spawn(keep_lines(stdout, output.clone()));
-        }
+        let pipes = if stdio {
+            child.stdin.take().zip(child.stdout.take())
+        } else {
+            if let Some(stdout) = child.stdout.take() {
+                tokio::spawn(keep_lines(stdout, output.clone()));
+            }
+            None
+        };
         if let Some(stderr) = child.stderr.take() {
             tokio::spawn(keep_lines(stderr, output.clone()));
         }
         let group = child.id().and_then(|pid| libc::pid_t::try_from(pid).ok());
-        let mut process = BotProcess {
+        let process = BotProcess {
             child: Mutex::new(child),
             group,
             command,
             output,
         };
-        process.wait_ready(config, origin).await?;
-        Ok(process)
+        Ok((process, pipes))
     }
 
     async fn wait_ready(
@@ -227,34 +261,36 @@ impl BotProcess {
     }
 
     /// Stops the bot: SIGTERM to its process group, then SIGKILL after a grace period.
-    pub async fn stop(mut self) {
+    pub async fn stop(&self) {
         self.signal(libc::SIGTERM);
-        let group = self.group;
-        let child = self
-            .child
-            .get_mut()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if tokio::time::timeout(Duration::from_secs(3), child.wait())
-            .await
-            .is_err()
-        {
-            signal_group(group, libc::SIGKILL);
-            let _ = tokio::time::timeout(Duration::from_secs(2), child.wait()).await;
+        if self.exited_within(Duration::from_secs(3)).await.is_none() {
+            self.signal(libc::SIGKILL);
+            self.exited_within(Duration::from_secs(2)).await;
         }
     }
 
-    fn signal(&self, signal: libc::c_int) {
-        signal_group(self.group, signal);
+    /// How the process exited, waiting up to `grace` for it to exit and be reaped.
+    pub async fn exited_within(&self, grace: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + grace;
+        loop {
+            if let Some(status) = self.exit_status() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
-}
 
-/// Signals a whole process group.
-fn signal_group(group: Option<libc::pid_t>, signal: libc::c_int) {
-    if let Some(group) = group {
-        // SAFETY: kill(2) with a negative pid signals the process group created with process_group(0);
-        // it touches no memory of ours.
-        unsafe {
-            libc::kill(-group, signal);
+    /// Signals the bot's whole process group.
+    fn signal(&self, signal: libc::c_int) {
+        if let Some(group) = self.group {
+            // SAFETY: kill(2) with a negative pid signals the process group created with process_group(0);
+            // it touches no memory of ours.
+            unsafe {
+                libc::kill(-group, signal);
+            }
         }
     }
 }

@@ -1,21 +1,25 @@
 //! The bot under test for a run: the built-in reference bot, a process banter starts, or an external endpoint.
+//!
+//! Builds the connector `banter.yaml` asks for. An HTTP-based bot (http, rasa, openai) may
+//! be a process banter starts and waits for; a stdio bot always is, and its connector owns
+//! the process, which the run shares to report its exit status and output and to stop it.
 
 use std::process::ExitStatus;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::bank::Bank;
 use crate::connector::process::BotProcess;
-use crate::connector::{Connector, HttpConnector};
+use crate::connector::{Connector, HttpConnector, OpenAiConnector, StdioConnector};
 use crate::demo::{DemoBot, Telemetry};
-use crate::scenario::config::ConnectorKind;
-use crate::scenario::{BotConfig, Config};
+use crate::scenario::{BotConfig, Config, Endpoint};
 use crate::sinks::Sinks;
 use crate::template;
 use crate::Error;
 
 enum Running {
     Demo(DemoBot),
-    Process(BotProcess),
+    Process(Arc<BotProcess>),
     External,
 }
 
@@ -33,11 +37,8 @@ fn free_port() -> Result<u16, Error> {
     listener.local_addr().map(|a| a.port()).map_err(Error::Port)
 }
 
-fn connector(config: &BotConfig, url: String) -> Box<dyn Connector> {
-    match config.connector {
-        ConnectorKind::Http => Box::new(HttpConnector::new(config, url)),
-    }
-}
+/// Builds an HTTP-based connector for a bot at a rendered URL.
+type HttpBased = fn(&BotConfig, String) -> Box<dyn Connector>;
 
 impl Bot {
     /// Starts (or connects to) the bot that `config` describes.
@@ -46,9 +47,10 @@ impl Bot {
         let Some(bot) = &config.bot else {
             let telemetry = Telemetry::to_sinks(sinks, config.demo.leaky);
             let demo = DemoBot::start(&bank.url(), 0, telemetry).await?;
-            let settings = BotConfig::http(&format!("{}/chat", demo.url()));
+            let url = format!("{}/chat", demo.url());
+            let settings = BotConfig::http(&url);
             return Ok(Bot {
-                connector: connector(&settings, format!("{}/chat", demo.url())),
+                connector: Box::new(Arc::new(HttpConnector::new(&settings, url))),
                 turn_timeout: settings.timeout.0,
                 context: base,
                 running: Running::Demo(demo),
@@ -58,19 +60,42 @@ impl Bot {
             Some(_) => minijinja::context! { port => free_port()?, ..base },
             None => base,
         };
-        let url = template::render(bot.url.as_str(), &context)?;
+        let (url, build): (_, HttpBased) = match bot.validate()? {
+            Endpoint::Http(url) => (url, |c, url| Box::new(Arc::new(HttpConnector::new(c, url)))),
+            Endpoint::Rasa(url) => (url, |c, url| {
+                Box::new(Arc::new(HttpConnector::rasa(c, url)))
+            }),
+            Endpoint::Openai(url) => (url, |c, url| {
+                Box::new(Arc::new(OpenAiConnector::new(c, url)))
+            }),
+            Endpoint::Stdio(start) => {
+                let connector = Arc::new(StdioConnector::start(
+                    bot,
+                    start,
+                    &config.base_dir,
+                    &context,
+                )?);
+                return Ok(Bot {
+                    running: Running::Process(connector.process()),
+                    connector: Box::new(connector),
+                    turn_timeout: bot.timeout.0,
+                    context,
+                });
+            }
+        };
+        let url = template::render(url.as_str(), &context)?;
         let parsed = reqwest::Url::parse(&url).map_err(|e| Error::BotUrl {
             url: url.clone(),
             reason: e.to_string(),
         })?;
         let running = match &bot.start {
-            Some(start) => Running::Process(
+            Some(start) => Running::Process(Arc::new(
                 BotProcess::start(start, &config.base_dir, &context, &parsed).await?,
-            ),
+            )),
             None => Running::External,
         };
         Ok(Bot {
-            connector: connector(bot, url),
+            connector: build(bot, url),
             turn_timeout: bot.timeout.0,
             context,
             running,
@@ -88,20 +113,9 @@ impl Bot {
     /// After a failed turn: whether the bot process exited, waiting up to `grace` for it to be reaped,
     /// since a dying process closes its sockets a moment before it can be waited for.
     pub async fn exited_within(&self, grace: Duration) -> Option<ExitStatus> {
-        let deadline = tokio::time::Instant::now() + grace;
-        loop {
-            match &self.running {
-                Running::Process(p) => {
-                    if let Some(status) = p.exit_status() {
-                        return Some(status);
-                    }
-                }
-                _ => return None,
-            }
-            if tokio::time::Instant::now() >= deadline {
-                return None;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+        match &self.running {
+            Running::Process(p) => p.exited_within(grace).await,
+            _ => None,
         }
     }
 

@@ -75,38 +75,117 @@ pub enum ConnectorKind {
     /// JSON over HTTP with templated requests and JSON-pointer replies.
     #[default]
     Http,
+    /// Rasa's REST channel (`/webhooks/rest/webhook`).
+    Rasa,
+    /// An OpenAI-compatible chat completions endpoint, plain or streamed.
+    Openai,
+    /// JSON lines on the stdin and stdout of a process banter starts.
+    Stdio,
 }
 
-/// How to talk to the bot.
+impl ConnectorKind {
+    const ALL: [ConnectorKind; 4] = [
+        ConnectorKind::Http,
+        ConnectorKind::Rasa,
+        ConnectorKind::Openai,
+        ConnectorKind::Stdio,
+    ];
+
+    /// The name written in `banter.yaml`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ConnectorKind::Http => "http",
+            ConnectorKind::Rasa => "rasa",
+            ConnectorKind::Openai => "openai",
+            ConnectorKind::Stdio => "stdio",
+        }
+    }
+
+    /// The `bot:` keys this connector uses besides `connector`, `timeout` and `start`.
+    fn keys(self) -> &'static [&'static str] {
+        match self {
+            ConnectorKind::Http => &[
+                "url",
+                "request",
+                "headers",
+                "replies",
+                "text",
+                "quick_replies",
+            ],
+            ConnectorKind::Rasa => &["url", "headers", "metadata"],
+            ConnectorKind::Openai => &["url", "headers", "metadata", "model", "system", "stream"],
+            ConnectorKind::Stdio => &["request", "replies", "text", "quick_replies"],
+        }
+    }
+}
+
+/// How to talk to the bot. Each connector uses some of the keys (see [`ConnectorKind`]);
+/// [`BotConfig::validate`] rejects a key set for a connector that does not use it.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BotConfig {
     /// The protocol.
     #[serde(default)]
     pub connector: ConnectorKind,
-    /// The chat endpoint, e.g. `http://127.0.0.1:{{ port }}/chat`.
-    pub url: Template,
-    /// The JSON request body; every string in it is a template.
+    /// The chat endpoint, e.g. `http://127.0.0.1:{{ port }}/chat` (http, rasa, openai).
+    #[serde(default)]
+    pub url: Option<Template>,
+    /// The JSON request body (http) or line (stdio); every string in it is a template.
     #[serde(default = "default_request")]
     pub request: serde_json::Value,
-    /// Extra request headers (templates).
+    /// Extra request headers, templates (http, rasa, openai), e.g. `Authorization: "Bearer …"`.
     #[serde(default)]
     pub headers: BTreeMap<String, Template>,
-    /// JSON pointer to the list of bot messages in a response.
+    /// JSON pointer to the list of bot messages in a response (http, stdio).
     #[serde(default = "default_replies")]
     pub replies: String,
-    /// JSON pointer to the text inside one message.
+    /// JSON pointer to the text inside one message (http, stdio).
     #[serde(default = "default_text")]
     pub text: String,
-    /// JSON pointer to the quick replies inside one message (strings, or objects with `title`).
+    /// JSON pointer to the quick replies inside one message, strings or objects with `title` (http, stdio).
     #[serde(default = "default_quick_replies")]
     pub quick_replies: String,
+    /// JSON sent as the request's `metadata`, every string a template (rasa, openai): how the bank token reaches the bot.
+    #[serde(default = "default_metadata")]
+    pub metadata: serde_json::Value,
+    /// The `model` of chat completion requests (openai).
+    #[serde(default = "default_model")]
+    pub model: String,
+    /// The system prompt, a template (openai).
+    #[serde(default = "default_system")]
+    pub system: Template,
+    /// Ask for a streamed (server-sent events) completion (openai).
+    #[serde(default)]
+    pub stream: bool,
     /// How long one turn may take.
     #[serde(default = "default_turn_timeout")]
     pub timeout: HumanDuration,
-    /// Start the bot as a process for the run.
+    /// Start the bot as a process for the run (required by stdio).
     #[serde(default)]
     pub start: Option<StartConfig>,
+}
+
+/// Where the bot is reached, per connector: what [`BotConfig::validate`] found.
+#[derive(Debug, Clone, Copy)]
+pub enum Endpoint<'a> {
+    /// The generic HTTP connector at this URL.
+    Http(&'a Template),
+    /// Rasa's REST channel at this URL.
+    Rasa(&'a Template),
+    /// An OpenAI-compatible endpoint at this URL.
+    Openai(&'a Template),
+    /// A process speaking JSON lines, started as configured.
+    Stdio(&'a StartConfig),
+}
+
+/// A `bot:` setting that parses but does not fit the connector.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{key}: {message}")]
+pub struct BotConfigError {
+    /// The key, such as `bot.url`.
+    pub key: String,
+    /// What is wrong.
+    pub message: String,
 }
 
 /// A bot process that banter starts, probes and stops.
@@ -134,6 +213,18 @@ fn default_request() -> serde_json::Value {
     })
 }
 
+fn default_metadata() -> serde_json::Value {
+    serde_json::json!({ "bank_token": "{{ customer.token }}" })
+}
+
+fn default_model() -> String {
+    "banter-bot".into()
+}
+
+fn default_system() -> Template {
+    Template::from("You are a helpful banking assistant. Answer the customer's questions about their accounts.")
+}
+
 fn default_replies() -> String {
     "/replies".into()
 }
@@ -158,19 +249,106 @@ fn default_start_timeout() -> HumanDuration {
 }
 
 impl BotConfig {
-    /// The generic HTTP settings with the default request shape, for a bot at `url`.
-    pub fn http(url: &str) -> Self {
+    /// The default settings of `connector`, without a URL or a process to start.
+    fn defaults(connector: ConnectorKind) -> Self {
         BotConfig {
-            connector: ConnectorKind::Http,
-            url: Template::from(url),
+            connector,
+            url: None,
             request: default_request(),
             headers: BTreeMap::new(),
             replies: default_replies(),
             text: default_text(),
             quick_replies: default_quick_replies(),
+            metadata: default_metadata(),
+            model: default_model(),
+            system: default_system(),
+            stream: false,
             timeout: default_turn_timeout(),
             start: None,
         }
+    }
+
+    /// The generic HTTP settings with the default request shape, for a bot at `url`.
+    pub fn http(url: &str) -> Self {
+        BotConfig {
+            url: Some(Template::from(url)),
+            ..BotConfig::defaults(ConnectorKind::Http)
+        }
+    }
+
+    /// Checks that the settings fit the connector, and says where the bot is reached.
+    /// A key counts as given when it differs from its default: writing a default out is harmless.
+    pub fn validate(&self) -> Result<Endpoint<'_>, BotConfigError> {
+        let kind = self.connector;
+        let defaults = BotConfig::defaults(kind);
+        let given = [
+            ("url", self.url.is_some()),
+            ("request", self.request != defaults.request),
+            ("headers", !self.headers.is_empty()),
+            ("replies", self.replies != defaults.replies),
+            ("text", self.text != defaults.text),
+            (
+                "quick_replies",
+                self.quick_replies != defaults.quick_replies,
+            ),
+            ("metadata", self.metadata != defaults.metadata),
+            ("model", self.model != defaults.model),
+            ("system", self.system != defaults.system),
+            ("stream", self.stream != defaults.stream),
+        ];
+        if let Some((key, _)) = given
+            .iter()
+            .find(|(key, given)| *given && !kind.keys().contains(key))
+        {
+            let users: Vec<&str> = ConnectorKind::ALL
+                .iter()
+                .filter(|k| k.keys().contains(key))
+                .map(|k| k.name())
+                .collect();
+            return Err(BotConfigError {
+                key: format!("bot.{key}"),
+                message: format!(
+                    "connector {} does not use it (used by {})",
+                    kind.name(),
+                    users.join(", ")
+                ),
+            });
+        }
+        let url = || {
+            self.url.as_ref().ok_or_else(|| BotConfigError {
+                key: "bot.url".into(),
+                message: format!("connector {} needs the bot's URL", kind.name()),
+            })
+        };
+        Ok(match kind {
+            ConnectorKind::Http => Endpoint::Http(url()?),
+            ConnectorKind::Rasa => Endpoint::Rasa(url()?),
+            ConnectorKind::Openai => Endpoint::Openai(url()?),
+            ConnectorKind::Stdio => Endpoint::Stdio(self.stdio_start()?),
+        })
+    }
+
+    /// The process of a stdio bot: required, and without readiness settings, since there is no port to probe.
+    fn stdio_start(&self) -> Result<&StartConfig, BotConfigError> {
+        const NEEDED: &str = "connector stdio needs the command that starts the bot, \
+                              which then talks JSON lines on its stdin and stdout";
+        const UNUSED: &str = "connector stdio does not use it: the bot talks on its stdin \
+                              and stdout, so there is no readiness to wait for";
+        let error = |key: &str, message: &str| BotConfigError {
+            key: format!("bot.start.{key}"),
+            message: message.into(),
+        };
+        let start = self
+            .start
+            .as_ref()
+            .ok_or_else(|| error("command", NEEDED))?;
+        if start.ready.is_some() {
+            return Err(error("ready", UNUSED));
+        }
+        if start.timeout != default_start_timeout() {
+            return Err(error("timeout", UNUSED));
+        }
+        Ok(start)
     }
 }
 
@@ -186,6 +364,12 @@ impl Config {
         } else {
             serde_yaml::from_str(&text).map_err(|e| invalid(path, &e))?
         };
+        if let Some(bot) = &config.bot {
+            bot.validate().map_err(|source| ScenarioError::Setting {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        }
         config.base_dir = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())

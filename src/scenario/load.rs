@@ -30,6 +30,14 @@ pub enum ScenarioError {
         /// What is wrong, with a "did you mean" where one fits.
         message: String,
     },
+    /// A `banter.yaml` setting that parses but does not fit the rest of the config.
+    #[error("{}: {source}", path.display())]
+    Setting {
+        /// The config file.
+        path: PathBuf,
+        /// The key and what is wrong with it.
+        source: super::config::BotConfigError,
+    },
     /// Two scenarios share a name, which must be unique because it seeds the customer.
     #[error("{}:{line}: duplicate scenario name `{name}` (first defined at {first})", path.display())]
     DuplicateName {

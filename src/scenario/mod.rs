@@ -14,7 +14,10 @@ use serde::Deserialize;
 use crate::customer::{AccountSpec, AccountType, Consent, CustomerSpec, Money};
 use crate::privacy::ValueKind;
 
-pub use config::{BotConfig, Config, DemoConfig, PrivacyConfig, StartConfig};
+pub use config::{
+    BotConfig, BotConfigError, Config, ConnectorKind, DemoConfig, Endpoint, PrivacyConfig,
+    StartConfig,
+};
 pub use load::{load_paths, ScenarioError};
 pub use scalar::{CallPattern, FieldGlob, GlobText, HumanDuration, Pattern, Template};
 

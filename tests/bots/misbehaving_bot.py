@@ -23,7 +23,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+
+sys.dont_write_bytecode = True  # importing botkit leaves no __pycache__ in the repository
+from botkit import QuietHandler
 
 MODE = sys.argv[1]
 BANK = os.environ.get("BANK_URL", "")
@@ -40,18 +43,7 @@ def bank_get(path, token):
         return err.code, {}
 
 
-class Handler(BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-    def send(self, status, body, content_type="application/json"):
-        data = body.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
+class Handler(QuietHandler):
     def do_GET(self):
         self.send(200, "ok", "text/plain")
 

@@ -1,0 +1,31 @@
+//! The Rasa connector: Rasa's REST channel, one `POST /webhooks/rest/webhook` per user message.
+//!
+//! The request is `{"sender": <conversation id>, "message": <text>, "metadata": <templated>}`;
+//! Rasa passes `metadata` through to the tracker, which is how the bank token reaches the bot
+//! (`{"bank_token": "{{ customer.token }}"}` by default). The answer is a list of
+//! `{recipient_id, text?, buttons?: [{title, payload}], image?, custom?}`: every entry with a
+//! text is a message, its buttons' titles are the quick replies, and entries without text are
+//! skipped. That is the generic HTTP connector with a fixed request and reply shape.
+
+use serde_json::json;
+
+use super::http::{HttpConnector, HttpEndpoint};
+use super::json::ReplyShape;
+use super::CONVERSATION_ID;
+use crate::scenario::BotConfig;
+
+impl HttpConnector {
+    /// A connector for Rasa's REST webhook at `url` (already rendered), with `config`'s headers and metadata.
+    pub fn rasa(config: &BotConfig, url: String) -> Self {
+        let request = json!({
+            "sender": CONVERSATION_ID,
+            "message": "{{ message.text }}",
+            "metadata": config.metadata,
+        });
+        HttpConnector::with(
+            HttpEndpoint::new("rasa", config, url),
+            request,
+            ReplyShape::rasa(),
+        )
+    }
+}

@@ -1,0 +1,35 @@
+"""Shared by the test bots: reading the mock bank with the customer's token, and a quiet HTTP handler.
+
+BANK_URL is the bank's base URL; the token is the one banter gave the bot for the conversation.
+"""
+
+import json
+import os
+import urllib.request
+from http.server import BaseHTTPRequestHandler
+
+
+def first_balance(token):
+    """The first account's currentBalance, formatted like banter's `usd` filter: $2,481.17."""
+    request = urllib.request.Request(
+        os.environ["BANK_URL"] + "/fdx/v6/accounts",
+        headers={"Authorization": "Bearer " + token},
+    )
+    with urllib.request.urlopen(request, timeout=3) as response:
+        accounts = json.load(response)["accounts"]
+    return "${:,.2f}".format(accounts[0]["currentBalance"])
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that logs nothing and answers whole bodies with a Content-Length."""
+
+    def log_message(self, *args):
+        pass
+
+    def send(self, status, body, content_type="application/json"):
+        data = body.encode() if isinstance(body, str) else body
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
