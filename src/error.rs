@@ -2,6 +2,7 @@
 
 use crate::bank::BankError;
 use crate::connector::process::ProcessError;
+use crate::connector::ConnectorError;
 use crate::demo::DemoError;
 use crate::scenario::{BotConfigError, ScenarioError};
 use crate::sinks::SinkError;
@@ -28,6 +29,9 @@ pub enum Error {
     /// The bot's settings do not fit its connector (for a config built in code; a file's are checked when loaded).
     #[error("bot config: {0}")]
     BotConfig(#[from] BotConfigError),
+    /// The bot failed a check before the first scenario (the Messenger webhook handshake).
+    #[error("{0}")]
+    Bot(#[source] ConnectorError),
     /// The bot's URL template failed.
     #[error("bot url: {0}")]
     Template(#[from] TemplateError),

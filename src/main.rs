@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use banter::demo::{DemoBot, Telemetry};
+use banter::demo::{DemoBot, MessengerConfig, Telemetry};
 use banter::report::{merge_json, write_html, write_json, write_junit, TerminalReporter};
 use banter::runner::Shard;
 use banter::scenario::load_paths;
@@ -72,6 +72,18 @@ struct DemoBotArgs {
     /// Amplitude base URL.
     #[arg(long, env = "AMPLITUDE_URL")]
     amplitude_url: Option<String>,
+    /// Speak Messenger on /webhook too, sending replies to this Graph API base URL.
+    #[arg(long, env = "GRAPH_URL", requires_all = ["app_secret", "verify_token", "page_token"])]
+    graph_url: Option<String>,
+    /// Messenger app secret (webhook signatures).
+    #[arg(long, env = "APP_SECRET")]
+    app_secret: Option<String>,
+    /// Messenger webhook verify token.
+    #[arg(long, env = "VERIFY_TOKEN")]
+    verify_token: Option<String>,
+    /// Messenger page access token.
+    #[arg(long, env = "PAGE_TOKEN")]
+    page_token: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -200,8 +212,14 @@ async fn demo_bot(args: DemoBotArgs) -> ExitCode {
         amplitude: args.amplitude_url,
         leaky: args.leaky,
     };
+    let messenger = args.graph_url.map(|graph_url| MessengerConfig {
+        graph_url,
+        app_secret: args.app_secret.unwrap_or_default(),
+        verify_token: args.verify_token.unwrap_or_default(),
+        page_token: args.page_token.unwrap_or_default(),
+    });
     let bank_url = args.bank_url;
-    let bot = match DemoBot::start(&bank_url, args.port, telemetry).await {
+    let bot = match DemoBot::start_with(&bank_url, args.port, telemetry, messenger).await {
         Ok(bot) => bot,
         Err(e) => return fail(e),
     };

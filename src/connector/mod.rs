@@ -6,11 +6,13 @@
 //! Each protocol implements [`Protocol`], and is a connector once shared in an [`Arc`]:
 //! [`HttpConnector`] (generic JSON, and Rasa's REST channel: [`HttpConnector::rasa`]),
 //! [`OpenAiConnector`] (chat completions, plain or streamed) and [`StdioConnector`]
-//! (JSON lines with a process banter starts). Templated JSON and JSON-pointer replies
+//! (JSON lines with a process banter starts), and [`MessengerConnector`] (banter plays the
+//! Messenger Platform: signed webhooks and a Graph mock for the Send API). Templated JSON and JSON-pointer replies
 //! are shared in `json`.
 
 mod http;
 mod json;
+mod messenger;
 mod openai;
 pub mod process;
 mod rasa;
@@ -21,6 +23,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 pub use http::HttpConnector;
+pub use messenger::{signature, MessengerConnector, MessengerSettings};
 pub use openai::OpenAiConnector;
 pub use stdio::StdioConnector;
 
@@ -107,6 +110,22 @@ impl<P: Protocol> Session for ProtocolSession<P> {
 /// A turn could not be completed. Messages name the bot and the cause; the runner adds the turn.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectorError {
+    /// The Messenger webhook did not pass the verification handshake.
+    #[error("the {bot} failed the webhook verification: it {detail}")]
+    Handshake {
+        /// The bot, as [`Connector::describe`] names it.
+        bot: String,
+        /// What it answered.
+        detail: String,
+    },
+    /// The bot made a Send API call that the Graph API refuses.
+    #[error("the {bot} made a Send API call the Graph API refuses: {detail}")]
+    SendApi {
+        /// The bot, as [`Connector::describe`] names it.
+        bot: String,
+        /// Why it was refused.
+        detail: String,
+    },
     /// Connecting or sending failed.
     #[error("cannot reach the bot at {url}: {reason}")]
     Unreachable {

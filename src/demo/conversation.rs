@@ -12,7 +12,8 @@ use super::intent::{classify, AccountKind, BankQuery, Intent};
 use super::telemetry::{Leak, Sender, Turn};
 use crate::customer::Money;
 
-const MENU: [&str; 3] = ["Balance", "Transactions", "Advisor"];
+/// The quick replies of the main menu (the greeting offers them).
+pub const MENU: [&str; 3] = ["Balance", "Transactions", "Advisor"];
 const LINK: [&str; 1] = ["Link account"];
 const HELP: &str = "Sorry, I didn't understand that. You can ask about your balance, \
     recent transactions, spending at a merchant, or talk to an advisor.";
@@ -121,6 +122,15 @@ impl Bot {
         };
         self.telemetry.send(&turn, leak.as_ref()).await;
         replies
+    }
+
+    /// A fresh bank link for the conversation (Messenger account linking): forgets an opt-out and
+    /// a revoked consent, so the new token is used.
+    pub fn relink(&self, conversation_id: &str) {
+        self.update(conversation_id, |s| {
+            s.opted_out = false;
+            s.consent_revoked = false;
+        });
     }
 
     async fn respond(

@@ -1,13 +1,16 @@
 //! The bundled reference bank bot: an HTTP chatbot server (hyper, 127.0.0.1 only) that answers
 //! `POST /chat` by calling the bank's FDX API as a real client with the customer's bearer token,
-//! and reports every turn to analytics services (see `telemetry`). This file owns start/stop,
-//! URL validation, routing and the JSON wire format.
+//! and reports every turn to analytics services (see `telemetry`). Optionally it also speaks
+//! Facebook Messenger on `/webhook` (see `messenger`). This file owns start/stop, URL validation,
+//! routing and the `/chat` JSON wire format.
 
 mod bank_client;
 mod conversation;
 mod intent;
+mod messenger;
 mod telemetry;
 
+pub use messenger::MessengerConfig;
 pub use telemetry::Telemetry;
 
 use std::convert::Infallible;
@@ -29,6 +32,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use bank_client::BankClient;
 use conversation::{Bot, Reply};
+use messenger::Messenger;
 
 /// Largest accepted `/chat` request body.
 const MAX_BODY: usize = 64 * 1024;
@@ -44,6 +48,12 @@ pub enum DemoError {
         "invalid {service} telemetry URL {url:?}: expected an http(s) URL such as http://127.0.0.1:4567"
     )]
     TelemetryUrl { service: &'static str, url: String },
+    #[error(
+        "invalid Messenger Graph API URL {url:?}: expected an http(s) URL such as http://127.0.0.1:4000"
+    )]
+    GraphUrl { url: String },
+    #[error("the Messenger {field} must not be empty")]
+    MessengerSecret { field: &'static str },
     #[error("cannot build the bot's HTTP client: {0}")]
     Client(#[from] reqwest::Error),
 }
@@ -63,17 +73,32 @@ impl DemoBot {
         port: u16,
         telemetry: Telemetry,
     ) -> Result<DemoBot, DemoError> {
+        Self::start_with(bank_url, port, telemetry, None).await
+    }
+
+    /// Like `start`, and with `Some(messenger)` the bot also serves Facebook Messenger on
+    /// `/webhook`, answering through the Graph API at `messenger.graph_url`.
+    pub async fn start_with(
+        bank_url: &str,
+        port: u16,
+        telemetry: Telemetry,
+        messenger: Option<MessengerConfig>,
+    ) -> Result<DemoBot, DemoError> {
         let base = base_url(bank_url).ok_or_else(|| DemoError::BankUrl {
             url: bank_url.to_owned(),
         })?;
         let telemetry = telemetry::Sender::new(&telemetry)?;
-        let bot = Arc::new(Bot::new(BankClient::new(base)?, telemetry));
+        let messenger = messenger
+            .map(|config| Messenger::new(&config, &base))
+            .transpose()?;
+        let bot = Bot::new(BankClient::new(base)?, telemetry);
+        let app = Arc::new(App { bot, messenger });
         let bind_error = |source| DemoError::Bind { port, source };
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
             .await
             .map_err(bind_error)?;
         let addr = listener.local_addr().map_err(bind_error)?;
-        let task = tokio::spawn(serve(listener, bot));
+        let task = tokio::spawn(serve(listener, app));
         Ok(DemoBot { addr, task })
     }
 
@@ -116,15 +141,21 @@ fn join_url<'a>(base: &Url, segments: impl IntoIterator<Item = &'a str>) -> Opti
     Some(url)
 }
 
+/// What the server answers with: the bot, and its Messenger channel when configured.
+struct App {
+    bot: Bot,
+    messenger: Option<Messenger>,
+}
+
 /// Accept loop. Connections live in a `JoinSet`, so aborting this task also ends them.
-async fn serve(listener: TcpListener, bot: Arc<Bot>) {
+async fn serve(listener: TcpListener, app: Arc<App>) {
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
-                    let bot = Arc::clone(&bot);
-                    let service = service_fn(move |req| route(Arc::clone(&bot), req));
+                    let app = Arc::clone(&app);
+                    let service = service_fn(move |req| route(Arc::clone(&app), req));
                     connections.spawn(async move {
                         // A client hanging up mid-request is not the server's problem.
                         let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
@@ -155,11 +186,13 @@ struct ErrorBody {
     error: String,
 }
 
-async fn route(bot: Arc<Bot>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
-    let response = match (req.method(), req.uri().path()) {
-        (&Method::GET, "/health") => respond(StatusCode::OK, "text/plain", b"ok".to_vec()),
-        (&Method::POST, "/chat") => chat(&bot, req.into_body()).await,
-        (method, path) => error(
+async fn route(app: Arc<App>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let response = match (req.method(), req.uri().path(), &app.messenger) {
+        (&Method::GET, "/health", _) => respond(StatusCode::OK, "text/plain", b"ok".to_vec()),
+        (&Method::POST, "/chat", _) => chat(&app.bot, req.into_body()).await,
+        (&Method::GET, "/webhook", Some(messenger)) => messenger.verify(req.uri().query()),
+        (&Method::POST, "/webhook", Some(messenger)) => messenger.receive(&app.bot, req).await,
+        (method, path, _) => error(
             StatusCode::NOT_FOUND,
             format!("no route for {method} {path}"),
         ),
@@ -167,15 +200,21 @@ async fn route(bot: Arc<Bot>, req: Request<Incoming>) -> Result<Response<Full<By
     Ok(response)
 }
 
+/// The whole request body, at most `limit` bytes; else the 400 answer.
+async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, Response<Full<Bytes>>> {
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) => Err(error(
+            StatusCode::BAD_REQUEST,
+            format!("cannot read the request body: {e}"),
+        )),
+    }
+}
+
 async fn chat(bot: &Bot, body: Incoming) -> Response<Full<Bytes>> {
-    let bytes = match Limited::new(body, MAX_BODY).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                format!("cannot read the request body: {e}"),
-            )
-        }
+    let bytes = match read_body(body, MAX_BODY).await {
+        Ok(bytes) => bytes,
+        Err(response) => return response,
     };
     match serde_json::from_slice::<ChatRequest>(&bytes) {
         Ok(req) => {
@@ -239,7 +278,7 @@ mod tests {
     const ZIP: &str = "94105";
 
     /// Serves `handler` on a free 127.0.0.1 port and returns its base URL.
-    async fn serve_fake<F, Fut>(handler: F) -> String
+    pub(super) async fn serve_fake<F, Fut>(handler: F) -> String
     where
         F: Fn(Request<Incoming>) -> Fut + Clone + Send + 'static,
         Fut: Future<Output = Response<Full<Bytes>>> + Send + 'static,
@@ -259,25 +298,53 @@ mod tests {
         url
     }
 
-    /// The paths of the calls a fake bank received, in order.
-    type Calls = Arc<Mutex<Vec<String>>>;
+    /// The paths of the calls a fake bank received, in order (the token exchange with its form).
+    pub(super) type Calls = Arc<Mutex<Vec<String>>>;
 
     fn count(calls: &Calls, path: &str) -> usize {
         calls.lock().unwrap().iter().filter(|p| *p == path).count()
     }
 
     /// A tiny FDX bank. "tok_test" holds a checking and a card account; "tok_revoked" gets 403/1107;
-    /// with `down` every call answers 503. Records every call it receives.
-    async fn fake_bank(down: bool) -> (String, Calls) {
+    /// with `down` every FDX call answers 503. `POST /oauth/token` exchanges the authorization code
+    /// "code_ada" for "tok_test" and "code_revoked" for "tok_revoked". Records every call it receives.
+    pub(super) async fn fake_bank(down: bool) -> (String, Calls) {
         let calls = Calls::default();
         let log = Arc::clone(&calls);
         let url = serve_fake(move |req: Request<Incoming>| {
-            log.lock().unwrap().push(req.uri().path().to_owned());
-            let (status, body) = fake_answer(down, &req);
-            async move { json(status, &body) }
+            let log = Arc::clone(&log);
+            async move {
+                let path = req.uri().path().to_owned();
+                if path != "/oauth/token" {
+                    log.lock().unwrap().push(path);
+                    let (status, body) = fake_answer(down, &req);
+                    return json(status, &body);
+                }
+                let form = req.into_body().collect().await.unwrap().to_bytes();
+                let form = String::from_utf8_lossy(&form).into_owned();
+                let (status, body) = fake_token(&form);
+                log.lock().unwrap().push(format!("{path} {form}"));
+                json(status, &body)
+            }
         })
         .await;
         (url, calls)
+    }
+
+    /// The fake bank's answer to a `POST /oauth/token` form.
+    fn fake_token(form: &str) -> (StatusCode, Value) {
+        let field = |name: &str| {
+            form_urlencoded::parse(form.as_bytes())
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.into_owned())
+        };
+        let token = match (field("grant_type").as_deref(), field("code").as_deref()) {
+            (Some("authorization_code"), Some("code_ada")) => "tok_test",
+            (Some("authorization_code"), Some("code_revoked")) => "tok_revoked",
+            _ => return (StatusCode::BAD_REQUEST, j!({"error": "invalid_grant"})),
+        };
+        let body = j!({"access_token": token, "token_type": "Bearer", "expires_in": 3600});
+        (StatusCode::OK, body)
     }
 
     fn fake_answer(down: bool, req: &Request<Incoming>) -> (StatusCode, Value) {
@@ -334,16 +401,16 @@ mod tests {
     }
 
     /// One request an analytics capture server received.
-    struct Captured {
+    pub(super) struct Captured {
         service: &'static str,
-        path: String,
+        pub(super) path: String,
         query: String,
         headers: HeaderMap,
         body: Bytes,
     }
 
     impl Captured {
-        fn header(&self, name: &str) -> &str {
+        pub(super) fn header(&self, name: &str) -> &str {
             self.headers
                 .get(name)
                 .and_then(|v| v.to_str().ok())
@@ -351,7 +418,7 @@ mod tests {
         }
 
         /// The body as JSON, decoded as the service would: gunzip, form `data` → base64, or plain.
-        fn json(&self) -> Value {
+        pub(super) fn json(&self) -> Value {
             let bytes = if self.header("content-encoding") == "gzip" {
                 let mut plain = Vec::new();
                 GzDecoder::new(&self.body[..])
@@ -377,7 +444,7 @@ mod tests {
     }
 
     /// What the capture servers received, in arrival order.
-    type Log = Arc<Mutex<Vec<Captured>>>;
+    pub(super) type Log = Arc<Mutex<Vec<Captured>>>;
 
     /// A capture server for `service` that answers `{}` and logs every request to `log`.
     async fn capture(log: &Log, service: &'static str) -> Option<String> {
@@ -406,7 +473,7 @@ mod tests {
     }
 
     /// Telemetry to five capture servers that share one log.
-    async fn captured_telemetry(leaky: bool) -> (Telemetry, Log) {
+    pub(super) async fn captured_telemetry(leaky: bool) -> (Telemetry, Log) {
         let log = Log::default();
         let telemetry = Telemetry {
             meta: capture(&log, "meta").await,
@@ -420,24 +487,30 @@ mod tests {
     }
 
     /// Takes everything captured so far.
-    fn take(log: &Log) -> Vec<Captured> {
+    pub(super) fn take(log: &Log) -> Vec<Captured> {
         std::mem::take(&mut *log.lock().unwrap())
     }
 
-    fn of<'a>(all: &'a [Captured], service: &str) -> Vec<&'a Captured> {
+    pub(super) fn of<'a>(all: &'a [Captured], service: &str) -> Vec<&'a Captured> {
         all.iter().filter(|c| c.service == service).collect()
     }
 
     /// The request of `service` whose JSON has `expected` at `pointer`.
-    fn find<'a>(all: &'a [Captured], service: &str, pointer: &str, expected: &str) -> &'a Captured {
+    pub(super) fn find<'a>(
+        all: &'a [Captured],
+        service: &str,
+        pointer: &str,
+        expected: &str,
+    ) -> &'a Captured {
         let matches = |c: &&Captured| c.json().pointer(pointer) == Some(&j!(expected));
         let found = of(all, service).into_iter().find(matches);
         found.unwrap_or_else(|| panic!("no {service} request with {pointer} = {expected:?}"))
     }
 
-    const OPT_IN: &str = "To see your accounts, please link your bank account first.";
-    const REVOKED: &str = "Your bank consent has been revoked, so I can't access your accounts. Please re-link your account to continue.";
-    const ADVISOR: &str = "I'm connecting you to an advisor. Someone will be with you shortly.";
+    pub(super) const OPT_IN: &str = "To see your accounts, please link your bank account first.";
+    pub(super) const REVOKED: &str = "Your bank consent has been revoked, so I can't access your accounts. Please re-link your account to continue.";
+    pub(super) const ADVISOR: &str =
+        "I'm connecting you to an advisor. Someone will be with you shortly.";
     const MENU: [&str; 3] = ["Balance", "Transactions", "Advisor"];
     const SERVICES: [&str; 5] = ["meta", "google", "segment", "mixpanel", "amplitude"];
     /// Customer values that privacy-safe telemetry must never carry (searched case-sensitively).

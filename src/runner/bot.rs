@@ -10,9 +10,12 @@ use std::time::Duration;
 
 use crate::bank::Bank;
 use crate::connector::process::BotProcess;
-use crate::connector::{Connector, HttpConnector, OpenAiConnector, StdioConnector};
+use crate::connector::{
+    Connector, HttpConnector, MessengerConnector, MessengerSettings, OpenAiConnector,
+    StdioConnector,
+};
 use crate::demo::{DemoBot, Telemetry};
-use crate::scenario::{BotConfig, Config, Endpoint};
+use crate::scenario::{BotConfig, Config, Endpoint, Template};
 use crate::sinks::Sinks;
 use crate::template;
 use crate::Error;
@@ -68,6 +71,7 @@ impl Bot {
             Endpoint::Openai(url) => (url, |c, url| {
                 Box::new(Arc::new(OpenAiConnector::new(c, url)))
             }),
+            Endpoint::Messenger(url) => return Bot::messenger(config, bot, url, context).await,
             Endpoint::Stdio(start) => {
                 let connector = Arc::new(StdioConnector::start(
                     bot,
@@ -96,6 +100,51 @@ impl Bot {
         };
         Ok(Bot {
             connector: build(bot, url),
+            turn_timeout: bot.timeout.0,
+            context,
+            running,
+        })
+    }
+
+    /// A Messenger bot: the Graph mock starts first, so that `{{ graph.url }}` can reach the
+    /// bot's environment; once the bot is up, its webhook must pass the verification handshake.
+    async fn messenger(
+        config: &Config,
+        bot: &BotConfig,
+        url: &Template,
+        context: minijinja::Value,
+    ) -> Result<Bot, Error> {
+        let url = template::render(url.as_str(), &context)?;
+        let parsed = reqwest::Url::parse(&url).map_err(|e| Error::BotUrl {
+            url: url.clone(),
+            reason: e.to_string(),
+        })?;
+        let settings = MessengerSettings {
+            app_secret: bot.app_secret.clone(),
+            verify_token: bot.verify_token.clone(),
+            page_token: bot.page_token.clone(),
+        };
+        let connector = MessengerConnector::start(bot, settings.clone(), url)
+            .await
+            .map_err(Error::Port)?;
+        let context = minijinja::context! {
+            graph => minijinja::context! { url => connector.graph_url() },
+            messenger => minijinja::context! {
+                app_secret => settings.app_secret,
+                verify_token => settings.verify_token,
+                page_token => settings.page_token,
+            },
+            ..context
+        };
+        let running = match &bot.start {
+            Some(start) => Running::Process(Arc::new(
+                BotProcess::start(start, &config.base_dir, &context, &parsed).await?,
+            )),
+            None => Running::External,
+        };
+        connector.verify().await.map_err(Error::Bot)?;
+        Ok(Bot {
+            connector: Box::new(Arc::new(connector)),
             turn_timeout: bot.timeout.0,
             context,
             running,

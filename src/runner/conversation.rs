@@ -57,6 +57,7 @@ pub(super) async fn run(
             .map(|(alias, account)| (alias, minijinja::Value::from_serialize(account))),
     );
     let own = minijinja::context! {
+        authorization_code => bank::authorization_code(&customer),
         customer => customer,
         conversation => minijinja::context! { id => conversation_id(seed, &scenario.name) },
     };

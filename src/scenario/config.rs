@@ -81,14 +81,17 @@ pub enum ConnectorKind {
     Openai,
     /// JSON lines on the stdin and stdout of a process banter starts.
     Stdio,
+    /// The Messenger Platform: signed webhooks in, the Send API out.
+    Messenger,
 }
 
 impl ConnectorKind {
-    const ALL: [ConnectorKind; 4] = [
+    const ALL: [ConnectorKind; 5] = [
         ConnectorKind::Http,
         ConnectorKind::Rasa,
         ConnectorKind::Openai,
         ConnectorKind::Stdio,
+        ConnectorKind::Messenger,
     ];
 
     /// The name written in `banter.yaml`.
@@ -98,6 +101,7 @@ impl ConnectorKind {
             ConnectorKind::Rasa => "rasa",
             ConnectorKind::Openai => "openai",
             ConnectorKind::Stdio => "stdio",
+            ConnectorKind::Messenger => "messenger",
         }
     }
 
@@ -115,6 +119,9 @@ impl ConnectorKind {
             ConnectorKind::Rasa => &["url", "headers", "metadata"],
             ConnectorKind::Openai => &["url", "headers", "metadata", "model", "system", "stream"],
             ConnectorKind::Stdio => &["request", "replies", "text", "quick_replies"],
+            ConnectorKind::Messenger => {
+                &["url", "headers", "app_secret", "verify_token", "page_token"]
+            }
         }
     }
 }
@@ -157,6 +164,15 @@ pub struct BotConfig {
     /// Ask for a streamed (server-sent events) completion (openai).
     #[serde(default)]
     pub stream: bool,
+    /// The app secret that signs webhook bodies (messenger); `{{ messenger.app_secret }}` in templates.
+    #[serde(default = "default_app_secret")]
+    pub app_secret: String,
+    /// The token of the webhook verification handshake (messenger).
+    #[serde(default = "default_verify_token")]
+    pub verify_token: String,
+    /// The page access token the bot must send to the Send API (messenger).
+    #[serde(default = "default_page_token")]
+    pub page_token: String,
     /// How long one turn may take.
     #[serde(default = "default_turn_timeout")]
     pub timeout: HumanDuration,
@@ -176,6 +192,8 @@ pub enum Endpoint<'a> {
     Openai(&'a Template),
     /// A process speaking JSON lines, started as configured.
     Stdio(&'a StartConfig),
+    /// A Messenger webhook at this URL.
+    Messenger(&'a Template),
 }
 
 /// A `bot:` setting that parses but does not fit the connector.
@@ -215,6 +233,18 @@ fn default_request() -> serde_json::Value {
 
 fn default_metadata() -> serde_json::Value {
     serde_json::json!({ "bank_token": "{{ customer.token }}" })
+}
+
+fn default_app_secret() -> String {
+    "banter-app-secret".into()
+}
+
+fn default_verify_token() -> String {
+    "banter-verify-token".into()
+}
+
+fn default_page_token() -> String {
+    "banter-page-token".into()
 }
 
 fn default_model() -> String {
@@ -263,6 +293,9 @@ impl BotConfig {
             model: default_model(),
             system: default_system(),
             stream: false,
+            app_secret: default_app_secret(),
+            verify_token: default_verify_token(),
+            page_token: default_page_token(),
             timeout: default_turn_timeout(),
             start: None,
         }
@@ -295,6 +328,9 @@ impl BotConfig {
             ("model", self.model != defaults.model),
             ("system", self.system != defaults.system),
             ("stream", self.stream != defaults.stream),
+            ("app_secret", self.app_secret != defaults.app_secret),
+            ("verify_token", self.verify_token != defaults.verify_token),
+            ("page_token", self.page_token != defaults.page_token),
         ];
         if let Some((key, _)) = given
             .iter()
@@ -325,6 +361,7 @@ impl BotConfig {
             ConnectorKind::Rasa => Endpoint::Rasa(url()?),
             ConnectorKind::Openai => Endpoint::Openai(url()?),
             ConnectorKind::Stdio => Endpoint::Stdio(self.stdio_start()?),
+            ConnectorKind::Messenger => Endpoint::Messenger(url()?),
         })
     }
 

@@ -112,14 +112,22 @@ fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), ScenarioErro
     for entry in entries {
         if entry.is_dir() {
             collect_files(&entry, out)?;
-        } else if matches!(
-            entry.extension().and_then(|e| e.to_str()),
-            Some("yaml" | "yml")
-        ) {
+        } else if is_scenario_file(&entry) {
             out.push(entry);
         }
     }
     Ok(())
+}
+
+/// A `*.yaml` or `*.yml` file found in a directory, other than a `banter.yaml` config kept
+/// beside its scenarios.
+fn is_scenario_file(path: &Path) -> bool {
+    let yaml = matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml")
+    );
+    let config = matches!(path.file_stem().and_then(|s| s.to_str()), Some("banter"));
+    yaml && !config
 }
 
 /// Parses the scenarios of one file. Each YAML document holds a scenario or a list of them.

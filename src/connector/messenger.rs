@@ -1,0 +1,358 @@
+//! The Messenger Platform connector: banter plays Facebook's side. It verifies the bot's
+//! webhook (the `hub.challenge` handshake), posts signed webhook events (`X-Hub-Signature-256`,
+//! HMAC-SHA256 of the exact body with the app secret), links the customer's bank account with
+//! an `account_linking` event, and serves the Send API on a Graph mock (`{{ graph.url }}`),
+//! where it collects the bot's replies per PSID and checks the page access token.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use hmac::{Hmac, Mac};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+use super::http::HttpEndpoint;
+use super::{ConnectorError, Protocol, Replies};
+use crate::scenario::BotConfig;
+use crate::transcript::BotMessage;
+
+/// The page the conversations are with.
+const PAGE_ID: &str = "1000000000000001";
+/// How long the bot may stay quiet before a turn's replies are taken as complete.
+const QUIET: Duration = Duration::from_millis(150);
+/// How long to wait for a first reply after the webhook answered.
+const FIRST_REPLY: Duration = Duration::from_secs(2);
+
+/// The Messenger settings of `banter.yaml`.
+#[derive(Debug, Clone)]
+pub struct MessengerSettings {
+    /// The app secret both sides sign webhook bodies with.
+    pub app_secret: String,
+    /// The token the bot expects in the verification handshake.
+    pub verify_token: String,
+    /// The page access token the bot must send to the Send API.
+    pub page_token: String,
+}
+
+/// One call the bot made to the Graph mock.
+#[derive(Debug, Clone)]
+struct GraphCall {
+    psid: String,
+    at: Instant,
+    kind: GraphKind,
+}
+
+#[derive(Debug, Clone)]
+enum GraphKind {
+    /// `POST /{version}/me/messages` with a message.
+    Message(Value),
+    /// A sender action (`typing_on`, `mark_seen`), which is not a reply.
+    Action,
+    /// `POST /{version}/me/pass_thread_control`.
+    Handover,
+    /// A call the Graph API refuses: wrong token, unknown PSID, malformed body.
+    Refused(String),
+}
+
+#[derive(Default)]
+struct Graph {
+    calls: Vec<GraphCall>,
+    psids: HashSet<String>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Talks to a Messenger bot as the Messenger Platform does.
+pub struct MessengerConnector {
+    webhook: HttpEndpoint,
+    settings: MessengerSettings,
+    server: MockServer,
+    graph: Arc<Mutex<Graph>>,
+}
+
+/// A Graph API error body.
+fn graph_error(status: u16, code: u32, message: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_json(
+        json!({ "error": { "message": message, "type": "OAuthException", "code": code } }),
+    )
+}
+
+fn answer(graph: &Mutex<Graph>, page_token: &str, request: &Request) -> ResponseTemplate {
+    let path = request.url.path();
+    let handover = path.ends_with("/me/pass_thread_control");
+    if !path.ends_with("/me/messages") && !handover {
+        return graph_error(404, 803, "unknown Graph API path");
+    }
+    let token = request
+        .url
+        .query_pairs()
+        .find(|(k, _)| k == "access_token")
+        .map(|(_, v)| v.into_owned());
+    let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+    let psid = body["recipient"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let mut graph = lock(graph);
+    let (kind, response) = if token.as_deref() != Some(page_token) {
+        let why = "the page access token is wrong or missing".to_string();
+        (
+            GraphKind::Refused(why),
+            graph_error(401, 190, "Invalid OAuth access token."),
+        )
+    } else if !graph.psids.contains(&psid) {
+        let why = format!("the recipient `{psid}` is not a user of this page");
+        (
+            GraphKind::Refused(why),
+            graph_error(400, 100, "(#100) No matching user found"),
+        )
+    } else if handover {
+        (
+            GraphKind::Handover,
+            ResponseTemplate::new(200).set_body_json(json!({ "success": true })),
+        )
+    } else if body.get("sender_action").is_some() {
+        (
+            GraphKind::Action,
+            ResponseTemplate::new(200).set_body_json(json!({ "recipient_id": psid })),
+        )
+    } else if body.get("message").is_some() {
+        let id = format!("m_{}", graph.calls.len());
+        let ok = ResponseTemplate::new(200)
+            .set_body_json(json!({ "recipient_id": psid, "message_id": id }));
+        (GraphKind::Message(body["message"].clone()), ok)
+    } else {
+        let why = "a Send API call without `message` or `sender_action`".to_string();
+        (
+            GraphKind::Refused(why),
+            graph_error(400, 100, "(#100) param message must be non-empty"),
+        )
+    };
+    graph.calls.push(GraphCall {
+        psid,
+        at: Instant::now(),
+        kind,
+    });
+    response
+}
+
+/// The PSID of a conversation: page-scoped user ids are long decimal numbers.
+fn psid(conversation_id: &str) -> String {
+    let digest = Sha256::digest(conversation_id.as_bytes());
+    let mut head = [0u8; 8];
+    head.copy_from_slice(&digest[..8]);
+    format!(
+        "{}",
+        u64::from_be_bytes(head) % 9_000_000_000_000_000 + 1_000_000_000_000_000
+    )
+}
+
+/// `sha256=<hex>` of `body` under `secret`, as in `X-Hub-Signature-256`.
+pub fn signature(secret: &str, body: &[u8]) -> String {
+    // HMAC accepts keys of any length, so this cannot fail.
+    let hex: String = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
+        .map(|mut mac| {
+            mac.update(body);
+            mac.finalize()
+                .into_bytes()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect()
+        })
+        .unwrap_or_default();
+    format!("sha256={hex}")
+}
+
+/// A reply as the transcript shows it: the text (or a template's text) with quick-reply and
+/// button titles as quick replies.
+fn reply(message: &Value) -> BotMessage {
+    let payload = &message["attachment"]["payload"];
+    let text = message["text"]
+        .as_str()
+        .or_else(|| payload["text"].as_str())
+        .unwrap_or_default();
+    let titles = message["quick_replies"]
+        .as_array()
+        .into_iter()
+        .chain(payload["buttons"].as_array());
+    BotMessage {
+        text: text.to_string(),
+        quick_replies: titles
+            .flatten()
+            .filter_map(|b| b["title"].as_str().map(str::to_string))
+            .collect(),
+    }
+}
+
+/// What a conversation remembers: its PSID, once it is set up.
+#[derive(Default)]
+pub struct Conversation {
+    psid: Option<String>,
+    next_mid: u64,
+}
+
+impl MessengerConnector {
+    /// Starts the Graph mock for a bot whose webhook is at `url`.
+    pub async fn start(
+        config: &BotConfig,
+        settings: MessengerSettings,
+        url: String,
+    ) -> Result<Self, std::io::Error> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let server = MockServer::builder()
+            .listener(listener)
+            .disable_request_recording()
+            .start()
+            .await;
+        let graph = Arc::new(Mutex::new(Graph::default()));
+        let (recorder, token) = (graph.clone(), settings.page_token.clone());
+        Mock::given(wiremock::matchers::any())
+            .respond_with(move |request: &Request| answer(&recorder, &token, request))
+            .mount(&server)
+            .await;
+        Ok(MessengerConnector {
+            webhook: HttpEndpoint::new("messenger", config, url),
+            settings,
+            server,
+            graph,
+        })
+    }
+
+    /// The Graph mock's base URL, for `{{ graph.url }}`.
+    pub fn graph_url(&self) -> String {
+        self.server.uri()
+    }
+
+    /// The verification handshake: the bot must echo `hub.challenge` for the right verify token.
+    pub async fn verify(&self) -> Result<(), ConnectorError> {
+        let challenge = "banter-challenge-1158201444";
+        let query = [
+            ("hub.mode", "subscribe"),
+            ("hub.verify_token", self.settings.verify_token.as_str()),
+            ("hub.challenge", challenge),
+        ];
+        let (status, body) = self.webhook.get(&query).await?;
+        if status != 200 || body.trim() != challenge {
+            return Err(ConnectorError::Handshake {
+                bot: self.name().to_string(),
+                detail: format!(
+                    "answered HTTP {status} with {:?} instead of echoing the challenge",
+                    super::excerpt(&body)
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Posts one signed webhook event for `psid` and returns when the bot answered it.
+    async fn post_event(
+        &self,
+        event: Value,
+        context: &minijinja::Value,
+    ) -> Result<(), ConnectorError> {
+        let body = json!({
+            "object": "page",
+            "entry": [{ "id": PAGE_ID, "time": 1_782_777_600_000_u64, "messaging": [event] }],
+        });
+        let bytes = serde_json::to_vec(&body).unwrap_or_default();
+        let signed = signature(&self.settings.app_secret, &bytes);
+        self.webhook
+            .post_bytes(bytes, &[("X-Hub-Signature-256", signed)], context)
+            .await
+            .map(|_| ())
+    }
+
+    /// The Send API calls for `psid` since `since`, once the bot has gone quiet.
+    async fn collect(&self, psid: &str, since: Instant) -> Result<Vec<BotMessage>, ConnectorError> {
+        let started = Instant::now();
+        let mut seen = 0;
+        let mut last_change = Instant::now();
+        loop {
+            let calls: Vec<GraphCall> = lock(&self.graph)
+                .calls
+                .iter()
+                .filter(|c| c.psid == psid && c.at >= since)
+                .cloned()
+                .collect();
+            if calls.len() != seen {
+                seen = calls.len();
+                last_change = Instant::now();
+            }
+            let quiet = last_change.elapsed() >= QUIET;
+            if (seen > 0 && quiet) || (seen == 0 && started.elapsed() >= FIRST_REPLY) {
+                let mut replies = Vec::new();
+                for call in calls {
+                    match call.kind {
+                        GraphKind::Message(message) => replies.push(reply(&message)),
+                        GraphKind::Refused(why) => {
+                            return Err(ConnectorError::SendApi {
+                                bot: self.name().to_string(),
+                                detail: why,
+                            })
+                        }
+                        GraphKind::Action | GraphKind::Handover => {}
+                    }
+                }
+                return Ok(replies);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Protocol for MessengerConnector {
+    type State = Conversation;
+
+    fn name(&self) -> &str {
+        self.webhook.name()
+    }
+
+    fn exchange<'a>(
+        &'a self,
+        state: &'a mut Conversation,
+        context: minijinja::Value,
+        text: &'a str,
+    ) -> Replies<'a> {
+        Box::pin(async move {
+            let psid = match &state.psid {
+                Some(psid) => psid.clone(),
+                None => {
+                    let conversation = context
+                        .get_attr("conversation")
+                        .and_then(|c| c.get_attr("id"));
+                    let psid = psid(&conversation.map(|v| v.to_string()).unwrap_or_default());
+                    lock(&self.graph).psids.insert(psid.clone());
+                    state.psid = Some(psid.clone());
+                    let code = context
+                        .get_attr("authorization_code")
+                        .ok()
+                        .filter(|v| !v.is_undefined() && !v.is_none());
+                    if let Some(code) = code {
+                        let since = Instant::now();
+                        let event = json!({
+                            "sender": { "id": psid }, "recipient": { "id": PAGE_ID }, "timestamp": 1_782_777_600_000_u64,
+                            "account_linking": { "status": "linked", "authorization_code": code.to_string() },
+                        });
+                        self.post_event(event, &context).await?;
+                        self.collect(&psid, since).await?;
+                    }
+                    psid
+                }
+            };
+            state.next_mid += 1;
+            let since = Instant::now();
+            let event = json!({
+                "sender": { "id": psid }, "recipient": { "id": PAGE_ID }, "timestamp": 1_782_777_600_000_u64 + state.next_mid,
+                "message": { "mid": format!("m_{psid}_{}", state.next_mid), "text": text },
+            });
+            self.post_event(event, &context).await?;
+            self.collect(&psid, since).await
+        })
+    }
+}

@@ -1,0 +1,110 @@
+//! The Messenger connector end to end: banter plays the Messenger Platform against the
+//! reference bot started as a real process, and catches a bot that breaks the protocol.
+
+mod common;
+
+use common::{repo, Workspace};
+
+fn config(extra_env: &str, page_token_for_bot: &str) -> String {
+    format!(
+        "bot:\n  connector: messenger\n  url: \"http://127.0.0.1:{{{{ port }}}}/webhook\"\n  timeout: 5s\n  start:\n    command: \"exec '{}' demo-bot --port {{{{ port }}}}\"\n    env:\n      BANK_URL: \"{{{{ bank.url }}}}\"\n      GRAPH_URL: \"{{{{ graph.url }}}}\"\n      APP_SECRET: \"{{{{ messenger.app_secret }}}}\"\n      PAGE_TOKEN: \"{page_token_for_bot}\"\n{extra_env}    ready: GET /health\n",
+        env!("CARGO_BIN_EXE_banter")
+    )
+}
+
+#[test]
+fn messenger_scenarios_pass_through_signed_webhooks_and_the_send_api() {
+    let ws = Workspace::new();
+    ws.write(
+        "banter.yaml",
+        &config(
+            "      VERIFY_TOKEN: \"{{ messenger.verify_token }}\"\n",
+            "{{ messenger.page_token }}",
+        ),
+    );
+    let report = ws.path().join("r.json");
+    let scenarios = repo().join("scenarios/messenger");
+    let run = ws.banter(&[
+        "run",
+        scenarios.to_str().unwrap(),
+        "--json",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+    let greeting = &json["scenarios"][0]["turns"][0]["replies"][0];
+    assert_eq!(
+        greeting["quick_replies"],
+        serde_json::json!(["Balance", "Transactions", "Advisor"]),
+        "button template titles: {json}"
+    );
+}
+
+#[test]
+fn a_webhook_that_fails_verification_stops_the_run() {
+    let ws = Workspace::new();
+    ws.write("scenarios/s.yaml", "name: Hi\nsteps: [{ user: hi }]\n");
+    ws.write(
+        "banter.yaml",
+        &config(
+            "      VERIFY_TOKEN: \"not-the-token\"\n",
+            "{{ messenger.page_token }}",
+        ),
+    );
+    let run = ws.banter(&["run"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("failed the webhook verification: it answered HTTP 403"),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn a_send_api_call_with_a_wrong_page_token_is_an_error() {
+    let ws = Workspace::new();
+    ws.write(
+        "scenarios/s.yaml",
+        "name: Hi\ncustomer: { consent: none }\nsteps: [{ user: hi }]\n",
+    );
+    ws.write(
+        "banter.yaml",
+        &config(
+            "      VERIFY_TOKEN: \"{{ messenger.verify_token }}\"\n",
+            "wrong-token",
+        ),
+    );
+    let run = ws.banter(&["run"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("turn 1 (user: \"hi\"): the messenger bot at http://127.0.0.1:"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout.contains(
+            "made a Send API call the Graph API refuses: the page access token is wrong or missing"
+        ),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn webhook_signatures_are_hmac_sha256_of_the_body() {
+    let body = "{\"object\":\"page\"}";
+    let expected = format!("sha256={}", python_hmac("secret", body));
+    assert_eq!(
+        banter::connector::signature("secret", body.as_bytes()),
+        expected
+    );
+}
+
+/// HMAC-SHA256 hex computed by Python's standard library, as an independent reference.
+fn python_hmac(key: &str, body: &str) -> String {
+    let out = std::process::Command::new("python3")
+        .args(["-c", "import hmac, hashlib, sys; print(hmac.new(sys.argv[1].encode(), sys.argv[2].encode(), hashlib.sha256).hexdigest())", key, body])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
