@@ -4,6 +4,28 @@ use serde::Serialize;
 
 use crate::bank::BankCall;
 
+/// How the user said something: typed text, a tapped quick reply, or a pressed button.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserKind {
+    /// Typed text.
+    #[default]
+    Text,
+    /// A quick reply chip; the text is its title, and its payload travels where the protocol has one.
+    QuickReply,
+    /// A postback button; the text is its payload.
+    Postback,
+}
+
+/// What the user sends in one turn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserMessage {
+    /// The text (a quick reply's title, a postback's payload).
+    pub text: String,
+    /// How it was sent.
+    pub kind: UserKind,
+}
+
 /// One message from the bot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BotMessage {
@@ -12,6 +34,9 @@ pub struct BotMessage {
     /// Quick-reply chips offered with it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub quick_replies: Vec<String>,
+    /// Button titles of a template attached to it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub buttons: Vec<String>,
 }
 
 /// One turn of a conversation.
@@ -21,6 +46,9 @@ pub struct Turn {
     pub turn: usize,
     /// What the user said (rendered).
     pub user: String,
+    /// How the user said it, when it was not typed text.
+    #[serde(skip_serializing_if = "is_text")]
+    pub user_kind: UserKind,
     /// What the bot answered, in order.
     pub replies: Vec<BotMessage>,
     /// The bank calls the bot made during the turn.
@@ -30,6 +58,10 @@ pub struct Turn {
     pub sink_events: Vec<String>,
     /// Wall time of the turn in milliseconds.
     pub duration_ms: u64,
+}
+
+fn is_text(kind: &UserKind) -> bool {
+    *kind == UserKind::Text
 }
 
 impl Turn {

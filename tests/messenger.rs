@@ -5,23 +5,27 @@ mod common;
 
 use common::{repo, Workspace};
 
-fn config(extra_env: &str, page_token_for_bot: &str) -> String {
-    format!(
-        "bot:\n  connector: messenger\n  url: \"http://127.0.0.1:{{{{ port }}}}/webhook\"\n  timeout: 5s\n  start:\n    command: \"exec '{}' demo-bot --port {{{{ port }}}}\"\n    env:\n      BANK_URL: \"{{{{ bank.url }}}}\"\n      GRAPH_URL: \"{{{{ graph.url }}}}\"\n      APP_SECRET: \"{{{{ messenger.app_secret }}}}\"\n      PAGE_TOKEN: \"{page_token_for_bot}\"\n{extra_env}    ready: GET /health\n",
-        env!("CARGO_BIN_EXE_banter")
-    )
-}
-
-#[test]
-fn messenger_scenarios_pass_through_signed_webhooks_and_the_send_api() {
+/// A workspace whose banter.yaml starts the reference bot as a Messenger bot, handing it
+/// `verify_token` and `page_token` (templates) rather than the ones banter expects.
+fn messenger_workspace(verify_token: &str, page_token: &str) -> Workspace {
     let ws = Workspace::new();
     ws.write(
         "banter.yaml",
-        &config(
-            "      VERIFY_TOKEN: \"{{ messenger.verify_token }}\"\n",
-            "{{ messenger.page_token }}",
+        &format!(
+            "bot:\n  connector: messenger\n  url: \"http://127.0.0.1:{{{{ port }}}}/webhook\"\n  timeout: 5s\n  start:\n    command: \"exec '{}' demo-bot --port {{{{ port }}}}\"\n    env:\n      BANK_URL: \"{{{{ bank.url }}}}\"\n      GRAPH_URL: \"{{{{ graph.url }}}}\"\n      APP_SECRET: \"{{{{ messenger.app_secret }}}}\"\n      VERIFY_TOKEN: \"{verify_token}\"\n      PAGE_TOKEN: \"{page_token}\"\n    ready: GET /health\n",
+            env!("CARGO_BIN_EXE_banter")
         ),
     );
+    ws
+}
+
+const VERIFY: &str = "{{ messenger.verify_token }}";
+const PAGE: &str = "{{ messenger.page_token }}";
+
+#[test]
+fn messenger_scenarios_pass_through_signed_webhooks_and_the_send_api() {
+    let ws = messenger_workspace(VERIFY, PAGE);
+
     let report = ws.path().join("r.json");
     let scenarios = repo().join("scenarios/messenger");
     let run = ws.banter(&[
@@ -33,25 +37,42 @@ fn messenger_scenarios_pass_through_signed_webhooks_and_the_send_api() {
     assert_eq!(run.code, 0, "{run:?}");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+    assert_eq!(json["summary"]["passed"], 5, "{json}");
     let greeting = &json["scenarios"][0]["turns"][0]["replies"][0];
     assert_eq!(
-        greeting["quick_replies"],
+        greeting["buttons"],
         serde_json::json!(["Balance", "Transactions", "Advisor"]),
         "button template titles: {json}"
+    );
+    assert_eq!(json["scenarios"][0]["turns"][1]["user_kind"], "postback");
+}
+
+#[test]
+fn a_button_that_is_not_offered_fails_the_turn() {
+    let ws = messenger_workspace(VERIFY, PAGE);
+
+    ws.write(
+        "scenarios/s.yaml",
+        "name: Buttons\nsteps:\n  - user: hi\n    bot: { buttons: [Balance, Mortgage], quick_replies: Balance }\n",
+    );
+    let run = ws.banter(&["run"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("turn 1 (user: \"hi\"): no button \"Mortgage\" is offered"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout.contains("no quick reply \"Balance\" is offered"),
+        "buttons are not quick replies: {run:?}"
     );
 }
 
 #[test]
 fn a_webhook_that_fails_verification_stops_the_run() {
-    let ws = Workspace::new();
+    let ws = messenger_workspace("not-the-token", PAGE);
     ws.write("scenarios/s.yaml", "name: Hi\nsteps: [{ user: hi }]\n");
-    ws.write(
-        "banter.yaml",
-        &config(
-            "      VERIFY_TOKEN: \"not-the-token\"\n",
-            "{{ messenger.page_token }}",
-        ),
-    );
+
     let run = ws.banter(&["run"]);
     assert_eq!(run.code, 2, "{run:?}");
     assert!(
@@ -63,17 +84,10 @@ fn a_webhook_that_fails_verification_stops_the_run() {
 
 #[test]
 fn a_send_api_call_with_a_wrong_page_token_is_an_error() {
-    let ws = Workspace::new();
+    let ws = messenger_workspace(VERIFY, "wrong-token");
     ws.write(
         "scenarios/s.yaml",
         "name: Hi\ncustomer: { consent: none }\nsteps: [{ user: hi }]\n",
-    );
-    ws.write(
-        "banter.yaml",
-        &config(
-            "      VERIFY_TOKEN: \"{{ messenger.verify_token }}\"\n",
-            "wrong-token",
-        ),
     );
     let run = ws.banter(&["run"]);
     assert_eq!(run.code, 1, "{run:?}");

@@ -1,8 +1,10 @@
-//! Reply matchers: contains, contains_any, not_contains, equals and matches, case-insensitive by default.
+//! Reply matchers: contains, contains_any, not_contains, equals and matches on the text, and the
+//! quick replies and buttons offered; case-insensitive by default.
 
 use super::{Failure, FailureKind};
 use crate::scenario::{ReplyExpect, Template};
 use crate::template;
+use crate::transcript::BotMessage;
 
 fn fold(text: &str, case_sensitive: bool) -> String {
     if case_sensitive {
@@ -12,13 +14,16 @@ fn fold(text: &str, case_sensitive: bool) -> String {
     }
 }
 
-/// Checks one turn's reply text against its matchers; templates render with `context`.
+/// Checks one turn's replies against its matchers; templates render with `context`.
 pub fn check_reply(
     expect: &ReplyExpect,
-    reply: &str,
+    replies: &[BotMessage],
     turn: usize,
     context: &minijinja::Value,
 ) -> Vec<Failure> {
+    let text: Vec<&str> = replies.iter().map(|m| m.text.as_str()).collect();
+    let reply = text.join("\n");
+    let reply = reply.as_str();
     let mut failures = Vec::new();
     let cs = expect.case_sensitive;
     let haystack = fold(reply, cs);
@@ -85,6 +90,36 @@ pub fn check_reply(
                 FailureKind::Reply,
                 format!("invalid regex: {e}"),
             )),
+        }
+    }
+    let offered = [
+        (
+            "quick reply",
+            &expect.quick_replies,
+            replies
+                .iter()
+                .flat_map(|m| &m.quick_replies)
+                .collect::<Vec<_>>(),
+        ),
+        (
+            "button",
+            &expect.buttons,
+            replies.iter().flat_map(|m| &m.buttons).collect::<Vec<_>>(),
+        ),
+    ];
+    for (what, wanted, offered) in offered {
+        let shown: Vec<String> = offered.iter().map(|t| fold(t, cs)).collect();
+        for title in wanted.as_slice() {
+            if let Some(title) = render(title, &mut failures) {
+                if !shown.contains(&fold(&title, cs)) {
+                    let message = format!("no {what} {title:?} is offered");
+                    let actual = format!("{what}s offered: {offered:?}");
+                    failures.push(
+                        Failure::new(Some(turn), FailureKind::Reply, message)
+                            .with(format!("{what} {title:?}"), actual),
+                    );
+                }
+            }
         }
     }
     failures

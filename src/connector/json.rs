@@ -101,6 +101,7 @@ impl ReplyShape {
             messages.push(BotMessage {
                 text,
                 quick_replies,
+                buttons: Vec::new(),
             });
         }
         Ok(messages)
@@ -133,11 +134,13 @@ mod tests {
             vec![
                 BotMessage {
                     text: "Hi".into(),
-                    quick_replies: vec!["Balance".into()]
+                    quick_replies: vec!["Balance".into()],
+                    buttons: vec![],
                 },
                 BotMessage {
                     text: "Bye".into(),
-                    quick_replies: vec![]
+                    quick_replies: vec![],
+                    buttons: vec![],
                 },
             ]
         );

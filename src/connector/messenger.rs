@@ -142,6 +142,12 @@ fn answer(graph: &Mutex<Graph>, page_token: &str, request: &Request) -> Response
     response
 }
 
+/// The payload a quick reply titled `title` carries, as the reference bot builds them:
+/// upper case, spaces as underscores.
+fn payload(title: &str) -> String {
+    title.to_uppercase().replace(' ', "_")
+}
+
 /// The PSID of a conversation: page-scoped user ids are long decimal numbers.
 fn psid(conversation_id: &str) -> String {
     let digest = Sha256::digest(conversation_id.as_bytes());
@@ -169,24 +175,25 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
     format!("sha256={hex}")
 }
 
-/// A reply as the transcript shows it: the text (or a template's text) with quick-reply and
-/// button titles as quick replies.
+/// A reply as the transcript shows it: the text (or a button template's text), the
+/// quick replies' titles and the buttons' titles.
 fn reply(message: &Value) -> BotMessage {
     let payload = &message["attachment"]["payload"];
     let text = message["text"]
         .as_str()
         .or_else(|| payload["text"].as_str())
         .unwrap_or_default();
-    let titles = message["quick_replies"]
-        .as_array()
-        .into_iter()
-        .chain(payload["buttons"].as_array());
-    BotMessage {
-        text: text.to_string(),
-        quick_replies: titles
+    let titles = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .into_iter()
             .flatten()
             .filter_map(|b| b["title"].as_str().map(str::to_string))
-            .collect(),
+            .collect()
+    };
+    BotMessage {
+        text: text.to_string(),
+        quick_replies: titles(&message["quick_replies"]),
+        buttons: titles(&payload["buttons"]),
     }
 }
 
@@ -347,10 +354,27 @@ impl Protocol for MessengerConnector {
             };
             state.next_mid += 1;
             let since = Instant::now();
-            let event = json!({
+            let mid = format!("m_{psid}_{}", state.next_mid);
+            let kind = context
+                .get_attr("message")
+                .and_then(|m| m.get_attr("kind"))
+                .ok()
+                .map(|k| k.to_string());
+            let mut event = json!({
                 "sender": { "id": psid }, "recipient": { "id": PAGE_ID }, "timestamp": 1_782_777_600_000_u64 + state.next_mid,
-                "message": { "mid": format!("m_{psid}_{}", state.next_mid), "text": text },
             });
+            // A quick reply carries its title as text and a payload; a postback only its payload.
+            event[if kind.as_deref() == Some("postback") {
+                "postback"
+            } else {
+                "message"
+            }] = match kind.as_deref() {
+                Some("quick_reply") => {
+                    json!({ "mid": mid, "text": text, "quick_reply": { "payload": payload(text) } })
+                }
+                Some("postback") => json!({ "mid": mid, "title": text, "payload": text }),
+                _ => json!({ "mid": mid, "text": text }),
+            };
             self.post_event(event, &context).await?;
             self.collect(&psid, since).await
         })

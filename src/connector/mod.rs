@@ -28,14 +28,16 @@ pub use openai::OpenAiConnector;
 pub use stdio::StdioConnector;
 
 use crate::template::TemplateError;
-use crate::transcript::BotMessage;
+use crate::transcript::{BotMessage, UserMessage};
 
 /// The conversation id as a template: what Rasa's `sender` and OpenAI's `user` carry.
 const CONVERSATION_ID: &str = "{{ conversation.id }}";
 
-/// The template variables of one turn: the session's, plus `message.text`.
-fn turn_context(session: &minijinja::Value, text: &str) -> minijinja::Value {
-    minijinja::context! { message => minijinja::context! { text }, ..session.clone() }
+/// The template variables of one turn: the session's, plus `message.text` and `message.kind`
+/// (`text`, `quick_reply` or `postback`).
+fn turn_context(session: &minijinja::Value, message: &UserMessage) -> minijinja::Value {
+    let UserMessage { text, kind } = message;
+    minijinja::context! { message => minijinja::context! { text, kind }, ..session.clone() }
 }
 
 /// A boxed future, so that connectors can be used as trait objects.
@@ -57,7 +59,7 @@ pub trait Connector: Send + Sync {
 /// One conversation with the bot.
 pub trait Session: Send {
     /// Sends the user's message and returns the bot's replies to it.
-    fn send<'a>(&'a mut self, text: &'a str) -> Replies<'a>;
+    fn send<'a>(&'a mut self, message: &'a UserMessage) -> Replies<'a>;
 }
 
 /// One way of exchanging a turn with a bot. Shared in an [`Arc`], a protocol is a
@@ -101,9 +103,10 @@ struct ProtocolSession<P: Protocol> {
 }
 
 impl<P: Protocol> Session for ProtocolSession<P> {
-    fn send<'a>(&'a mut self, text: &'a str) -> Replies<'a> {
-        let context = turn_context(&self.context, text);
-        self.protocol.exchange(&mut self.state, context, text)
+    fn send<'a>(&'a mut self, message: &'a UserMessage) -> Replies<'a> {
+        let context = turn_context(&self.context, message);
+        self.protocol
+            .exchange(&mut self.state, context, &message.text)
     }
 }
 

@@ -81,6 +81,7 @@ impl Protocol for OpenAiConnector {
             Ok(vec![BotMessage {
                 text: reply,
                 quick_replies: Vec::new(),
+                buttons: Vec::new(),
             }])
         })
     }

@@ -14,7 +14,7 @@ use crate::customer::Customer;
 use crate::report::{ScenarioReport, Status};
 use crate::scenario::Scenario;
 use crate::template;
-use crate::transcript::Turn;
+use crate::transcript::{Turn, UserMessage};
 
 /// How long a failed turn waits to learn whether the bot process died.
 const EXIT_GRACE: Duration = Duration::from_millis(500);
@@ -70,7 +70,8 @@ pub(super) async fn run(
 
     for (step_index, step) in scenario.steps.iter().enumerate() {
         let turn = step_index + 1;
-        let user = match template::render(step.user.as_str(), &context) {
+        let (template, user_kind) = step.user.parts();
+        let user = match template::render(template.as_str(), &context) {
             Ok(text) => text,
             Err(e) => {
                 failures.push(Failure::new(
@@ -94,7 +95,12 @@ pub(super) async fn run(
         session.begin_turn(turn);
         let turn_started = Instant::now();
         turn_starts.push(turn_started);
-        let sent = tokio::time::timeout(bot.turn_timeout, chat.send(&user)).await;
+        let message = UserMessage {
+            text: user,
+            kind: user_kind,
+        };
+        let sent = tokio::time::timeout(bot.turn_timeout, chat.send(&message)).await;
+        let user = message.text;
         session.end_turn();
         let calls = session.calls();
         let bank_calls: Vec<_> = calls[seen_calls.min(calls.len())..].to_vec();
@@ -132,6 +138,7 @@ pub(super) async fn run(
         let record = Turn {
             turn,
             user,
+            user_kind,
             replies,
             bank_calls,
             sink_events: Vec::new(),
@@ -142,12 +149,7 @@ pub(super) async fn run(
         }
         if !errored {
             if let Some(expect) = &step.bot {
-                failures.extend(check::check_reply(
-                    expect,
-                    &record.reply_text(),
-                    turn,
-                    &context,
-                ));
+                failures.extend(check::check_reply(expect, &record.replies, turn, &context));
             }
             if let Some(expect) = &step.bank {
                 failures.extend(check::check_bank(

@@ -111,7 +111,10 @@ fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), ScenarioErro
     entries.sort();
     for entry in entries {
         if entry.is_dir() {
-            collect_files(&entry, out)?;
+            // A directory with its own banter.yaml is a suite of its own: run it by naming it.
+            if !entry.join("banter.yaml").is_file() {
+                collect_files(&entry, out)?;
+            }
         } else if is_scenario_file(&entry) {
             out.push(entry);
         }
@@ -263,5 +266,22 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("did you mean `granted`"), "{err}");
+    }
+
+    #[test]
+    fn user_steps_are_text_quick_replies_or_postbacks() {
+        let ok = parse("name: a\nsteps:\n  - user: { quick_reply: Balance }\n  - user: { postback: ADVISOR }\n").unwrap();
+        let kinds: Vec<_> = ok[0].steps.iter().map(|s| s.user.parts().1).collect();
+        assert_eq!(
+            kinds,
+            [
+                crate::transcript::UserKind::QuickReply,
+                crate::transcript::UserKind::Postback
+            ]
+        );
+        let both = parse("name: a\nsteps:\n  - user: { quick_reply: A, postback: B }\n")
+            .unwrap_err()
+            .to_string();
+        assert!(both.starts_with("t.yaml:3:"), "{both}");
     }
 }

@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::customer::{AccountSpec, AccountType, Consent, CustomerSpec, Money};
 use crate::privacy::ValueKind;
+use crate::transcript::UserKind;
 
 pub use config::{
     BotConfig, BotConfigError, Config, ConnectorKind, DemoConfig, Endpoint, PrivacyConfig,
@@ -110,8 +111,8 @@ impl CustomerDecl {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
-    /// The user's message (a template).
-    pub user: Template,
+    /// The user's message: text, `{ quick_reply: TITLE }` or `{ postback: PAYLOAD }` (templates).
+    pub user: UserInput,
     /// Expectations on the bot's replies in this turn.
     #[serde(default)]
     pub bot: Option<ReplyExpect>,
@@ -121,6 +122,64 @@ pub struct Step {
     /// Include this turn in the scenario's snapshot.
     #[serde(default)]
     pub snapshot: bool,
+}
+
+/// What the user sends in a step.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum UserInput {
+    /// Typed text.
+    Text(Template),
+    /// A tapped quick reply or a pressed postback button.
+    Action(UserAction),
+}
+
+/// A quick reply or a postback.
+#[derive(Debug, Clone)]
+pub enum UserAction {
+    /// A tapped quick reply, by title.
+    QuickReply(Template),
+    /// A pressed postback button, by payload.
+    Postback(Template),
+}
+
+/// `{ quick_reply: … }` or `{ postback: … }` as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAction {
+    #[serde(default)]
+    quick_reply: Option<Template>,
+    #[serde(default)]
+    postback: Option<Template>,
+}
+
+impl<'de> Deserialize<'de> for UserAction {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match RawAction::deserialize(deserializer)? {
+            RawAction {
+                quick_reply: Some(title),
+                postback: None,
+            } => Ok(UserAction::QuickReply(title)),
+            RawAction {
+                quick_reply: None,
+                postback: Some(payload),
+            } => Ok(UserAction::Postback(payload)),
+            _ => Err(serde::de::Error::custom(
+                "a user step is text, `{ quick_reply: TITLE }` or `{ postback: PAYLOAD }`",
+            )),
+        }
+    }
+}
+
+impl UserInput {
+    /// The template of the text, and how it is sent.
+    pub fn parts(&self) -> (&Template, UserKind) {
+        match self {
+            UserInput::Text(text) => (text, UserKind::Text),
+            UserInput::Action(UserAction::QuickReply(title)) => (title, UserKind::QuickReply),
+            UserInput::Action(UserAction::Postback(payload)) => (payload, UserKind::Postback),
+        }
+    }
 }
 
 /// Matchers on the text of a turn's replies, joined by newlines. Case-insensitive unless `case_sensitive`.
@@ -136,6 +195,12 @@ pub struct ReplyExpect {
     /// None of these may appear.
     #[serde(default)]
     pub not_contains: OneOrMany<Template>,
+    /// Each of these quick replies must be offered.
+    #[serde(default)]
+    pub quick_replies: OneOrMany<Template>,
+    /// Each of these buttons must be offered.
+    #[serde(default)]
+    pub buttons: OneOrMany<Template>,
     /// The whole reply text must equal this (surrounding whitespace ignored).
     #[serde(default)]
     pub equals: Option<Template>,

@@ -8,7 +8,7 @@ use regex::Regex;
 use serde::Serialize;
 
 use crate::customer::{Account, Customer};
-use crate::transcript::Turn;
+use crate::transcript::{Turn, UserKind};
 
 /// What varies between runs, and what replaces it. Plain dates do not match.
 static VOLATILE: LazyLock<[(Regex, &str); 3]> = LazyLock::new(|| {
@@ -54,26 +54,32 @@ pub fn account_aliases(customer: &Customer) -> Vec<(String, &Account)> {
         .collect()
 }
 
-/// The conversation as YAML, one entry per turn: `user`, `bot` (a reply's text, or `text` and
-/// `quick_replies`), `bank` (`METHOD /path?query → status`) and `sinks` (the events by name);
+/// The conversation as YAML, one entry per turn: `user` (`[quick reply] …` or `[postback] …`
+/// when not typed), `bot` (a reply's text, or `text` with `quick_replies` and `buttons`), `bank` (`METHOD /path?query → status`) and `sinks` (the events by name);
 /// empty `bank` and `sinks` are left out, and so are timings.
 pub fn render(turns: &[Turn], customer: &Customer) -> String {
     let scrub = Scrubber::new(customer);
     let document: Vec<TurnDoc> = turns
         .iter()
         .map(|turn| TurnDoc {
-            user: scrub.text(&turn.user),
+            user: match turn.user_kind {
+                UserKind::Text => scrub.text(&turn.user),
+                UserKind::QuickReply => format!("[quick reply] {}", scrub.text(&turn.user)),
+                UserKind::Postback => format!("[postback] {}", scrub.text(&turn.user)),
+            },
             bot: turn
                 .replies
                 .iter()
                 .map(|reply| {
                     let text = scrub.text(&reply.text);
-                    match reply.quick_replies.as_slice() {
-                        [] => Reply::Text(text),
-                        chips => Reply::WithQuickReplies {
-                            text,
-                            quick_replies: chips.iter().map(|q| scrub.text(q)).collect(),
-                        },
+                    if reply.quick_replies.is_empty() && reply.buttons.is_empty() {
+                        return Reply::Text(text);
+                    }
+                    let titles = |list: &[String]| list.iter().map(|q| scrub.text(q)).collect();
+                    Reply::WithChoices {
+                        text,
+                        quick_replies: titles(&reply.quick_replies),
+                        buttons: titles(&reply.buttons),
                     }
                 })
                 .collect(),
@@ -104,9 +110,12 @@ struct TurnDoc {
 #[serde(untagged)]
 enum Reply {
     Text(String),
-    WithQuickReplies {
+    WithChoices {
         text: String,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
         quick_replies: Vec<String>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        buttons: Vec<String>,
     },
 }
 
@@ -184,6 +193,7 @@ mod tests {
         BotMessage {
             text,
             quick_replies: quick_replies.iter().map(|q| q.to_string()).collect(),
+            buttons: Vec::new(),
         }
     }
 
@@ -258,6 +268,7 @@ mod tests {
             Turn {
                 turn: 1,
                 user: "hi".into(),
+                user_kind: UserKind::Text,
                 replies: vec![reply(format!("Hello {}! How can I help?", c.first_name), &["Balances", "Recent transactions"])],
                 bank_calls: vec![call("/fdx/v6/customers/current", "", 200)],
                 sink_events: vec!["google: greeting".into(), "segment: Intent Handled".into()],
@@ -266,6 +277,7 @@ mod tests {
             Turn {
                 turn: 2,
                 user: format!("show {}", checking_2.id),
+                user_kind: UserKind::Text,
                 replies: vec![
                     reply(format!("Your checking account {} has {} as of 2026-06-29T10:00:00Z.", checking_2.id, checking_2.balance.usd()), &[]),
                     reply(format!("Recent:\n- 2026-06-29 Starbucks $4.50\n- Receipt 3f2504e0-4f89-11d3-9a0c-0305e82c3301 at http://localhost:41234/r\nMain account: {} ({})", checking.id, checking.balance.usd()), &[]),
@@ -281,6 +293,7 @@ mod tests {
             Turn {
                 turn: 3,
                 user: "bye".into(),
+                user_kind: UserKind::Text,
                 replies: vec![],
                 bank_calls: vec![],
                 sink_events: vec![],
