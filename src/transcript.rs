@@ -15,6 +15,22 @@ pub enum UserKind {
     QuickReply,
     /// A postback button; the text is its payload.
     Postback,
+    /// A webhook check: an event signed with the wrong secret must be refused.
+    BadSignature,
+    /// A webhook check: an unsigned event must be refused.
+    Unsigned,
+    /// A webhook check: the previous event sent again must not be processed twice.
+    Replay,
+}
+
+impl UserKind {
+    /// Whether this is a webhook check rather than something the user says.
+    pub fn is_webhook_check(self) -> bool {
+        matches!(
+            self,
+            UserKind::BadSignature | UserKind::Unsigned | UserKind::Replay
+        )
+    }
 }
 
 /// What the user sends in one turn.

@@ -37,7 +37,7 @@ fn messenger_scenarios_pass_through_signed_webhooks_and_the_send_api() {
     assert_eq!(run.code, 0, "{run:?}");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
-    assert_eq!(json["summary"]["passed"], 5, "{json}");
+    assert_eq!(json["summary"]["passed"], 6, "{json}");
     let greeting = &json["scenarios"][0]["turns"][0]["replies"][0];
     assert_eq!(
         greeting["buttons"],
@@ -121,4 +121,45 @@ fn python_hmac(key: &str, body: &str) -> String {
         .output()
         .unwrap();
     String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn webhook_checks_catch_a_bot_that_skips_signature_verification() {
+    let ws = Workspace::new();
+    let script = repo().join("tests/bots/messenger_bot.py");
+    ws.write(
+        "banter.yaml",
+        &format!(
+            "bot:\n  connector: messenger\n  url: \"http://127.0.0.1:{{{{ port }}}}/webhook\"\n  start:\n    command: \"exec python3 {}\"\n    env: {{ PORT: \"{{{{ port }}}}\", GRAPH_URL: \"{{{{ graph.url }}}}\", VERIFY_TOKEN: \"{{{{ messenger.verify_token }}}}\", PAGE_TOKEN: \"{{{{ messenger.page_token }}}}\" }}\n    ready: GET /health\n",
+            script.display()
+        ),
+    );
+    std::fs::create_dir_all(ws.path().join("scenarios")).unwrap();
+    std::fs::copy(
+        repo().join("scenarios/messenger/security.yaml"),
+        ws.path().join("scenarios/security.yaml"),
+    )
+    .unwrap();
+    let run = ws.banter(&["run"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("turn 2 (user: \"hi\"): the messenger bot at http://127.0.0.1:")
+            && run.stdout.contains(
+                "accepted a webhook event with a wrong signature instead of answering 4xx"
+            ),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn webhook_checks_need_a_webhook() {
+    let ws = Workspace::new();
+    ws.write(
+        "scenarios/s.yaml",
+        "name: Check\nsteps: [{ user: { webhook: unsigned } }]\n",
+    );
+    let run = ws.banter(&["run"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("has no webhook to check"), "{run:?}");
 }

@@ -24,6 +24,8 @@ const PAGE_ID: &str = "1000000000000001";
 const QUIET: Duration = Duration::from_millis(150);
 /// How long to wait for a first reply after the webhook answered.
 const FIRST_REPLY: Duration = Duration::from_secs(2);
+/// How long a webhook check waits for a reply that must not come.
+const CHECK_WAIT: Duration = Duration::from_millis(500);
 
 /// The Messenger settings of `banter.yaml`.
 #[derive(Debug, Clone)]
@@ -202,6 +204,19 @@ fn reply(message: &Value) -> BotMessage {
 pub struct Conversation {
     psid: Option<String>,
     next_mid: u64,
+    /// The last message event, for the replay check.
+    last: Option<Value>,
+}
+
+/// How a webhook event is signed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Signing {
+    /// With the app secret, as the platform does.
+    Right,
+    /// With another secret: the bot must refuse it.
+    Wrong,
+    /// Not at all: the bot must refuse it.
+    Missing,
 }
 
 impl MessengerConnector {
@@ -260,23 +275,77 @@ impl MessengerConnector {
     /// Posts one signed webhook event for `psid` and returns when the bot answered it.
     async fn post_event(
         &self,
-        event: Value,
+        event: &Value,
         context: &minijinja::Value,
+        signing: Signing,
     ) -> Result<(), ConnectorError> {
         let body = json!({
             "object": "page",
             "entry": [{ "id": PAGE_ID, "time": 1_782_777_600_000_u64, "messaging": [event] }],
         });
         let bytes = serde_json::to_vec(&body).unwrap_or_default();
-        let signed = signature(&self.settings.app_secret, &bytes);
+        let headers = match signing {
+            Signing::Right => vec![(
+                "X-Hub-Signature-256",
+                signature(&self.settings.app_secret, &bytes),
+            )],
+            Signing::Wrong => vec![(
+                "X-Hub-Signature-256",
+                signature("not-the-app-secret", &bytes),
+            )],
+            Signing::Missing => Vec::new(),
+        };
         self.webhook
-            .post_bytes(bytes, &[("X-Hub-Signature-256", signed)], context)
+            .post_bytes(bytes, &headers, context)
             .await
             .map(|_| ())
     }
 
+    /// A webhook check: `event`, sent as `signing` says, must be refused (or, for a replay,
+    /// accepted but not answered again).
+    async fn check(
+        &self,
+        psid: &str,
+        event: &Value,
+        signing: Signing,
+        context: &minijinja::Value,
+    ) -> Result<Vec<BotMessage>, ConnectorError> {
+        let (what, must_refuse) = match signing {
+            Signing::Wrong => ("a webhook event with a wrong signature", true),
+            Signing::Missing => ("an unsigned webhook event", true),
+            Signing::Right => ("a replayed webhook event", false),
+        };
+        let bot = || self.name().to_string();
+        let since = Instant::now();
+        match self.post_event(event, context, signing).await {
+            Err(ConnectorError::Status { status, .. })
+                if must_refuse && (400..500).contains(&status) => {}
+            Ok(()) if must_refuse => {
+                return Err(ConnectorError::Webhook {
+                    bot: bot(),
+                    detail: format!("accepted {what} instead of answering 4xx"),
+                })
+            }
+            Ok(()) => {}
+            Err(e) => return Err(e),
+        }
+        let replies = self.collect(psid, since, CHECK_WAIT).await?;
+        if !replies.is_empty() {
+            return Err(ConnectorError::Webhook {
+                bot: bot(),
+                detail: format!("answered {what} with {} message(s)", replies.len()),
+            });
+        }
+        Ok(replies)
+    }
+
     /// The Send API calls for `psid` since `since`, once the bot has gone quiet.
-    async fn collect(&self, psid: &str, since: Instant) -> Result<Vec<BotMessage>, ConnectorError> {
+    async fn collect(
+        &self,
+        psid: &str,
+        since: Instant,
+        first_reply: Duration,
+    ) -> Result<Vec<BotMessage>, ConnectorError> {
         let started = Instant::now();
         let mut seen = 0;
         let mut last_change = Instant::now();
@@ -292,7 +361,7 @@ impl MessengerConnector {
                 last_change = Instant::now();
             }
             let quiet = last_change.elapsed() >= QUIET;
-            if (seen > 0 && quiet) || (seen == 0 && started.elapsed() >= FIRST_REPLY) {
+            if (seen > 0 && quiet) || (seen == 0 && started.elapsed() >= first_reply) {
                 let mut replies = Vec::new();
                 for call in calls {
                     match call.kind {
@@ -318,6 +387,10 @@ impl Protocol for MessengerConnector {
 
     fn name(&self) -> &str {
         self.webhook.name()
+    }
+
+    fn checks_webhooks(&self) -> bool {
+        true
     }
 
     fn exchange<'a>(
@@ -346,20 +419,30 @@ impl Protocol for MessengerConnector {
                             "sender": { "id": psid }, "recipient": { "id": PAGE_ID }, "timestamp": 1_782_777_600_000_u64,
                             "account_linking": { "status": "linked", "authorization_code": code.to_string() },
                         });
-                        self.post_event(event, &context).await?;
-                        self.collect(&psid, since).await?;
+                        self.post_event(&event, &context, Signing::Right).await?;
+                        self.collect(&psid, since, FIRST_REPLY).await?;
                     }
                     psid
                 }
             };
-            state.next_mid += 1;
-            let since = Instant::now();
-            let mid = format!("m_{psid}_{}", state.next_mid);
             let kind = context
                 .get_attr("message")
                 .and_then(|m| m.get_attr("kind"))
                 .ok()
                 .map(|k| k.to_string());
+            if kind.as_deref() == Some("replay") {
+                let Some(last) = state.last.clone() else {
+                    return Err(ConnectorError::Webhook {
+                        bot: self.name().to_string(),
+                        detail: "has no earlier event to replay: a replay check follows a message"
+                            .into(),
+                    });
+                };
+                return self.check(&psid, &last, Signing::Right, &context).await;
+            }
+            state.next_mid += 1;
+            let since = Instant::now();
+            let mid = format!("m_{psid}_{}", state.next_mid);
             let mut event = json!({
                 "sender": { "id": psid }, "recipient": { "id": PAGE_ID }, "timestamp": 1_782_777_600_000_u64 + state.next_mid,
             });
@@ -375,8 +458,18 @@ impl Protocol for MessengerConnector {
                 Some("postback") => json!({ "mid": mid, "title": text, "payload": text }),
                 _ => json!({ "mid": mid, "text": text }),
             };
-            self.post_event(event, &context).await?;
-            self.collect(&psid, since).await
+            match kind.as_deref() {
+                Some("bad_signature") => {
+                    return self.check(&psid, &event, Signing::Wrong, &context).await
+                }
+                Some("unsigned") => {
+                    return self.check(&psid, &event, Signing::Missing, &context).await
+                }
+                _ => {}
+            }
+            self.post_event(&event, &context, Signing::Right).await?;
+            state.last = Some(event);
+            self.collect(&psid, since, FIRST_REPLY).await
         })
     }
 }

@@ -71,8 +71,13 @@ pub trait Protocol: Send + Sync + 'static {
     /// How errors and reports name the bot, such as `rasa bot at http://127.0.0.1:5005/webhooks/rest/webhook`.
     fn name(&self) -> &str;
 
+    /// Whether the protocol has a webhook that `user: { webhook: … }` checks can probe.
+    fn checks_webhooks(&self) -> bool {
+        false
+    }
+
     /// Sends the user's `text` and returns the bot's replies; `context` holds the turn's
-    /// template variables, `message.text` included.
+    /// template variables, `message.text` and `message.kind` included.
     fn exchange<'a>(
         &'a self,
         state: &'a mut Self::State,
@@ -104,6 +109,10 @@ struct ProtocolSession<P: Protocol> {
 
 impl<P: Protocol> Session for ProtocolSession<P> {
     fn send<'a>(&'a mut self, message: &'a UserMessage) -> Replies<'a> {
+        if message.kind.is_webhook_check() && !self.protocol.checks_webhooks() {
+            let bot = self.protocol.name().to_string();
+            return Box::pin(async move { Err(ConnectorError::NoWebhook { bot }) });
+        }
         let context = turn_context(&self.context, message);
         self.protocol
             .exchange(&mut self.state, context, &message.text)
@@ -120,6 +129,20 @@ pub enum ConnectorError {
         bot: String,
         /// What it answered.
         detail: String,
+    },
+    /// A webhook check failed: the bot took an event it should have refused.
+    #[error("the {bot} {detail}")]
+    Webhook {
+        /// The bot, as [`Connector::describe`] names it.
+        bot: String,
+        /// What it did wrong.
+        detail: String,
+    },
+    /// A webhook check was asked of a protocol without a webhook.
+    #[error("the {bot} has no webhook to check: `user: {{ webhook: … }}` steps need the messenger connector")]
+    NoWebhook {
+        /// The bot, as [`Connector::describe`] names it.
+        bot: String,
     },
     /// The bot made a Send API call that the Graph API refuses.
     #[error("the {bot} made a Send API call the Graph API refuses: {detail}")]

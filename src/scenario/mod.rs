@@ -141,6 +141,20 @@ pub enum UserAction {
     QuickReply(Template),
     /// A pressed postback button, by payload.
     Postback(Template),
+    /// A webhook security check (messenger).
+    Webhook(WebhookCheck),
+}
+
+/// A built-in webhook security check: `user: { webhook: bad_signature | unsigned | replay }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookCheck {
+    /// An event signed with the wrong app secret must get a 4xx and no reply.
+    BadSignature,
+    /// An event without `X-Hub-Signature-256` must get a 4xx and no reply.
+    Unsigned,
+    /// The previous event, sent again, must not be answered again.
+    Replay,
 }
 
 /// `{ quick_reply: … }` or `{ postback: … }` as written.
@@ -151,33 +165,41 @@ struct RawAction {
     quick_reply: Option<Template>,
     #[serde(default)]
     postback: Option<Template>,
+    #[serde(default)]
+    webhook: Option<WebhookCheck>,
 }
 
 impl<'de> Deserialize<'de> for UserAction {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         match RawAction::deserialize(deserializer)? {
-            RawAction {
-                quick_reply: Some(title),
-                postback: None,
-            } => Ok(UserAction::QuickReply(title)),
-            RawAction {
-                quick_reply: None,
-                postback: Some(payload),
-            } => Ok(UserAction::Postback(payload)),
+            RawAction { quick_reply: Some(title), postback: None, webhook: None } => Ok(UserAction::QuickReply(title)),
+            RawAction { quick_reply: None, postback: Some(payload), webhook: None } => Ok(UserAction::Postback(payload)),
+            RawAction { quick_reply: None, postback: None, webhook: Some(check) } => Ok(UserAction::Webhook(check)),
             _ => Err(serde::de::Error::custom(
-                "a user step is text, `{ quick_reply: TITLE }` or `{ postback: PAYLOAD }`",
+                "a user step is text, `{ quick_reply: TITLE }`, `{ postback: PAYLOAD }` or `{ webhook: CHECK }`",
             )),
         }
     }
 }
 
+/// The text of a webhook check's event.
+static PROBE: std::sync::LazyLock<Template> = std::sync::LazyLock::new(|| Template::from("hi"));
+
 impl UserInput {
-    /// The template of the text, and how it is sent.
+    /// The template of the text, and how it is sent (a webhook check sends "hi").
     pub fn parts(&self) -> (&Template, UserKind) {
         match self {
             UserInput::Text(text) => (text, UserKind::Text),
             UserInput::Action(UserAction::QuickReply(title)) => (title, UserKind::QuickReply),
             UserInput::Action(UserAction::Postback(payload)) => (payload, UserKind::Postback),
+            UserInput::Action(UserAction::Webhook(check)) => {
+                let kind = match check {
+                    WebhookCheck::BadSignature => UserKind::BadSignature,
+                    WebhookCheck::Unsigned => UserKind::Unsigned,
+                    WebhookCheck::Replay => UserKind::Replay,
+                };
+                (&PROBE, kind)
+            }
         }
     }
 }

@@ -66,6 +66,7 @@ pub fn render(turns: &[Turn], customer: &Customer) -> String {
                 UserKind::Text => scrub.text(&turn.user),
                 UserKind::QuickReply => format!("[quick reply] {}", scrub.text(&turn.user)),
                 UserKind::Postback => format!("[postback] {}", scrub.text(&turn.user)),
+                check => format!("[webhook check] {check:?}"),
             },
             bot: turn
                 .replies
