@@ -53,6 +53,10 @@ pub struct BotMessage {
     /// Button titles of a template attached to it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub buttons: Vec<String>,
+    /// Not a message but a hand-over of the conversation to a human (Messenger's
+    /// `pass_thread_control`); its text is empty.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub handover: bool,
 }
 
 /// One turn of a conversation.
@@ -78,15 +82,4 @@ pub struct Turn {
 
 fn is_text(kind: &UserKind) -> bool {
     *kind == UserKind::Text
-}
-
-impl Turn {
-    /// The replies' texts joined by newlines: what reply matchers look at.
-    pub fn reply_text(&self) -> String {
-        self.replies
-            .iter()
-            .map(|m| m.text.as_str())
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
 }

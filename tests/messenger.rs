@@ -37,7 +37,7 @@ fn messenger_scenarios_pass_through_signed_webhooks_and_the_send_api() {
     assert_eq!(run.code, 0, "{run:?}");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
-    assert_eq!(json["summary"]["passed"], 6, "{json}");
+    assert_eq!(json["summary"]["passed"], 7, "{json}");
     let greeting = &json["scenarios"][0]["turns"][0]["replies"][0];
     assert_eq!(
         greeting["buttons"],
@@ -140,7 +140,17 @@ fn webhook_checks_catch_a_bot_that_skips_signature_verification() {
         ws.path().join("scenarios/security.yaml"),
     )
     .unwrap();
+    ws.write(
+        "scenarios/advisor.yaml",
+        "name: Advisor\nsteps: [{ user: advisor please, bot: { handover: true } }]\n",
+    );
     let run = ws.banter(&["run"]);
+    assert!(
+        run.stdout.contains(
+            "turn 1 (user: \"advisor please\"): the bot did not hand the conversation over"
+        ),
+        "{run:?}"
+    );
     assert_eq!(run.code, 1, "{run:?}");
     assert!(
         run.stdout

@@ -21,7 +21,11 @@ pub fn check_reply(
     turn: usize,
     context: &minijinja::Value,
 ) -> Vec<Failure> {
-    let text: Vec<&str> = replies.iter().map(|m| m.text.as_str()).collect();
+    let text: Vec<&str> = replies
+        .iter()
+        .filter(|m| !m.handover)
+        .map(|m| m.text.as_str())
+        .collect();
     let reply = text.join("\n");
     let reply = reply.as_str();
     let mut failures = Vec::new();
@@ -91,6 +95,18 @@ pub fn check_reply(
                 format!("invalid regex: {e}"),
             )),
         }
+    }
+    let handed_over = replies.iter().any(|m| m.handover);
+    if let Some(wanted) = expect.handover.filter(|&wanted| wanted != handed_over) {
+        let message = if wanted {
+            "the bot did not hand the conversation over"
+        } else {
+            "the bot handed the conversation over"
+        };
+        failures.push(Failure::new(Some(turn), FailureKind::Reply, message).with(
+            format!("handover: {wanted}"),
+            format!("handover: {handed_over}"),
+        ));
     }
     let offered = [
         (

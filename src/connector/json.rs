@@ -102,6 +102,7 @@ impl ReplyShape {
                 text,
                 quick_replies,
                 buttons: Vec::new(),
+                handover: false,
             });
         }
         Ok(messages)
@@ -136,11 +137,13 @@ mod tests {
                     text: "Hi".into(),
                     quick_replies: vec!["Balance".into()],
                     buttons: vec![],
+                    handover: false,
                 },
                 BotMessage {
                     text: "Bye".into(),
                     quick_replies: vec![],
                     buttons: vec![],
+                    handover: false,
                 },
             ]
         );

@@ -196,6 +196,7 @@ fn reply(message: &Value) -> BotMessage {
         text: text.to_string(),
         quick_replies: titles(&message["quick_replies"]),
         buttons: titles(&payload["buttons"]),
+        handover: false,
     }
 }
 
@@ -372,7 +373,13 @@ impl MessengerConnector {
                                 detail: why,
                             })
                         }
-                        GraphKind::Action | GraphKind::Handover => {}
+                        GraphKind::Handover => replies.push(BotMessage {
+                            text: String::new(),
+                            quick_replies: Vec::new(),
+                            buttons: Vec::new(),
+                            handover: true,
+                        }),
+                        GraphKind::Action => {}
                     }
                 }
                 return Ok(replies);

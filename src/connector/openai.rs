@@ -82,6 +82,7 @@ impl Protocol for OpenAiConnector {
                 text: reply,
                 quick_replies: Vec::new(),
                 buttons: Vec::new(),
+                handover: false,
             }])
         })
     }

@@ -223,6 +223,9 @@ pub struct ReplyExpect {
     /// Each of these buttons must be offered.
     #[serde(default)]
     pub buttons: OneOrMany<Template>,
+    /// The bot hands the conversation to a human (`true`) or does not (`false`).
+    #[serde(default)]
+    pub handover: Option<bool>,
     /// The whole reply text must equal this (surrounding whitespace ignored).
     #[serde(default)]
     pub equals: Option<Template>,

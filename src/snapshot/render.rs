@@ -72,6 +72,9 @@ pub fn render(turns: &[Turn], customer: &Customer) -> String {
                 .replies
                 .iter()
                 .map(|reply| {
+                    if reply.handover {
+                        return Reply::Text("[handover to a human]".into());
+                    }
                     let text = scrub.text(&reply.text);
                     if reply.quick_replies.is_empty() && reply.buttons.is_empty() {
                         return Reply::Text(text);
@@ -195,6 +198,7 @@ mod tests {
             text,
             quick_replies: quick_replies.iter().map(|q| q.to_string()).collect(),
             buttons: Vec::new(),
+            handover: false,
         }
     }
 
