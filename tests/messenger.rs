@@ -173,3 +173,28 @@ fn webhook_checks_need_a_webhook() {
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stdout.contains("has no webhook to check"), "{run:?}");
 }
+
+#[test]
+fn a_reply_sent_to_another_conversation_is_cross_talk() {
+    let ws = Workspace::new();
+    let script = repo().join("tests/bots/messenger_bot.py");
+    ws.write(
+        "banter.yaml",
+        &format!(
+            "bot:\n  connector: messenger\n  url: \"http://127.0.0.1:{{{{ port }}}}/webhook\"\n  start:\n    command: \"exec python3 {}\"\n    env: {{ MODE: crosstalk, PORT: \"{{{{ port }}}}\", GRAPH_URL: \"{{{{ graph.url }}}}\", VERIFY_TOKEN: \"{{{{ messenger.verify_token }}}}\", PAGE_TOKEN: \"{{{{ messenger.page_token }}}}\" }}\n    ready: GET /health\n",
+            script.display()
+        ),
+    );
+    ws.write(
+        "scenarios/two.yaml",
+        "- name: First\n  customer: { consent: none }\n  steps: [{ user: hi }]\n- name: Second\n  customer: { consent: none }\n  steps: [{ user: hi }]\n",
+    );
+    let run = ws.banter(&["run", "--jobs", "1"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("PASS  First"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("which was not waiting for one (cross-talk)"),
+        "{run:?}"
+    );
+}

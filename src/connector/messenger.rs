@@ -44,6 +44,8 @@ struct GraphCall {
     psid: String,
     at: Instant,
     kind: GraphKind,
+    /// Sent to a PSID that was not waiting for a reply: unknown, or a conversation between turns.
+    stray: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -62,6 +64,8 @@ enum GraphKind {
 struct Graph {
     calls: Vec<GraphCall>,
     psids: HashSet<String>,
+    /// The PSIDs whose conversation is in a turn, waiting for replies.
+    awaiting: HashSet<String>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -136,10 +140,12 @@ fn answer(graph: &Mutex<Graph>, page_token: &str, request: &Request) -> Response
             graph_error(400, 100, "(#100) param message must be non-empty"),
         )
     };
+    let stray = !graph.awaiting.contains(&psid);
     graph.calls.push(GraphCall {
         psid,
         at: Instant::now(),
         kind,
+        stray,
     });
     response
 }
@@ -197,6 +203,28 @@ fn reply(message: &Value) -> BotMessage {
         quick_replies: titles(&message["quick_replies"]),
         buttons: titles(&payload["buttons"]),
         handover: false,
+    }
+}
+
+/// Marks a PSID as waiting for replies for as long as it lives, also when a turn is cut off.
+struct Awaiting<'a> {
+    graph: &'a Mutex<Graph>,
+    psid: String,
+}
+
+impl<'a> Awaiting<'a> {
+    fn new(graph: &'a Mutex<Graph>, psid: &str) -> Self {
+        lock(graph).awaiting.insert(psid.to_string());
+        Awaiting {
+            graph,
+            psid: psid.to_string(),
+        }
+    }
+}
+
+impl Drop for Awaiting<'_> {
+    fn drop(&mut self) {
+        lock(self.graph).awaiting.remove(&self.psid);
     }
 }
 
@@ -354,7 +382,7 @@ impl MessengerConnector {
             let calls: Vec<GraphCall> = lock(&self.graph)
                 .calls
                 .iter()
-                .filter(|c| c.psid == psid && c.at >= since)
+                .filter(|c| (c.psid == psid || c.stray) && c.at >= since)
                 .cloned()
                 .collect();
             if calls.len() != seen {
@@ -365,6 +393,15 @@ impl MessengerConnector {
             if (seen > 0 && quiet) || (seen == 0 && started.elapsed() >= first_reply) {
                 let mut replies = Vec::new();
                 for call in calls {
+                    if call.psid != psid && !matches!(call.kind, GraphKind::Refused(_)) {
+                        return Err(ConnectorError::SendApi {
+                            bot: self.name().to_string(),
+                            detail: format!(
+                                "a reply went to `{}`, another conversation, which was not waiting for one (cross-talk)",
+                                call.psid
+                            ),
+                        });
+                    }
                     match call.kind {
                         GraphKind::Message(message) => replies.push(reply(&message)),
                         GraphKind::Refused(why) => {
@@ -421,6 +458,7 @@ impl Protocol for MessengerConnector {
                         .ok()
                         .filter(|v| !v.is_undefined() && !v.is_none());
                     if let Some(code) = code {
+                        let _waiting = Awaiting::new(&self.graph, &psid);
                         let since = Instant::now();
                         let event = json!({
                             "sender": { "id": psid }, "recipient": { "id": PAGE_ID }, "timestamp": 1_782_777_600_000_u64,
@@ -432,6 +470,7 @@ impl Protocol for MessengerConnector {
                     psid
                 }
             };
+            let _waiting = Awaiting::new(&self.graph, &psid);
             let kind = context
                 .get_attr("message")
                 .and_then(|m| m.get_attr("kind"))

@@ -1,6 +1,7 @@
 """A careless Messenger bot for banter's own tests: it answers the verification handshake and
 replies to every message through the Send API, but never checks X-Hub-Signature-256 and
-processes replayed events again. banter's webhook checks must catch it.
+processes replayed events again. banter's webhook checks must catch it. With MODE=crosstalk
+it answers each message to the previous sender, as a bot with a shared "current user" would.
 
 Listens on 127.0.0.1:$PORT; GRAPH_URL, VERIFY_TOKEN and PAGE_TOKEN come from banter.yaml.
 """
@@ -24,6 +25,9 @@ def send(psid, text):
     urllib.request.urlopen(request, timeout=3).read()
 
 
+SENDERS = []
+
+
 class Handler(QuietHandler):
     def do_GET(self):
         query = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
@@ -38,7 +42,11 @@ class Handler(QuietHandler):
         for entry in body.get("entry", []):
             for event in entry.get("messaging", []):
                 if "message" in event:
-                    send(event["sender"]["id"], "Hello! You said: " + event["message"].get("text", ""))
+                    psid = event["sender"]["id"]
+                    if os.environ.get("MODE") == "crosstalk" and SENDERS:
+                        psid = SENDERS[-1]
+                    SENDERS.append(event["sender"]["id"])
+                    send(psid, "Hello! You said: " + event["message"].get("text", ""))
         self.send(200, "EVENT_RECEIVED", "text/plain")
 
 
