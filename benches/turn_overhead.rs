@@ -42,6 +42,7 @@ async fn harness(dir: &std::path::Path) -> Duration {
     let started = Instant::now();
     let report = Suite::from_paths([dir])
         .config(config)
+        .jobs(1) // the raw client below is sequential too
         .seed(SEED)
         .run()
         .await
