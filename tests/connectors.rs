@@ -248,7 +248,7 @@ fn bot_settings_must_fit_the_connector() {
         ("bot:\n  connector: rasa\n", "banter.yaml: bot.url: connector rasa needs the bot's URL"),
         (
             "bot:\n  connector: stdio\n  url: http://127.0.0.1:1/\n  start: { command: cat }\n",
-            "banter.yaml: bot.url: connector stdio does not use it (used by http, rasa, openai, messenger)",
+            "banter.yaml: bot.url: connector stdio does not use it (used by http, rasa, openai, messenger, botframework)",
         ),
         (
             "bot:\n  url: http://127.0.0.1:1/chat\n  model: gpt-4o\n",
@@ -264,7 +264,7 @@ fn bot_settings_must_fit_the_connector() {
         ),
         (
             "bot:\n  connector: rassa\n",
-            "banter.yaml:2:14: bot.connector: unknown variant `rassa`, expected one of `http`, `rasa`, `openai`, `stdio`, `messenger` (did you mean `rasa`?)",
+            "banter.yaml:2:14: bot.connector: unknown variant `rassa`, expected one of `http`, `rasa`, `openai`, `stdio`, `messenger`, `botframework` (did you mean `rasa`?)",
         ),
     ];
     for (config, expected) in cases {

@@ -5,13 +5,13 @@
 //! where it collects the bot's replies per PSID and checks the page access token.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{MockServer, Request, ResponseTemplate};
 
 use super::http::HttpEndpoint;
 use super::{ConnectorError, Protocol, Replies};
@@ -20,10 +20,7 @@ use crate::transcript::BotMessage;
 
 /// The page the conversations are with.
 const PAGE_ID: &str = "1000000000000001";
-/// How long the bot may stay quiet before a turn's replies are taken as complete.
-const QUIET: Duration = Duration::from_millis(150);
-/// How long to wait for a first reply after the webhook answered.
-const FIRST_REPLY: Duration = Duration::from_secs(2);
+use super::inbox::{lock, serve, FIRST_REPLY};
 /// How long a webhook check waits for a reply that must not come.
 const CHECK_WAIT: Duration = Duration::from_millis(500);
 
@@ -66,12 +63,6 @@ struct Graph {
     psids: HashSet<String>,
     /// The PSIDs whose conversation is in a turn, waiting for replies.
     awaiting: HashSet<String>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Talks to a Messenger bot as the Messenger Platform does.
@@ -255,18 +246,9 @@ impl MessengerConnector {
         settings: MessengerSettings,
         url: String,
     ) -> Result<Self, std::io::Error> {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-        let server = MockServer::builder()
-            .listener(listener)
-            .disable_request_recording()
-            .start()
-            .await;
         let graph = Arc::new(Mutex::new(Graph::default()));
         let (recorder, token) = (graph.clone(), settings.page_token.clone());
-        Mock::given(wiremock::matchers::any())
-            .respond_with(move |request: &Request| answer(&recorder, &token, request))
-            .mount(&server)
-            .await;
+        let server = serve(move |request: &Request| answer(&recorder, &token, request)).await?;
         Ok(MessengerConnector {
             webhook: HttpEndpoint::new("messenger", config, url),
             settings,
@@ -375,54 +357,44 @@ impl MessengerConnector {
         since: Instant,
         first_reply: Duration,
     ) -> Result<Vec<BotMessage>, ConnectorError> {
-        let started = Instant::now();
-        let mut seen = 0;
-        let mut last_change = Instant::now();
-        loop {
-            let calls: Vec<GraphCall> = lock(&self.graph)
+        let mine = || -> Vec<GraphCall> {
+            lock(&self.graph)
                 .calls
                 .iter()
                 .filter(|c| (c.psid == psid || c.stray) && c.at >= since)
                 .cloned()
-                .collect();
-            if calls.len() != seen {
-                seen = calls.len();
-                last_change = Instant::now();
+                .collect()
+        };
+        super::inbox::settle(|| mine().len(), first_reply).await;
+        let mut replies = Vec::new();
+        for call in mine() {
+            if call.psid != psid && !matches!(call.kind, GraphKind::Refused(_)) {
+                return Err(ConnectorError::SendApi {
+                    bot: self.name().to_string(),
+                    detail: format!(
+                        "a reply went to `{}`, another conversation, which was not waiting for one (cross-talk)",
+                        call.psid
+                    ),
+                });
             }
-            let quiet = last_change.elapsed() >= QUIET;
-            if (seen > 0 && quiet) || (seen == 0 && started.elapsed() >= first_reply) {
-                let mut replies = Vec::new();
-                for call in calls {
-                    if call.psid != psid && !matches!(call.kind, GraphKind::Refused(_)) {
-                        return Err(ConnectorError::SendApi {
-                            bot: self.name().to_string(),
-                            detail: format!(
-                                "a reply went to `{}`, another conversation, which was not waiting for one (cross-talk)",
-                                call.psid
-                            ),
-                        });
-                    }
-                    match call.kind {
-                        GraphKind::Message(message) => replies.push(reply(&message)),
-                        GraphKind::Refused(why) => {
-                            return Err(ConnectorError::SendApi {
-                                bot: self.name().to_string(),
-                                detail: why,
-                            })
-                        }
-                        GraphKind::Handover => replies.push(BotMessage {
-                            text: String::new(),
-                            quick_replies: Vec::new(),
-                            buttons: Vec::new(),
-                            handover: true,
-                        }),
-                        GraphKind::Action => {}
-                    }
+            match call.kind {
+                GraphKind::Message(message) => replies.push(reply(&message)),
+                GraphKind::Refused(why) => {
+                    return Err(ConnectorError::SendApi {
+                        bot: self.name().to_string(),
+                        detail: why,
+                    })
                 }
-                return Ok(replies);
+                GraphKind::Handover => replies.push(BotMessage {
+                    text: String::new(),
+                    quick_replies: Vec::new(),
+                    buttons: Vec::new(),
+                    handover: true,
+                }),
+                GraphKind::Action => {}
             }
-            tokio::time::sleep(Duration::from_millis(20)).await;
         }
+        Ok(replies)
     }
 }
 

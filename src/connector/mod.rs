@@ -10,7 +10,9 @@
 //! Messenger Platform: signed webhooks and a Graph mock for the Send API). Templated JSON and JSON-pointer replies
 //! are shared in `json`.
 
+mod botframework;
 mod http;
+mod inbox;
 mod json;
 mod messenger;
 mod openai;
@@ -22,6 +24,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+pub use botframework::BotFrameworkConnector;
 pub use http::HttpConnector;
 pub use messenger::{signature, MessengerConnector, MessengerSettings};
 pub use openai::OpenAiConnector;

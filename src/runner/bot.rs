@@ -11,8 +11,8 @@ use std::time::Duration;
 use crate::bank::Bank;
 use crate::connector::process::BotProcess;
 use crate::connector::{
-    Connector, HttpConnector, MessengerConnector, MessengerSettings, OpenAiConnector,
-    StdioConnector,
+    BotFrameworkConnector, Connector, HttpConnector, MessengerConnector, MessengerSettings,
+    OpenAiConnector, StdioConnector,
 };
 use crate::demo::{DemoBot, Telemetry};
 use crate::scenario::{BotConfig, Config, Endpoint, Template};
@@ -38,6 +38,31 @@ pub(super) struct Bot {
 fn free_port() -> Result<u16, Error> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(Error::Port)?;
     listener.local_addr().map(|a| a.port()).map_err(Error::Port)
+}
+
+/// The bot's URL rendered with `context`, and parsed.
+fn render_url(url: &Template, context: &minijinja::Value) -> Result<(String, reqwest::Url), Error> {
+    let url = template::render(url.as_str(), context)?;
+    let parsed = reqwest::Url::parse(&url).map_err(|e| Error::BotUrl {
+        url: url.clone(),
+        reason: e.to_string(),
+    })?;
+    Ok((url, parsed))
+}
+
+/// Starts the bot process when `start` is configured, and waits until `origin` is ready.
+async fn start_process(
+    config: &Config,
+    bot: &BotConfig,
+    context: &minijinja::Value,
+    origin: &reqwest::Url,
+) -> Result<Running, Error> {
+    Ok(match &bot.start {
+        Some(start) => Running::Process(Arc::new(
+            BotProcess::start(start, &config.base_dir, context, origin).await?,
+        )),
+        None => Running::External,
+    })
 }
 
 /// Builds an HTTP-based connector for a bot at a rendered URL.
@@ -72,6 +97,19 @@ impl Bot {
                 Box::new(Arc::new(OpenAiConnector::new(c, url)))
             }),
             Endpoint::Messenger(url) => return Bot::messenger(config, bot, url, context).await,
+            Endpoint::Botframework(url) => {
+                let (url, parsed) = render_url(url, &context)?;
+                let connector = BotFrameworkConnector::start(bot, url)
+                    .await
+                    .map_err(Error::Port)?;
+                let running = start_process(config, bot, &context, &parsed).await?;
+                return Ok(Bot {
+                    connector: Box::new(Arc::new(connector)),
+                    turn_timeout: bot.timeout.0,
+                    context,
+                    running,
+                });
+            }
             Endpoint::Stdio(start) => {
                 let connector = Arc::new(StdioConnector::start(
                     bot,
@@ -87,17 +125,8 @@ impl Bot {
                 });
             }
         };
-        let url = template::render(url.as_str(), &context)?;
-        let parsed = reqwest::Url::parse(&url).map_err(|e| Error::BotUrl {
-            url: url.clone(),
-            reason: e.to_string(),
-        })?;
-        let running = match &bot.start {
-            Some(start) => Running::Process(Arc::new(
-                BotProcess::start(start, &config.base_dir, &context, &parsed).await?,
-            )),
-            None => Running::External,
-        };
+        let (url, parsed) = render_url(url, &context)?;
+        let running = start_process(config, bot, &context, &parsed).await?;
         Ok(Bot {
             connector: build(bot, url),
             turn_timeout: bot.timeout.0,
@@ -114,11 +143,7 @@ impl Bot {
         url: &Template,
         context: minijinja::Value,
     ) -> Result<Bot, Error> {
-        let url = template::render(url.as_str(), &context)?;
-        let parsed = reqwest::Url::parse(&url).map_err(|e| Error::BotUrl {
-            url: url.clone(),
-            reason: e.to_string(),
-        })?;
+        let (url, parsed) = render_url(url, &context)?;
         let settings = MessengerSettings {
             app_secret: bot.app_secret.clone(),
             verify_token: bot.verify_token.clone(),
@@ -136,12 +161,7 @@ impl Bot {
             },
             ..context
         };
-        let running = match &bot.start {
-            Some(start) => Running::Process(Arc::new(
-                BotProcess::start(start, &config.base_dir, &context, &parsed).await?,
-            )),
-            None => Running::External,
-        };
+        let running = start_process(config, bot, &context, &parsed).await?;
         connector.verify().await.map_err(Error::Bot)?;
         Ok(Bot {
             connector: Box::new(Arc::new(connector)),

@@ -83,15 +83,18 @@ pub enum ConnectorKind {
     Stdio,
     /// The Messenger Platform: signed webhooks in, the Send API out.
     Messenger,
+    /// The Bot Framework: Activities in, replies posted back to the channel.
+    Botframework,
 }
 
 impl ConnectorKind {
-    const ALL: [ConnectorKind; 5] = [
+    const ALL: [ConnectorKind; 6] = [
         ConnectorKind::Http,
         ConnectorKind::Rasa,
         ConnectorKind::Openai,
         ConnectorKind::Stdio,
         ConnectorKind::Messenger,
+        ConnectorKind::Botframework,
     ];
 
     /// The name written in `banter.yaml`.
@@ -102,6 +105,7 @@ impl ConnectorKind {
             ConnectorKind::Openai => "openai",
             ConnectorKind::Stdio => "stdio",
             ConnectorKind::Messenger => "messenger",
+            ConnectorKind::Botframework => "botframework",
         }
     }
 
@@ -122,6 +126,7 @@ impl ConnectorKind {
             ConnectorKind::Messenger => {
                 &["url", "headers", "app_secret", "verify_token", "page_token"]
             }
+            ConnectorKind::Botframework => &["url", "headers", "metadata"],
         }
     }
 }
@@ -194,6 +199,8 @@ pub enum Endpoint<'a> {
     Stdio(&'a StartConfig),
     /// A Messenger webhook at this URL.
     Messenger(&'a Template),
+    /// A Bot Framework messaging endpoint at this URL.
+    Botframework(&'a Template),
 }
 
 /// A `bot:` setting that parses but does not fit the connector.
@@ -362,6 +369,7 @@ impl BotConfig {
             ConnectorKind::Openai => Endpoint::Openai(url()?),
             ConnectorKind::Stdio => Endpoint::Stdio(self.stdio_start()?),
             ConnectorKind::Messenger => Endpoint::Messenger(url()?),
+            ConnectorKind::Botframework => Endpoint::Botframework(url()?),
         })
     }
 

@@ -1,0 +1,148 @@
+//! The Bot Framework connector: banter plays the channel, as the Bot Framework Emulator does.
+//! It posts message Activities to the bot's `/api/messages` with a `serviceUrl` pointing at a
+//! channel mock of its own, and collects the Activities the bot posts back to
+//! `/v3/conversations/{id}/activities` (and `/{activityId}`), with suggested actions as quick
+//! replies and hero-card buttons as buttons. No Azure account or app password is involved.
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use serde_json::{json, Value};
+use wiremock::{MockServer, Request, ResponseTemplate};
+
+use super::http::HttpEndpoint;
+use super::inbox::{lock, serve, settle, FIRST_REPLY};
+use super::json::render_json;
+use super::{Protocol, Replies, CONVERSATION_ID};
+use crate::scenario::BotConfig;
+use crate::template;
+use crate::transcript::BotMessage;
+
+/// An Activity the bot sent to the channel, by conversation.
+struct Posted {
+    conversation: String,
+    at: Instant,
+    activity: Value,
+}
+
+/// Talks to a Bot Framework bot as its channel.
+pub struct BotFrameworkConnector {
+    bot: HttpEndpoint,
+    channel_data: Value,
+    server: MockServer,
+    posted: Arc<Mutex<Vec<Posted>>>,
+}
+
+/// The channel's answer to the bot's `POST /v3/conversations/{id}/activities[/{activityId}]`.
+fn receive(posted: &Mutex<Vec<Posted>>, request: &Request) -> ResponseTemplate {
+    let segments: Vec<&str> = request.url.path().trim_matches('/').split('/').collect();
+    match segments.as_slice() {
+        ["v3", "conversations", conversation, "activities", ..] => {
+            let activity: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+            let mut posted = lock(posted);
+            let id = format!("activity-{}", posted.len() + 1);
+            posted.push(Posted {
+                conversation: conversation.to_string(),
+                at: Instant::now(),
+                activity,
+            });
+            ResponseTemplate::new(200).set_body_json(json!({ "id": id }))
+        }
+        _ => ResponseTemplate::new(404).set_body_json(json!({ "error": { "code": "NotFound" } })),
+    }
+}
+
+/// A message Activity as the transcript shows it.
+fn reply(activity: &Value) -> Option<BotMessage> {
+    if activity["type"] != "message" {
+        return None;
+    }
+    let titles = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a["title"].as_str().map(str::to_string))
+            .collect()
+    };
+    let card = activity["attachments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|a| a["contentType"] == "application/vnd.microsoft.card.hero")
+        .map(|a| &a["content"]);
+    let text = activity["text"]
+        .as_str()
+        .or_else(|| card.and_then(|c| c["text"].as_str()))
+        .unwrap_or_default();
+    Some(BotMessage {
+        text: text.to_string(),
+        quick_replies: titles(&activity["suggestedActions"]["actions"]),
+        buttons: card.map(|c| titles(&c["buttons"])).unwrap_or_default(),
+        handover: false,
+    })
+}
+
+impl BotFrameworkConnector {
+    /// Starts the channel mock for a bot whose messaging endpoint is `url`.
+    pub async fn start(config: &BotConfig, url: String) -> Result<Self, std::io::Error> {
+        let posted = Arc::new(Mutex::new(Vec::new()));
+        let recorder = posted.clone();
+        let server = serve(move |request: &Request| receive(&recorder, request)).await?;
+        Ok(BotFrameworkConnector {
+            bot: HttpEndpoint::new("botframework", config, url),
+            channel_data: config.metadata.clone(),
+            server,
+            posted,
+        })
+    }
+}
+
+/// What a conversation remembers: how many Activities it has sent.
+#[derive(Default)]
+pub struct Conversation {
+    sent: u64,
+}
+
+impl Protocol for BotFrameworkConnector {
+    type State = Conversation;
+
+    fn name(&self) -> &str {
+        self.bot.name()
+    }
+
+    fn exchange<'a>(
+        &'a self,
+        state: &'a mut Conversation,
+        context: minijinja::Value,
+        text: &'a str,
+    ) -> Replies<'a> {
+        Box::pin(async move {
+            let conversation = template::render(CONVERSATION_ID, &context)?;
+            state.sent += 1;
+            let activity = json!({
+                "type": "message",
+                "id": format!("{conversation}-{}", state.sent),
+                "timestamp": "2026-06-30T00:00:00Z",
+                "channelId": "emulator",
+                "serviceUrl": self.server.uri(),
+                "from": { "id": format!("user-{conversation}"), "name": "User", "role": "user" },
+                "recipient": { "id": "bot", "name": "Bot", "role": "bot" },
+                "conversation": { "id": conversation },
+                "locale": "en-US",
+                "text": text,
+                "channelData": render_json(&self.channel_data, &context)?,
+            });
+            let since = Instant::now();
+            self.bot.post(&activity, &context).await?;
+            let mine = || -> Vec<Value> {
+                lock(&self.posted)
+                    .iter()
+                    .filter(|p| p.conversation == conversation && p.at >= since)
+                    .map(|p| p.activity.clone())
+                    .collect()
+            };
+            settle(|| mine().len(), FIRST_REPLY).await;
+            Ok(mine().iter().filter_map(reply).collect())
+        })
+    }
+}

@@ -1,0 +1,56 @@
+//! Replies that a bot sends on its own (Messenger's Send API, the Bot Framework's channel):
+//! the loopback server that receives them, and waiting until a turn's replies are complete,
+//! once the bot has been quiet for a moment.
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+/// Starts a server on 127.0.0.1 that answers every request with `respond`.
+pub(super) async fn serve(
+    respond: impl Fn(&Request) -> ResponseTemplate + Send + Sync + 'static,
+) -> Result<MockServer, std::io::Error> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let server = MockServer::builder()
+        .listener(listener)
+        .disable_request_recording()
+        .start()
+        .await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(respond)
+        .mount(&server)
+        .await;
+    Ok(server)
+}
+
+/// Locks what the server recorded, even if a panicking thread poisoned it.
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// How long the bot may stay quiet before a turn's replies are taken as complete.
+const QUIET: Duration = Duration::from_millis(150);
+/// How long to wait for a first reply after the bot took the message.
+pub(super) const FIRST_REPLY: Duration = Duration::from_secs(2);
+
+/// Polls `count` (the replies received so far) until it has not changed for [`QUIET`], or,
+/// while it is 0, until `first_reply` has passed. The runner's turn timeout bounds it too.
+pub(super) async fn settle(count: impl Fn() -> usize, first_reply: Duration) {
+    let started = Instant::now();
+    let (mut seen, mut last_change) = (0, Instant::now());
+    loop {
+        let now = count();
+        if now != seen {
+            seen = now;
+            last_change = Instant::now();
+        }
+        let quiet = last_change.elapsed() >= QUIET;
+        if (seen > 0 && quiet) || (seen == 0 && started.elapsed() >= first_reply) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
