@@ -59,3 +59,49 @@ fn a_wrong_reply_fails_and_a_crashing_bot_is_an_error() {
         "{run:?}"
     );
 }
+
+/// Installs the botbuilder test bot's packages from its lockfile, once.
+fn install_botbuilder() -> std::path::PathBuf {
+    let dir = repo().join("tests/bots/botbuilder");
+    if !dir.join("node_modules/botbuilder").is_dir() {
+        let npm = std::process::Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir)
+            .output()
+            .expect("npm is needed for the botbuilder test bot");
+        assert!(
+            npm.status.success(),
+            "npm ci failed: {}",
+            String::from_utf8_lossy(&npm.stderr)
+        );
+    }
+    dir.join("bot.js")
+}
+
+#[test]
+fn a_bot_built_with_the_botbuilder_sdk_is_driven_through_the_channel() {
+    let bot = install_botbuilder();
+    let ws = Workspace::new();
+    ws.write(
+        "banter.yaml",
+        &format!(
+            "bot:\n  connector: botframework\n  url: \"http://127.0.0.1:{{{{ port }}}}/api/messages\"\n  timeout: 10s\n  start:\n    command: \"exec node {}\"\n    env: {{ PORT: \"{{{{ port }}}}\", BANK_URL: \"{{{{ bank.url }}}}\" }}\n    ready: GET /health\n",
+            bot.display()
+        ),
+    );
+    ws.write(
+        "scenarios/s.yaml",
+        "- name: SDK bot answers\n  customer:\n    accounts: [{ type: checking, balance: 1234.56 }]\n  steps:\n    - user: hi\n      bot: { contains: \"How can I help?\", buttons: [Balance, Advisor] }\n    - user: what is my balance?\n      bot: { contains: \"$1,234.56\", quick_replies: [Transactions, Advisor] }\n      bank: { called: [\"GET /fdx/v6/accounts\"] }\n- name: SDK bot wrong expectation\n  steps:\n    - user: hi\n      bot: { buttons: [Mortgage] }\n",
+    );
+    let run = ws.banter(&["run", "--jobs", "1"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("PASS  SDK bot answers"), "{run:?}");
+    assert!(
+        run.stdout.contains("FAIL  SDK bot wrong expectation"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout.contains("no button \"Mortgage\" is offered"),
+        "{run:?}"
+    );
+}
