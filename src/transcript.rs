@@ -40,6 +40,9 @@ pub struct UserMessage {
     pub text: String,
     /// How it was sent.
     pub kind: UserKind,
+    /// How many replies the step expects, when it says: connectors whose bots reply on their
+    /// own (Messenger, Bot Framework) stop waiting once that many arrived.
+    pub expected_replies: Option<usize>,
 }
 
 /// One message from the bot.

@@ -37,7 +37,7 @@ fn messenger_scenarios_pass_through_signed_webhooks_and_the_send_api() {
     assert_eq!(run.code, 0, "{run:?}");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
-    assert_eq!(json["summary"]["passed"], 7, "{json}");
+    assert_eq!(json["summary"]["passed"], 8, "{json}");
     let greeting = &json["scenarios"][0]["turns"][0]["replies"][0];
     assert_eq!(
         greeting["buttons"],
@@ -174,17 +174,23 @@ fn webhook_checks_need_a_webhook() {
     assert!(run.stdout.contains("has no webhook to check"), "{run:?}");
 }
 
-#[test]
-fn a_reply_sent_to_another_conversation_is_cross_talk() {
+/// A workspace with the careless Python Messenger bot in `mode`.
+fn careless_bot(mode: &str) -> Workspace {
     let ws = Workspace::new();
     let script = repo().join("tests/bots/messenger_bot.py");
     ws.write(
         "banter.yaml",
         &format!(
-            "bot:\n  connector: messenger\n  url: \"http://127.0.0.1:{{{{ port }}}}/webhook\"\n  start:\n    command: \"exec python3 {}\"\n    env: {{ MODE: crosstalk, PORT: \"{{{{ port }}}}\", GRAPH_URL: \"{{{{ graph.url }}}}\", VERIFY_TOKEN: \"{{{{ messenger.verify_token }}}}\", PAGE_TOKEN: \"{{{{ messenger.page_token }}}}\" }}\n    ready: GET /health\n",
+            "bot:\n  connector: messenger\n  url: \"http://127.0.0.1:{{{{ port }}}}/webhook\"\n  start:\n    command: \"exec python3 {}\"\n    env: {{ MODE: {mode}, PORT: \"{{{{ port }}}}\", GRAPH_URL: \"{{{{ graph.url }}}}\", VERIFY_TOKEN: \"{{{{ messenger.verify_token }}}}\", PAGE_TOKEN: \"{{{{ messenger.page_token }}}}\" }}\n    ready: GET /health\n",
             script.display()
         ),
     );
+    ws
+}
+
+#[test]
+fn a_reply_sent_to_another_conversation_is_cross_talk() {
+    let ws = careless_bot("crosstalk");
     ws.write(
         "scenarios/two.yaml",
         "- name: First\n  customer: { consent: none }\n  steps: [{ user: hi }]\n- name: Second\n  customer: { consent: none }\n  steps: [{ user: hi }]\n",
@@ -195,6 +201,22 @@ fn a_reply_sent_to_another_conversation_is_cross_talk() {
     assert!(
         run.stdout
             .contains("which was not waiting for one (cross-talk)"),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn a_reply_to_an_unknown_psid_is_refused() {
+    let ws = careless_bot("unknown");
+    ws.write(
+        "scenarios/s.yaml",
+        "name: Hi\ncustomer: { consent: none }\nsteps: [{ user: hi }]\n",
+    );
+    let run = ws.banter(&["run"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("the recipient `999` is not a user of this page"),
         "{run:?}"
     );
 }

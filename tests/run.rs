@@ -357,3 +357,23 @@ fn the_html_report_escapes_what_the_bot_said() {
         "unescaped bot text in {page}"
     );
 }
+
+#[test]
+fn a_wrong_reply_count_fails() {
+    let ws = Workspace::new();
+    ws.write(
+        "scenarios/count.yaml",
+        "name: Count\nsteps:\n  - user: show my last 2 transactions\n    bot: { replies: 3 }\n  - user: hi\n    bot: { replies: 2 }\n",
+    );
+    let run = ws.banter(&["run"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("turn 2 (user: \"hi\"): the bot sent 1 replies, not 2"),
+        "{run:?}"
+    );
+    assert!(
+        !run.stdout.contains("turn 1 "),
+        "turn 1 has 3 replies: {run:?}"
+    );
+}

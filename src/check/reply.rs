@@ -96,6 +96,16 @@ pub fn check_reply(
             )),
         }
     }
+    if let Some(wanted) = expect.replies.filter(|&n| n != text.len()) {
+        failures.push(
+            Failure::new(
+                Some(turn),
+                FailureKind::Reply,
+                format!("the bot sent {} replies, not {wanted}", text.len()),
+            )
+            .with(format!("{wanted} replies"), reply.to_string()),
+        );
+    }
     let handed_over = replies.iter().any(|m| m.handover);
     if let Some(wanted) = expect.handover.filter(|&wanted| wanted != handed_over) {
         let message = if wanted {

@@ -141,7 +141,7 @@ impl Protocol for BotFrameworkConnector {
                     .map(|p| p.activity.clone())
                     .collect()
             };
-            settle(|| mine().len(), FIRST_REPLY).await;
+            settle(|| mine().len(), FIRST_REPLY, &context).await;
             Ok(mine().iter().filter_map(reply).collect())
         })
     }

@@ -37,8 +37,19 @@ const QUIET: Duration = Duration::from_millis(150);
 pub(super) const FIRST_REPLY: Duration = Duration::from_secs(2);
 
 /// Polls `count` (the replies received so far) until it has not changed for [`QUIET`], or,
-/// while it is 0, until `first_reply` has passed. The runner's turn timeout bounds it too.
-pub(super) async fn settle(count: impl Fn() -> usize, first_reply: Duration) {
+/// while it is 0, until `first_reply` has passed, or until the replies the step expects (the
+/// turn's `message.expected_replies`) have arrived. The runner's turn timeout bounds it too.
+pub(super) async fn settle(
+    count: impl Fn() -> usize,
+    first_reply: Duration,
+    context: &minijinja::Value,
+) {
+    let enough = context
+        .get_attr("message")
+        .and_then(|m| m.get_attr("expected_replies"))
+        .ok()
+        .and_then(|n| usize::try_from(n).ok())
+        .filter(|&n| n > 0);
     let started = Instant::now();
     let (mut seen, mut last_change) = (0, Instant::now());
     loop {
@@ -46,6 +57,9 @@ pub(super) async fn settle(count: impl Fn() -> usize, first_reply: Duration) {
         if now != seen {
             seen = now;
             last_change = Instant::now();
+        }
+        if enough.is_some_and(|n| seen >= n) {
+            return;
         }
         let quiet = last_change.elapsed() >= QUIET;
         if (seen > 0 && quiet) || (seen == 0 && started.elapsed() >= first_reply) {

@@ -178,10 +178,6 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
 /// quick replies' titles and the buttons' titles.
 fn reply(message: &Value) -> BotMessage {
     let payload = &message["attachment"]["payload"];
-    let text = message["text"]
-        .as_str()
-        .or_else(|| payload["text"].as_str())
-        .unwrap_or_default();
     let titles = |list: &Value| -> Vec<String> {
         list.as_array()
             .into_iter()
@@ -189,10 +185,28 @@ fn reply(message: &Value) -> BotMessage {
             .filter_map(|b| b["title"].as_str().map(str::to_string))
             .collect()
     };
+    // A generic template is a carousel of elements, each with a title and its own buttons.
+    let elements = payload["elements"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let text = match message["text"]
+        .as_str()
+        .or_else(|| payload["text"].as_str())
+    {
+        Some(text) => text.to_string(),
+        None => elements
+            .iter()
+            .filter_map(|e| e["title"].as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
+    };
+    let mut buttons = titles(&payload["buttons"]);
+    buttons.extend(elements.iter().flat_map(|e| titles(&e["buttons"])));
     BotMessage {
-        text: text.to_string(),
+        text,
         quick_replies: titles(&message["quick_replies"]),
-        buttons: titles(&payload["buttons"]),
+        buttons,
         handover: false,
     }
 }
@@ -340,7 +354,7 @@ impl MessengerConnector {
             Ok(()) => {}
             Err(e) => return Err(e),
         }
-        let replies = self.collect(psid, since, CHECK_WAIT).await?;
+        let replies = self.collect(psid, since, CHECK_WAIT, context).await?;
         if !replies.is_empty() {
             return Err(ConnectorError::Webhook {
                 bot: bot(),
@@ -356,6 +370,7 @@ impl MessengerConnector {
         psid: &str,
         since: Instant,
         first_reply: Duration,
+        context: &minijinja::Value,
     ) -> Result<Vec<BotMessage>, ConnectorError> {
         let mine = || -> Vec<GraphCall> {
             lock(&self.graph)
@@ -365,7 +380,7 @@ impl MessengerConnector {
                 .cloned()
                 .collect()
         };
-        super::inbox::settle(|| mine().len(), first_reply).await;
+        super::inbox::settle(|| mine().len(), first_reply, context).await;
         let mut replies = Vec::new();
         for call in mine() {
             if call.psid != psid && !matches!(call.kind, GraphKind::Refused(_)) {
@@ -437,7 +452,8 @@ impl Protocol for MessengerConnector {
                             "account_linking": { "status": "linked", "authorization_code": code.to_string() },
                         });
                         self.post_event(&event, &context, Signing::Right).await?;
-                        self.collect(&psid, since, FIRST_REPLY).await?;
+                        self.collect(&psid, since, FIRST_REPLY, &minijinja::Value::UNDEFINED)
+                            .await?;
                     }
                     psid
                 }
@@ -487,7 +503,43 @@ impl Protocol for MessengerConnector {
             }
             self.post_event(&event, &context, Signing::Right).await?;
             state.last = Some(event);
-            self.collect(&psid, since, FIRST_REPLY).await
+            self.collect(&psid, since, FIRST_REPLY, &context).await
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_show_texts_quick_replies_and_template_buttons() {
+        let quick = reply(
+            &json!({ "text": "Pick one", "quick_replies": [{ "content_type": "text", "title": "Balance", "payload": "BALANCE" }] }),
+        );
+        assert_eq!(
+            (quick.text.as_str(), quick.quick_replies.as_slice()),
+            ("Pick one", &["Balance".to_string()][..])
+        );
+        let button = reply(&json!({ "attachment": { "type": "template", "payload": {
+            "template_type": "button", "text": "Hello", "buttons": [{ "type": "postback", "title": "Advisor", "payload": "ADVISOR" }] } } }));
+        assert_eq!(
+            (button.text.as_str(), button.buttons.as_slice()),
+            ("Hello", &["Advisor".to_string()][..])
+        );
+        let generic = reply(
+            &json!({ "attachment": { "type": "template", "payload": { "template_type": "generic", "elements": [
+            { "title": "Checking", "buttons": [{ "type": "postback", "title": "Details", "payload": "D1" }] },
+            { "title": "Savings", "buttons": [{ "type": "web_url", "title": "Open", "url": "https://example.com" }] } ] } } }),
+        );
+        assert_eq!(generic.text, "Checking\nSavings");
+        assert_eq!(generic.buttons, ["Details", "Open"]);
+    }
+
+    #[test]
+    fn signatures_are_hex_hmac_sha256() {
+        assert!(signature("secret", b"{}").starts_with("sha256="));
+        assert_eq!(signature("secret", b"{}").len(), "sha256=".len() + 64);
+        assert_ne!(signature("secret", b"{}"), signature("other", b"{}"));
     }
 }

@@ -39,8 +39,12 @@ const CONVERSATION_ID: &str = "{{ conversation.id }}";
 /// The template variables of one turn: the session's, plus `message.text` and `message.kind`
 /// (`text`, `quick_reply` or `postback`).
 fn turn_context(session: &minijinja::Value, message: &UserMessage) -> minijinja::Value {
-    let UserMessage { text, kind } = message;
-    minijinja::context! { message => minijinja::context! { text, kind }, ..session.clone() }
+    let UserMessage {
+        text,
+        kind,
+        expected_replies,
+    } = message;
+    minijinja::context! { message => minijinja::context! { text, kind, expected_replies }, ..session.clone() }
 }
 
 /// A boxed future, so that connectors can be used as trait objects.

@@ -98,6 +98,7 @@ pub(super) async fn run(
         let message = UserMessage {
             text: user,
             kind: user_kind,
+            expected_replies: step.bot.as_ref().and_then(|b| b.replies),
         };
         let sent = tokio::time::timeout(bot.turn_timeout, chat.send(&message)).await;
         let user = message.text;

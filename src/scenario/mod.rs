@@ -223,6 +223,9 @@ pub struct ReplyExpect {
     /// Each of these buttons must be offered.
     #[serde(default)]
     pub buttons: OneOrMany<Template>,
+    /// Exactly this many replies (hand-overs not counted).
+    #[serde(default)]
+    pub replies: Option<usize>,
     /// The bot hands the conversation to a human (`true`) or does not (`false`).
     #[serde(default)]
     pub handover: Option<bool>,

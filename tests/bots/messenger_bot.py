@@ -1,7 +1,8 @@
 """A careless Messenger bot for banter's own tests: it answers the verification handshake and
 replies to every message through the Send API, but never checks X-Hub-Signature-256 and
 processes replayed events again. banter's webhook checks must catch it. With MODE=crosstalk
-it answers each message to the previous sender, as a bot with a shared "current user" would.
+it answers each message to the previous sender, as a bot with a shared "current user" would;
+with MODE=unknown it answers to a PSID the page has never seen.
 
 Listens on 127.0.0.1:$PORT; GRAPH_URL, VERIFY_TOKEN and PAGE_TOKEN come from banter.yaml.
 """
@@ -9,6 +10,7 @@ Listens on 127.0.0.1:$PORT; GRAPH_URL, VERIFY_TOKEN and PAGE_TOKEN come from ban
 import json
 import os
 import sys
+import urllib.error
 import urllib.parse
 import urllib.request
 from http.server import ThreadingHTTPServer
@@ -22,7 +24,10 @@ def send(psid, text):
     url = "%s/v19.0/me/messages?access_token=%s" % (os.environ["GRAPH_URL"], os.environ["PAGE_TOKEN"])
     body = json.dumps({"recipient": {"id": psid}, "message": {"text": text}}).encode()
     request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-    urllib.request.urlopen(request, timeout=3).read()
+    try:
+        urllib.request.urlopen(request, timeout=3).read()
+    except urllib.error.HTTPError as error:
+        print("Send API refused the reply:", error.code, flush=True)
 
 
 SENDERS = []
@@ -45,6 +50,8 @@ class Handler(QuietHandler):
                     psid = event["sender"]["id"]
                     if os.environ.get("MODE") == "crosstalk" and SENDERS:
                         psid = SENDERS[-1]
+                    if os.environ.get("MODE") == "unknown":
+                        psid = "999"
                     SENDERS.append(event["sender"]["id"])
                     send(psid, "Hello! You said: " + event["message"].get("text", ""))
         self.send(200, "EVENT_RECEIVED", "text/plain")
