@@ -11,8 +11,8 @@ use serde_json::{json, Value};
 use wiremock::{MockServer, Request, ResponseTemplate};
 
 use super::http::HttpEndpoint;
-use super::inbox::{lock, serve, settle, FIRST_REPLY};
-use super::json::render_json;
+use super::inbox::{lock, serve, settle, take, FIRST_REPLY};
+use super::json::{render_json, titles};
 use super::{Protocol, Replies, CONVERSATION_ID};
 use crate::scenario::BotConfig;
 use crate::template;
@@ -57,13 +57,6 @@ fn reply(activity: &Value) -> Option<BotMessage> {
     if activity["type"] != "message" {
         return None;
     }
-    let titles = |list: &Value| -> Vec<String> {
-        list.as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|a| a["title"].as_str().map(str::to_string))
-            .collect()
-    };
     let card = activity["attachments"]
         .as_array()
         .into_iter()
@@ -134,15 +127,21 @@ impl Protocol for BotFrameworkConnector {
             });
             let since = Instant::now();
             self.bot.post(&activity, &context).await?;
-            let mine = || -> Vec<Value> {
+            let belongs = |p: &Posted| p.conversation == conversation;
+            let count = || {
                 lock(&self.posted)
                     .iter()
-                    .filter(|p| p.conversation == conversation && p.at >= since)
-                    .map(|p| p.activity.clone())
-                    .collect()
+                    .filter(|p| belongs(p) && p.at >= since)
+                    .count()
             };
-            settle(|| mine().len(), FIRST_REPLY, &context).await;
-            Ok(mine().iter().filter_map(reply).collect())
+            settle(count, FIRST_REPLY, &context).await;
+            // Taking the activities out keeps the log bounded; earlier ones were a previous turn's.
+            let mine = take(&mut lock(&self.posted), belongs);
+            Ok(mine
+                .iter()
+                .filter(|p| p.at >= since)
+                .filter_map(|p| reply(&p.activity))
+                .collect())
         })
     }
 }

@@ -36,6 +36,15 @@ const QUIET: Duration = Duration::from_millis(150);
 /// How long to wait for a first reply after the bot took the message.
 pub(super) const FIRST_REPLY: Duration = Duration::from_secs(2);
 
+/// Takes the items that `belongs` out of `items`, in order, leaving the others.
+pub(super) fn take<T>(items: &mut Vec<T>, belongs: impl Fn(&T) -> bool) -> Vec<T> {
+    let (taken, kept) = std::mem::take(items)
+        .into_iter()
+        .partition(|item| belongs(item));
+    *items = kept;
+    taken
+}
+
 /// Polls `count` (the replies received so far) until it has not changed for [`QUIET`], or,
 /// while it is 0, until `first_reply` has passed, or until the replies the step expects (the
 /// turn's `message.expected_replies`) have arrived. The runner's turn timeout bounds it too.

@@ -120,6 +120,15 @@ fn quick_reply_title(value: &Value) -> Option<String> {
     }
 }
 
+/// The `title`s of a JSON list of buttons, actions or quick replies, skipping untitled ones.
+pub(super) fn titles(list: &Value) -> Vec<String> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|b| b["title"].as_str().map(str::to_string))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

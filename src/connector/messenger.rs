@@ -20,7 +20,8 @@ use crate::transcript::BotMessage;
 
 /// The page the conversations are with.
 const PAGE_ID: &str = "1000000000000001";
-use super::inbox::{lock, serve, FIRST_REPLY};
+use super::inbox::{lock, serve, take, FIRST_REPLY};
+use super::json::titles;
 /// How long a webhook check waits for a reply that must not come.
 const CHECK_WAIT: Duration = Duration::from_millis(500);
 
@@ -178,13 +179,6 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
 /// quick replies' titles and the buttons' titles.
 fn reply(message: &Value) -> BotMessage {
     let payload = &message["attachment"]["payload"];
-    let titles = |list: &Value| -> Vec<String> {
-        list.as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|b| b["title"].as_str().map(str::to_string))
-            .collect()
-    };
     // A generic template is a carousel of elements, each with a title and its own buttons.
     let elements = payload["elements"]
         .as_array()
@@ -372,17 +366,19 @@ impl MessengerConnector {
         first_reply: Duration,
         context: &minijinja::Value,
     ) -> Result<Vec<BotMessage>, ConnectorError> {
-        let mine = || -> Vec<GraphCall> {
+        let belongs = |c: &GraphCall| c.psid == psid || c.stray;
+        let count = || {
             lock(&self.graph)
                 .calls
                 .iter()
-                .filter(|c| (c.psid == psid || c.stray) && c.at >= since)
-                .cloned()
-                .collect()
+                .filter(|c| belongs(c) && c.at >= since)
+                .count()
         };
-        super::inbox::settle(|| mine().len(), first_reply, context).await;
+        super::inbox::settle(count, first_reply, context).await;
+        // Taking the calls out keeps the log bounded; earlier ones were a previous turn's.
+        let mine = take(&mut lock(&self.graph).calls, belongs);
         let mut replies = Vec::new();
-        for call in mine() {
+        for call in mine.into_iter().filter(|c| c.at >= since) {
             if call.psid != psid && !matches!(call.kind, GraphKind::Refused(_)) {
                 return Err(ConnectorError::SendApi {
                     bot: self.name().to_string(),
