@@ -191,6 +191,14 @@ impl BankSession {
         lock(&self.tenant.calls).clone()
     }
 
+    /// The calls after the first `seen`, in order.
+    pub fn calls_since(&self, seen: usize) -> Vec<BankCall> {
+        lock(&self.tenant.calls)
+            .get(seen..)
+            .map(<[BankCall]>::to_vec)
+            .unwrap_or_default()
+    }
+
     /// The customer this session serves.
     pub fn customer(&self) -> &Customer {
         &self.tenant.customer

@@ -103,9 +103,8 @@ pub(super) async fn run(
         let sent = tokio::time::timeout(bot.turn_timeout, chat.send(&message)).await;
         let user = message.text;
         session.end_turn();
-        let calls = session.calls();
-        let bank_calls: Vec<_> = calls[seen_calls.min(calls.len())..].to_vec();
-        seen_calls = calls.len();
+        let bank_calls = session.calls_since(seen_calls);
+        seen_calls += bank_calls.len();
         let replies = match sent {
             Ok(Ok(replies)) => replies,
             Ok(Err(e)) => {
