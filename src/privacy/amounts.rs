@@ -6,47 +6,20 @@ use std::sync::LazyLock;
 
 use regex::bytes::Regex;
 
+use super::keys::KeyKind;
+
 /// Money with exactly two decimals, optionally `$` and thousands commas.
 static MONEY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\$?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)\.[0-9]{2}").expect("valid money regex")
 });
-
-/// The key a value sat under, as far as amounts care.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum KeyKind {
-    /// No key: a path segment, a plain text body, a bot reply.
-    None,
-    /// value, amount, revenue, price, balance, total, sum, currentBalance, ...
-    ValueLike,
-    Other,
-}
-
-impl KeyKind {
-    pub fn of(key: &str) -> KeyKind {
-        let key = key.as_bytes();
-        let has = |word: &str| {
-            key.windows(word.len())
-                .any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
-        };
-        let value_like = key.eq_ignore_ascii_case(b"total")
-            || key.eq_ignore_ascii_case(b"sum")
-            || ["amount", "balance", "price", "revenue", "value"]
-                .into_iter()
-                .any(has);
-        match (key.is_empty(), value_like) {
-            (true, _) => KeyKind::None,
-            (false, true) => KeyKind::ValueLike,
-            (false, false) => KeyKind::Other,
-        }
-    }
-}
 
 /// The candidate amounts in cents in `text` under a key of kind `key`, and the needle label.
 pub(super) fn find(text: &[u8], key: KeyKind) -> (Vec<i64>, &'static str) {
     let trimmed = text.trim_ascii();
     match key {
         KeyKind::ValueLike if is_bare_number(trimmed) => (bare_cents(trimmed), "value(amount)"),
-        KeyKind::Other if is_bare_number(trimmed) => (Vec::new(), "value(amount)"),
+        KeyKind::None => (money(text), "amount"),
+        _ if is_bare_number(trimmed) => (Vec::new(), "value(amount)"),
         _ => (money(text), "amount"),
     }
 }
@@ -152,7 +125,5 @@ mod tests {
         assert_eq!(find(b"12.50", KeyKind::Other).0, Vec::<i64>::new());
         assert_eq!(find(b"12.345", KeyKind::ValueLike).0, Vec::<i64>::new());
         assert_eq!(find(b"12.50", KeyKind::None), (vec![1250], "amount"));
-        assert_eq!(KeyKind::of("availableBalance"), KeyKind::ValueLike);
-        assert_eq!(KeyKind::of("latency_ms"), KeyKind::Other);
     }
 }

@@ -21,6 +21,7 @@
 
 mod amounts;
 mod decode;
+mod keys;
 mod needles;
 mod scan;
 mod sites;
@@ -37,7 +38,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::customer::Customer;
 use crate::sinks::CapturedRequest;
-use amounts::KeyKind;
+use keys::KeyKind;
 use needles::Needles;
 use scan::{Mode, Scanner, Site};
 

@@ -15,6 +15,7 @@ use sha1::Sha1;
 use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
 use sha3::Sha3_256;
 
+use super::keys::KeyKind;
 use super::ValueKind;
 use crate::customer::{Account, Address, Customer};
 
@@ -158,6 +159,35 @@ pub(super) struct Owner {
     pub label: Label,
     /// The needle is the rot13 of the form: the chain gets a "rot13" step.
     pub rot13: bool,
+    /// Set for needles too short to mean the value anywhere: where they count.
+    pub weak: Option<Weak>,
+}
+
+/// Where a short plaintext needle can really mean its value. Five digits of a zip code turn up
+/// inside ids and hashes everywhere, and the local part of an email is often a first name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Weak {
+    /// As a whole token (no ASCII letter or digit on either side), or under a key that names
+    /// its kind (`zp`, `zip`, `dob`, …): short digit runs, and local parts that are no word.
+    Token,
+    /// Only under a key that names its kind (`em`, `email`, …): a local part that is a plain
+    /// word, which in free text is just a name.
+    Key,
+}
+
+/// Digit-only needles shorter than this are weak: a zip code, a compact date or SSN.
+const STRONG_DIGITS: usize = 10;
+
+impl Owner {
+    /// Whether a plaintext match of this owner's needle counts, given whether it was a whole
+    /// token and the key it sat under.
+    pub fn counts(&self, whole_token: bool, key: KeyKind) -> bool {
+        match self.weak {
+            None => true,
+            Some(Weak::Token) => whole_token || key.names(self.kind),
+            Some(Weak::Key) => key.names(self.kind),
+        }
+    }
 }
 
 /// A digest by its first 16 bytes and its length: exact for md5, and a 2^-128 coincidence for
@@ -205,10 +235,10 @@ impl Needles {
         self.broken.as_deref()
     }
 
-    /// Every plaintext needle in `hay` as (match length, owners), once per needle however
-    /// often it occurs, overlapping matches included, except matches that continue a word or
-    /// number (see [`bounded`]).
-    pub fn plain(&self, hay: &[u8]) -> Vec<(usize, &[Owner])> {
+    /// Every plaintext needle in `hay` as (match length, whether some occurrence is a whole
+    /// token, owners), once per needle however often it occurs, overlapping matches included,
+    /// except matches that continue a word or number (see [`bounded`]).
+    pub fn plain(&self, hay: &[u8]) -> Vec<(usize, bool, &[Owner])> {
         let Some(automaton) = &self.automaton else {
             return Vec::new();
         };
@@ -217,13 +247,14 @@ impl Needles {
             .filter(|m| bounded(hay, m.start(), m.end()))
             .map(|m| (m.start(), m.end(), m.pattern().as_usize()))
             .collect();
-        let mut hits: Vec<(usize, usize)> = uncovered(&mut spans)
-            .map(|(start, end, id)| (id, end - start))
+        let mut hits: Vec<(usize, bool, usize)> = uncovered(&mut spans)
+            .map(|(start, end, id)| (id, !whole_token(hay, start, end), end - start))
             .collect();
+        // Per needle, a whole-token occurrence first.
         hits.sort_unstable();
         hits.dedup_by_key(|hit| hit.0);
         hits.into_iter()
-            .filter_map(|(id, len)| Some((len, self.owners.get(id)?.as_slice())))
+            .filter_map(|(id, partial, len)| Some((len, !partial, self.owners.get(id)?.as_slice())))
             .collect()
     }
 
@@ -291,6 +322,12 @@ fn bounded(hay: &[u8], start: usize, end: usize) -> bool {
         && !buried(hay, start, end, u8::is_ascii_alphanumeric, 20)
 }
 
+/// Whether the match `start..end` stands alone: no ASCII letter or digit right before or after.
+fn whole_token(hay: &[u8], start: usize, end: usize) -> bool {
+    let alone = |b: Option<&u8>| !b.is_some_and(u8::is_ascii_alphanumeric);
+    alone(start.checked_sub(1).and_then(|i| hay.get(i))) && alone(hay.get(end))
+}
+
 /// Whether the match `start..end`, all of `class`, sits inside a longer run of `class` of at
 /// least `min` bytes.
 fn buried(hay: &[u8], start: usize, end: usize, class: impl Fn(&u8) -> bool, min: usize) -> bool {
@@ -320,20 +357,27 @@ impl Builder {
             return;
         }
         let key = text.to_ascii_lowercase().into_bytes();
+        let weak = if form == "local(email)" {
+            let word = key.iter().all(u8::is_ascii_alphabetic);
+            Some(if word { Weak::Key } else { Weak::Token })
+        } else {
+            let digits = key.iter().all(u8::is_ascii_digit) && key.len() < STRONG_DIGITS;
+            digits.then_some(Weak::Token)
+        };
+        let owner = |rot13| Owner {
+            customer,
+            kind,
+            label: Label::Plain(form),
+            rot13,
+            weak,
+        };
         if key.iter().any(u8::is_ascii_alphabetic) {
-            self.pattern(rot13(&key), customer, kind, form, true);
+            self.pattern(rot13(&key), owner(true));
         }
-        self.pattern(key, customer, kind, form, false);
+        self.pattern(key, owner(false));
     }
 
-    fn pattern(
-        &mut self,
-        key: Vec<u8>,
-        customer: usize,
-        kind: ValueKind,
-        form: &'static str,
-        rot13: bool,
-    ) {
+    fn pattern(&mut self, key: Vec<u8>, owner: Owner) {
         let id = match self.index.get(&key) {
             Some(&id) => id,
             None => {
@@ -344,15 +388,11 @@ impl Builder {
             }
         };
         if let Some(owners) = self.owners.get_mut(id) {
-            let owned = |o: &Owner| o.customer == customer && o.kind == kind && o.rot13 == rot13;
+            let owned = |o: &Owner| {
+                (o.customer, o.kind, o.rot13) == (owner.customer, owner.kind, owner.rot13)
+            };
             if !owners.iter().any(owned) {
-                let label = Label::Plain(form);
-                owners.push(Owner {
-                    customer,
-                    kind,
-                    label,
-                    rot13,
-                });
+                owners.push(owner);
             }
         }
     }
@@ -401,6 +441,7 @@ impl Builder {
                     kind,
                     label,
                     rot13: false,
+                    weak: None,
                 },
             ));
         }

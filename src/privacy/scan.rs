@@ -13,8 +13,9 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::amounts::{self, KeyKind};
+use super::amounts;
 use super::decode;
+use super::keys::KeyKind;
 use super::needles::{Label, Needles, Owner};
 use super::warnings;
 use super::{Finding, Scan, ValueKind, Warning, WarningKind};
@@ -242,8 +243,13 @@ impl<'n> Scanner<'n> {
     /// Scans a string as text, then what it decodes to.
     pub fn text(&mut self, text: &[u8], site: &Site) {
         let needles = self.needles;
-        for (span, owners) in needles.plain(text) {
-            self.found(owners, site, None, span);
+        for (span, whole_token, owners) in needles.plain(text) {
+            let counted: Vec<Owner> = owners
+                .iter()
+                .filter(|owner| owner.counts(whole_token, site.key))
+                .copied()
+                .collect();
+            self.found(&counted, site, None, span);
         }
         if self.mode == Mode::Request {
             self.amounts(text, site);
@@ -305,6 +311,7 @@ impl<'n> Scanner<'n> {
                     kind: ValueKind::Amount,
                     label: Label::Plain(label),
                     rot13: false,
+                    weak: None,
                 };
                 self.found(&[owner], site, None, 0);
             }

@@ -5,8 +5,8 @@
 
 use aho_corasick::AhoCorasick;
 
-use super::amounts::KeyKind;
 use super::decode;
+use super::keys::KeyKind;
 use super::scan::{Scanner, Site};
 use crate::sinks::CapturedRequest;
 

@@ -956,3 +956,59 @@ fn a_name_inside_a_longer_value_is_part_of_that_finding() {
         ]
     );
 }
+
+#[test]
+fn short_numbers_count_only_as_whole_tokens_or_under_their_key() {
+    let mut customers = customers();
+    customers[0].address.zip = "94107".into();
+    let detector = Detector::new(&customers);
+    // Ids derived from hashes: the zip's digits sit between letters.
+    for clean in [
+        serde_json::json!({"client_id": "3fa94107e2.1719", "events": [{"params": {"session_id": "a94107fe3b"}}]}),
+        serde_json::json!({"anonymousId": "c94107d1-0b2e-4c1f-9e1a"}),
+    ] {
+        let scan = detector.scan_request(&json_post(clean.clone()));
+        assert_eq!(scan.findings, vec![], "{clean}: {:#?}", scan.findings);
+    }
+    let leaks = [
+        (
+            serde_json::json!({"user_data": {"zp": ["94107"]}}),
+            "body:/user_data/zp/0",
+        ),
+        (
+            serde_json::json!({"note": "ships to 94107-1234"}),
+            "body:/note",
+        ),
+        (serde_json::json!({"postal": "x94107"}), "body:/postal"),
+    ];
+    for (leak, location) in leaks {
+        let scan = detector.scan_request(&json_post(leak.clone()));
+        let zips: Vec<&str> = scan
+            .findings
+            .iter()
+            .filter(|f| f.kind == ValueKind::Address)
+            .map(|f| f.location.as_str())
+            .collect();
+        assert_eq!(zips, [location], "{leak}");
+    }
+}
+
+#[test]
+fn a_local_part_that_is_a_word_counts_only_under_an_email_key() {
+    let mut customers = customers();
+    customers[1].email = "brice@example.com".into();
+    customers[2].email = "brice_77@example.com".into();
+    let detector = Detector::new(&customers);
+    assert_eq!(detector.scan_text("Hello Brice!", "reply"), []);
+    let scan = detector.scan_request(&json_post(serde_json::json!({"em": "brice"})));
+    let found: Vec<(usize, &str)> = scan
+        .findings
+        .iter()
+        .map(|f| (f.customer, f.chain.as_str()))
+        .collect();
+    assert_eq!(found, [(1, "json → local(email)")]);
+    let findings = detector.scan_text("Ask for brice_77 at the branch", "reply");
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(findings[0].chain, "local(email)");
+    assert_eq!(detector.scan_text("id xbrice_77", "reply"), []);
+}
