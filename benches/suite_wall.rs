@@ -46,7 +46,9 @@ async fn suite(dir: &Path, jobs: usize, settle: bool) -> Duration {
 
 async fn raw(jobs: usize) -> Duration {
     let bank = Arc::new(Bank::start(SEED).await.expect("bank"));
-    let sinks = Sinks::start(&sinks::builtin()).await.expect("sinks");
+    let sinks = Sinks::start(&sinks::builtin(), Arc::new(|_: &_| ()))
+        .await
+        .expect("sinks");
     let bot = DemoBot::start(&bank.url(), 0, Telemetry::to_sinks(&sinks, false))
         .await
         .expect("bot");

@@ -54,7 +54,9 @@ async fn harness(dir: &std::path::Path) -> Duration {
 async fn raw() -> Duration {
     let bank = Bank::start(SEED).await.expect("bank");
     // The same telemetry traffic as under banter, into the same kind of capture servers.
-    let sinks = Sinks::start(&sinks::builtin()).await.expect("sinks");
+    let sinks = Sinks::start(&sinks::builtin(), std::sync::Arc::new(|_: &_| ()))
+        .await
+        .expect("sinks");
     let telemetry = Telemetry::to_sinks(&sinks, false);
     let bot = DemoBot::start(&bank.url(), 0, telemetry)
         .await

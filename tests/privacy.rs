@@ -175,12 +175,21 @@ async fn the_normal_reference_bot_sends_telemetry_without_any_finding() {
         .await
         .unwrap();
     assert!(report.passed(), "{report:#?}");
+    // Telemetry without customer values belongs to no scenario (unless it runs alone to
+    // snapshot its transcript), and the run accounts for it.
+    let turns: usize = report.scenarios.iter().map(|s| s.turns.len()).sum();
+    let owned: usize = report.scenarios.iter().map(|s| s.sink_requests).sum();
+    let all = owned as u64 + report.unattributed.requests;
+    assert!(
+        all >= 5 * turns as u64,
+        "the bot sends telemetry every turn: {all} requests for {turns} turns"
+    );
+    assert!(
+        report.unattributed.warnings.is_empty(),
+        "{:#?}",
+        report.unattributed
+    );
     for s in &report.scenarios {
-        assert!(
-            s.sink_requests >= 5 * s.turns.len(),
-            "{}: the bot sends telemetry every turn",
-            s.name
-        );
         assert!(s.leaks.is_empty(), "{}: {:#?}", s.name, s.leaks);
         assert!(s.warnings.is_empty(), "{}: {:#?}", s.name, s.warnings);
     }

@@ -57,15 +57,29 @@ pub struct SinkWarning {
     pub turn: usize,
 }
 
-/// `METHOD /path` for a captured request.
-pub fn request_line(request: &CapturedRequest) -> String {
-    format!("{} {}", request.method, request.path)
+/// A sink request as findings name it: its sink and `METHOD /path`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SinkRequest {
+    /// The sink's name.
+    pub sink: String,
+    /// `METHOD /path`.
+    pub line: String,
+}
+
+impl SinkRequest {
+    /// The name of a captured request.
+    pub fn of(request: &CapturedRequest) -> SinkRequest {
+        SinkRequest {
+            sink: request.sink.clone(),
+            line: format!("{} {}", request.method, request.path),
+        }
+    }
 }
 
 /// Judges one finding in a sink request.
 pub fn judge(
     finding: &Finding,
-    request: &CapturedRequest,
+    request: &SinkRequest,
     sink_kind: SinkKind,
     turn: usize,
     whose: Whose,
@@ -77,7 +91,7 @@ pub fn judge(
             .any(|r| r.allows(finding.kind, &request.sink, &finding.location));
     Leak {
         sink: request.sink.clone(),
-        request: request_line(request),
+        request: request.line.clone(),
         location: finding.location.clone(),
         kind: finding.kind,
         chain: finding.chain.clone(),
@@ -88,10 +102,10 @@ pub fn judge(
 }
 
 /// A warning located in its request.
-pub fn warn(warning: &Warning, request: &CapturedRequest, turn: usize) -> SinkWarning {
+pub fn warn(warning: &Warning, request: &SinkRequest, turn: usize) -> SinkWarning {
     SinkWarning {
         sink: request.sink.clone(),
-        request: request_line(request),
+        request: request.line.clone(),
         location: warning.location.clone(),
         pattern: warning.pattern,
         chain: warning.chain.clone(),

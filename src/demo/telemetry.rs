@@ -93,7 +93,7 @@ pub struct Telemetry {
 
 impl Telemetry {
     /// Telemetry into banter's built-in sinks, as in an in-process run.
-    pub fn to_sinks(sinks: &crate::sinks::Sinks, leaky: bool) -> Self {
+    pub fn to_sinks<S>(sinks: &crate::sinks::Sinks<S>, leaky: bool) -> Self {
         Telemetry {
             meta: sinks.url("meta"),
             google: sinks.url("google"),

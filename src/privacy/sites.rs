@@ -8,10 +8,14 @@ use aho_corasick::AhoCorasick;
 use super::decode;
 use super::keys::KeyKind;
 use super::scan::{Scanner, Site};
-use crate::sinks::CapturedRequest;
+use crate::sinks::{CapturedRequest, Spill};
 
-/// Bodies are scanned up to this many bytes.
+/// Bodies held in memory are scanned up to this many bytes.
 const MAX_BODY: usize = 16 << 20;
+/// Bodies kept on disk are scanned in chunks of this many bytes …
+const SPILL_CHUNK: usize = 8 << 20;
+/// … each starting this many bytes before the previous one ended.
+const SPILL_OVERLAP: usize = 64 << 10;
 
 pub(super) fn scan_request(scanner: &mut Scanner, request: &CapturedRequest) {
     for segment in request.path.split('/').filter(|s| !s.is_empty()) {
@@ -117,6 +121,12 @@ fn items(scanner: &mut Scanner, value: &[u8], site: &Site) {
 }
 
 fn body(scanner: &mut Scanner, request: &CapturedRequest) {
+    if let Some(error) = &request.body_error {
+        scanner.note(format!("body: {error}; scanned what arrived"));
+    }
+    if let Some(spill) = &request.spill {
+        return spilled(scanner, spill);
+    }
     let raw = match request.body.get(..MAX_BODY) {
         Some(head) if request.body.len() > MAX_BODY => {
             scanner.note(format!(
@@ -157,6 +167,23 @@ fn body(scanner: &mut Scanner, request: &CapturedRequest) {
         return fields(scanner, body, b"&", &form, Url::InContainer);
     }
     scanner.text(body, &base);
+}
+
+/// A body too large for memory, scanned from its file as text, chunk by chunk; the chunks
+/// overlap so that no value is cut in two.
+fn spilled(scanner: &mut Scanner, spill: &Spill) {
+    scanner.note(format!(
+        "body: {} bytes, past the in-memory cap; scanned whole from disk as text, in {} MiB chunks",
+        spill.len(),
+        SPILL_CHUNK >> 20
+    ));
+    let site = Site::new("body", KeyKind::None);
+    let read = spill.chunks(SPILL_CHUNK, SPILL_OVERLAP, |_, chunk| {
+        scanner.text(chunk, &site);
+    });
+    if let Err(e) = read {
+        scanner.note(format!("body: reading it back from disk failed: {e}"));
+    }
 }
 
 /// `a=b&c=d` with no whitespace and a plain key before every `=`.

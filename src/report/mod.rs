@@ -17,7 +17,7 @@ pub use terminal::TerminalReporter;
 
 use crate::check::privacy::{Leak, SinkWarning};
 use crate::check::Failure;
-use crate::runner::SnapshotResult;
+use crate::runner::{SnapshotResult, Unattributed};
 use crate::transcript::Turn;
 
 /// Writes a report file, creating its parent directories.
@@ -148,6 +148,9 @@ pub struct Report {
     pub duration_ms: u64,
     /// One entry per scenario that finished, in scenario order.
     pub scenarios: Vec<ScenarioReport>,
+    /// Sink requests no scenario owned (they held no customer's values while conversations
+    /// overlapped): every one scanned, with what the scans found.
+    pub unattributed: Unattributed,
 }
 
 impl Report {
@@ -162,6 +165,7 @@ impl Report {
             summary: Summary::default(),
             duration_ms: 0,
             scenarios: Vec::new(),
+            unattributed: Unattributed::default(),
         }
     }
 

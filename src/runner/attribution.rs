@@ -1,16 +1,77 @@
 //! Attributing what the bot sent to the sinks, and what it said, to customers and turns:
 //! leaks of the scenario's own customer, of customers no running scenario stands for, and
-//! other customers' data in replies.
+//! other customers' data in replies. Each sink request is scanned once, as it arrives
+//! ([`inspector`]); a scenario then claims the requests that hold its customer's values.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Instant;
 
+use serde::Serialize;
+
 use super::world::World;
-use crate::check::privacy::{self, Leak, SinkWarning, Whose};
-use crate::check::Failure;
-use crate::privacy::ValueKind;
+use crate::check::privacy::{self, Leak, SinkRequest, SinkWarning, Whose};
+use crate::check::{Failure, FailureKind};
+use crate::privacy::{Detector, Scan, ValueKind};
 use crate::scenario::Scenario;
-use crate::sinks::{self, SinkKind};
+use crate::sinks::{self, Inspector, Lost, SinkKind};
+
+/// What the run keeps of one sink request: its scan, and what reports and snapshots show.
+pub(super) struct Inspected {
+    request: SinkRequest,
+    scan: Scan,
+    /// The events it reported, by name (`google: balance_viewed`).
+    events: Vec<String>,
+}
+
+/// Scans each sink request with `detector` as it arrives.
+pub(super) fn inspector(detector: Arc<Detector>) -> Inspector<Inspected> {
+    Arc::new(move |request| Inspected {
+        request: SinkRequest::of(request),
+        scan: detector.scan_request(request),
+        events: sinks::event_names(request),
+    })
+}
+
+/// Sink traffic that no scenario could be told to own: requests that held no running
+/// scenario's customer values (ordinary telemetry, which cannot be told apart while
+/// conversations overlap). Every one was scanned; what its scans found is kept here.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Unattributed {
+    /// How many requests.
+    pub requests: u64,
+    /// Unknown values in them that look like personal data.
+    pub warnings: Vec<SinkWarning>,
+    /// What their scans could not read whole, and requests that could not be scanned.
+    pub notes: Vec<String>,
+}
+
+impl Unattributed {
+    pub(super) fn add(&mut self, inspected: &Inspected) {
+        self.requests += 1;
+        let request = &inspected.request;
+        self.warnings.extend(
+            inspected
+                .scan
+                .warnings
+                .iter()
+                .map(|w| privacy::warn(w, request, 0)),
+        );
+        self.notes.extend(
+            inspected
+                .scan
+                .notes
+                .iter()
+                .map(|n| format!("{} {}: {n}", request.sink, request.line)),
+        );
+    }
+
+    pub(super) fn lose(&mut self, lost: &Lost) {
+        self.requests += 1;
+        self.notes
+            .push(format!("a sink request was not scanned: {}", lost.why));
+    }
+}
 
 /// What the sinks received during one scenario, judged.
 pub(super) struct SinkScan {
@@ -22,6 +83,8 @@ pub(super) struct SinkScan {
     /// The events of the scenario's requests as (turn, `sink: name`), for scenarios that
     /// snapshot their transcript and so run alone.
     pub events: Vec<(usize, String)>,
+    /// Requests in the window that could not be scanned or kept: the scenario is an error.
+    pub lost: Vec<Failure>,
 }
 
 /// The turn a sink request belongs to: the last turn that had started when it arrived.
@@ -29,13 +92,15 @@ fn turn_at(turn_starts: &[Instant], at: Instant) -> usize {
     turn_starts.iter().filter(|&&start| start <= at).count()
 }
 
-/// Scans the requests that arrived within scenario `index`'s window, and judges them.
+/// Judges the requests that arrived within scenario `index`'s window.
 ///
 /// A request belongs to the listening scenarios whose customers' values it holds most of
-/// (a merchant name is shared by many customers, an email is not); a request that holds no
-/// listening scenario's values belongs to every scenario listening when it arrived. Values of
-/// customers whose scenario was not listening (decoys, scenarios already over) are someone
-/// else's data.
+/// (a merchant name is shared by many customers, an email is not). One that holds only values
+/// of customers whose scenario was not listening (decoys, scenarios already over) belongs to
+/// every scenario listening when it arrived, as someone else's data. One that holds no
+/// customer's values belongs to the scenario only when it runs alone (it snapshots its
+/// transcript); otherwise to no scenario, and the run reports it as unattributed, so that a
+/// scenario's report does not depend on what ran beside it.
 pub(super) fn scan_sinks(
     world: &World,
     scenario: &Scenario,
@@ -48,33 +113,39 @@ pub(super) fn scan_sinks(
         .iter()
         .chain(&scenario.privacy.allow)
         .collect();
-    let captured = world.requests_of(index);
+    let (records, lost) = world.requests_of(index);
     let (mut leaks, mut warnings, mut notes, mut events) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for c in &captured {
-        let request = &c.request;
-        let scan = world.scan(c);
+    let mut claimed: Vec<u64> = lost.iter().map(|l| l.seq).collect();
+    for record in &records {
+        let Inspected {
+            request,
+            scan,
+            events: request_events,
+        } = record.summary.as_ref();
         let mut score: BTreeMap<usize, usize> = BTreeMap::new();
         for finding in scan
             .findings
             .iter()
-            .filter(|f| world.listening(f.customer, request.at))
+            .filter(|f| world.listening(f.customer, record.at))
         {
             *score.entry(finding.customer).or_default() += 1;
         }
         let best = score.values().copied().max().unwrap_or(0);
-        if best > 0 && score.get(&index) != Some(&best) {
+        let owned = if best > 0 {
+            score.get(&index) == Some(&best)
+        } else {
+            !scan.findings.is_empty() || scenario.snapshots()
+        };
+        if !owned {
             continue;
         }
+        claimed.push(record.seq);
         let kind = world.sinks.kind(&request.sink).unwrap_or(SinkKind::Other);
-        let turn = turn_at(turn_starts, request.at);
+        let turn = turn_at(turn_starts, record.at);
         // Only a scenario that runs alone can tell which content-free events are its own.
         if scenario.snapshots() {
-            events.extend(
-                sinks::event_names(request)
-                    .into_iter()
-                    .map(|name| (turn, name)),
-            );
+            events.extend(request_events.iter().map(|name| (turn, name.clone())));
         }
         for finding in &scan.findings {
             let whose = if finding.customer == index {
@@ -97,19 +168,31 @@ pub(super) fn scan_sinks(
                 .iter()
                 .map(|w| privacy::warn(w, request, turn)),
         );
-        let line = privacy::request_line(request);
         notes.extend(
             scan.notes
                 .iter()
-                .map(|n| format!("{} {line}: {n}", request.sink)),
+                .map(|n| format!("{} {}: {n}", request.sink, request.line)),
         );
     }
+    let requests = claimed.len() - lost.len();
+    world.claim(claimed);
+    let lost = lost
+        .iter()
+        .map(|l| {
+            let message = format!(
+                "a sink request that arrived during the scenario was not scanned: {}",
+                l.why
+            );
+            Failure::new(None, FailureKind::Error, message)
+        })
+        .collect();
     SinkScan {
-        requests: captured.len(),
+        requests,
         leaks: dedupe(leaks),
         warnings,
         notes,
         events,
+        lost,
     }
 }
 

@@ -70,7 +70,7 @@ type HttpBased = fn(&BotConfig, String) -> Box<dyn Connector>;
 
 impl Bot {
     /// Starts (or connects to) the bot that `config` describes.
-    pub async fn start(config: &Config, bank: &Bank, sinks: &Sinks) -> Result<Bot, Error> {
+    pub async fn start<S>(config: &Config, bank: &Bank, sinks: &Sinks<S>) -> Result<Bot, Error> {
         let base = minijinja::context! { bank => minijinja::context! { url => bank.url() }, sinks => sinks.context() };
         let Some(bot) = &config.bot else {
             let telemetry = Telemetry::to_sinks(sinks, config.demo.leaky);

@@ -18,6 +18,8 @@ use crate::transcript::{Turn, UserMessage};
 
 /// How long a failed turn waits to learn whether the bot process died.
 const EXIT_GRACE: Duration = Duration::from_millis(500);
+/// How long the scan of the scenario's sink requests may go without finishing any of them.
+pub(super) const SCAN_QUIET: Duration = Duration::from_secs(60);
 
 /// A stable conversation id for a scenario under a seed.
 fn conversation_id(seed: u64, name: &str) -> String {
@@ -167,14 +169,25 @@ pub(super) async fn run(
     }
     failures.extend(check::check_isolation(&session.calls()));
     tokio::time::sleep(world.privacy.settle.0).await;
-    world.close_window(index);
+    let closed = world.close_window(index);
+    if let Err(unsettled) = world.sinks.settle(closed, SCAN_QUIET).await {
+        failures.push(Failure::new(
+            None,
+            FailureKind::Error,
+            unsettled.to_string(),
+        ));
+        errored = true;
+    }
     let SinkScan {
         requests: sink_requests,
         leaks,
         warnings,
         notes: scan_notes,
         events,
+        lost,
     } = attribution::scan_sinks(world, scenario, index, &turn_starts);
+    errored |= !lost.is_empty();
+    failures.extend(lost);
     world.finish(index);
     for (turn, event) in events {
         if let Some(record) = turn.checked_sub(1).and_then(|i| turns.get_mut(i)) {

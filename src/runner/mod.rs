@@ -19,6 +19,7 @@ use std::time::Instant;
 use tokio::sync::RwLock;
 use tokio::task::JoinSet;
 
+pub use attribution::Unattributed;
 pub use event::{Event, Reporter, Silent};
 pub use shard::Shard;
 pub use snapshot::{SnapshotResult, SnapshotStatus};
@@ -313,9 +314,6 @@ impl Plan {
             return Err(Error::NothingSelected);
         }
         let bank = Bank::start(seed).await?;
-        let mut sink_specs = sinks::builtin();
-        sink_specs.extend(self.config.sinks.iter().cloned());
-        let sinks = Sinks::start(&sink_specs).await?;
         let customers: Vec<Customer> = self
             .scenarios
             .iter()
@@ -325,7 +323,10 @@ impl Plan {
         everyone.extend(bank.decoys().iter().cloned());
         let mut names: Vec<String> = self.scenarios.iter().map(|s| s.name.clone()).collect();
         names.extend((1..=bank.decoys().len()).map(|i| format!("decoy-{i}")));
-        let detector = Detector::new(&everyone);
+        let detector = Arc::new(Detector::new(&everyone));
+        let mut sink_specs = sinks::builtin();
+        sink_specs.extend(self.config.sinks.iter().cloned());
+        let sinks = Sinks::start(&sink_specs, attribution::inspector(detector.clone())).await?;
         let bot = tokio::select! {
             bot = Bot::start(&self.config, &bank, &sinks) => bot?,
             () = &mut interrupt => {
@@ -417,6 +418,16 @@ impl Plan {
             report.push(finished);
         }
         report.stopped_early = !report.interrupted && report.summary.total < total;
+        if !report.interrupted {
+            world.close(conversation::SCAN_QUIET).await;
+        }
+        report.unattributed = std::mem::take(
+            &mut world
+                .windows
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .unattributed,
+        );
         if let Ok(world) = Arc::try_unwrap(world) {
             world.bot.stop().await;
         }

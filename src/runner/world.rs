@@ -1,24 +1,25 @@
 //! What every scenario of a run shares: the bank, the sinks, the detector, the bot, and the
 //! time windows that attribute sink traffic to scenarios running side by side.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
+use super::attribution::{Inspected, Unattributed};
 use super::bot::Bot;
 use crate::bank::Bank;
-use crate::privacy::{Detector, Scan};
+use crate::privacy::Detector;
 use crate::scenario::PrivacyConfig;
-use crate::sinks::{Captured, Sinks};
+use crate::sinks::{Lost, Record, Sinks};
 use crate::snapshot::SnapshotStore;
 
 /// The shared state of a run.
 pub(super) struct World {
     pub seed: u64,
     pub bank: Bank,
-    pub sinks: Sinks,
+    pub sinks: Sinks<Inspected>,
     /// Knows every customer of the run: the scenarios' in order, then the decoys.
-    pub detector: Detector,
+    pub detector: Arc<Detector>,
     /// The name of each customer of the detector: its scenario's name, or `decoy-N`.
     pub names: Vec<String>,
     pub privacy: PrivacyConfig,
@@ -27,12 +28,16 @@ pub(super) struct World {
     pub windows: Mutex<Windows>,
 }
 
-/// When each scenario was listening to the sinks, and the scans of the requests still needed.
+/// When each scenario was listening to the sinks, which requests a scenario claimed, and the
+/// sink traffic that no scenario claimed.
 #[derive(Default)]
 pub(super) struct Windows {
     /// Per scenario index: the sink cursor and start when it began, and when its settle window ended.
     spans: HashMap<usize, Span>,
-    scans: HashMap<u64, Arc<Scan>>,
+    /// Requests some scenario owns, until they are forgotten.
+    claimed: HashSet<u64>,
+    /// Requests forgotten without an owner.
+    pub unattributed: Unattributed,
 }
 
 #[derive(Clone, Copy)]
@@ -73,11 +78,13 @@ impl World {
         cursor
     }
 
-    /// Scenario `index` has stopped listening (its settle window is over).
-    pub fn close_window(&self, index: usize) {
+    /// Scenario `index` has stopped listening (its settle window is over): when.
+    pub fn close_window(&self, index: usize) -> Instant {
+        let now = Instant::now();
         if let Some(span) = lock(&self.windows).spans.get_mut(&index) {
-            span.end = Some(Instant::now());
+            span.end = Some(now);
         }
+        now
     }
 
     /// Whether scenario `index` was listening when a request arrived at `at`.
@@ -88,28 +95,25 @@ impl World {
             .is_some_and(|span| span.covers(at))
     }
 
-    /// The requests that arrived within scenario `index`'s window.
-    pub fn requests_of(&self, index: usize) -> Vec<Captured> {
+    /// The inspected and the lost requests that arrived within scenario `index`'s window.
+    pub fn requests_of(&self, index: usize) -> (Vec<Record<Inspected>>, Vec<Lost>) {
         let span = lock(&self.windows).spans.get(&index).copied();
-        let Some(span) = span else { return Vec::new() };
-        self.sinks
-            .since(span.cursor)
-            .into_iter()
-            .filter(|c| span.covers(c.request.at))
-            .collect()
+        let Some(span) = span else {
+            return (Vec::new(), Vec::new());
+        };
+        let (mut records, mut lost) = self.sinks.since(span.cursor);
+        records.retain(|r| span.covers(r.at));
+        lost.retain(|l| span.covers(l.at));
+        (records, lost)
     }
 
-    /// The scan of a captured request, computed once however many scenarios look at it.
-    pub fn scan(&self, captured: &Captured) -> Arc<Scan> {
-        if let Some(scan) = lock(&self.windows).scans.get(&captured.seq) {
-            return scan.clone();
-        }
-        let scan = Arc::new(self.detector.scan_request(&captured.request));
-        lock(&self.windows).scans.insert(captured.seq, scan.clone());
-        scan
+    /// Scenario `index` owns these requests.
+    pub fn claim(&self, seqs: impl IntoIterator<Item = u64>) {
+        lock(&self.windows).claimed.extend(seqs);
     }
 
-    /// Scenario `index` is judged: forget the requests and scans no unjudged window needs.
+    /// Scenario `index` is judged: forget the requests no unjudged window needs, tallying
+    /// those no scenario claimed.
     pub fn finish(&self, index: usize) {
         let mut windows = lock(&self.windows);
         if let Some(span) = windows.spans.get_mut(&index) {
@@ -122,7 +126,31 @@ impl World {
             .map(|s| s.cursor)
             .min()
             .unwrap_or_else(|| self.sinks.cursor());
-        windows.scans.retain(|&seq, _| seq >= needed);
-        self.sinks.forget_before(needed);
+        self.forget_before(&mut windows, needed);
+    }
+
+    /// Waits for every request to be inspected, and tallies what no scenario claimed.
+    pub async fn close(&self, quiet: std::time::Duration) {
+        let settled = self.sinks.settle(Instant::now(), quiet).await;
+        let mut windows = lock(&self.windows);
+        if let Err(unsettled) = settled {
+            windows.unattributed.notes.push(unsettled.to_string());
+        }
+        self.forget_before(&mut windows, self.sinks.cursor());
+    }
+
+    fn forget_before(&self, windows: &mut Windows, before: u64) {
+        let (records, lost) = self.sinks.since(0);
+        for record in records.iter().filter(|r| r.seq < before) {
+            if !windows.claimed.remove(&record.seq) {
+                windows.unattributed.add(&record.summary);
+            }
+        }
+        for lost in lost.iter().filter(|l| l.seq < before) {
+            if !windows.claimed.remove(&lost.seq) {
+                windows.unattributed.lose(lost);
+            }
+        }
+        self.sinks.forget_before(before);
     }
 }
