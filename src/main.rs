@@ -1,5 +1,6 @@
 //! The `banter` command line: a thin clap layer over the library.
 
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -112,9 +113,9 @@ struct RunArgs {
     /// Write an HTML report here.
     #[arg(long)]
     html: Option<PathBuf>,
-    /// How many scenarios run at once [default: the number of CPUs].
+    /// How many scenarios run at once, at least 1 [default: the number of CPUs].
     #[arg(long)]
-    jobs: Option<usize>,
+    jobs: Option<NonZeroUsize>,
     /// Run only shard K of N, e.g. 2/3 (split by a hash of file and name).
     #[arg(long)]
     shard: Option<Shard>,
@@ -155,7 +156,7 @@ async fn run(args: RunArgs) -> ExitCode {
         suite = suite.tag(tag);
     }
     if let Some(jobs) = args.jobs {
-        suite = suite.jobs(jobs);
+        suite = suite.jobs(jobs.get());
     }
     if let Some(shard) = args.shard {
         suite = suite.shard(shard);

@@ -377,3 +377,17 @@ fn a_wrong_reply_count_fails() {
         "turn 1 has 3 replies: {run:?}"
     );
 }
+
+#[test]
+fn jobs_beyond_the_scenario_count_run_and_zero_jobs_is_a_usage_error() {
+    let ws = Workspace::new();
+    ws.write("scenarios/ok.yaml", TWO_TURNS)
+        .misbehaving_bot("echo", "5s");
+    let huge = (1u64 << 61).to_string();
+    // Before, the run spun at 100% CPU starting 2^61 workers; the run now ends within the limit.
+    let run = ws.banter(&["run", "--jobs", &huge]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let zero = ws.banter(&["run", "--jobs", "0"]);
+    assert_eq!(zero.code, 2, "{zero:?}");
+    assert!(zero.stderr.contains("'--jobs <JOBS>'"), "{zero:?}");
+}

@@ -161,7 +161,8 @@ impl Suite {
         self
     }
 
-    /// How many scenarios run at once; the number of CPUs by default.
+    /// How many scenarios run at once (at least 1, at most the number of scenarios); the
+    /// number of CPUs by default.
     pub fn jobs(mut self, jobs: usize) -> Self {
         self.jobs = Some(jobs.max(1));
         self
@@ -215,9 +216,11 @@ impl Suite {
             .filter(|s| self.shard.is_none_or(|shard| shard.holds(s)))
             .collect();
         let seed = self.seed.or(config.seed).unwrap_or(DEFAULT_SEED);
+        // More workers than scenarios would only spin: the run starts at most one per scenario.
         let jobs = self
             .jobs
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .clamp(1, selected.len().max(1));
         let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
         let mode = self.snapshot_mode.unwrap_or(if in_ci {
             SnapshotMode::Ci

@@ -2,8 +2,10 @@
 
 #![allow(dead_code)]
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// The repository root.
 pub fn repo() -> PathBuf {
@@ -72,20 +74,62 @@ pub fn banter_in(dir: &Path, args: &[&str]) -> Run {
     banter_with_env(dir, args, &[])
 }
 
+/// How long one run of `banter` may take before the test fails instead of hanging.
+pub const RUN_LIMIT: Duration = Duration::from_secs(120);
+
 /// Runs `banter` in `dir` with `CI` unset unless `env` sets it.
 pub fn banter_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let output: Output = Command::new(env!("CARGO_BIN_EXE_banter"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_banter"));
+    command
         .args(args)
         .current_dir(dir)
         .env_remove("CI")
-        .envs(env.iter().copied())
-        .output()
-        .expect("run banter");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        .envs(env.iter().copied());
+    finish_within(
+        command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run banter"),
+        RUN_LIMIT,
+    )
+}
+
+/// Waits up to `limit` for a spawned `banter` (stdout and stderr piped) and collects its output;
+/// kills it and fails the test if it is still running then.
+pub fn finish_within(mut child: Child, limit: Duration) -> Run {
+    fn drain(stream: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<String> {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut stream) = stream {
+                let _ = stream.read_to_end(&mut bytes);
+            }
+            String::from_utf8_lossy(&bytes).into_owned()
+        })
     }
+    let (stdout, stderr) = (drain(child.stdout.take()), drain(child.stderr.take()));
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for banter") {
+            break Some(status);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let run = Run {
+        code: status.and_then(|s| s.code()).unwrap_or(-1),
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    };
+    assert!(
+        status.is_some(),
+        "banter still ran after {limit:?}: {run:?}"
+    );
+    run
 }
 
 /// A two-turn scenario that any echoing bot gets through.
