@@ -248,27 +248,14 @@ fn a_started_bot_leaves_no_process_behind() {
     .misbehaving_bot("echo", "5s");
     let run = ws.banter(&["run"]);
     assert_eq!(run.code, 0, "{run:?}");
-    let pid: i32 = std::fs::read_to_string(ws.path().join("bot.pid"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    // SAFETY: signal 0 only checks whether the process exists.
-    let alive = unsafe { libc::kill(pid, 0) } == 0;
-    assert!(!alive, "bot process {pid} outlived the run");
+    assert!(!ws.bot_alive(), "the bot process outlived the run");
 }
 
 #[test]
 fn the_reference_bot_can_run_as_a_started_process() {
     let ws = Workspace::new();
     let scenarios = repo().join("scenarios");
-    ws.write(
-        "banter.yaml",
-        &format!(
-            "bot:\n  url: \"http://127.0.0.1:{{{{ port }}}}/chat\"\n  start:\n    command: \"exec '{}' demo-bot --port {{{{ port }}}}\"\n    env: {{ BANK_URL: \"{{{{ bank.url }}}}\" }}\n    ready: GET /health\n",
-            env!("CARGO_BIN_EXE_banter")
-        ),
-    );
+    ws.reference_bot();
     let run = ws.banter(&["run", scenarios.to_str().unwrap(), "--tag", "smoke"]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains("0 failed, 0 errors"), "{run:?}");
@@ -301,36 +288,59 @@ fn filters_select_scenarios_and_an_empty_selection_is_usage_error() {
     assert_eq!(none.code, 2, "{none:?}");
 }
 
-#[test]
-fn an_interrupted_run_reports_the_finished_scenarios() {
-    let ws = Workspace::new();
+/// Runs a quick scenario and a slow one, sends `signal` once the quick one has finished, and
+/// checks that the run exits with `code` and writes the quick one's reports.
+fn interrupt_mid_run(ws: &Workspace, signal: libc::c_int, code: i32) {
     ws.write(
         "scenarios/slow.yaml",
         "- name: Quick\n  steps: [{ user: advisor please }]\n- name: Slow\n  faults: [{ path: \"/fdx/**\", delay: 30s }]\n  steps: [{ user: balance }, { user: balance }]\n",
     );
-    ws.write("banter.yaml", "");
-    let report = ws.path().join("report.json");
+    let report = |name: &str| ws.path().join(name).to_str().unwrap().to_string();
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_banter"))
-        .args(["run", "--json", report.to_str().unwrap()])
+        .args(["run", "--jobs", "2", "--json", &report("report.json")])
+        .args([
+            "--junit",
+            &report("junit.xml"),
+            "--html",
+            &report("report.html"),
+        ])
         .current_dir(ws.path())
         .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(1500));
-    // SAFETY: sends SIGINT to the child we spawned.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let output = child.wait_with_output().unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(130),
-        "{}",
-        String::from_utf8_lossy(&output.stdout)
-    );
+    // SAFETY: signals the child we spawned.
+    unsafe { libc::kill(child.id() as i32, signal) };
+    let run = common::finish_within(child, std::time::Duration::from_secs(30));
+    assert_eq!(run.code, code, "{run:?}");
     let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(report("report.json")).unwrap()).unwrap();
     assert_eq!(json["interrupted"], true);
     assert_eq!(json["scenarios"].as_array().unwrap().len(), 1);
     assert_eq!(json["scenarios"][0]["name"], "Quick");
+    let junit = std::fs::read_to_string(report("junit.xml")).unwrap();
+    assert!(
+        junit.contains("name=\"Quick\"") && !junit.contains("Slow"),
+        "{junit}"
+    );
+    let html = std::fs::read_to_string(report("report.html")).unwrap();
+    assert!(html.contains("Quick"), "{html}");
+}
+
+#[test]
+fn an_interrupted_run_reports_the_finished_scenarios() {
+    let ws = Workspace::new();
+    ws.write("banter.yaml", "");
+    interrupt_mid_run(&ws, libc::SIGINT, 130);
+}
+
+#[test]
+fn a_terminated_run_stops_the_bot_and_reports_the_finished_scenarios() {
+    let ws = Workspace::new();
+    ws.reference_bot();
+    interrupt_mid_run(&ws, libc::SIGTERM, 143);
+    assert!(!ws.bot_alive(), "the bot process outlived the run");
 }
 
 #[test]

@@ -48,6 +48,29 @@ impl Workspace {
         )
     }
 
+    /// A banter.yaml that starts the reference bot as a process (`banter demo-bot`), which
+    /// writes its pid to `bot.pid`.
+    pub fn reference_bot(&self) -> &Self {
+        self.write(
+            "banter.yaml",
+            &format!(
+                "bot:\n  url: \"http://127.0.0.1:{{{{ port }}}}/chat\"\n  start:\n    command: \"echo $$ > bot.pid && exec '{}' demo-bot --port {{{{ port }}}}\"\n    env: {{ BANK_URL: \"{{{{ bank.url }}}}\" }}\n    ready: GET /health\n",
+                env!("CARGO_BIN_EXE_banter")
+            ),
+        )
+    }
+
+    /// Whether the bot process whose pid the bot wrote to `bot.pid` is still alive.
+    pub fn bot_alive(&self) -> bool {
+        let pid: i32 = std::fs::read_to_string(self.path().join("bot.pid"))
+            .expect("the bot wrote its pid")
+            .trim()
+            .parse()
+            .expect("a pid");
+        // SAFETY: signal 0 only checks whether the process exists.
+        unsafe { libc::kill(pid, 0) == 0 }
+    }
+
     /// Runs `banter` with `args` in this directory.
     pub fn banter(&self, args: &[&str]) -> Run {
         banter_in(self.path(), args)
