@@ -401,3 +401,35 @@ fn jobs_beyond_the_scenario_count_run_and_zero_jobs_is_a_usage_error() {
     assert_eq!(zero.code, 2, "{zero:?}");
     assert!(zero.stderr.contains("'--jobs <JOBS>'"), "{zero:?}");
 }
+
+#[test]
+fn a_started_bot_whose_port_another_server_holds_is_refused() {
+    // Another server already answers on the bot's fixed port, as a passing bot would.
+    let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = other.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut stream in other.incoming().flatten() {
+            use std::io::{Read, Write};
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+            let _ = stream.read(&mut [0; 4096]);
+            let body = r#"{"replies": [{"text": "hello, your balance"}]}"#;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    let ws = Workspace::new();
+    ws.write("scenarios/ok.yaml", TWO_TURNS).write(
+        "banter.yaml",
+        &format!("bot:\n  url: http://127.0.0.1:{port}/chat\n  start:\n    command: \"sleep 5\"\n"),
+    );
+    let run = ws.banter(&["run"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert_eq!(
+        run.stderr.trim_end(),
+        format!("error: bot `sleep 5`: 127.0.0.1:{port} already accepts connections before the bot is started; another process holds the bot's port"),
+        "{run:?}"
+    );
+}
