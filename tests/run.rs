@@ -433,3 +433,57 @@ fn a_started_bot_whose_port_another_server_holds_is_refused() {
         "{run:?}"
     );
 }
+
+#[test]
+fn a_hostile_bot_cannot_drive_the_terminal_or_flood_the_reports() {
+    let ws = Workspace::new();
+    ws.write(
+        "scenarios/x.yaml",
+        "name: Hostile\nsteps: [{ user: hi, bot: { contains: nothing-like-this } }]\n",
+    )
+    .misbehaving_bot("hostile", "20s");
+    let out = |name: &str| ws.path().join(name).to_str().unwrap().to_string();
+    let run = ws.banter(&[
+        "run",
+        "--json",
+        &out("report.json"),
+        "--junit",
+        &out("junit.xml"),
+        "--html",
+        &out("report.html"),
+    ]);
+    assert_eq!(run.code, 1, "{}", &run.stderr);
+    let terminal = &run.stdout;
+    assert!(
+        !terminal.contains(['\u{1b}', '\u{7}', '\0']),
+        "raw control characters on the terminal"
+    );
+    assert!(
+        terminal.contains(r"| \u{1b}[2J\u{1b}]0;pwned\u{7} bell\u{7} nul\0 done"),
+        "{}",
+        &terminal[..terminal.len().min(20_000)]
+    );
+    let marker = "… [truncated: 10485760 bytes, full text in the JSON report]";
+    assert!(
+        terminal.contains(marker),
+        "{}",
+        &terminal[..terminal.len().min(20_000)]
+    );
+    assert!(
+        terminal.len() < 64 * 1024,
+        "terminal output: {} bytes",
+        terminal.len()
+    );
+    let junit = std::fs::read_to_string(out("junit.xml")).unwrap();
+    assert!(junit.len() < 64 * 1024, "JUnit: {} bytes", junit.len());
+    assert!(junit.contains(marker) && !junit.contains(['\u{1b}', '\0']));
+    let html = std::fs::read_to_string(out("report.html")).unwrap();
+    assert!(html.len() < 64 * 1024, "HTML: {} bytes", html.len());
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out("report.json")).unwrap()).unwrap();
+    let reply = json["scenarios"][0]["turns"][0]["replies"][0]["text"]
+        .as_str()
+        .unwrap();
+    assert_eq!(reply.len(), 10 * 1024 * 1024);
+    assert!(reply.ends_with("tail"));
+}

@@ -13,6 +13,8 @@ Speaks the generic protocol (POST /chat {conversation_id, text, bank_token} ->
   echo        behaves: echoes the message
   stale       remembers the first customer's email in a global and shows it to everyone
   custom_sink echoes, and posts the bank token as JSON to $SINK_URL/events
+  hostile     prints terminal escapes (clear screen, window title, BEL, NUL) to stderr
+              and answers with a 10 MiB reply
 
 It writes its pid to $PID_FILE when that is set.
 """
@@ -78,6 +80,10 @@ class Handler(QuietHandler):
             req = urllib.request.Request(os.environ["SINK_URL"] + "/events", data=data,
                                          headers={"Content-Type": "application/json"})
             urllib.request.urlopen(req, timeout=3).read()
+        if MODE == "hostile":
+            print("\x1b[2J\x1b]0;pwned\x07 bell\x07 nul\x00 done", file=sys.stderr, flush=True)
+            text = "x" * (10 * 1024 * 1024 - 4) + "tail"
+            return self.send(200, json.dumps({"replies": [{"text": text}]}))
         if MODE == "sloppy":
             bank_get("/fdx/v6/accounts", token)
         self.send(200, json.dumps({"replies": [{"text": "Hello! You said: " + body.get("text", "")}]}))
