@@ -487,3 +487,70 @@ fn a_hostile_bot_cannot_drive_the_terminal_or_flood_the_reports() {
     assert_eq!(reply.len(), 10 * 1024 * 1024);
     assert!(reply.ends_with("tail"));
 }
+
+#[test]
+fn no_token_or_code_of_the_run_appears_in_any_report() {
+    let ws = Workspace::new();
+    let names = ["First tattle", "Second tattle", "Third tattle"];
+    let scenarios: String = names
+        .iter()
+        .map(|n| {
+            format!(
+                "- name: {n}\n  steps: [{{ user: hi, bot: {{ contains: nothing-like-this }} }}]\n"
+            )
+        })
+        .collect();
+    ws.write("scenarios/tattle.yaml", &scenarios)
+        .misbehaving_bot("tattle", "5s");
+    // Every secret banter issues in the run: the scenarios' customers' and the bank's decoys'.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let bank = runtime.block_on(banter::bank::Bank::start(1)).unwrap();
+    let mut customers: Vec<_> = names
+        .iter()
+        .map(|n| banter::customer::Customer::generate(1, n, &Default::default()))
+        .collect();
+    customers.extend(bank.decoys().iter().cloned());
+    let secrets: Vec<String> = customers
+        .iter()
+        .flat_map(|c| [Some(c.token.clone()), banter::bank::authorization_code(c)])
+        .flatten()
+        .collect();
+    assert_eq!(
+        secrets.len(),
+        2 * customers.len(),
+        "every customer has a token"
+    );
+    ws.write("tattle.txt", &secrets.join("\n"));
+    let out = |name: &str| ws.path().join(name).to_str().unwrap().to_string();
+    let run = ws.banter(&[
+        "run",
+        "--jobs",
+        "1",
+        "--json",
+        &out("report.json"),
+        "--junit",
+        &out("junit.xml"),
+        "--html",
+        &out("report.html"),
+    ]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("Your token is [REDACTED]"), "{run:?}");
+    assert!(
+        run.stdout.contains("| received token [REDACTED]"),
+        "{run:?}"
+    );
+    let outputs = [
+        ("terminal", run.stdout.clone()),
+        ("JSON", std::fs::read_to_string(out("report.json")).unwrap()),
+        ("JUnit", std::fs::read_to_string(out("junit.xml")).unwrap()),
+        ("HTML", std::fs::read_to_string(out("report.html")).unwrap()),
+    ];
+    for (output, text) in &outputs {
+        for secret in &secrets {
+            assert!(
+                !text.contains(secret.as_str()),
+                "{secret} in the {output} report:\n{text}"
+            );
+        }
+    }
+}

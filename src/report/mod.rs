@@ -9,6 +9,7 @@ mod terminal;
 
 use std::borrow::Cow;
 
+use aho_corasick::{AhoCorasick, BuildError, MatchKind};
 use serde::Serialize;
 
 pub use html::{html, write_html};
@@ -124,6 +125,36 @@ pub fn escape_controls(text: &str) -> Cow<'_, str> {
     )
 }
 
+/// Replaces secrets (every bearer token and authorization code of a run) by [`REDACTED`],
+/// all of them in one pass over a text.
+#[derive(Debug, Clone)]
+pub struct Redactor {
+    secrets: AhoCorasick,
+}
+
+impl Redactor {
+    /// A redactor for `secrets`; empty ones are ignored.
+    pub fn new(secrets: impl IntoIterator<Item = String>) -> Result<Redactor, BuildError> {
+        let secrets = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(secrets.into_iter().filter(|s| !s.is_empty()))?;
+        Ok(Redactor { secrets })
+    }
+
+    /// Replaces every secret in `text`.
+    pub fn scrub(&self, text: &mut String) {
+        if self.secrets.is_match(text.as_str()) {
+            let mut scrubbed = String::with_capacity(text.len());
+            self.secrets
+                .replace_all_with(text, &mut scrubbed, |_, _, out| {
+                    out.push_str(REDACTED);
+                    true
+                });
+            *text = scrubbed;
+        }
+    }
+}
+
 impl ScenarioReport {
     /// Calls `f` on every text in the report that can hold what the bot, the bank or the sinks saw.
     pub fn each_text(&mut self, f: &mut dyn FnMut(&mut String)) {
@@ -161,15 +192,9 @@ impl ScenarioReport {
         self.bot_output.iter_mut().for_each(f);
     }
 
-    /// Replaces every occurrence of `secrets` (tokens, authorization codes) in the report's text.
-    pub fn redact(&mut self, secrets: &[String]) {
-        self.each_text(&mut |text: &mut String| {
-            for secret in secrets.iter().filter(|s| !s.is_empty()) {
-                if text.contains(secret.as_str()) {
-                    *text = text.replace(secret.as_str(), REDACTED);
-                }
-            }
-        });
+    /// Replaces every secret `redactor` knows (tokens, authorization codes) in the report's text.
+    pub fn redact(&mut self, redactor: &Redactor) {
+        self.each_text(&mut |text: &mut String| redactor.scrub(text));
     }
 
     /// A copy for display, with every long text [`clip`]ped.

@@ -23,11 +23,11 @@ pub use event::{Event, Reporter, Silent};
 pub use shard::Shard;
 pub use snapshot::{SnapshotResult, SnapshotStatus};
 
-use crate::bank::Bank;
+use crate::bank::{self, Bank};
 use crate::check::{Failure, FailureKind};
 use crate::customer::Customer;
 use crate::privacy::Detector;
-use crate::report::{Report, ScenarioReport, Status};
+use crate::report::{Redactor, Report, ScenarioReport, Status};
 use crate::scenario::{load_paths, Config, Scenario};
 use crate::sinks::{self, Sinks};
 use crate::snapshot::{Mode as SnapshotMode, SnapshotStore};
@@ -270,16 +270,17 @@ pub struct Plan {
 async fn run_one(
     world: Arc<World>,
     exclusive: Arc<RwLock<()>>,
+    redactor: Arc<Redactor>,
     scenario: Arc<Scenario>,
     index: usize,
     customer: Customer,
 ) -> ScenarioReport {
     if scenario.snapshots() {
         let _alone = exclusive.write().await;
-        conversation::run(&world, &scenario, index, customer).await
+        conversation::run(&world, &redactor, &scenario, index, customer).await
     } else {
         let _shared = exclusive.read().await;
-        conversation::run(&world, &scenario, index, customer).await
+        conversation::run(&world, &redactor, &scenario, index, customer).await
     }
 }
 
@@ -329,6 +330,13 @@ impl Plan {
         let mut names: Vec<String> = self.scenarios.iter().map(|s| s.name.clone()).collect();
         names.extend((1..=bank.decoys().len()).map(|i| format!("decoy-{i}")));
         let detector = Detector::new(&everyone);
+        // Every token and authorization code of the run, decoys' too: a bot's shared output,
+        // or a reply that crosses sessions, can show any of them in any scenario's report.
+        let redactor = Arc::new(Redactor::new(everyone.iter().flat_map(|c| {
+            [Some(c.token.clone()), bank::authorization_code(c)]
+                .into_iter()
+                .flatten()
+        }))?);
         let bot = tokio::select! {
             bot = Bot::start(&self.config, &bank, &sinks) => bot?,
             () = &mut interrupt => {
@@ -368,6 +376,7 @@ impl Plan {
                 let handle = tasks.spawn(run_one(
                     world.clone(),
                     exclusive.clone(),
+                    redactor.clone(),
                     scenario,
                     index,
                     customer,
@@ -397,7 +406,9 @@ impl Plan {
                 Err(e) => {
                     let index = task_index.get(&e.id()).copied().unwrap_or_default();
                     let why = format!("the scenario's task failed: {e}");
-                    (index, crashed(&scenarios[index.min(total - 1)], why))
+                    let mut crashed = crashed(&scenarios[index.min(total - 1)], why);
+                    crashed.redact(&redactor);
+                    (index, crashed)
                 }
             };
             stop |= self.fail_fast && finished.status != Status::Passed;
