@@ -295,15 +295,9 @@ fn interrupt_mid_run(ws: &Workspace, signal: libc::c_int, code: i32) {
         "scenarios/slow.yaml",
         "- name: Quick\n  steps: [{ user: advisor please }]\n- name: Slow\n  faults: [{ path: \"/fdx/**\", delay: 30s }]\n  steps: [{ user: balance }, { user: balance }]\n",
     );
-    let report = |name: &str| ws.path().join(name).to_str().unwrap().to_string();
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_banter"))
-        .args(["run", "--jobs", "2", "--json", &report("report.json")])
-        .args([
-            "--junit",
-            &report("junit.xml"),
-            "--html",
-            &report("report.html"),
-        ])
+        .args(["run", "--jobs", "2"])
+        .args(ws.report_args())
         .current_dir(ws.path())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -314,17 +308,15 @@ fn interrupt_mid_run(ws: &Workspace, signal: libc::c_int, code: i32) {
     unsafe { libc::kill(child.id() as i32, signal) };
     let run = common::finish_within(child, std::time::Duration::from_secs(30));
     assert_eq!(run.code, code, "{run:?}");
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(report("report.json")).unwrap()).unwrap();
+    let [json, junit, html] = ws.reports();
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(json["interrupted"], true);
     assert_eq!(json["scenarios"].as_array().unwrap().len(), 1);
     assert_eq!(json["scenarios"][0]["name"], "Quick");
-    let junit = std::fs::read_to_string(report("junit.xml")).unwrap();
     assert!(
         junit.contains("name=\"Quick\"") && !junit.contains("Slow"),
         "{junit}"
     );
-    let html = std::fs::read_to_string(report("report.html")).unwrap();
     assert!(html.contains("Quick"), "{html}");
 }
 
@@ -442,16 +434,7 @@ fn a_hostile_bot_cannot_drive_the_terminal_or_flood_the_reports() {
         "name: Hostile\nsteps: [{ user: hi, bot: { contains: nothing-like-this } }]\n",
     )
     .misbehaving_bot("hostile", "20s");
-    let out = |name: &str| ws.path().join(name).to_str().unwrap().to_string();
-    let run = ws.banter(&[
-        "run",
-        "--json",
-        &out("report.json"),
-        "--junit",
-        &out("junit.xml"),
-        "--html",
-        &out("report.html"),
-    ]);
+    let run = ws.banter_reporting(&["run"]);
     assert_eq!(run.code, 1, "{}", &run.stderr);
     let terminal = &run.stdout;
     assert!(
@@ -474,13 +457,11 @@ fn a_hostile_bot_cannot_drive_the_terminal_or_flood_the_reports() {
         "terminal output: {} bytes",
         terminal.len()
     );
-    let junit = std::fs::read_to_string(out("junit.xml")).unwrap();
+    let [json, junit, html] = ws.reports();
     assert!(junit.len() < 64 * 1024, "JUnit: {} bytes", junit.len());
     assert!(junit.contains(marker) && !junit.contains(['\u{1b}', '\0']));
-    let html = std::fs::read_to_string(out("report.html")).unwrap();
     assert!(html.len() < 64 * 1024, "HTML: {} bytes", html.len());
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out("report.json")).unwrap()).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
     let reply = json["scenarios"][0]["turns"][0]["replies"][0]["text"]
         .as_str()
         .unwrap();
@@ -521,29 +502,19 @@ fn no_token_or_code_of_the_run_appears_in_any_report() {
         "every customer has a token"
     );
     ws.write("tattle.txt", &secrets.join("\n"));
-    let out = |name: &str| ws.path().join(name).to_str().unwrap().to_string();
-    let run = ws.banter(&[
-        "run",
-        "--jobs",
-        "1",
-        "--json",
-        &out("report.json"),
-        "--junit",
-        &out("junit.xml"),
-        "--html",
-        &out("report.html"),
-    ]);
+    let run = ws.banter_reporting(&["run", "--jobs", "1"]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stdout.contains("Your token is [REDACTED]"), "{run:?}");
     assert!(
         run.stdout.contains("| received token [REDACTED]"),
         "{run:?}"
     );
+    let [json, junit, html] = ws.reports();
     let outputs = [
         ("terminal", run.stdout.clone()),
-        ("JSON", std::fs::read_to_string(out("report.json")).unwrap()),
-        ("JUnit", std::fs::read_to_string(out("junit.xml")).unwrap()),
-        ("HTML", std::fs::read_to_string(out("report.html")).unwrap()),
+        ("JSON", json),
+        ("JUnit", junit),
+        ("HTML", html),
     ];
     for (output, text) in &outputs {
         for secret in &secrets {

@@ -71,6 +71,41 @@ impl Workspace {
         unsafe { libc::kill(pid, 0) == 0 }
     }
 
+    /// Arguments that write the JSON, JUnit and HTML reports into this directory.
+    pub fn report_args(&self) -> Vec<String> {
+        [
+            ("--json", "report.json"),
+            ("--junit", "junit.xml"),
+            ("--html", "report.html"),
+        ]
+        .into_iter()
+        .flat_map(|(flag, name)| {
+            [
+                flag.to_string(),
+                self.path().join(name).display().to_string(),
+            ]
+        })
+        .collect()
+    }
+
+    /// Runs `banter` with `args` and [`Workspace::report_args`].
+    pub fn banter_reporting(&self, args: &[&str]) -> Run {
+        let reports = self.report_args();
+        let args: Vec<&str> = args
+            .iter()
+            .copied()
+            .chain(reports.iter().map(String::as_str))
+            .collect();
+        self.banter(&args)
+    }
+
+    /// The reports a run wrote with [`Workspace::report_args`]: JSON, JUnit and HTML.
+    pub fn reports(&self) -> [String; 3] {
+        ["report.json", "junit.xml", "report.html"].map(|name| {
+            std::fs::read_to_string(self.path().join(name)).expect("the report was written")
+        })
+    }
+
     /// Runs `banter` with `args` in this directory.
     pub fn banter(&self, args: &[&str]) -> Run {
         banter_in(self.path(), args)
