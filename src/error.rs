@@ -46,6 +46,9 @@ pub enum Error {
     /// No free port could be found for the bot.
     #[error("cannot find a free port on 127.0.0.1 for the bot: {0}")]
     Port(#[source] std::io::Error),
+    /// The run's tokens and authorization codes could not be prepared for redaction.
+    #[error("cannot prepare the redaction of the run's tokens: {0}")]
+    Redaction(#[from] aho_corasick::BuildError),
     /// The filters selected no scenario.
     #[error("no scenario matches the given --filter/--tag")]
     NothingSelected,

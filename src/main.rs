@@ -1,7 +1,11 @@
 //! The `banter` command line: a thin clap layer over the library.
 
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::{Arc, OnceLock};
+
+use tokio::signal::unix::{signal, Signal, SignalKind};
 
 use clap::{Parser, Subcommand};
 
@@ -112,9 +116,9 @@ struct RunArgs {
     /// Write an HTML report here.
     #[arg(long)]
     html: Option<PathBuf>,
-    /// How many scenarios run at once [default: the number of CPUs].
+    /// How many scenarios run at once, at least 1 [default: the number of CPUs].
     #[arg(long)]
-    jobs: Option<usize>,
+    jobs: Option<NonZeroUsize>,
     /// Run only shard K of N, e.g. 2/3 (split by a hash of file and name).
     #[arg(long)]
     shard: Option<Shard>,
@@ -126,8 +130,32 @@ struct RunArgs {
     accept: bool,
 }
 
-/// Exit code when the run was interrupted (128 + SIGINT).
+/// Exit code when the run was interrupted by Ctrl-C (128 + SIGINT).
 const INTERRUPTED: u8 = 130;
+/// Exit code when the run was terminated (128 + SIGTERM), e.g. by a CI cancel or `timeout`.
+const TERMINATED: u8 = 143;
+
+/// Listens for Ctrl-C and SIGTERM from now on (so that neither kills banter before its bot is
+/// stopped and its reports are written); completes with the exit code of the interrupted run.
+fn interruption() -> impl std::future::Future<Output = u8> {
+    async fn received(signal: &mut Option<Signal>) {
+        let closed = match signal {
+            Some(signal) => signal.recv().await.is_none(),
+            None => true,
+        };
+        if closed {
+            std::future::pending::<()>().await;
+        }
+    }
+    let mut int = signal(SignalKind::interrupt()).ok();
+    let mut term = signal(SignalKind::terminate()).ok();
+    async move {
+        tokio::select! {
+            () = received(&mut int) => INTERRUPTED,
+            () = received(&mut term) => TERMINATED,
+        }
+    }
+}
 
 fn fail(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {message}");
@@ -155,15 +183,17 @@ async fn run(args: RunArgs) -> ExitCode {
         suite = suite.tag(tag);
     }
     if let Some(jobs) = args.jobs {
-        suite = suite.jobs(jobs);
+        suite = suite.jobs(jobs.get());
     }
     if let Some(shard) = args.shard {
         suite = suite.shard(shard);
     }
     let mut reporter = TerminalReporter::new(std::io::stdout()).with_progress();
-    let interrupt = Box::pin(async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
+    let signal = Arc::new(OnceLock::new());
+    let interrupt = Box::pin({
+        let (signal, interruption) = (signal.clone(), interruption());
+        async move {
+            let _ = signal.set(interruption.await);
         }
     });
     let report = match suite.run_with(&mut reporter, interrupt).await {
@@ -195,7 +225,7 @@ async fn run(args: RunArgs) -> ExitCode {
         }
     }
     if report.interrupted {
-        ExitCode::from(INTERRUPTED)
+        ExitCode::from(signal.get().copied().unwrap_or(INTERRUPTED))
     } else if report.passed() {
         ExitCode::SUCCESS
     } else {

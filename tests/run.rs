@@ -248,27 +248,14 @@ fn a_started_bot_leaves_no_process_behind() {
     .misbehaving_bot("echo", "5s");
     let run = ws.banter(&["run"]);
     assert_eq!(run.code, 0, "{run:?}");
-    let pid: i32 = std::fs::read_to_string(ws.path().join("bot.pid"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    // SAFETY: signal 0 only checks whether the process exists.
-    let alive = unsafe { libc::kill(pid, 0) } == 0;
-    assert!(!alive, "bot process {pid} outlived the run");
+    assert!(!ws.bot_alive(), "the bot process outlived the run");
 }
 
 #[test]
 fn the_reference_bot_can_run_as_a_started_process() {
     let ws = Workspace::new();
     let scenarios = repo().join("scenarios");
-    ws.write(
-        "banter.yaml",
-        &format!(
-            "bot:\n  url: \"http://127.0.0.1:{{{{ port }}}}/chat\"\n  start:\n    command: \"exec '{}' demo-bot --port {{{{ port }}}}\"\n    env: {{ BANK_URL: \"{{{{ bank.url }}}}\" }}\n    ready: GET /health\n",
-            env!("CARGO_BIN_EXE_banter")
-        ),
-    );
+    ws.reference_bot();
     let run = ws.banter(&["run", scenarios.to_str().unwrap(), "--tag", "smoke"]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains("0 failed, 0 errors"), "{run:?}");
@@ -301,36 +288,51 @@ fn filters_select_scenarios_and_an_empty_selection_is_usage_error() {
     assert_eq!(none.code, 2, "{none:?}");
 }
 
-#[test]
-fn an_interrupted_run_reports_the_finished_scenarios() {
-    let ws = Workspace::new();
+/// Runs a quick scenario and a slow one, sends `signal` once the quick one has finished, and
+/// checks that the run exits with `code` and writes the quick one's reports.
+fn interrupt_mid_run(ws: &Workspace, signal: libc::c_int, code: i32) {
     ws.write(
         "scenarios/slow.yaml",
         "- name: Quick\n  steps: [{ user: advisor please }]\n- name: Slow\n  faults: [{ path: \"/fdx/**\", delay: 30s }]\n  steps: [{ user: balance }, { user: balance }]\n",
     );
-    ws.write("banter.yaml", "");
-    let report = ws.path().join("report.json");
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_banter"))
-        .args(["run", "--json", report.to_str().unwrap()])
+        .args(["run", "--jobs", "2"])
+        .args(ws.report_args())
         .current_dir(ws.path())
         .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(1500));
-    // SAFETY: sends SIGINT to the child we spawned.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let output = child.wait_with_output().unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(130),
-        "{}",
-        String::from_utf8_lossy(&output.stdout)
-    );
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    // SAFETY: signals the child we spawned.
+    unsafe { libc::kill(child.id() as i32, signal) };
+    let run = common::finish_within(child, std::time::Duration::from_secs(30));
+    assert_eq!(run.code, code, "{run:?}");
+    let [json, junit, html] = ws.reports();
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(json["interrupted"], true);
     assert_eq!(json["scenarios"].as_array().unwrap().len(), 1);
     assert_eq!(json["scenarios"][0]["name"], "Quick");
+    assert!(
+        junit.contains("name=\"Quick\"") && !junit.contains("Slow"),
+        "{junit}"
+    );
+    assert!(html.contains("Quick"), "{html}");
+}
+
+#[test]
+fn an_interrupted_run_reports_the_finished_scenarios() {
+    let ws = Workspace::new();
+    ws.write("banter.yaml", "");
+    interrupt_mid_run(&ws, libc::SIGINT, 130);
+}
+
+#[test]
+fn a_terminated_run_stops_the_bot_and_reports_the_finished_scenarios() {
+    let ws = Workspace::new();
+    ws.reference_bot();
+    interrupt_mid_run(&ws, libc::SIGTERM, 143);
+    assert!(!ws.bot_alive(), "the bot process outlived the run");
 }
 
 #[test]
@@ -376,4 +378,150 @@ fn a_wrong_reply_count_fails() {
         !run.stdout.contains("turn 1 "),
         "turn 1 has 3 replies: {run:?}"
     );
+}
+
+#[test]
+fn jobs_beyond_the_scenario_count_run_and_zero_jobs_is_a_usage_error() {
+    let ws = Workspace::new();
+    ws.write("scenarios/ok.yaml", TWO_TURNS)
+        .misbehaving_bot("echo", "5s");
+    let huge = (1u64 << 61).to_string();
+    // Before, the run spun at 100% CPU starting 2^61 workers; the run now ends within the limit.
+    let run = ws.banter(&["run", "--jobs", &huge]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let zero = ws.banter(&["run", "--jobs", "0"]);
+    assert_eq!(zero.code, 2, "{zero:?}");
+    assert!(zero.stderr.contains("'--jobs <JOBS>'"), "{zero:?}");
+}
+
+#[test]
+fn a_started_bot_whose_port_another_server_holds_is_refused() {
+    // Another server already answers on the bot's fixed port, as a passing bot would.
+    let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = other.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut stream in other.incoming().flatten() {
+            use std::io::{Read, Write};
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+            let _ = stream.read(&mut [0; 4096]);
+            let body = r#"{"replies": [{"text": "hello, your balance"}]}"#;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    let ws = Workspace::new();
+    ws.write("scenarios/ok.yaml", TWO_TURNS).write(
+        "banter.yaml",
+        &format!("bot:\n  url: http://127.0.0.1:{port}/chat\n  start:\n    command: \"sleep 5\"\n"),
+    );
+    let run = ws.banter(&["run"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert_eq!(
+        run.stderr.trim_end(),
+        format!("error: bot `sleep 5`: 127.0.0.1:{port} already accepts connections before the bot is started; another process holds the bot's port"),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn a_hostile_bot_cannot_drive_the_terminal_or_flood_the_reports() {
+    let ws = Workspace::new();
+    ws.write(
+        "scenarios/x.yaml",
+        "name: Hostile\nsteps: [{ user: hi, bot: { contains: nothing-like-this } }]\n",
+    )
+    .misbehaving_bot("hostile", "20s");
+    let run = ws.banter_reporting(&["run"]);
+    assert_eq!(run.code, 1, "{}", &run.stderr);
+    let terminal = &run.stdout;
+    assert!(
+        !terminal.contains(['\u{1b}', '\u{7}', '\0']),
+        "raw control characters on the terminal"
+    );
+    assert!(
+        terminal.contains(r"| \u{1b}[2J\u{1b}]0;pwned\u{7} bell\u{7} nul\0 done"),
+        "{}",
+        &terminal[..terminal.len().min(20_000)]
+    );
+    let marker = "… [truncated: 10485760 bytes, full text in the JSON report]";
+    assert!(
+        terminal.contains(marker),
+        "{}",
+        &terminal[..terminal.len().min(20_000)]
+    );
+    assert!(
+        terminal.len() < 64 * 1024,
+        "terminal output: {} bytes",
+        terminal.len()
+    );
+    let [json, junit, html] = ws.reports();
+    assert!(junit.len() < 64 * 1024, "JUnit: {} bytes", junit.len());
+    assert!(junit.contains(marker) && !junit.contains(['\u{1b}', '\0']));
+    assert!(html.len() < 64 * 1024, "HTML: {} bytes", html.len());
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let reply = json["scenarios"][0]["turns"][0]["replies"][0]["text"]
+        .as_str()
+        .unwrap();
+    assert_eq!(reply.len(), 10 * 1024 * 1024);
+    assert!(reply.ends_with("tail"));
+}
+
+#[test]
+fn no_token_or_code_of_the_run_appears_in_any_report() {
+    let ws = Workspace::new();
+    let names = ["First tattle", "Second tattle", "Third tattle"];
+    let scenarios: String = names
+        .iter()
+        .map(|n| {
+            format!(
+                "- name: {n}\n  steps: [{{ user: hi, bot: {{ contains: nothing-like-this }} }}]\n"
+            )
+        })
+        .collect();
+    ws.write("scenarios/tattle.yaml", &scenarios)
+        .misbehaving_bot("tattle", "5s");
+    // Every secret banter issues in the run: the scenarios' customers' and the bank's decoys'.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let bank = runtime.block_on(banter::bank::Bank::start(1)).unwrap();
+    let mut customers: Vec<_> = names
+        .iter()
+        .map(|n| banter::customer::Customer::generate(1, n, &Default::default()))
+        .collect();
+    customers.extend(bank.decoys().iter().cloned());
+    let secrets: Vec<String> = customers
+        .iter()
+        .flat_map(|c| [Some(c.token.clone()), banter::bank::authorization_code(c)])
+        .flatten()
+        .collect();
+    assert_eq!(
+        secrets.len(),
+        2 * customers.len(),
+        "every customer has a token"
+    );
+    ws.write("tattle.txt", &secrets.join("\n"));
+    let run = ws.banter_reporting(&["run", "--jobs", "1"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("Your token is [REDACTED]"), "{run:?}");
+    assert!(
+        run.stdout.contains("| received token [REDACTED]"),
+        "{run:?}"
+    );
+    let [json, junit, html] = ws.reports();
+    let outputs = [
+        ("terminal", run.stdout.clone()),
+        ("JSON", json),
+        ("JUnit", junit),
+        ("HTML", html),
+    ];
+    for (output, text) in &outputs {
+        for secret in &secrets {
+            assert!(
+                !text.contains(secret.as_str()),
+                "{secret} in the {output} report:\n{text}"
+            );
+        }
+    }
 }

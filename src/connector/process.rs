@@ -34,6 +34,14 @@ pub enum ProcessError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// Something already listens where the bot is to listen: banter would talk to it, not to the bot.
+    #[error("bot `{command}`: {address} already accepts connections before the bot is started; another process holds the bot's port")]
+    PortTaken {
+        /// The rendered command.
+        command: String,
+        /// The bot's host and port.
+        address: String,
+    },
     /// The process exited before it was ready.
     #[error(
         "bot `{command}` exited with {status} before it was ready{}",
@@ -96,8 +104,20 @@ impl BotProcess {
         context: &minijinja::Value,
         origin: &reqwest::Url,
     ) -> Result<BotProcess, ProcessError> {
+        let address = (
+            origin.host_str().unwrap_or("127.0.0.1").to_string(),
+            origin.port_or_known_default().unwrap_or(80),
+        );
+        // Readiness is judged by connecting: a port some other server already answers on
+        // would look ready, and every turn would go to that server instead of the bot.
+        if accepts(&address).await {
+            return Err(ProcessError::PortTaken {
+                command: template::render(config.command.as_str(), context)?,
+                address: format!("{}:{}", address.0, address.1),
+            });
+        }
         let (mut process, _) = BotProcess::spawn(config, base_dir, context, false)?;
-        process.wait_ready(config, origin).await?;
+        process.wait_ready(config, origin, address).await?;
         Ok(process)
     }
 
@@ -167,6 +187,7 @@ impl BotProcess {
         &mut self,
         config: &StartConfig,
         origin: &reqwest::Url,
+        address: (String, u16),
     ) -> Result<(), ProcessError> {
         let timeout = config.timeout.0;
         let deadline = Instant::now() + timeout;
@@ -184,11 +205,7 @@ impl BotProcess {
                     .map(|u| u.to_string())
                     .unwrap_or_default()
             ),
-            None => format!(
-                "{}:{}",
-                origin.host_str().unwrap_or("127.0.0.1"),
-                origin.port_or_known_default().unwrap_or(80)
-            ),
+            None => format!("{}:{}", address.0, address.1),
         };
         loop {
             if let Some(status) = self.exit_status() {
@@ -215,13 +232,7 @@ impl BotProcess {
                         None => false,
                     }
                 }
-                _ => {
-                    let addr = (
-                        origin.host_str().unwrap_or("127.0.0.1").to_string(),
-                        origin.port_or_known_default().unwrap_or(80),
-                    );
-                    tokio::net::TcpStream::connect(addr).await.is_ok()
-                }
+                _ => accepts(&address).await,
             };
             if ready {
                 return Ok(());
@@ -300,6 +311,18 @@ impl Drop for BotProcess {
         // Whatever the shell did, nothing it started may outlive the run.
         self.signal(libc::SIGKILL);
     }
+}
+
+/// How long a connection attempt to the bot's port may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Whether something accepts TCP connections at `address`.
+async fn accepts(address: &(String, u16)) -> bool {
+    let connect = tokio::net::TcpStream::connect((address.0.as_str(), address.1));
+    matches!(
+        tokio::time::timeout(CONNECT_TIMEOUT, connect).await,
+        Ok(Ok(_))
+    )
 }
 
 async fn keep_lines(stream: impl AsyncRead + Unpin, output: Arc<Mutex<VecDeque<String>>>) {

@@ -1,5 +1,6 @@
 //! The HTML report: one self-contained page with the summary, every scenario's failures,
-//! leaks and transcript. Everything the bot said is HTML-escaped by the template engine.
+//! leaks and transcript. Everything the bot said is HTML-escaped by the template engine, and
+//! long texts are clipped (the JSON report keeps them whole).
 
 use std::path::Path;
 
@@ -14,7 +15,7 @@ pub fn html(report: &Report) -> Result<String, minijinja::Error> {
     let mut env = Environment::new();
     env.set_auto_escape_callback(|_| AutoEscape::Html);
     env.template_from_str(TEMPLATE)?
-        .render(minijinja::context! { report => report })
+        .render(minijinja::context! { report => report.clipped() })
 }
 
 /// Writes the HTML report to `path`, creating parent directories.

@@ -1,12 +1,13 @@
 //! The JUnit XML report (quick-junit): one test case per scenario, with its failures, a
-//! transcript excerpt, and the bot's output in `system-err`.
+//! transcript excerpt, and the bot's output in `system-err`; long texts are clipped and control
+//! characters escaped (the JSON report keeps them whole).
 
 use std::path::Path;
 use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Report as Junit, TestCase, TestCaseStatus, TestSuite};
 
-use super::{Report, ScenarioReport, Status};
+use super::{escape_controls, Report, ScenarioReport, Status};
 
 /// The transcript of a scenario as plain text: user turns and replies.
 fn transcript(s: &ScenarioReport) -> String {
@@ -33,9 +34,12 @@ fn case(s: &ScenarioReport) -> TestCase {
             let lines: Vec<String> = s
                 .failures
                 .iter()
-                .map(|f| match f.turn {
-                    Some(turn) => format!("turn {turn}: {}", f.message),
-                    None => f.message.clone(),
+                .map(|f| {
+                    let message = escape_controls(&f.message);
+                    match f.turn {
+                        Some(turn) => format!("turn {turn}: {message}"),
+                        None => message.into_owned(),
+                    }
                 })
                 .collect();
             status.set_message(lines.first().cloned().unwrap_or_default());
@@ -50,7 +54,8 @@ fn case(s: &ScenarioReport) -> TestCase {
     case.set_classname(format!("{}:{}", s.file, s.line));
     case.set_time(Duration::from_millis(s.duration_ms));
     if !s.bot_output.is_empty() {
-        case.set_system_err(s.bot_output.join("\n"));
+        let lines: Vec<_> = s.bot_output.iter().map(|l| escape_controls(l)).collect();
+        case.set_system_err(lines.join("\n"));
     }
     case
 }
@@ -59,7 +64,7 @@ fn case(s: &ScenarioReport) -> TestCase {
 pub fn junit_xml(report: &Report) -> Result<String, quick_junit::SerializeError> {
     let mut suite = TestSuite::new("banter");
     suite.set_time(Duration::from_millis(report.duration_ms));
-    suite.add_test_cases(report.scenarios.iter().map(case));
+    suite.add_test_cases(report.clipped().scenarios.iter().map(case));
     let mut junit = Junit::new("banter");
     junit.set_time(Duration::from_millis(report.duration_ms));
     junit.add_test_suite(suite);

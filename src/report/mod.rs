@@ -7,6 +7,9 @@ mod junit;
 mod merge;
 mod terminal;
 
+use std::borrow::Cow;
+
+use aho_corasick::{AhoCorasick, BuildError, MatchKind};
 use serde::Serialize;
 
 pub use html::{html, write_html};
@@ -82,37 +85,143 @@ pub struct ScenarioReport {
 /// What replaces a secret in reports.
 pub const REDACTED: &str = "[REDACTED]";
 
-impl ScenarioReport {
-    /// Replaces every occurrence of `secrets` (tokens, authorization codes) in the report's text.
-    pub fn redact(&mut self, secrets: &[String]) {
-        let scrub = |text: &mut String| {
-            for secret in secrets.iter().filter(|s| !s.is_empty()) {
-                if text.contains(secret.as_str()) {
-                    *text = text.replace(secret.as_str(), REDACTED);
+/// The longest text shown whole on the terminal, in JUnit and in HTML; the JSON report keeps
+/// every text whole.
+pub const SHOWN_BYTES: usize = 8 * 1024;
+
+/// `text` cut to [`SHOWN_BYTES`] (at a character boundary) with a marker saying how long it was.
+pub fn clip(text: &str) -> Cow<'_, str> {
+    if text.len() <= SHOWN_BYTES {
+        return Cow::Borrowed(text);
+    }
+    let end = (0..=SHOWN_BYTES)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    Cow::Owned(format!(
+        "{}… [truncated: {} bytes, full text in the JSON report]",
+        &text[..end],
+        text.len()
+    ))
+}
+
+/// `text` with its control characters (ESC, BEL, NUL, line breaks, …) written as Rust escapes
+/// (`\u{1b}`), so that nothing a bot sends can clear, retitle or otherwise drive a terminal,
+/// or break an XML report.
+pub fn escape_controls(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_debug().to_string()
+                } else {
+                    c.to_string()
                 }
-            }
-        };
+            })
+            .collect(),
+    )
+}
+
+/// Replaces secrets (every bearer token and authorization code of a run) by [`REDACTED`],
+/// all of them in one pass over a text.
+#[derive(Debug, Clone)]
+pub struct Redactor {
+    secrets: AhoCorasick,
+}
+
+impl Redactor {
+    /// A redactor for `secrets`; empty ones are ignored.
+    pub fn new(secrets: impl IntoIterator<Item = String>) -> Result<Redactor, BuildError> {
+        let secrets = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(secrets.into_iter().filter(|s| !s.is_empty()))?;
+        Ok(Redactor { secrets })
+    }
+
+    /// Replaces every secret in `text`.
+    pub fn scrub(&self, text: &mut String) {
+        if self.secrets.is_match(text.as_str()) {
+            let mut scrubbed = String::with_capacity(text.len());
+            self.secrets
+                .replace_all_with(text, &mut scrubbed, |_, _, out| {
+                    out.push_str(REDACTED);
+                    true
+                });
+            *text = scrubbed;
+        }
+    }
+}
+
+impl ScenarioReport {
+    /// Calls `f` on every text in the report that can hold what the bot, the bank or the sinks saw.
+    pub fn each_text(&mut self, f: &mut dyn FnMut(&mut String)) {
         for turn in &mut self.turns {
-            scrub(&mut turn.user);
+            f(&mut turn.user);
             for reply in &mut turn.replies {
-                scrub(&mut reply.text);
-                reply.quick_replies.iter_mut().for_each(scrub);
+                f(&mut reply.text);
+                reply.quick_replies.iter_mut().for_each(&mut *f);
+                reply.buttons.iter_mut().for_each(&mut *f);
             }
             for call in &mut turn.bank_calls {
-                scrub(&mut call.path);
-                scrub(&mut call.query);
+                f(&mut call.path);
+                f(&mut call.query);
             }
+            turn.sink_events.iter_mut().for_each(&mut *f);
         }
         for failure in &mut self.failures {
-            scrub(&mut failure.message);
-            failure.detail.iter_mut().for_each(scrub);
+            f(&mut failure.message);
             failure
-                .expected
+                .detail
                 .iter_mut()
+                .chain(failure.expected.iter_mut())
                 .chain(failure.actual.iter_mut())
-                .for_each(scrub);
+                .for_each(&mut *f);
         }
-        self.bot_output.iter_mut().for_each(scrub);
+        for leak in &mut self.leaks {
+            f(&mut leak.request);
+            f(&mut leak.location);
+        }
+        for warning in &mut self.warnings {
+            f(&mut warning.request);
+            f(&mut warning.location);
+        }
+        self.scan_notes.iter_mut().for_each(&mut *f);
+        self.bot_output.iter_mut().for_each(f);
+    }
+
+    /// Replaces every secret `redactor` knows (tokens, authorization codes) in the report's text.
+    pub fn redact(&mut self, redactor: &Redactor) {
+        self.each_text(&mut |text: &mut String| redactor.scrub(text));
+    }
+
+    /// A copy for display, with every long text [`clip`]ped.
+    pub fn clipped(&self) -> ScenarioReport {
+        let mut shown = self.clone();
+        shown.clip_texts();
+        shown
+    }
+
+    fn clip_texts(&mut self) {
+        self.each_text(&mut |text: &mut String| {
+            if let Cow::Owned(clipped) = clip(text) {
+                *text = clipped;
+            }
+        });
+    }
+}
+
+impl Report {
+    /// A copy for display, with every long text [`clip`]ped.
+    pub fn clipped(&self) -> Report {
+        let mut shown = self.clone();
+        shown
+            .scenarios
+            .iter_mut()
+            .for_each(ScenarioReport::clip_texts);
+        shown
     }
 }
 

@@ -1,12 +1,13 @@
 //! The terminal reporter: one line per scenario, failure details, and a summary, with a
-//! progress bar on a terminal and colours unless `NO_COLOR` is set.
+//! progress bar on a terminal and colours unless `NO_COLOR` is set. What the bot, the bank or the
+//! sinks saw is shown clipped and with control characters escaped.
 
 use std::io::Write;
 
 use console::style;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{Report, ScenarioReport, Status};
+use super::{escape_controls, Report, ScenarioReport, Status};
 use crate::check::privacy::Whose;
 use crate::check::FailureKind;
 use crate::runner::{Event, Reporter, SnapshotStatus};
@@ -35,6 +36,7 @@ impl<W: Write> TerminalReporter<W> {
     }
 
     fn scenario(&mut self, s: &ScenarioReport) -> std::io::Result<()> {
+        let s = &s.clipped();
         let label = match s.status {
             Status::Passed => style("PASS ").green(),
             Status::Failed => style("FAIL ").red().bold(),
@@ -53,20 +55,25 @@ impl<W: Write> TerminalReporter<W> {
             let user = f
                 .turn
                 .and_then(|t| s.turns.iter().find(|turn| turn.turn == t))
-                .map(|turn| format!(" (user: {:?})", turn.user))
+                .map(|turn| format!(" (user: \"{}\")", escape_controls(&turn.user)))
                 .unwrap_or_default();
             let at = f
                 .turn
                 .map(|t| format!("turn {t}{user}: "))
                 .unwrap_or_default();
-            writeln!(self.out, "      {at}{}", f.message)?;
+            writeln!(self.out, "      {at}{}", escape_controls(&f.message))?;
             if let Some(expected) = &f.expected {
-                writeln!(self.out, "        expected: {expected}")?;
+                writeln!(self.out, "        expected: {}", escape_controls(expected))?;
             }
             if let Some(actual) = &f.actual {
-                writeln!(self.out, "        actual:   {actual:?}")?;
+                writeln!(
+                    self.out,
+                    "        actual:   \"{}\"",
+                    escape_controls(actual)
+                )?;
             }
             for line in f.detail.iter().flat_map(|d| d.lines()) {
+                let line = &*escape_controls(line);
                 let line = match line.chars().next() {
                     Some('+') if !line.starts_with("+++") => style(line).green(),
                     Some('-') if !line.starts_with("---") => style(line).red(),
@@ -94,7 +101,7 @@ impl<W: Write> TerminalReporter<W> {
                 s.bot_output.len()
             )?;
             for line in &s.bot_output {
-                writeln!(self.out, "        | {line}")?;
+                writeln!(self.out, "        | {}", escape_controls(line))?;
             }
         }
         Ok(())
@@ -103,7 +110,7 @@ impl<W: Write> TerminalReporter<W> {
     /// Leaks grouped by sink and request, then warnings.
     fn privacy(&mut self, s: &ScenarioReport) -> std::io::Result<()> {
         for note in &s.scan_notes {
-            writeln!(self.out, "      note: {note}")?;
+            writeln!(self.out, "      note: {}", escape_controls(note))?;
         }
         if s.leaks.is_empty() && s.warnings.is_empty() {
             return Ok(());
@@ -129,7 +136,11 @@ impl<W: Write> TerminalReporter<W> {
                 writeln!(
                     self.out,
                     "          turn {} {}: {}{whose} at {} via {}{allowed}",
-                    l.turn, l.request, l.kind, l.location, l.chain
+                    l.turn,
+                    escape_controls(&l.request),
+                    l.kind,
+                    escape_controls(&l.location),
+                    l.chain
                 )?;
             }
         }
@@ -137,7 +148,12 @@ impl<W: Write> TerminalReporter<W> {
             writeln!(
                 self.out,
                 "        warning: {} looks like a {:?} ({}) at {} {} via {}",
-                w.sink, w.pattern, w.masked, w.request, w.location, w.chain
+                w.sink,
+                w.pattern,
+                w.masked,
+                escape_controls(&w.request),
+                escape_controls(&w.location),
+                w.chain
             )?;
         }
         Ok(())

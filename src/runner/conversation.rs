@@ -11,7 +11,7 @@ use crate::bank;
 use crate::check::privacy;
 use crate::check::{self, Failure, FailureKind};
 use crate::customer::Customer;
-use crate::report::{ScenarioReport, Status};
+use crate::report::{Redactor, ScenarioReport, Status};
 use crate::scenario::Scenario;
 use crate::template;
 use crate::transcript::{Turn, UserMessage};
@@ -32,9 +32,11 @@ fn millis(start: Instant) -> u64 {
     u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
-/// Runs `scenario` (the `index`th of the run, with `customer`) against the bot and returns its report.
+/// Runs `scenario` (the `index`th of the run, with `customer`) against the bot and returns its
+/// report, with every secret of the run redacted.
 pub(super) async fn run(
     world: &World,
+    redactor: &Redactor,
     scenario: &Scenario,
     index: usize,
     customer: Customer,
@@ -43,14 +45,6 @@ pub(super) async fn run(
     let started = Instant::now();
     world.open_window(index);
     let mut turn_starts = Vec::new();
-    let secrets: Vec<String> = [
-        Some(customer.token.clone()),
-        bank::authorization_code(&customer),
-    ]
-    .into_iter()
-    .flatten()
-    .filter(|s| !s.is_empty())
-    .collect();
     let session = bank.open(customer.clone(), scenario.faults.clone());
     // `{{ checking.id }}`, `{{ savings.balance }}`, …: the customer's accounts by type.
     let aliases = minijinja::Value::from_iter(
@@ -214,7 +208,7 @@ pub(super) async fn run(
         snapshot: None,
         bot_output: Vec::new(),
     };
-    report.redact(&secrets);
+    report.redact(redactor);
     if scenario.snapshots() && !errored {
         snapshot::check(world, scenario, &customer, &mut report);
     }
@@ -230,7 +224,7 @@ pub(super) async fn run(
     };
     if report.status != Status::Passed {
         report.bot_output = bot.recent_output();
-        report.redact(&secrets);
+        report.redact(redactor);
     }
     report
 }

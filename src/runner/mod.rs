@@ -24,11 +24,11 @@ pub use event::{Event, Reporter, Silent};
 pub use shard::Shard;
 pub use snapshot::{SnapshotResult, SnapshotStatus};
 
-use crate::bank::Bank;
+use crate::bank::{self, Bank};
 use crate::check::{Failure, FailureKind};
 use crate::customer::Customer;
 use crate::privacy::Detector;
-use crate::report::{Report, ScenarioReport, Status};
+use crate::report::{Redactor, Report, ScenarioReport, Status};
 use crate::scenario::{load_paths, Config, Scenario};
 use crate::sinks::{self, Sinks};
 use crate::snapshot::{Mode as SnapshotMode, SnapshotStore};
@@ -162,7 +162,8 @@ impl Suite {
         self
     }
 
-    /// How many scenarios run at once; the number of CPUs by default.
+    /// How many scenarios run at once (at least 1, at most the number of scenarios); the
+    /// number of CPUs by default.
     pub fn jobs(mut self, jobs: usize) -> Self {
         self.jobs = Some(jobs.max(1));
         self
@@ -216,9 +217,11 @@ impl Suite {
             .filter(|s| self.shard.is_none_or(|shard| shard.holds(s)))
             .collect();
         let seed = self.seed.or(config.seed).unwrap_or(DEFAULT_SEED);
+        // More workers than scenarios would only spin: the run starts at most one per scenario.
         let jobs = self
             .jobs
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .clamp(1, selected.len().max(1));
         let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
         let mode = self.snapshot_mode.unwrap_or(if in_ci {
             SnapshotMode::Ci
@@ -268,16 +271,17 @@ pub struct Plan {
 async fn run_one(
     world: Arc<World>,
     exclusive: Arc<RwLock<()>>,
+    redactor: Arc<Redactor>,
     scenario: Arc<Scenario>,
     index: usize,
     customer: Customer,
 ) -> ScenarioReport {
     if scenario.snapshots() {
         let _alone = exclusive.write().await;
-        conversation::run(&world, &scenario, index, customer).await
+        conversation::run(&world, &redactor, &scenario, index, customer).await
     } else {
         let _shared = exclusive.read().await;
-        conversation::run(&world, &scenario, index, customer).await
+        conversation::run(&world, &redactor, &scenario, index, customer).await
     }
 }
 
@@ -327,6 +331,13 @@ impl Plan {
         let mut sink_specs = sinks::builtin();
         sink_specs.extend(self.config.sinks.iter().cloned());
         let sinks = Sinks::start(&sink_specs, attribution::inspector(detector.clone())).await?;
+        // Every token and authorization code of the run, decoys' too: a bot's shared output,
+        // or a reply that crosses sessions, can show any of them in any scenario's report.
+        let redactor = Arc::new(Redactor::new(everyone.iter().flat_map(|c| {
+            [Some(c.token.clone()), bank::authorization_code(c)]
+                .into_iter()
+                .flatten()
+        }))?);
         let bot = tokio::select! {
             bot = Bot::start(&self.config, &bank, &sinks) => bot?,
             () = &mut interrupt => {
@@ -366,6 +377,7 @@ impl Plan {
                 let handle = tasks.spawn(run_one(
                     world.clone(),
                     exclusive.clone(),
+                    redactor.clone(),
                     scenario,
                     index,
                     customer,
@@ -395,7 +407,9 @@ impl Plan {
                 Err(e) => {
                     let index = task_index.get(&e.id()).copied().unwrap_or_default();
                     let why = format!("the scenario's task failed: {e}");
-                    (index, crashed(&scenarios[index.min(total - 1)], why))
+                    let mut crashed = crashed(&scenarios[index.min(total - 1)], why);
+                    crashed.redact(&redactor);
+                    (index, crashed)
                 }
             };
             stop |= self.fail_fast && finished.status != Status::Passed;

@@ -13,6 +13,10 @@ Speaks the generic protocol (POST /chat {conversation_id, text, bank_token} ->
   echo        behaves: echoes the message
   stale       remembers the first customer's email in a global and shows it to everyone
   custom_sink echoes, and posts the bank token as JSON to $SINK_URL/events
+  tattle      prints every token it is given to stderr and repeats it in its reply, and at
+              start prints the secrets listed in ./tattle.txt (as if it had found them)
+  hostile     prints terminal escapes (clear screen, window title, BEL, NUL) to stderr
+              and answers with a 10 MiB reply
 
 It writes its pid to $PID_FILE when that is set.
 """
@@ -78,6 +82,14 @@ class Handler(QuietHandler):
             req = urllib.request.Request(os.environ["SINK_URL"] + "/events", data=data,
                                          headers={"Content-Type": "application/json"})
             urllib.request.urlopen(req, timeout=3).read()
+        if MODE == "tattle":
+            print("received token %s" % token, file=sys.stderr, flush=True)
+            text = "Hello! Your token is %s" % token
+            return self.send(200, json.dumps({"replies": [{"text": text}]}))
+        if MODE == "hostile":
+            print("\x1b[2J\x1b]0;pwned\x07 bell\x07 nul\x00 done", file=sys.stderr, flush=True)
+            text = "x" * (10 * 1024 * 1024 - 4) + "tail"
+            return self.send(200, json.dumps({"replies": [{"text": text}]}))
         if MODE == "sloppy":
             bank_get("/fdx/v6/accounts", token)
         self.send(200, json.dumps({"replies": [{"text": "Hello! You said: " + body.get("text", "")}]}))
@@ -88,4 +100,7 @@ if __name__ == "__main__":
         with open(os.environ["PID_FILE"], "w") as f:
             f.write(str(os.getpid()))
     print("misbehaving bot (%s) on port %s" % (MODE, os.environ["PORT"]), flush=True)
+    if MODE == "tattle":
+        with open("tattle.txt") as f:
+            print("found secrets: " + f.read().replace("\n", " "), file=sys.stderr, flush=True)
     ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()

@@ -2,8 +2,10 @@
 
 #![allow(dead_code)]
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// The repository root.
 pub fn repo() -> PathBuf {
@@ -46,6 +48,64 @@ impl Workspace {
         )
     }
 
+    /// A banter.yaml that starts the reference bot as a process (`banter demo-bot`), which
+    /// writes its pid to `bot.pid`.
+    pub fn reference_bot(&self) -> &Self {
+        self.write(
+            "banter.yaml",
+            &format!(
+                "bot:\n  url: \"http://127.0.0.1:{{{{ port }}}}/chat\"\n  start:\n    command: \"echo $$ > bot.pid && exec '{}' demo-bot --port {{{{ port }}}}\"\n    env: {{ BANK_URL: \"{{{{ bank.url }}}}\" }}\n    ready: GET /health\n",
+                env!("CARGO_BIN_EXE_banter")
+            ),
+        )
+    }
+
+    /// Whether the bot process whose pid the bot wrote to `bot.pid` is still alive.
+    pub fn bot_alive(&self) -> bool {
+        let pid: i32 = std::fs::read_to_string(self.path().join("bot.pid"))
+            .expect("the bot wrote its pid")
+            .trim()
+            .parse()
+            .expect("a pid");
+        // SAFETY: signal 0 only checks whether the process exists.
+        unsafe { libc::kill(pid, 0) == 0 }
+    }
+
+    /// Arguments that write the JSON, JUnit and HTML reports into this directory.
+    pub fn report_args(&self) -> Vec<String> {
+        [
+            ("--json", "report.json"),
+            ("--junit", "junit.xml"),
+            ("--html", "report.html"),
+        ]
+        .into_iter()
+        .flat_map(|(flag, name)| {
+            [
+                flag.to_string(),
+                self.path().join(name).display().to_string(),
+            ]
+        })
+        .collect()
+    }
+
+    /// Runs `banter` with `args` and [`Workspace::report_args`].
+    pub fn banter_reporting(&self, args: &[&str]) -> Run {
+        let reports = self.report_args();
+        let args: Vec<&str> = args
+            .iter()
+            .copied()
+            .chain(reports.iter().map(String::as_str))
+            .collect();
+        self.banter(&args)
+    }
+
+    /// The reports a run wrote with [`Workspace::report_args`]: JSON, JUnit and HTML.
+    pub fn reports(&self) -> [String; 3] {
+        ["report.json", "junit.xml", "report.html"].map(|name| {
+            std::fs::read_to_string(self.path().join(name)).expect("the report was written")
+        })
+    }
+
     /// Runs `banter` with `args` in this directory.
     pub fn banter(&self, args: &[&str]) -> Run {
         banter_in(self.path(), args)
@@ -72,20 +132,62 @@ pub fn banter_in(dir: &Path, args: &[&str]) -> Run {
     banter_with_env(dir, args, &[])
 }
 
+/// How long one run of `banter` may take before the test fails instead of hanging.
+pub const RUN_LIMIT: Duration = Duration::from_secs(120);
+
 /// Runs `banter` in `dir` with `CI` unset unless `env` sets it.
 pub fn banter_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let output: Output = Command::new(env!("CARGO_BIN_EXE_banter"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_banter"));
+    command
         .args(args)
         .current_dir(dir)
         .env_remove("CI")
-        .envs(env.iter().copied())
-        .output()
-        .expect("run banter");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        .envs(env.iter().copied());
+    finish_within(
+        command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run banter"),
+        RUN_LIMIT,
+    )
+}
+
+/// Waits up to `limit` for a spawned `banter` (stdout and stderr piped) and collects its output;
+/// kills it and fails the test if it is still running then.
+pub fn finish_within(mut child: Child, limit: Duration) -> Run {
+    fn drain(stream: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<String> {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut stream) = stream {
+                let _ = stream.read_to_end(&mut bytes);
+            }
+            String::from_utf8_lossy(&bytes).into_owned()
+        })
     }
+    let (stdout, stderr) = (drain(child.stdout.take()), drain(child.stderr.take()));
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for banter") {
+            break Some(status);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let run = Run {
+        code: status.and_then(|s| s.code()).unwrap_or(-1),
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    };
+    assert!(
+        status.is_some(),
+        "banter still ran after {limit:?}: {run:?}"
+    );
+    run
 }
 
 /// A two-turn scenario that any echoing bot gets through.
