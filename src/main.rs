@@ -246,7 +246,9 @@ fn merge(reports: &[PathBuf], out: &std::path::Path) -> ExitCode {
         "{} scenarios: {} passed, {} failed, {} errors",
         summary["total"], summary["passed"], summary["failed"], summary["errors"]
     );
-    let complete = merged["interrupted"] == false && merged["stopped_early"] == false;
+    let complete = merged["interrupted"] == false
+        && merged["stopped_early"] == false
+        && merged["server_panics"].as_array().is_none_or(Vec::is_empty);
     if complete && summary["passed"] == summary["total"] {
         ExitCode::SUCCESS
     } else {

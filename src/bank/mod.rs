@@ -226,6 +226,7 @@ fn reply(status: u16, body: Value) -> ResponseTemplate {
 
 impl Respond for Responder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
+        let _serving = crate::panics::serving("mock bank");
         let method = request.method.as_str().to_string();
         let path = request.url.path().to_string();
         let query = request.url.query().unwrap_or("").to_string();

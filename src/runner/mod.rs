@@ -308,6 +308,7 @@ impl Plan {
         mut interrupt: Interrupt,
     ) -> Result<Report, Error> {
         let started = Instant::now();
+        let panics = crate::panics::mark();
         let seed = self.seed;
         if self.scenarios.is_empty() {
             return Err(Error::NothingSelected);
@@ -420,6 +421,7 @@ impl Plan {
         if let Ok(world) = Arc::try_unwrap(world) {
             world.bot.stop().await;
         }
+        report.server_panics = crate::panics::since(panics);
         report.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         reporter.on_event(&Event::RunFinished(&report));
         Ok(report)

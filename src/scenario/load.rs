@@ -269,6 +269,23 @@ mod tests {
     }
 
     #[test]
+    fn a_fault_status_outside_100_to_999_is_located() {
+        let err = parse(
+            "name: a\nfaults:\n  - { path: \"/fdx/**\", status: 1000 }\nsteps: [{user: hi}]\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("t.yaml:3:"), "{err}");
+        assert!(err.contains("invalid HTTP status 1000"), "{err}");
+        assert!(
+            parse("name: a\nfaults: [{ path: /x, status: 99 }]\nsteps: [{user: hi}]\n").is_err()
+        );
+        assert!(
+            parse("name: a\nfaults: [{ path: /x, status: 599 }]\nsteps: [{user: hi}]\n").is_ok()
+        );
+    }
+
+    #[test]
     fn user_steps_are_text_quick_replies_or_postbacks() {
         let ok = parse("name: a\nsteps:\n  - user: { quick_reply: Balance }\n  - user: { postback: ADVISOR }\n").unwrap();
         let kinds: Vec<_> = ok[0].steps.iter().map(|s| s.user.parts().1).collect();

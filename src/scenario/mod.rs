@@ -318,8 +318,8 @@ pub struct Fault {
     /// Only this method; any when absent.
     #[serde(default)]
     pub method: Option<String>,
-    /// The HTTP status to answer instead of the real response.
-    #[serde(default)]
+    /// The HTTP status to answer instead of the real response (100 to 999).
+    #[serde(default, deserialize_with = "scalar::fault_status")]
     pub status: Option<u16>,
     /// How long to wait before answering.
     #[serde(default)]

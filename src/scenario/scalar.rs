@@ -184,6 +184,20 @@ impl TryFrom<String> for HumanDuration {
     }
 }
 
+/// The status of a fault (`status: 503`): an HTTP response carries a three-digit status.
+pub(super) fn fault_status<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<u16>, D::Error> {
+    let status = u16::deserialize(deserializer)?;
+    if (100..=999).contains(&status) {
+        Ok(Some(status))
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "invalid HTTP status {status}: a fault's status is a number from 100 to 999"
+        )))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

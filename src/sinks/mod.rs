@@ -152,6 +152,7 @@ impl Sinks {
             let (name, log) = (spec.name.clone(), log.clone());
             Mock::given(wiremock::matchers::any())
                 .respond_with(move |request: &Request| {
+                    let _serving = crate::panics::serving("sink");
                     let captured = capture(&name, request);
                     let response = answer(&name, &captured);
                     log.record(captured);
