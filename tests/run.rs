@@ -377,3 +377,18 @@ fn a_wrong_reply_count_fails() {
         "turn 1 has 3 replies: {run:?}"
     );
 }
+
+#[test]
+fn deeply_nested_yaml_fails_at_once_where_it_passes_the_limit() {
+    let ws = Workspace::new();
+    ws.write("scenarios/deep.yaml", &"[".repeat(100_000));
+    let started = std::time::Instant::now();
+    let run = ws.banter(&["validate"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert_eq!(
+        run.stderr.trim(),
+        "error: scenarios/deep.yaml:1:256: nested deeper than 256 levels",
+        "{run:?}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::load::{invalid, ScenarioError};
+use super::load::{check_depth, invalid, ScenarioError};
 use super::{AllowRule, HumanDuration, Template};
 use crate::sinks::SinkSpec;
 
@@ -407,6 +407,7 @@ impl Config {
         let mut config: Config = if text.trim().is_empty() {
             Config::default()
         } else {
+            check_depth(path, &text)?;
             serde_yaml::from_str(&text).map_err(|e| invalid(path, &e))?
         };
         if let Some(bot) = &config.bot {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::{Origin, Scenario};
+use super::{depth, Origin, Scenario};
 
 /// A scenario file could not be used. The message always names the file, and the line and column when known.
 #[derive(Debug, thiserror::Error)]
@@ -135,6 +135,7 @@ fn is_scenario_file(path: &Path) -> bool {
 
 /// Parses the scenarios of one file. Each YAML document holds a scenario or a list of them.
 pub(crate) fn parse_str(path: &Path, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
+    check_depth(path, text)?;
     // First pass: the shape of each document (mapping or list) and where its items start.
     let mut shapes = Vec::new();
     for doc in serde_yaml::Deserializer::from_str(text) {
@@ -187,6 +188,19 @@ fn item_lines(text: &str) -> Vec<usize> {
         .filter(|&(_, d)| d == depth)
         .map(|(l, _)| l)
         .collect()
+}
+
+/// Refuses YAML nested deeper than [`depth::MAX_DEPTH`] before the parser sees it.
+pub(super) fn check_depth(path: &Path, text: &str) -> Result<(), ScenarioError> {
+    match depth::too_deep(text) {
+        Some((line, column)) => Err(ScenarioError::Invalid {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: format!("nested deeper than {} levels", depth::MAX_DEPTH),
+        }),
+        None => Ok(()),
+    }
 }
 
 pub(super) fn invalid(path: &Path, err: &serde_yaml::Error) -> ScenarioError {

@@ -4,6 +4,7 @@
 //! [`config`] for `banter.yaml`), so the YAML library can be swapped in one place.
 
 pub mod config;
+mod depth;
 mod load;
 mod scalar;
 
