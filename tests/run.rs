@@ -392,3 +392,55 @@ fn deeply_nested_yaml_fails_at_once_where_it_passes_the_limit() {
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }
+
+#[test]
+fn only_regular_files_are_scenarios() {
+    let ws = Workspace::new();
+    ws.write("scenarios/ok.yaml", TWO_TURNS);
+    let fifo = ws.path().join("scenarios/x.yaml");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.unwrap().success());
+    let walked = ws.banter(&["validate"]);
+    assert_eq!(walked.code, 0, "{walked:?}");
+    assert_eq!(
+        walked.stderr.trim(),
+        "note: skipping scenarios/x.yaml: a FIFO, not a regular file or directory",
+        "{walked:?}"
+    );
+    assert!(
+        walked.stdout.contains("1 scenarios are valid"),
+        "{walked:?}"
+    );
+    for args in [
+        &["validate", "scenarios/x.yaml"][..],
+        &["run", "scenarios/x.yaml"],
+        &["run", "--config", "scenarios/x.yaml"],
+    ] {
+        let named = ws.banter(args);
+        assert_eq!(named.code, 2, "{named:?}");
+        assert!(
+            named
+                .stderr
+                .ends_with("error: scenarios/x.yaml: a FIFO, not a regular file or directory\n"),
+            "{named:?}"
+        );
+    }
+}
+
+#[test]
+fn a_device_named_as_a_path_is_called_what_it_is() {
+    let ws = Workspace::new();
+    ws.write("scenarios/ok.yaml", TWO_TURNS);
+    for args in [
+        &["validate", "/dev/zero"][..],
+        &["run", "--config", "/dev/zero"],
+    ] {
+        let run = ws.banter(args);
+        assert_eq!(run.code, 2, "{run:?}");
+        assert_eq!(
+            run.stderr.trim(),
+            "error: /dev/zero: a character device, not a regular file or directory",
+            "{run:?}"
+        );
+    }
+}

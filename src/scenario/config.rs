@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::load::{check_depth, invalid, ScenarioError};
+use super::load::{check_depth, invalid, read_regular, ScenarioError};
 use super::{AllowRule, HumanDuration, Template};
 use crate::sinks::SinkSpec;
 
@@ -400,10 +400,7 @@ impl BotConfig {
 impl Config {
     /// Reads a `banter.yaml`.
     pub fn load(path: &Path) -> Result<Config, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = read_regular(path)?;
         let mut config: Config = if text.trim().is_empty() {
             Config::default()
         } else {

@@ -18,6 +18,14 @@ pub enum ScenarioError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// A path named a FIFO, a device or a socket, which could block or never end.
+    #[error("{}: {kind}, not a regular file or directory", path.display())]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is instead, e.g. "a FIFO".
+        kind: &'static str,
+    },
     /// The YAML is malformed or does not fit the format.
     #[error("{}:{line}:{column}: {message}", path.display())]
     Invalid {
@@ -73,10 +81,7 @@ pub fn load_paths<P: AsRef<Path>>(paths: &[P]) -> Result<Vec<Scenario>, Scenario
     }
     let mut scenarios = Vec::new();
     for file in &files {
-        let text = std::fs::read_to_string(file).map_err(|source| ScenarioError::Read {
-            path: file.clone(),
-            source,
-        })?;
+        let text = read_regular(file)?;
         scenarios.extend(parse_str(file, &text)?);
     }
     let mut seen: HashMap<String, String> = HashMap::new();
@@ -94,6 +99,44 @@ pub fn load_paths<P: AsRef<Path>>(paths: &[P]) -> Result<Vec<Scenario>, Scenario
     Ok(scenarios)
 }
 
+/// The text of a file that must be a regular file (a FIFO or a device would block or never end).
+pub(super) fn read_regular(path: &Path) -> Result<String, ScenarioError> {
+    let read_err = |source| ScenarioError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(read_err)?;
+    if !meta.is_file() {
+        return Err(not_a_file(path, &meta));
+    }
+    std::fs::read_to_string(path).map_err(read_err)
+}
+
+fn not_a_file(path: &Path, meta: &std::fs::Metadata) -> ScenarioError {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = meta.file_type();
+    let kind = if meta.is_dir() {
+        "a directory"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "a special file"
+    };
+    ScenarioError::NotAFile {
+        path: path.to_path_buf(),
+        kind,
+    }
+}
+
+/// Collects the scenario files of `path`: a regular file named directly, or the `*.yaml` and
+/// `*.yml` regular files of a directory, recursively. Anything else named directly is an error;
+/// found in a directory, it is skipped with a note on stderr.
 fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), ScenarioError> {
     let read_err = |source| ScenarioError::Read {
         path: path.to_path_buf(),
@@ -104,19 +147,36 @@ fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), ScenarioErro
         out.push(path.to_path_buf());
         return Ok(());
     }
+    if !meta.is_dir() {
+        return Err(not_a_file(path, &meta));
+    }
     let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
         .map_err(read_err)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     entries.sort();
     for entry in entries {
-        if entry.is_dir() {
+        let meta = match std::fs::metadata(&entry) {
+            Ok(meta) => meta,
+            Err(source) if is_scenario_file(&entry) => {
+                return Err(ScenarioError::Read {
+                    path: entry,
+                    source,
+                })
+            }
+            Err(_) => continue,
+        };
+        if meta.is_dir() {
             // A directory with its own banter.yaml is a suite of its own: run it by naming it.
             if !entry.join("banter.yaml").is_file() {
                 collect_files(&entry, out)?;
             }
         } else if is_scenario_file(&entry) {
-            out.push(entry);
+            if meta.is_file() {
+                out.push(entry);
+            } else {
+                eprintln!("note: skipping {}", not_a_file(&entry, &meta));
+            }
         }
     }
     Ok(())
