@@ -444,3 +444,25 @@ fn a_device_named_as_a_path_is_called_what_it_is() {
         );
     }
 }
+
+#[test]
+fn a_json_pointer_without_a_leading_slash_is_a_located_config_error() {
+    let ws = Workspace::new();
+    ws.write("scenarios/ok.yaml", TWO_TURNS);
+    for (key, line) in [("replies", 3), ("text", 4), ("quick_replies", 5)] {
+        let mut config = String::from(
+            "bot:\n  url: http://127.0.0.1:1/chat\n  replies: /replies\n  text: /text\n  quick_replies: /quick_replies\n",
+        );
+        config = config.replace(&format!("{key}: /"), &format!("{key}: "));
+        ws.write("banter.yaml", &config);
+        let run = ws.banter(&["run"]);
+        assert_eq!(run.code, 2, "{run:?}");
+        assert!(
+            run.stderr.starts_with(&format!(
+                "error: banter.yaml:{line}:{}: bot.{key}: invalid JSON pointer `{key}`: it starts with `/`",
+                key.len() + 5
+            )),
+            "{run:?}"
+        );
+    }
+}

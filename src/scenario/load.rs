@@ -349,13 +349,42 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(err.starts_with("t.yaml:3:"), "{err}");
-        assert!(err.contains("invalid HTTP status 1000"), "{err}");
+        assert!(
+            err.starts_with("t.yaml:3:32: faults[0].status: invalid HTTP status 1000"),
+            "{err}"
+        );
         assert!(
             parse("name: a\nfaults: [{ path: /x, status: 99 }]\nsteps: [{user: hi}]\n").is_err()
         );
         assert!(
             parse("name: a\nfaults: [{ path: /x, status: 599 }]\nsteps: [{user: hi}]\n").is_ok()
+        );
+    }
+
+    #[test]
+    fn a_scenario_without_steps_is_located() {
+        let err = parse("name: a\nsteps: []\n").unwrap_err().to_string();
+        assert_eq!(err, "t.yaml:2:8: steps: a scenario needs at least one step");
+    }
+
+    #[test]
+    fn a_template_syntax_error_in_user_text_is_named_and_located() {
+        let err = parse("name: a\nsteps:\n  - user: \"hi {{ customer.first_name\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(
+                "t.yaml:3:11: steps[0].user: template `hi {{ customer.first_name`: syntax error"
+            ),
+            "{err}"
+        );
+        assert!(!err.contains("untagged"), "{err}");
+        let err = parse("name: a\nsteps:\n  - user: 42\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("expected text, `{ quick_reply: TITLE }`"),
+            "{err}"
         );
     }
 
