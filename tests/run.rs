@@ -466,3 +466,30 @@ fn a_json_pointer_without_a_leading_slash_is_a_located_config_error() {
         );
     }
 }
+
+#[test]
+fn validate_rejects_template_variables_that_the_run_would_not_define() {
+    let ws = Workspace::new();
+    ws.write(
+        "scenarios/vars.yaml",
+        "name: Vars\ncustomer:\n  accounts: [{ type: checking }]\nsteps:\n  - user: \"{{ customer.first_name }} {{ checking.id }} {{ conversation.id }} {{ bank.url }} {{ sinks.meta.url }}\"\n    bot: { contains: \"{{ customer.accounts[0].balance | usd }}\" }\n    bank: { called: [\"GET /fdx/v6/accounts/{{ checking.id }}\"] }\n  - user: hi\n    bot: { not_contains: [\"x\", \"{{ savings.id }}\"] }\n",
+    );
+    let run = ws.banter(&["validate"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    let line = run.stderr.lines().next().unwrap_or_default();
+    assert!(
+        line.starts_with("error: scenarios/vars.yaml:9:33: steps[1].bot.not_contains: template `{{ savings.id }}`: undefined value"),
+        "{run:?}"
+    );
+    assert_eq!(run.stderr.lines().count(), 1, "{run:?}");
+    let run = ws.banter(&["run"]);
+    assert_eq!(run.code, 2, "the run refuses it up front: {run:?}");
+    ws.write(
+        "scenarios/vars.yaml",
+        &std::fs::read_to_string(ws.path().join("scenarios/vars.yaml"))
+            .unwrap()
+            .replace("savings.id", "checking.number"),
+    );
+    let run = ws.banter(&["validate"]);
+    assert_eq!(run.code, 0, "{run:?}");
+}

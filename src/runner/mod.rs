@@ -3,6 +3,7 @@
 
 mod attribution;
 mod bot;
+mod context;
 mod conversation;
 mod event;
 mod shard;
@@ -215,6 +216,7 @@ impl Suite {
             .filter(|s| self.shard.is_none_or(|shard| shard.holds(s)))
             .collect();
         let seed = self.seed.or(config.seed).unwrap_or(DEFAULT_SEED);
+        context::check_templates(&selected, seed, &sink_specs(&config))?;
         let jobs = self
             .jobs
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
@@ -249,6 +251,13 @@ impl Suite {
     ) -> Result<Report, Error> {
         self.plan()?.run(reporter, interrupt).await
     }
+}
+
+/// The sinks of a run: the built-in ones and the config's.
+fn sink_specs(config: &Config) -> Vec<sinks::SinkSpec> {
+    let mut specs = sinks::builtin();
+    specs.extend(config.sinks.iter().cloned());
+    specs
 }
 
 /// A suite ready to run: its scenarios selected, its config loaded.
@@ -314,9 +323,7 @@ impl Plan {
             return Err(Error::NothingSelected);
         }
         let bank = Bank::start(seed).await?;
-        let mut sink_specs = sinks::builtin();
-        sink_specs.extend(self.config.sinks.iter().cloned());
-        let sinks = Sinks::start(&sink_specs).await?;
+        let sinks = Sinks::start(&sink_specs(&self.config)).await?;
         let customers: Vec<Customer> = self
             .scenarios
             .iter()
