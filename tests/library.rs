@@ -80,6 +80,21 @@ async fn a_panic_in_the_mock_bank_makes_the_run_an_error() {
 }
 
 #[tokio::test]
+async fn no_scenario_name_gives_a_decoy_customer() {
+    let bank = Bank::start(1).await.unwrap();
+    assert_eq!(bank.decoys().len(), banter::bank::DECOYS);
+    for i in 1..=bank.decoys().len() {
+        for name in [format!("decoy-{i}"), format!("decoy customer {i}")] {
+            let customer = Customer::generate(1, &name, &CustomerSpec::default());
+            for decoy in bank.decoys() {
+                assert_ne!(customer.token, decoy.token, "{name}");
+                assert_ne!(customer.email, decoy.email, "{name}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
 async fn tokens_are_redacted_from_reports() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("token.yaml");

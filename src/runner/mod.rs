@@ -332,7 +332,8 @@ impl Plan {
         let mut everyone = customers.clone();
         everyone.extend(bank.decoys().iter().cloned());
         let mut names: Vec<String> = self.scenarios.iter().map(|s| s.name.clone()).collect();
-        names.extend((1..=bank.decoys().len()).map(|i| format!("decoy-{i}")));
+        // Shown as "decoy customer N", which reads as no scenario's name.
+        names.extend((1..=bank.decoys().len()).map(|i| format!("decoy customer {i}")));
         let detector = Detector::new(&everyone);
         let bot = tokio::select! {
             bot = Bot::start(&self.config, &bank, &sinks) => bot?,
