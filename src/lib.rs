@@ -29,6 +29,7 @@ pub mod template;
 pub mod transcript;
 
 mod error;
+mod panics;
 
 pub use error::Error;
 pub use runner::Suite;

@@ -12,7 +12,6 @@ use clap::{Parser, Subcommand};
 use banter::demo::{DemoBot, MessengerConfig, Telemetry};
 use banter::report::{merge_json, write_html, write_json, write_junit, TerminalReporter};
 use banter::runner::Shard;
-use banter::scenario::load_paths;
 use banter::snapshot::Mode as SnapshotMode;
 use banter::Suite;
 
@@ -31,11 +30,14 @@ struct Cli {
 enum Command {
     /// Run scenarios against the bot (the built-in reference bot when there is no banter.yaml).
     Run(RunArgs),
-    /// Parse and validate scenarios without running them.
+    /// Parse and validate scenarios (and their templates) without running them.
     Validate {
         /// Scenario files or directories.
         #[arg(default_value = "scenarios")]
         paths: Vec<PathBuf>,
+        /// The config file (its sinks and seed); ./banter.yaml is used when present.
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
     /// Merge JSON reports (e.g. of shards) into one; exits 1 unless every scenario passed.
     Merge {
@@ -157,6 +159,11 @@ fn interruption() -> impl std::future::Future<Output = u8> {
     }
 }
 
+/// The config given, or ./banter.yaml when present.
+fn config_path(given: Option<PathBuf>) -> Option<PathBuf> {
+    given.or_else(|| Some(PathBuf::from("banter.yaml")).filter(|p| p.is_file()))
+}
+
 fn fail(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {message}");
     ExitCode::from(2)
@@ -167,10 +174,7 @@ async fn run(args: RunArgs) -> ExitCode {
     if args.accept {
         suite = suite.snapshot_mode(SnapshotMode::Accept);
     }
-    let config = args
-        .config
-        .or_else(|| Some(PathBuf::from("banter.yaml")).filter(|p| p.is_file()));
-    if let Some(path) = config {
+    if let Some(path) = config_path(args.config) {
         suite = suite.config(path);
     }
     if let Some(seed) = args.seed {
@@ -276,7 +280,9 @@ fn merge(reports: &[PathBuf], out: &std::path::Path) -> ExitCode {
         "{} scenarios: {} passed, {} failed, {} errors",
         summary["total"], summary["passed"], summary["failed"], summary["errors"]
     );
-    let complete = merged["interrupted"] == false && merged["stopped_early"] == false;
+    let complete = merged["interrupted"] == false
+        && merged["stopped_early"] == false
+        && merged["server_panics"].as_array().is_none_or(Vec::is_empty);
     if complete && summary["passed"] == summary["total"] {
         ExitCode::SUCCESS
     } else {
@@ -284,10 +290,14 @@ fn merge(reports: &[PathBuf], out: &std::path::Path) -> ExitCode {
     }
 }
 
-fn validate(paths: &[PathBuf]) -> ExitCode {
-    match load_paths(paths) {
-        Ok(scenarios) => {
-            println!("{} scenarios are valid", scenarios.len());
+fn validate(paths: &[PathBuf], config: Option<PathBuf>) -> ExitCode {
+    let mut suite = Suite::from_paths(paths);
+    if let Some(path) = config_path(config) {
+        suite = suite.config(path);
+    }
+    match suite.plan() {
+        Ok(plan) => {
+            println!("{} scenarios are valid", plan.scenarios.len());
             ExitCode::SUCCESS
         }
         Err(e) => fail(e),
@@ -298,7 +308,7 @@ fn validate(paths: &[PathBuf]) -> ExitCode {
 async fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Run(args) => run(args).await,
-        Command::Validate { paths } => validate(&paths),
+        Command::Validate { paths, config } => validate(&paths, config),
         Command::Merge { reports, json } => merge(&reports, &json),
         Command::DemoBot(args) => demo_bot(args).await,
     }

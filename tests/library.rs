@@ -57,6 +57,44 @@ async fn a_failing_suite_reports_the_failed_turn() {
 }
 
 #[tokio::test]
+async fn a_panic_in_the_mock_bank_makes_the_run_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("faulty.yaml");
+    std::fs::write(&path, "name: Faulty bank\nfaults: [{ path: \"/fdx/**\", status: 503 }]\nsteps:\n  - user: what's my checking balance?\n").unwrap();
+    let mut plan = Suite::from_paths([&path]).plan().unwrap();
+    // Scenario files cannot hold such a status; one built in code reaches the bank.
+    plan.scenarios[0].faults[0].status = Some(1000);
+    let report = plan
+        .run(
+            &mut banter::runner::Silent,
+            Box::pin(std::future::pending()),
+        )
+        .await
+        .unwrap();
+    assert!(!report.passed(), "{report:#?}");
+    assert_eq!(report.server_panics.len(), 1, "{report:#?}");
+    assert!(
+        report.server_panics[0].starts_with("the mock bank panicked at "),
+        "{report:#?}"
+    );
+}
+
+#[tokio::test]
+async fn no_scenario_name_gives_a_decoy_customer() {
+    let bank = Bank::start(1).await.unwrap();
+    assert_eq!(bank.decoys().len(), banter::bank::DECOYS);
+    for i in 1..=bank.decoys().len() {
+        for name in [format!("decoy-{i}"), format!("decoy customer {i}")] {
+            let customer = Customer::generate(1, &name, &CustomerSpec::default());
+            for decoy in bank.decoys() {
+                assert_ne!(customer.token, decoy.token, "{name}");
+                assert_ne!(customer.email, decoy.email, "{name}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
 async fn tokens_are_redacted_from_reports() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("token.yaml");

@@ -525,3 +525,119 @@ fn no_token_or_code_of_the_run_appears_in_any_report() {
         }
     }
 }
+
+#[test]
+fn deeply_nested_yaml_fails_at_once_where_it_passes_the_limit() {
+    let ws = Workspace::new();
+    ws.write("scenarios/deep.yaml", &"[".repeat(100_000));
+    let started = std::time::Instant::now();
+    let run = ws.banter(&["validate"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert_eq!(
+        run.stderr.trim(),
+        "error: scenarios/deep.yaml:1:256: nested deeper than 256 levels",
+        "{run:?}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+#[test]
+fn only_regular_files_are_scenarios() {
+    let ws = Workspace::new();
+    ws.write("scenarios/ok.yaml", TWO_TURNS);
+    let fifo = ws.path().join("scenarios/x.yaml");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.unwrap().success());
+    let walked = ws.banter(&["validate"]);
+    assert_eq!(walked.code, 0, "{walked:?}");
+    assert_eq!(
+        walked.stderr.trim(),
+        "note: skipping scenarios/x.yaml: a FIFO, not a regular file or directory",
+        "{walked:?}"
+    );
+    assert!(
+        walked.stdout.contains("1 scenarios are valid"),
+        "{walked:?}"
+    );
+    for args in [
+        &["validate", "scenarios/x.yaml"][..],
+        &["run", "scenarios/x.yaml"],
+        &["run", "--config", "scenarios/x.yaml"],
+    ] {
+        let named = ws.banter(args);
+        assert_eq!(named.code, 2, "{named:?}");
+        assert!(
+            named
+                .stderr
+                .ends_with("error: scenarios/x.yaml: a FIFO, not a regular file or directory\n"),
+            "{named:?}"
+        );
+    }
+}
+
+#[test]
+fn a_device_named_as_a_path_is_called_what_it_is() {
+    let ws = Workspace::new();
+    ws.write("scenarios/ok.yaml", TWO_TURNS);
+    for args in [
+        &["validate", "/dev/zero"][..],
+        &["run", "--config", "/dev/zero"],
+    ] {
+        let run = ws.banter(args);
+        assert_eq!(run.code, 2, "{run:?}");
+        assert_eq!(
+            run.stderr.trim(),
+            "error: /dev/zero: a character device, not a regular file or directory",
+            "{run:?}"
+        );
+    }
+}
+
+#[test]
+fn a_json_pointer_without_a_leading_slash_is_a_located_config_error() {
+    let ws = Workspace::new();
+    ws.write("scenarios/ok.yaml", TWO_TURNS);
+    for (key, line) in [("replies", 3), ("text", 4), ("quick_replies", 5)] {
+        let mut config = String::from(
+            "bot:\n  url: http://127.0.0.1:1/chat\n  replies: /replies\n  text: /text\n  quick_replies: /quick_replies\n",
+        );
+        config = config.replace(&format!("{key}: /"), &format!("{key}: "));
+        ws.write("banter.yaml", &config);
+        let run = ws.banter(&["run"]);
+        assert_eq!(run.code, 2, "{run:?}");
+        assert!(
+            run.stderr.starts_with(&format!(
+                "error: banter.yaml:{line}:{}: bot.{key}: invalid JSON pointer `{key}`: it starts with `/`",
+                key.len() + 5
+            )),
+            "{run:?}"
+        );
+    }
+}
+
+#[test]
+fn validate_rejects_template_variables_that_the_run_would_not_define() {
+    let ws = Workspace::new();
+    ws.write(
+        "scenarios/vars.yaml",
+        "name: Vars\ncustomer:\n  accounts: [{ type: checking }]\nsteps:\n  - user: \"{{ customer.first_name }} {{ checking.id }} {{ conversation.id }} {{ bank.url }} {{ sinks.meta.url }}\"\n    bot: { contains: \"{{ customer.accounts[0].balance | usd }}\" }\n    bank: { called: [\"GET /fdx/v6/accounts/{{ checking.id }}\"] }\n  - user: hi\n    bot: { not_contains: [\"x\", \"{{ savings.id }}\"] }\n",
+    );
+    let run = ws.banter(&["validate"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    let line = run.stderr.lines().next().unwrap_or_default();
+    assert!(
+        line.starts_with("error: scenarios/vars.yaml:9:33: steps[1].bot.not_contains: template `{{ savings.id }}`: undefined value"),
+        "{run:?}"
+    );
+    assert_eq!(run.stderr.lines().count(), 1, "{run:?}");
+    let run = ws.banter(&["run"]);
+    assert_eq!(run.code, 2, "the run refuses it up front: {run:?}");
+    ws.write(
+        "scenarios/vars.yaml",
+        &std::fs::read_to_string(ws.path().join("scenarios/vars.yaml"))
+            .unwrap()
+            .replace("savings.id", "checking.number"),
+    );
+    let run = ws.banter(&["validate"]);
+    assert_eq!(run.code, 0, "{run:?}");
+}

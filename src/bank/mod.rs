@@ -20,7 +20,7 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 pub use call::{BankCall, Outcome};
 use fault::ArmedFault;
 
-use crate::customer::{Consent, Customer, CustomerSpec};
+use crate::customer::{Consent, Customer};
 use crate::scenario::Fault;
 
 /// How many calls one session keeps; later ones are counted but not stored.
@@ -107,9 +107,7 @@ impl Bank {
             .respond_with(Responder(state.clone()))
             .mount(&server)
             .await;
-        let decoys: Vec<Customer> = (1..=DECOYS)
-            .map(|i| Customer::generate(seed, &format!("decoy-{i}"), &CustomerSpec::default()))
-            .collect();
+        let decoys: Vec<Customer> = (1..=DECOYS).map(|i| Customer::decoy(seed, i)).collect();
         let bank = Bank {
             server,
             state,
@@ -226,6 +224,7 @@ fn reply(status: u16, body: Value) -> ResponseTemplate {
 
 impl Respond for Responder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
+        let _serving = crate::panics::serving("mock bank");
         let method = request.method.as_str().to_string();
         let path = request.url.path().to_string();
         let query = request.url.query().unwrap_or("").to_string();

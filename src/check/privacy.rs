@@ -13,7 +13,7 @@ use crate::sinks::{CapturedRequest, SinkKind};
 pub enum Whose {
     /// The scenario's own customer.
     Own,
-    /// Another customer of the bank (named by their scenario, or `decoy-N`).
+    /// Another customer of the bank (named by their scenario, or `decoy customer N`).
     Other(String),
 }
 

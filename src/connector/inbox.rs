@@ -18,7 +18,10 @@ pub(super) async fn serve(
         .start()
         .await;
     Mock::given(wiremock::matchers::any())
-        .respond_with(respond)
+        .respond_with(move |request: &Request| {
+            let _serving = crate::panics::serving("reply inbox");
+            respond(request)
+        })
         .mount(&server)
         .await;
     Ok(server)

@@ -161,10 +161,19 @@ fn iso_date<S: Serializer>(date: &NaiveDate, serializer: S) -> Result<S::Ok, S::
 
 /// The generator for `key` under `seed`: ChaCha8 keyed by a domain-separated SHA-256.
 fn rng_for(seed: u64, key: &str) -> ChaCha8Rng {
+    rng_in(b"banter/customer/v1\0", seed, key.as_bytes())
+}
+
+/// The RNG of a decoy: a domain of its own, which no scenario name reaches.
+fn decoy_rng(seed: u64, index: usize) -> ChaCha8Rng {
+    rng_in(b"banter/decoy/v1\0", seed, &(index as u64).to_le_bytes())
+}
+
+fn rng_in(domain: &[u8], seed: u64, key: &[u8]) -> ChaCha8Rng {
     let digest = Sha256::new()
-        .chain_update(b"banter/customer/v1\0")
+        .chain_update(domain)
         .chain_update(seed.to_le_bytes())
-        .chain_update(key.as_bytes())
+        .chain_update(key)
         .finalize();
     ChaCha8Rng::from_seed(digest.into())
 }
@@ -206,10 +215,18 @@ fn address<R: RngExt + ?Sized>(rng: &mut R) -> Address {
 }
 
 impl Customer {
-    /// Generates the customer for `key` (a scenario's name, or "decoy-3") under the run seed.
+    /// Generates the customer of the scenario named `key` under the run seed.
     pub fn generate(seed: u64, key: &str, spec: &CustomerSpec) -> Customer {
-        let mut rng = rng_for(seed, key);
-        let rng = &mut rng;
+        Customer::build(&mut rng_for(seed, key), spec)
+    }
+
+    /// Generates the bank's `index`th decoy customer (from 1) under the run seed. Decoys are
+    /// drawn apart from scenarios' customers: no scenario name gives a decoy's customer.
+    pub fn decoy(seed: u64, index: usize) -> Customer {
+        Customer::build(&mut decoy_rng(seed, index), &CustomerSpec::default())
+    }
+
+    fn build(rng: &mut ChaCha8Rng, spec: &CustomerSpec) -> Customer {
         let first_name: String = FirstName().fake_with_rng(rng);
         let last_name: String = LastName().fake_with_rng(rng);
         let id = format!("cus_{}", numbers::hex(rng, 10));

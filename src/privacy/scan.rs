@@ -253,7 +253,7 @@ impl<'n> Scanner<'n> {
         }
         if self.mode == Mode::Request {
             self.amounts(text, site);
-            for candidate in warnings::find(text) {
+            for candidate in warnings::find(text, &site.location) {
                 if !needles.is_known(&candidate.normalized) {
                     self.warn(candidate, site);
                 }

@@ -718,6 +718,23 @@ fn boundary_rule_rejects_partial_numbers_and_words() {
 }
 
 #[test]
+fn protocol_headers_raise_no_warnings() {
+    let detector = Detector::new(&customers());
+    // 021000021 is ABA-valid; as a length, a host or a date part it is not personal data.
+    let number = "021000021";
+    let headers = [
+        ("content-length", number),
+        ("Content-Type", "text/plain; v=021000021"),
+        ("user-agent", "bot/021000021"),
+        ("host", "021000021.example"),
+        ("x-routing", number),
+    ];
+    let scan = detector.scan_request(&post("/collect", &headers, "{}"));
+    let warned: Vec<&str> = scan.warnings.iter().map(|w| w.location.as_str()).collect();
+    assert_eq!(warned, ["header:x-routing"], "{:#?}", scan.warnings);
+}
+
+#[test]
 fn warnings_report_unknown_values_only() {
     let customers = customers();
     let detector = Detector::new(&customers);

@@ -27,9 +27,47 @@ pub(super) struct Candidate {
     pub masked: String,
 }
 
-/// Every candidate in `text`.
-pub(super) fn find(text: &[u8]) -> Vec<Candidate> {
+/// Headers whose values are protocol values (lengths, media types, encodings, hosts,
+/// dates): numbers in them are not personal data, so they raise no warnings. They are still
+/// scanned for the customers' own values.
+const PROTOCOL_HEADERS: [&str; 24] = [
+    "accept",
+    "accept-charset",
+    "accept-encoding",
+    "accept-language",
+    "cache-control",
+    "connection",
+    "content-encoding",
+    "content-language",
+    "content-length",
+    "content-range",
+    "content-type",
+    "date",
+    "etag",
+    "expect",
+    "host",
+    "if-modified-since",
+    "if-none-match",
+    "keep-alive",
+    "last-modified",
+    "pragma",
+    "range",
+    "te",
+    "transfer-encoding",
+    "user-agent",
+];
+
+/// Every candidate in `text`, found at `location` (none in a protocol header).
+pub(super) fn find(text: &[u8], location: &str) -> Vec<Candidate> {
     let mut found = Vec::new();
+    let protocol = location.strip_prefix("header:").is_some_and(|name| {
+        PROTOCOL_HEADERS
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(name))
+    });
+    if protocol {
+        return found;
+    }
     if text.iter().filter(|b| b.is_ascii_digit()).nth(8).is_some() {
         // A number glued to letters, digits or dots is an id, a version or a timestamp part.
         let glued = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'.');
@@ -132,7 +170,7 @@ mod tests {
     use super::*;
 
     fn masked(text: &str) -> Vec<(WarningKind, String)> {
-        find(text.as_bytes())
+        find(text.as_bytes(), "body")
             .into_iter()
             .map(|c| (c.kind, c.masked))
             .collect()

@@ -41,6 +41,7 @@ pub fn merge_json(paths: &[PathBuf]) -> Result<Value, MergeError> {
     let mut scenarios: Vec<Value> = Vec::new();
     let (mut seed, mut bot) = (None::<Value>, None::<Value>);
     let (mut interrupted, mut stopped_early, mut duration) = (false, false, 0u64);
+    let mut server_panics: Vec<Value> = Vec::new();
     let mut names = HashSet::new();
     for path in paths {
         let report = read(path)?;
@@ -60,6 +61,13 @@ pub fn merge_json(paths: &[PathBuf]) -> Result<Value, MergeError> {
         bot.get_or_insert_with(|| report["bot"].clone());
         interrupted |= report["interrupted"].as_bool().unwrap_or(false);
         stopped_early |= report["stopped_early"].as_bool().unwrap_or(false);
+        server_panics.extend(
+            report["server_panics"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .cloned(),
+        );
         duration = duration.max(report["duration_ms"].as_u64().unwrap_or(0));
         for scenario in report["scenarios"].as_array().into_iter().flatten() {
             let name = scenario["name"].as_str().unwrap_or_default().to_string();
@@ -81,6 +89,7 @@ pub fn merge_json(paths: &[PathBuf]) -> Result<Value, MergeError> {
         "bot": bot,
         "interrupted": interrupted,
         "stopped_early": stopped_early,
+        "server_panics": server_panics,
         "summary": { "total": scenarios.len(), "passed": count("passed"), "failed": count("failed"), "errors": count("error") },
         "duration_ms": duration,
         "scenarios": scenarios,

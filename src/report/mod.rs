@@ -253,6 +253,9 @@ pub struct Report {
     pub stopped_early: bool,
     /// Counts by verdict.
     pub summary: Summary,
+    /// Panics in banter's own servers (bank, sinks, reply inbox) during the run: each lost a
+    /// request, so the run is an error even when every scenario passed.
+    pub server_panics: Vec<String>,
     /// Wall time of the run in milliseconds.
     pub duration_ms: u64,
     /// One entry per scenario that finished, in scenario order.
@@ -272,6 +275,7 @@ impl Report {
             interrupted: false,
             stopped_early: false,
             summary: Summary::default(),
+            server_panics: Vec::new(),
             duration_ms: 0,
             scenarios: Vec::new(),
             unattributed: Unattributed::default(),
@@ -289,9 +293,12 @@ impl Report {
         self.scenarios.push(scenario);
     }
 
-    /// Whether every scenario passed and the run was complete.
+    /// Whether every scenario passed, the run was complete and none of banter's servers panicked.
     pub fn passed(&self) -> bool {
-        !self.interrupted && !self.stopped_early && self.summary.passed == self.summary.total
+        !self.interrupted
+            && !self.stopped_early
+            && self.server_panics.is_empty()
+            && self.summary.passed == self.summary.total
     }
 
     /// Panics with every failure, for use in `cargo test`.
@@ -314,6 +321,9 @@ impl Report {
                 let turn = f.turn.map(|t| format!("turn {t}: ")).unwrap_or_default();
                 text.push_str(&format!("\n    {turn}{}", f.message));
             }
+        }
+        for panic in &self.server_panics {
+            text.push_str(&format!("\n  {panic}"));
         }
         if self.interrupted || self.stopped_early {
             text.push_str("\n  (the run did not complete)");

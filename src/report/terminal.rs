@@ -160,6 +160,9 @@ impl<W: Write> TerminalReporter<W> {
     }
 
     fn summary(&mut self, r: &Report) -> std::io::Result<()> {
+        for panic in &r.server_panics {
+            writeln!(self.out, "ERROR {panic}; the run is an error")?;
+        }
         let s = r.summary;
         let interrupted = if r.interrupted { " (interrupted)" } else { "" };
         writeln!(

@@ -2,12 +2,10 @@
 
 use std::time::{Duration, Instant};
 
-use sha2::{Digest, Sha256};
-
 use super::attribution::{self, SinkScan};
+use super::context::scenario_context;
 use super::snapshot;
 use super::world::World;
-use crate::bank;
 use crate::check::privacy;
 use crate::check::{self, Failure, FailureKind};
 use crate::customer::Customer;
@@ -20,13 +18,6 @@ use crate::transcript::{Turn, UserMessage};
 const EXIT_GRACE: Duration = Duration::from_millis(500);
 /// How long the scan of the scenario's sink requests may go without finishing any of them.
 pub(super) const SCAN_QUIET: Duration = Duration::from_secs(60);
-
-/// A stable conversation id for a scenario under a seed.
-fn conversation_id(seed: u64, name: &str) -> String {
-    let digest = Sha256::digest(format!("{seed}:{name}").as_bytes());
-    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
-    format!("banter-{hex}")
-}
 
 fn millis(start: Instant) -> u64 {
     u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
@@ -46,18 +37,7 @@ pub(super) async fn run(
     world.open_window(index);
     let mut turn_starts = Vec::new();
     let session = bank.open(customer.clone(), scenario.faults.clone());
-    // `{{ checking.id }}`, `{{ savings.balance }}`, …: the customer's accounts by type.
-    let aliases = minijinja::Value::from_iter(
-        crate::snapshot::account_aliases(&customer)
-            .into_iter()
-            .map(|(alias, account)| (alias, minijinja::Value::from_serialize(account))),
-    );
-    let own = minijinja::context! {
-        authorization_code => bank::authorization_code(&customer),
-        customer => customer,
-        conversation => minijinja::context! { id => conversation_id(seed, &scenario.name) },
-    };
-    let context = minijinja::value::merge_maps([own, aliases, bot.context.clone()]);
+    let context = scenario_context(seed, &scenario.name, &customer, bot.context.clone());
     let mut chat = bot.connector.open(context.clone());
     let mut turns = Vec::new();
     let mut failures = Vec::new();

@@ -3,6 +3,7 @@
 
 mod attribution;
 mod bot;
+mod context;
 mod conversation;
 mod event;
 mod shard;
@@ -217,6 +218,7 @@ impl Suite {
             .filter(|s| self.shard.is_none_or(|shard| shard.holds(s)))
             .collect();
         let seed = self.seed.or(config.seed).unwrap_or(DEFAULT_SEED);
+        context::check_templates(&selected, seed, &sink_specs(&config))?;
         // More workers than scenarios would only spin: the run starts at most one per scenario.
         let jobs = self
             .jobs
@@ -253,6 +255,13 @@ impl Suite {
     ) -> Result<Report, Error> {
         self.plan()?.run(reporter, interrupt).await
     }
+}
+
+/// The sinks of a run: the built-in ones and the config's.
+fn sink_specs(config: &Config) -> Vec<sinks::SinkSpec> {
+    let mut specs = sinks::builtin();
+    specs.extend(config.sinks.iter().cloned());
+    specs
 }
 
 /// A suite ready to run: its scenarios selected, its config loaded.
@@ -313,6 +322,7 @@ impl Plan {
         mut interrupt: Interrupt,
     ) -> Result<Report, Error> {
         let started = Instant::now();
+        let panics = crate::panics::mark();
         let seed = self.seed;
         if self.scenarios.is_empty() {
             return Err(Error::NothingSelected);
@@ -326,11 +336,14 @@ impl Plan {
         let mut everyone = customers.clone();
         everyone.extend(bank.decoys().iter().cloned());
         let mut names: Vec<String> = self.scenarios.iter().map(|s| s.name.clone()).collect();
-        names.extend((1..=bank.decoys().len()).map(|i| format!("decoy-{i}")));
+        // Shown as "decoy customer N", which reads as no scenario's name.
+        names.extend((1..=bank.decoys().len()).map(|i| format!("decoy customer {i}")));
         let detector = Arc::new(Detector::new(&everyone));
-        let mut sink_specs = sinks::builtin();
-        sink_specs.extend(self.config.sinks.iter().cloned());
-        let sinks = Sinks::start(&sink_specs, attribution::inspector(detector.clone())).await?;
+        let sinks = Sinks::start(
+            &sink_specs(&self.config),
+            attribution::inspector(detector.clone()),
+        )
+        .await?;
         // Every token and authorization code of the run, decoys' too: a bot's shared output,
         // or a reply that crosses sessions, can show any of them in any scenario's report.
         let redactor = Arc::new(Redactor::new(everyone.iter().flat_map(|c| {
@@ -445,6 +458,7 @@ impl Plan {
         if let Ok(world) = Arc::try_unwrap(world) {
             world.bot.stop().await;
         }
+        report.server_panics = crate::panics::since(panics);
         report.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         reporter.on_event(&Event::RunFinished(&report));
         Ok(report)

@@ -20,7 +20,7 @@ pub(super) struct World {
     pub sinks: Sinks<Inspected>,
     /// Knows every customer of the run: the scenarios' in order, then the decoys.
     pub detector: Arc<Detector>,
-    /// The name of each customer of the detector: its scenario's name, or `decoy-N`.
+    /// The name of each customer of the detector: its scenario's name, or `decoy customer N`.
     pub names: Vec<String>,
     pub privacy: PrivacyConfig,
     pub bot: Bot,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::load::{invalid, ScenarioError};
+use super::load::{check_depth, invalid, read_regular, ScenarioError};
 use super::{AllowRule, HumanDuration, Template};
 use crate::sinks::SinkSpec;
 
@@ -149,13 +149,22 @@ pub struct BotConfig {
     #[serde(default)]
     pub headers: BTreeMap<String, Template>,
     /// JSON pointer to the list of bot messages in a response (http, stdio).
-    #[serde(default = "default_replies")]
+    #[serde(
+        default = "default_replies",
+        deserialize_with = "super::scalar::json_pointer"
+    )]
     pub replies: String,
     /// JSON pointer to the text inside one message (http, stdio).
-    #[serde(default = "default_text")]
+    #[serde(
+        default = "default_text",
+        deserialize_with = "super::scalar::json_pointer"
+    )]
     pub text: String,
     /// JSON pointer to the quick replies inside one message, strings or objects with `title` (http, stdio).
-    #[serde(default = "default_quick_replies")]
+    #[serde(
+        default = "default_quick_replies",
+        deserialize_with = "super::scalar::json_pointer"
+    )]
     pub quick_replies: String,
     /// JSON sent as the request's `metadata`, every string a template (rasa, openai): how the bank token reaches the bot.
     #[serde(default = "default_metadata")]
@@ -339,6 +348,16 @@ impl BotConfig {
             ("verify_token", self.verify_token != defaults.verify_token),
             ("page_token", self.page_token != defaults.page_token),
         ];
+        for (key, pointer) in [
+            ("replies", &self.replies),
+            ("text", &self.text),
+            ("quick_replies", &self.quick_replies),
+        ] {
+            super::scalar::check_json_pointer(pointer).map_err(|message| BotConfigError {
+                key: format!("bot.{key}"),
+                message,
+            })?;
+        }
         if let Some((key, _)) = given
             .iter()
             .find(|(key, given)| *given && !kind.keys().contains(key))
@@ -400,13 +419,11 @@ impl BotConfig {
 impl Config {
     /// Reads a `banter.yaml`.
     pub fn load(path: &Path) -> Result<Config, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = read_regular(path)?;
         let mut config: Config = if text.trim().is_empty() {
             Config::default()
         } else {
+            check_depth(path, &text)?;
             serde_yaml::from_str(&text).map_err(|e| invalid(path, &e))?
         };
         if let Some(bot) = &config.bot {

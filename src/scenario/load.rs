@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::{Origin, Scenario};
+use super::{depth, Origin, Scenario};
 
 /// A scenario file could not be used. The message always names the file, and the line and column when known.
 #[derive(Debug, thiserror::Error)]
@@ -17,6 +17,14 @@ pub enum ScenarioError {
         path: PathBuf,
         /// The I/O error.
         source: std::io::Error,
+    },
+    /// A path named a FIFO, a device or a socket, which could block or never end.
+    #[error("{}: {kind}, not a regular file or directory", path.display())]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is instead, e.g. "a FIFO".
+        kind: &'static str,
     },
     /// The YAML is malformed or does not fit the format.
     #[error("{}:{line}:{column}: {message}", path.display())]
@@ -73,10 +81,7 @@ pub fn load_paths<P: AsRef<Path>>(paths: &[P]) -> Result<Vec<Scenario>, Scenario
     }
     let mut scenarios = Vec::new();
     for file in &files {
-        let text = std::fs::read_to_string(file).map_err(|source| ScenarioError::Read {
-            path: file.clone(),
-            source,
-        })?;
+        let text = read_regular(file)?;
         scenarios.extend(parse_str(file, &text)?);
     }
     let mut seen: HashMap<String, String> = HashMap::new();
@@ -94,6 +99,44 @@ pub fn load_paths<P: AsRef<Path>>(paths: &[P]) -> Result<Vec<Scenario>, Scenario
     Ok(scenarios)
 }
 
+/// The text of a file that must be a regular file (a FIFO or a device would block or never end).
+pub(super) fn read_regular(path: &Path) -> Result<String, ScenarioError> {
+    let read_err = |source| ScenarioError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(read_err)?;
+    if !meta.is_file() {
+        return Err(not_a_file(path, &meta));
+    }
+    std::fs::read_to_string(path).map_err(read_err)
+}
+
+fn not_a_file(path: &Path, meta: &std::fs::Metadata) -> ScenarioError {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = meta.file_type();
+    let kind = if meta.is_dir() {
+        "a directory"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "a special file"
+    };
+    ScenarioError::NotAFile {
+        path: path.to_path_buf(),
+        kind,
+    }
+}
+
+/// Collects the scenario files of `path`: a regular file named directly, or the `*.yaml` and
+/// `*.yml` regular files of a directory, recursively. Anything else named directly is an error;
+/// found in a directory, it is skipped with a note on stderr.
 fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), ScenarioError> {
     let read_err = |source| ScenarioError::Read {
         path: path.to_path_buf(),
@@ -104,19 +147,36 @@ fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), ScenarioErro
         out.push(path.to_path_buf());
         return Ok(());
     }
+    if !meta.is_dir() {
+        return Err(not_a_file(path, &meta));
+    }
     let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
         .map_err(read_err)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     entries.sort();
     for entry in entries {
-        if entry.is_dir() {
+        let meta = match std::fs::metadata(&entry) {
+            Ok(meta) => meta,
+            Err(source) if is_scenario_file(&entry) => {
+                return Err(ScenarioError::Read {
+                    path: entry,
+                    source,
+                })
+            }
+            Err(_) => continue,
+        };
+        if meta.is_dir() {
             // A directory with its own banter.yaml is a suite of its own: run it by naming it.
             if !entry.join("banter.yaml").is_file() {
                 collect_files(&entry, out)?;
             }
         } else if is_scenario_file(&entry) {
-            out.push(entry);
+            if meta.is_file() {
+                out.push(entry);
+            } else {
+                eprintln!("note: skipping {}", not_a_file(&entry, &meta));
+            }
         }
     }
     Ok(())
@@ -135,6 +195,7 @@ fn is_scenario_file(path: &Path) -> bool {
 
 /// Parses the scenarios of one file. Each YAML document holds a scenario or a list of them.
 pub(crate) fn parse_str(path: &Path, text: &str) -> Result<Vec<Scenario>, ScenarioError> {
+    check_depth(path, text)?;
     // First pass: the shape of each document (mapping or list) and where its items start.
     let mut shapes = Vec::new();
     for doc in serde_yaml::Deserializer::from_str(text) {
@@ -187,6 +248,19 @@ fn item_lines(text: &str) -> Vec<usize> {
         .filter(|&(_, d)| d == depth)
         .map(|(l, _)| l)
         .collect()
+}
+
+/// Refuses YAML nested deeper than [`depth::MAX_DEPTH`] before the parser sees it.
+pub(super) fn check_depth(path: &Path, text: &str) -> Result<(), ScenarioError> {
+    match depth::too_deep(text) {
+        Some((line, column)) => Err(ScenarioError::Invalid {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: format!("nested deeper than {} levels", depth::MAX_DEPTH),
+        }),
+        None => Ok(()),
+    }
 }
 
 pub(super) fn invalid(path: &Path, err: &serde_yaml::Error) -> ScenarioError {
@@ -266,6 +340,52 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("did you mean `granted`"), "{err}");
+    }
+
+    #[test]
+    fn a_fault_status_outside_100_to_999_is_located() {
+        let err = parse(
+            "name: a\nfaults:\n  - { path: \"/fdx/**\", status: 1000 }\nsteps: [{user: hi}]\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("t.yaml:3:32: faults[0].status: invalid HTTP status 1000"),
+            "{err}"
+        );
+        assert!(
+            parse("name: a\nfaults: [{ path: /x, status: 99 }]\nsteps: [{user: hi}]\n").is_err()
+        );
+        assert!(
+            parse("name: a\nfaults: [{ path: /x, status: 599 }]\nsteps: [{user: hi}]\n").is_ok()
+        );
+    }
+
+    #[test]
+    fn a_scenario_without_steps_is_located() {
+        let err = parse("name: a\nsteps: []\n").unwrap_err().to_string();
+        assert_eq!(err, "t.yaml:2:8: steps: a scenario needs at least one step");
+    }
+
+    #[test]
+    fn a_template_syntax_error_in_user_text_is_named_and_located() {
+        let err = parse("name: a\nsteps:\n  - user: \"hi {{ customer.first_name\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(
+                "t.yaml:3:11: steps[0].user: template `hi {{ customer.first_name`: syntax error"
+            ),
+            "{err}"
+        );
+        assert!(!err.contains("untagged"), "{err}");
+        let err = parse("name: a\nsteps:\n  - user: 42\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("expected text, `{ quick_reply: TITLE }`"),
+            "{err}"
+        );
     }
 
     #[test]

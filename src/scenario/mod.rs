@@ -4,6 +4,7 @@
 //! [`config`] for `banter.yaml`), so the YAML library can be swapped in one place.
 
 pub mod config;
+mod depth;
 mod load;
 mod scalar;
 
@@ -34,7 +35,8 @@ pub struct Scenario {
     /// The synthetic customer this conversation is with.
     #[serde(default)]
     pub customer: CustomerDecl,
-    /// The turns, in order.
+    /// The turns, in order; at least one.
+    #[serde(deserialize_with = "scalar::steps")]
     pub steps: Vec<Step>,
     /// Bank faults injected for this scenario's customer.
     #[serde(default)]
@@ -125,8 +127,7 @@ pub struct Step {
 }
 
 /// What the user sends in a step.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 pub enum UserInput {
     /// Typed text.
     Text(Template),
@@ -172,15 +173,57 @@ struct RawAction {
 impl<'de> Deserialize<'de> for UserAction {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         match RawAction::deserialize(deserializer)? {
-            RawAction { quick_reply: Some(title), postback: None, webhook: None } => Ok(UserAction::QuickReply(title)),
-            RawAction { quick_reply: None, postback: Some(payload), webhook: None } => Ok(UserAction::Postback(payload)),
-            RawAction { quick_reply: None, postback: None, webhook: Some(check) } => Ok(UserAction::Webhook(check)),
-            _ => Err(serde::de::Error::custom(
-                "a user step is text, `{ quick_reply: TITLE }`, `{ postback: PAYLOAD }` or `{ webhook: CHECK }`",
-            )),
+            RawAction {
+                quick_reply: Some(title),
+                postback: None,
+                webhook: None,
+            } => Ok(UserAction::QuickReply(title)),
+            RawAction {
+                quick_reply: None,
+                postback: Some(payload),
+                webhook: None,
+            } => Ok(UserAction::Postback(payload)),
+            RawAction {
+                quick_reply: None,
+                postback: None,
+                webhook: Some(check),
+            } => Ok(UserAction::Webhook(check)),
+            _ => Err(serde::de::Error::custom(format!(
+                "a user step is {USER_SHAPES}"
+            ))),
         }
     }
 }
+
+/// Text or a map, decided by the YAML node, so that a bad template is reported as such.
+impl<'de> Deserialize<'de> for UserInput {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = UserInput;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(USER_SHAPES)
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<UserInput, E> {
+                Template::try_from(text.to_string())
+                    .map(UserInput::Text)
+                    .map_err(E::custom)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<UserInput, A::Error> {
+                UserAction::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(UserInput::Action)
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+/// What a user step can be, for error messages.
+const USER_SHAPES: &str =
+    "text, `{ quick_reply: TITLE }`, `{ postback: PAYLOAD }` or `{ webhook: CHECK }`";
 
 /// The text of a webhook check's event.
 static PROBE: std::sync::LazyLock<Template> = std::sync::LazyLock::new(|| Template::from("hi"));
@@ -318,8 +361,8 @@ pub struct Fault {
     /// Only this method; any when absent.
     #[serde(default)]
     pub method: Option<String>,
-    /// The HTTP status to answer instead of the real response.
-    #[serde(default)]
+    /// The HTTP status to answer instead of the real response (100 to 999).
+    #[serde(default, deserialize_with = "scalar::fault_status")]
     pub status: Option<u16>,
     /// How long to wait before answering.
     #[serde(default)]

@@ -184,6 +184,89 @@ impl TryFrom<String> for HumanDuration {
     }
 }
 
+/// Checks a JSON pointer (RFC 6901): empty for the whole document, else starting with `/`.
+pub(super) fn check_json_pointer(pointer: &str) -> Result<(), String> {
+    if pointer.is_empty() || pointer.starts_with('/') {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid JSON pointer `{pointer}`: it starts with `/`, as in `/{pointer}` (or is empty for the whole document)"
+        ))
+    }
+}
+
+/// A JSON pointer setting of `banter.yaml`, checked where it is written.
+pub(super) fn json_pointer<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<String, D::Error> {
+    struct Visitor;
+    impl serde::de::Visitor<'_> for Visitor {
+        type Value = String;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON pointer such as `/replies`")
+        }
+        fn visit_str<E: serde::de::Error>(self, pointer: &str) -> Result<String, E> {
+            check_json_pointer(pointer).map_err(E::custom)?;
+            Ok(pointer.to_string())
+        }
+    }
+    deserializer.deserialize_str(Visitor)
+}
+
+/// The steps of a scenario: at least one.
+pub(super) fn steps<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<super::Step>, D::Error> {
+    struct Visitor;
+    impl<'de> serde::de::Visitor<'de> for Visitor {
+        type Value = Vec<super::Step>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a list of steps")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut steps = Vec::new();
+            while let Some(step) = seq.next_element()? {
+                steps.push(step);
+            }
+            if steps.is_empty() {
+                return Err(serde::de::Error::custom(
+                    "a scenario needs at least one step",
+                ));
+            }
+            Ok(steps)
+        }
+    }
+    deserializer.deserialize_seq(Visitor)
+}
+
+/// The status of a fault (`status: 503`): an HTTP response carries a three-digit status.
+pub(super) fn fault_status<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<u16>, D::Error> {
+    struct Visitor;
+    impl serde::de::Visitor<'_> for Visitor {
+        type Value = Option<u16>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an HTTP status from 100 to 999")
+        }
+        fn visit_i64<E: serde::de::Error>(self, status: i64) -> Result<Self::Value, E> {
+            match u16::try_from(status) {
+                Ok(status @ 100..=999) => Ok(Some(status)),
+                _ => Err(E::custom(format!(
+                    "invalid HTTP status {status}: a fault's status is a number from 100 to 999"
+                ))),
+            }
+        }
+        fn visit_u64<E: serde::de::Error>(self, status: u64) -> Result<Self::Value, E> {
+            self.visit_i64(i64::try_from(status).unwrap_or(i64::MAX))
+        }
+    }
+    deserializer.deserialize_u16(Visitor)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -173,6 +173,7 @@ async fn inspect<S: Send + Sync + 'static>(
     let inspector = Arc::clone(&shared.inspector);
     let inspected = tokio::task::spawn_blocking(move || {
         let _permit = permit;
+        let _serving = crate::panics::serving("sink");
         inspector(&request)
     })
     .await;

@@ -88,7 +88,7 @@ pub enum SnapshotError {
         source: io::Error,
     },
     /// An existing snapshot is not a text snapshot that insta can read.
-    #[error("cannot read snapshot {}: {reason}", path.display())]
+    #[error("snapshot {} is corrupt ({reason}); run with --accept to write it again from the current transcript", path.display())]
     Unreadable { path: PathBuf, reason: String },
     /// Two scenarios checked against one store map to the same file.
     #[error("scenarios `{first}` and `{second}` share the snapshot file {}; rename one", path.display())]
@@ -203,6 +203,18 @@ fn read(path: &Path) -> Result<Option<String>, SnapshotError> {
     };
     if !path.try_exists().map_err(io_error)? {
         return Ok(None);
+    }
+    // Without front matter insta falls back to its legacy format, with advice that does not
+    // apply here: banter only ever writes front matter, so such a file is corrupt.
+    let text = std::fs::read(path).map_err(io_error)?;
+    let mut lines = text
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
+    if lines.next() != Some(b"---") || !lines.any(|l| l == b"---") {
+        return Err(SnapshotError::Unreadable {
+            path: path.to_path_buf(),
+            reason: "no `---` front matter".into(),
+        });
     }
     // insta's front-matter parser panics on some malformed values (`x: .inf`); a broken file
     // is an error to report, not a reason to abort the run.
@@ -451,6 +463,8 @@ mod tests {
         for broken in [
             "---\nexpression: [unclosed\n---\nbody\n",
             "---\nexpression: .inf\n---\nbody\n",
+            "garbage\x00\x01 not a snapshot\n",
+            "---\nexpression: x\nbody without the closing line\n",
         ] {
             std::fs::write(&path, broken).unwrap();
             let err = store.check("broken", "s.yaml", "body").unwrap_err();
@@ -458,7 +472,14 @@ mod tests {
                 matches!(&err, SnapshotError::Unreadable { path: p, .. } if *p == path),
                 "{err}"
             );
-            assert!(err.to_string().contains("broken.snap"), "{err}");
+            let message = err.to_string();
+            assert!(message.contains("broken.snap is corrupt ("), "{err}");
+            assert!(
+                message
+                    .ends_with("run with --accept to write it again from the current transcript"),
+                "{err}"
+            );
+            assert!(!message.contains("legacy"), "{err}");
         }
         let blocked = SnapshotStore::new(path.join("sub"), Mode::Accept);
         let err = blocked.check("x", "s.yaml", "body").unwrap_err();

@@ -1,0 +1,121 @@
+//! The variables of a scenario's templates, and checking every template of the scenarios
+//! against them before anything runs, so that `validate` and `run` agree on what is defined.
+
+use minijinja::{context, Value};
+use sha2::{Digest, Sha256};
+
+use crate::bank;
+use crate::customer::Customer;
+use crate::scenario::{Scenario, ScenarioError, Template};
+use crate::sinks::SinkSpec;
+use crate::template;
+
+/// The conversation id of a scenario: stable for a seed and name.
+pub(super) fn conversation_id(seed: u64, name: &str) -> String {
+    let digest = Sha256::digest(format!("{seed}:{name}").as_bytes());
+    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!("banter-{hex}")
+}
+
+/// What a scenario's templates see: `customer`, its accounts by alias (`checking`, …),
+/// `authorization_code`, `conversation.id`, and the bot's variables (`bank`, `sinks`, …).
+pub(super) fn scenario_context(seed: u64, name: &str, customer: &Customer, bot: Value) -> Value {
+    // `{{ checking.id }}`, `{{ savings.balance }}`, …: the customer's accounts by type.
+    let aliases = Value::from_iter(
+        crate::snapshot::account_aliases(customer)
+            .into_iter()
+            .map(|(alias, account)| (alias, Value::from_serialize(account))),
+    );
+    let own = context! {
+        authorization_code => bank::authorization_code(customer),
+        customer => customer,
+        conversation => context! { id => conversation_id(seed, name) },
+    };
+    minijinja::value::merge_maps([own, aliases, bot])
+}
+
+/// Renders every template of `scenarios` with the variables the run will give it (the
+/// scenario's own customer under `seed`; the bot's variables with placeholder values), so an
+/// undefined variable is reported where it is written instead of failing the run.
+pub(super) fn check_templates(
+    scenarios: &[Scenario],
+    seed: u64,
+    sinks: &[SinkSpec],
+) -> Result<(), ScenarioError> {
+    let placeholder = "http://127.0.0.1:0";
+    let sinks = Value::from_iter(sinks.iter().map(|s| {
+        (
+            s.name.clone(),
+            context! { url => placeholder, kind => s.kind },
+        )
+    }));
+    // `port`, `graph` and `messenger` exist only for some bots; they are allowed everywhere.
+    let bot = context! {
+        bank => context! { url => placeholder },
+        sinks => sinks,
+        port => 0,
+        graph => context! { url => placeholder },
+        messenger => context! { app_secret => "", verify_token => "", page_token => "" },
+    };
+    for scenario in scenarios {
+        let customer = Customer::generate(seed, &scenario.name, &scenario.customer.spec());
+        let context = scenario_context(seed, &scenario.name, &customer, bot.clone());
+        for (i, step) in scenario.steps.iter().enumerate() {
+            for (field, template) in step_templates(step) {
+                if let Err(e) = template::render(template.as_str(), &context) {
+                    return Err(located(
+                        scenario,
+                        template,
+                        format!("steps[{i}].{field}: {e}"),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every template of a step, with the field it is written in.
+fn step_templates(step: &crate::scenario::Step) -> Vec<(&'static str, &Template)> {
+    let mut templates = vec![("user", step.user.parts().0)];
+    if let Some(bot) = &step.bot {
+        let lists = [
+            ("bot.contains", bot.contains.as_slice()),
+            ("bot.contains_any", &bot.contains_any),
+            ("bot.not_contains", bot.not_contains.as_slice()),
+            ("bot.quick_replies", bot.quick_replies.as_slice()),
+            ("bot.buttons", bot.buttons.as_slice()),
+            ("bot.equals", bot.equals.as_slice()),
+        ];
+        for (field, list) in lists {
+            templates.extend(list.iter().map(|t| (field, t)));
+        }
+    }
+    if let Some(bank) = &step.bank {
+        templates.extend(bank.called.iter().map(|c| ("bank.called", &c.path)));
+        templates.extend(bank.not_called.iter().map(|c| ("bank.not_called", &c.path)));
+    }
+    templates
+}
+
+/// The error at the template's place in the file: its first occurrence from the scenario's
+/// line on, or the scenario's line when the file no longer holds it as written.
+fn located(scenario: &Scenario, template: &Template, message: String) -> ScenarioError {
+    let origin = &scenario.origin;
+    let text = std::fs::read_to_string(&origin.file).unwrap_or_default();
+    let (line, column) = text
+        .lines()
+        .enumerate()
+        .skip(origin.line.saturating_sub(1))
+        .find_map(|(i, line)| {
+            line.find(template.as_str())
+                .map(|at| (i + 1, line[..at].chars().count() + 1))
+        })
+        .unwrap_or((origin.line.max(1), 1));
+    ScenarioError::Invalid {
+        path: origin.file.clone(),
+        line,
+        column,
+        message,
+    }
+}
