@@ -25,6 +25,56 @@ async fn eight_jobs_give_the_same_report_as_one() {
     assert_eq!(stable(&one), stable(&eight));
 }
 
+/// `count` scenarios, each asserting its own customer's name and checking balance.
+fn generated(count: usize) -> Vec<banter::scenario::Scenario> {
+    let yaml: Vec<String> = (0..count)
+        .map(|i| {
+            format!(
+                "name: generated {i:04}\nsteps:\n  - user: hi\n    bot: {{ contains: \"{{{{ customer.first_name }}}}\" }}\n  - user: what's my checking balance?\n    bot: {{ contains: \"{{{{ checking.balance | usd }}}}\" }}\n  - user: talk to an advisor\n    bot: {{ contains: advisor }}\n"
+            )
+        })
+        .collect();
+    let ws = Workspace::new();
+    ws.write("scenarios/generated.yaml", &yaml.join("---\n"));
+    banter::scenario::load_paths(&[ws.path().join("scenarios")]).unwrap()
+}
+
+#[tokio::test]
+async fn many_overlapping_conversations_give_the_same_report_at_any_concurrency() {
+    // Before, thousands of customers' zip codes matched digits inside telemetry ids, and every
+    // scenario counted the telemetry of every scenario beside it: verdicts and reports changed
+    // with --jobs and from run to run.
+    let mut config = banter::scenario::Config::default();
+    config.privacy.settle = banter::scenario::HumanDuration(std::time::Duration::from_millis(20));
+    let scenarios = generated(300);
+    let run = |jobs| {
+        Suite::new(scenarios.clone())
+            .config(config.clone())
+            .jobs(jobs)
+            .run()
+    };
+    let one = run(1).await.unwrap();
+    one.assert_passed();
+    assert_eq!(
+        one.unattributed.requests,
+        300 * 3 * 5,
+        "{:#?}",
+        one.unattributed
+    );
+    let one = stable(&one);
+    for jobs in [64, 300] {
+        let many = stable(&run(jobs).await.unwrap());
+        let first_difference = (0..300).find(|&i| one["scenarios"][i] != many["scenarios"][i]);
+        if let Some(i) = first_difference {
+            panic!(
+                "--jobs {jobs} differs from --jobs 1 at scenario {i}:\n{:#}\n{:#}",
+                one["scenarios"][i], many["scenarios"][i]
+            );
+        }
+        assert_eq!(one, many, "--jobs {jobs}");
+    }
+}
+
 #[tokio::test]
 async fn eight_jobs_keep_leak_verdicts() {
     let run = |jobs| async move {

@@ -201,7 +201,6 @@ pub fn stable(report: &banter::report::Report) -> serde_json::Value {
             serde_json::Value::Object(map) => {
                 map.remove("duration_ms");
                 map.remove("bot");
-                map.remove("sink_requests");
                 map.values_mut().for_each(strip);
             }
             serde_json::Value::Array(items) => items.iter_mut().for_each(strip),
