@@ -110,11 +110,11 @@ class Handler(QuietHandler):
                 mib = int(os.environ["BIG_MB"])
                 tail = (" token=" + token).encode()
                 chunk = b"x" * (1 << 20)
-                def body():
+                def upload():
                     for _ in range(mib):
                         yield chunk
                     yield tail
-                conn.request("POST", "/upload", body(),
+                conn.request("POST", "/upload", upload(),
                              {"Content-Length": str(mib * len(chunk) + len(tail))})
                 conn.getresponse().read()
             conn.close()
