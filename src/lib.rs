@@ -29,6 +29,7 @@ pub mod template;
 pub mod transcript;
 
 mod error;
+mod loopback;
 mod panics;
 
 pub use error::Error;

@@ -16,19 +16,15 @@ pub use telemetry::Telemetry;
 use std::convert::Infallible;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::time::Duration;
 
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{HeaderValue, CONTENT_TYPE};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use reqwest::Url;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 
 use bank_client::BankClient;
 use conversation::{Bot, Reply};
@@ -147,26 +143,9 @@ struct App {
     messenger: Option<Messenger>,
 }
 
-/// Accept loop. Connections live in a `JoinSet`, so aborting this task also ends them.
+/// Serves the bot until the task is aborted.
 async fn serve(listener: TcpListener, app: Arc<App>) {
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    let app = Arc::clone(&app);
-                    let service = service_fn(move |req| route(Arc::clone(&app), req));
-                    connections.spawn(async move {
-                        // A client hanging up mid-request is not the server's problem.
-                        let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
-                    });
-                }
-                // e.g. out of file descriptors: back off instead of spinning.
-                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-            },
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-        }
-    }
+    crate::loopback::serve(listener, move |req| route(Arc::clone(&app), req)).await;
 }
 
 #[derive(Deserialize)]
@@ -259,7 +238,7 @@ mod tests {
     use std::future::Future;
     use std::io::Read;
     use std::sync::Mutex;
-    use std::time::Instant;
+    use std::time::{Duration, Instant};
 
     use base64::engine::general_purpose::STANDARD;
     use base64::Engine;
@@ -280,21 +259,15 @@ mod tests {
     /// Serves `handler` on a free 127.0.0.1 port and returns its base URL.
     pub(super) async fn serve_fake<F, Fut>(handler: F) -> String
     where
-        F: Fn(Request<Incoming>) -> Fut + Clone + Send + 'static,
+        F: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
         Fut: Future<Output = Response<Full<Bytes>>> + Send + 'static,
     {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let handler = handler.clone();
-                let service = service_fn(move |req| {
-                    let answer = handler(req);
-                    async move { Ok::<_, Infallible>(answer.await) }
-                });
-                tokio::spawn(http1::Builder::new().serve_connection(TokioIo::new(stream), service));
-            }
-        });
+        tokio::spawn(crate::loopback::serve(listener, move |req| {
+            let answer = handler(req);
+            async move { Ok::<_, Infallible>(answer.await) }
+        }));
         url
     }
 

@@ -5,18 +5,14 @@
 use std::convert::Infallible;
 use std::io::Write;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::header::CONTENT_TYPE;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 
 use super::answer::answer;
 use super::log::Log;
@@ -35,26 +31,12 @@ pub(super) struct Shared<S> {
     pub scans: Arc<Semaphore>,
 }
 
-/// Accept loop. Connections live in a `JoinSet`, so aborting this task also ends them.
+/// Serves one sink until the task is aborted.
 pub(super) async fn serve<S: Send + Sync + 'static>(listener: TcpListener, shared: Arc<Shared<S>>) {
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    let shared = Arc::clone(&shared);
-                    let service = service_fn(move |request| handle(Arc::clone(&shared), request));
-                    connections.spawn(async move {
-                        // A client hanging up mid-request is recorded by `handle`.
-                        let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
-                    });
-                }
-                // e.g. out of file descriptors: back off instead of spinning.
-                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-            },
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-        }
-    }
+    crate::loopback::serve(listener, move |request| {
+        handle(Arc::clone(&shared), request)
+    })
+    .await;
 }
 
 /// A body as it is read: in memory, then in a file once it outgrows the cap.
