@@ -336,3 +336,20 @@ fn a_leak_at_the_end_of_a_body_too_large_for_memory_is_caught() {
     let notes = report["scenarios"][0]["scan_notes"].to_string();
     assert!(notes.contains("scanned whole from disk"), "{notes}");
 }
+
+#[test]
+fn telemetry_that_no_scenario_owns_is_reported_with_what_its_scan_found() {
+    let ws = sink_bot_workspace("stranger", "", "");
+    let run = ws.banter(&["run", "--json", "report.json"]);
+    assert_eq!(run.code, 0, "a warning does not fail: {run:?}");
+    assert!(
+        run.stdout.contains("sink requests that no scenario owned (1, all scanned):\n      warning: segment looks like a CardNumber (4111********1111) at POST /events body:/props/card via json → card_number"),
+        "{run:?}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ws.path().join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["unattributed"]["requests"], 1);
+    assert_eq!(report["scenarios"][0]["sink_requests"], 0);
+    assert_eq!(report["scenarios"][0]["warnings"], serde_json::json!([]));
+}

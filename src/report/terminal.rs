@@ -8,7 +8,7 @@ use console::style;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{escape_controls, Report, ScenarioReport, Status};
-use crate::check::privacy::Whose;
+use crate::check::privacy::{SinkWarning, Whose};
 use crate::check::FailureKind;
 use crate::runner::{Event, Reporter, SnapshotStatus};
 
@@ -145,21 +145,46 @@ impl<W: Write> TerminalReporter<W> {
             }
         }
         for w in &s.warnings {
-            writeln!(
-                self.out,
-                "        warning: {} looks like a {:?} ({}) at {} {} via {}",
-                w.sink,
-                w.pattern,
-                w.masked,
-                escape_controls(&w.request),
-                escape_controls(&w.location),
-                w.chain
-            )?;
+            self.warning("        ", w)?;
+        }
+        Ok(())
+    }
+
+    fn warning(&mut self, indent: &str, w: &SinkWarning) -> std::io::Result<()> {
+        writeln!(
+            self.out,
+            "{indent}warning: {} looks like a {:?} ({}) at {} {} via {}",
+            w.sink,
+            w.pattern,
+            w.masked,
+            escape_controls(&w.request),
+            escape_controls(&w.location),
+            w.chain
+        )
+    }
+
+    /// What the scans of sink requests that no scenario owned found, if anything.
+    fn unattributed(&mut self, r: &Report) -> std::io::Result<()> {
+        let u = &r.unattributed;
+        if u.notes.is_empty() && u.warnings.is_empty() {
+            return Ok(());
+        }
+        writeln!(
+            self.out,
+            "\nsink requests that no scenario owned ({}, all scanned):",
+            u.requests
+        )?;
+        for note in &u.notes {
+            writeln!(self.out, "      note: {}", escape_controls(note))?;
+        }
+        for w in &u.warnings {
+            self.warning("      ", w)?;
         }
         Ok(())
     }
 
     fn summary(&mut self, r: &Report) -> std::io::Result<()> {
+        self.unattributed(r)?;
         for panic in &r.server_panics {
             writeln!(self.out, "ERROR {panic}; the run is an error")?;
         }
