@@ -140,17 +140,16 @@ impl World {
     }
 
     fn forget_before(&self, windows: &mut Windows, before: u64) {
-        let (records, lost) = self.sinks.since(0);
-        for record in records.iter().filter(|r| r.seq < before) {
+        let (records, lost) = self.sinks.forget_before(before);
+        for record in &records {
             if !windows.claimed.remove(&record.seq) {
                 windows.unattributed.add(&record.summary);
             }
         }
-        for lost in lost.iter().filter(|l| l.seq < before) {
+        for lost in &lost {
             if !windows.claimed.remove(&lost.seq) {
                 windows.unattributed.lose(lost);
             }
         }
-        self.sinks.forget_before(before);
     }
 }

@@ -140,11 +140,14 @@ impl<S> Log<S> {
         (records, lost)
     }
 
-    /// Forgets what arrived before `before`, once no scenario needs it.
-    pub fn forget_before(&self, before: u64) {
+    /// Forgets what arrived before `before`, once no scenario needs it, and returns it.
+    pub fn forget_before(&self, before: u64) -> (Vec<Record<S>>, Vec<Lost>) {
         let mut state = self.state();
-        state.records = state.records.split_off(&before);
-        state.lost = state.lost.split_off(&before);
+        let kept = state.records.split_off(&before);
+        let records = std::mem::replace(&mut state.records, kept);
+        let kept = state.lost.split_off(&before);
+        let lost = std::mem::replace(&mut state.lost, kept);
+        (records.into_values().collect(), lost.into_values().collect())
     }
 
     /// Waits until every request whose head arrived by `until` is inspected, giving up when

@@ -170,9 +170,9 @@ impl<S> Sinks<S> {
         self.log.since(from)
     }
 
-    /// Forgets what arrived before `before`, once no scenario needs it.
-    pub fn forget_before(&self, before: u64) {
-        self.log.forget_before(before);
+    /// Forgets what arrived before `before`, once no scenario needs it, and returns it.
+    pub fn forget_before(&self, before: u64) -> (Vec<Record<S>>, Vec<Lost>) {
+        self.log.forget_before(before)
     }
 
     /// Waits until every request whose head arrived by `until` has been inspected, giving up
