@@ -31,6 +31,7 @@ pub mod transcript;
 mod error;
 mod loopback;
 mod panics;
+mod sync;
 
 pub use error::Error;
 pub use runner::Suite;

@@ -25,7 +25,7 @@ static SEEN: Mutex<Seen> = Mutex::new(Seen {
 });
 
 fn seen() -> MutexGuard<'static, Seen> {
-    SEEN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    crate::sync::lock(&SEEN)
 }
 
 /// Marks the current thread as handling a request of `server` until the guard is dropped.

@@ -11,7 +11,7 @@ pub mod fdx;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, Weak};
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -22,6 +22,7 @@ use fault::ArmedFault;
 
 use crate::customer::{Consent, Customer};
 use crate::scenario::Fault;
+use crate::sync::lock;
 
 /// How many calls one session keeps; later ones are counted but not stored.
 const MAX_CALLS_PER_SESSION: usize = 10_000;
@@ -63,12 +64,6 @@ struct Tenant {
     calls: Mutex<Vec<BankCall>>,
     dropped: AtomicUsize,
     faults: Vec<ArmedFault>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Tenant {

@@ -11,10 +11,11 @@ use serde_json::{json, Value};
 use wiremock::{MockServer, Request, ResponseTemplate};
 
 use super::http::HttpEndpoint;
-use super::inbox::{lock, serve, settle, take, FIRST_REPLY};
+use super::inbox::{serve, settle, take, FIRST_REPLY};
 use super::json::{render_json, titles};
 use super::{Protocol, Replies, CONVERSATION_ID};
 use crate::scenario::BotConfig;
+use crate::sync::lock;
 use crate::template;
 use crate::transcript::BotMessage;
 

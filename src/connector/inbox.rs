@@ -2,7 +2,6 @@
 //! the loopback server that receives them, and waiting until a turn's replies are complete,
 //! once the bot has been quiet for a moment.
 
-use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -25,13 +24,6 @@ pub(super) async fn serve(
         .mount(&server)
         .await;
     Ok(server)
-}
-
-/// Locks what the server recorded, even if a panicking thread poisoned it.
-pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// How long the bot may stay quiet before a turn's replies are taken as complete.

@@ -20,8 +20,9 @@ use crate::transcript::BotMessage;
 
 /// The page the conversations are with.
 const PAGE_ID: &str = "1000000000000001";
-use super::inbox::{lock, serve, take, FIRST_REPLY};
+use super::inbox::{serve, take, FIRST_REPLY};
 use super::json::titles;
+use crate::sync::lock;
 /// How long a webhook check waits for a reply that must not come.
 const CHECK_WAIT: Duration = Duration::from_millis(500);
 

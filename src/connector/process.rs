@@ -256,10 +256,7 @@ impl BotProcess {
 
     /// How the process exited, if it has.
     pub fn exit_status(&self) -> Option<ExitStatus> {
-        let mut child = self
-            .child
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut child = crate::sync::lock(&self.child);
         child.try_wait().ok().flatten()
     }
 

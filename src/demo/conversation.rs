@@ -3,7 +3,7 @@
 //! scenarios match on, then hands what the turn showed to telemetry.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::Serialize;
 
@@ -331,7 +331,7 @@ impl Bot {
     }
 
     fn states(&self) -> MutexGuard<'_, HashMap<String, State>> {
-        self.states.lock().unwrap_or_else(PoisonError::into_inner)
+        crate::sync::lock(&self.states)
     }
 
     /// Changes (or just reads) a conversation's state, creating it if new.

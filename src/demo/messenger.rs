@@ -50,7 +50,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
@@ -67,6 +67,7 @@ use super::conversation::{Bot, Reply, MENU};
 use super::intent::{classify, BankQuery, Intent};
 use super::telemetry::sha256_hex;
 use super::{base_url, error, join_url, read_body, respond, DemoError};
+use crate::sync::lock;
 
 /// The Graph API version the bot calls.
 const GRAPH_VERSION: &str = "v19.0";
@@ -497,10 +498,6 @@ impl Seen {
         }
         true
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// A reply as a Send API message: its text, with its quick replies if it has any.

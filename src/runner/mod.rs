@@ -448,13 +448,7 @@ impl Plan {
         if !report.interrupted {
             world.close(conversation::SCAN_QUIET).await;
         }
-        report.unattributed = std::mem::take(
-            &mut world
-                .windows
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .unattributed,
-        );
+        report.unattributed = std::mem::take(&mut crate::sync::lock(&world.windows).unattributed);
         if let Ok(world) = Arc::try_unwrap(world) {
             world.bot.stop().await;
         }

@@ -2,7 +2,7 @@
 //! time windows that attribute sink traffic to scenarios running side by side.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use super::attribution::{Inspected, Unattributed};
@@ -12,6 +12,7 @@ use crate::privacy::Detector;
 use crate::scenario::PrivacyConfig;
 use crate::sinks::{Lost, Record, Sinks};
 use crate::snapshot::SnapshotStore;
+use crate::sync::lock;
 
 /// The shared state of a run.
 pub(super) struct World {
@@ -53,12 +54,6 @@ impl Span {
     fn covers(&self, at: Instant) -> bool {
         self.start <= at && self.end.is_none_or(|end| at <= end)
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl World {

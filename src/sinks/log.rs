@@ -84,9 +84,7 @@ impl<S> Log<S> {
     }
 
     fn state(&self) -> MutexGuard<'_, State<S>> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::sync::lock(&self.state)
     }
 
     /// A request's head arrived at `at`: its sequence number.
@@ -147,7 +145,10 @@ impl<S> Log<S> {
         let records = std::mem::replace(&mut state.records, kept);
         let kept = state.lost.split_off(&before);
         let lost = std::mem::replace(&mut state.lost, kept);
-        (records.into_values().collect(), lost.into_values().collect())
+        (
+            records.into_values().collect(),
+            lost.into_values().collect(),
+        )
     }
 
     /// Waits until every request whose head arrived by `until` is inspected, giving up when

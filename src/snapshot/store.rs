@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 
 use insta::internals::TextSnapshotContents;
 use insta::TextSnapshotKind;
@@ -179,7 +179,7 @@ impl SnapshotStore {
 
     /// Records that `path` belongs to `name`, unless another scenario has it already.
     fn claim(&self, path: &Path, name: &str) -> Result<(), SnapshotError> {
-        let mut owners = self.owners.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut owners = crate::sync::lock(&self.owners);
         let first = owners
             .entry(path.to_path_buf())
             .or_insert_with(|| name.to_string());
