@@ -29,6 +29,7 @@ pub mod template;
 pub mod transcript;
 
 mod error;
+mod inflate;
 mod loopback;
 mod panics;
 mod sync;

@@ -4,64 +4,13 @@
 //! base64/base64url and hex.
 
 use std::borrow::Cow;
-use std::io::Read;
 
 use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine;
-use flate2::read::{DeflateDecoder, MultiGzDecoder, ZlibDecoder};
 
-/// The most a body may inflate to (gzip bomb safety).
-const MAX_INFLATED: usize = 8 << 20;
-
-/// How a body was compressed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Codec {
-    Gzip,
-    Zlib,
-    RawDeflate,
-    Brotli,
-}
-
-impl Codec {
-    /// The chain step and Content-Encoding name.
-    fn name(self) -> &'static str {
-        match self {
-            Codec::Gzip => "gzip",
-            Codec::Zlib | Codec::RawDeflate => "deflate",
-            Codec::Brotli => "br",
-        }
-    }
-
-    /// From the magic bytes: gzip `1f 8b`, zlib `78 01|5e|9c|da`.
-    fn sniff(body: &[u8]) -> Option<Codec> {
-        match body {
-            [0x1f, 0x8b, ..] => Some(Codec::Gzip),
-            [0x78, 0x01 | 0x5e | 0x9c | 0xda, ..] => Some(Codec::Zlib),
-            _ => None,
-        }
-    }
-
-    /// From Content-Encoding; "deflate" without a zlib header is tried as raw deflate.
-    fn claimed(encoding: &str) -> Option<Codec> {
-        match encoding {
-            "gzip" | "x-gzip" => Some(Codec::Gzip),
-            "deflate" => Some(Codec::RawDeflate),
-            "br" => Some(Codec::Brotli),
-            _ => None,
-        }
-    }
-
-    fn reader<'a>(self, body: &'a [u8]) -> Box<dyn Read + 'a> {
-        match self {
-            Codec::Gzip => Box::new(MultiGzDecoder::new(body)),
-            Codec::Zlib => Box::new(ZlibDecoder::new(body)),
-            Codec::RawDeflate => Box::new(DeflateDecoder::new(body)),
-            Codec::Brotli => Box::new(brotli_decompressor::Decompressor::new(body, 4096)),
-        }
-    }
-}
+use crate::inflate::Codec;
 
 /// A body after decompression: the bytes to scan, the chain step if it was decompressed, and
 /// notes on caps and lying headers.
@@ -80,26 +29,22 @@ pub(super) fn inflate<'a>(body: &'a [u8], claimed: Option<&str>) -> Inflated<'a>
     let codec = sniffed.or_else(|| claimed.as_deref().and_then(Codec::claimed));
     let mut notes = Vec::new();
     if let Some(codec) = codec {
-        let mut out = Vec::new();
-        let read = codec
-            .reader(body)
-            .take(MAX_INFLATED as u64 + 1)
-            .read_to_end(&mut out);
+        let out = crate::inflate::inflate(codec, body);
         // A corrupt or truncated stream still yields what decoded before the damage, but only
         // when the magic bytes vouch for the codec. Without them, a text body that "decodes"
         // to binary was never compressed.
         let head = |bytes: &[u8]| printable(bytes.get(..4096).unwrap_or(bytes));
-        let usable = match read {
-            Ok(_) => sniffed.is_some() || head(&out) || !head(body),
-            Err(_) => sniffed.is_some() && !out.is_empty(),
+        let usable = if out.corrupt {
+            sniffed.is_some() && !out.bytes.is_empty()
+        } else {
+            sniffed.is_some() || head(&out.bytes) || !head(body)
         };
         if usable {
             let name = codec.name();
-            if read.is_err() {
-                notes.push(format!("body: {name} stream is corrupt or truncated; scanned the {} bytes that decoded", out.len()));
+            if out.corrupt {
+                notes.push(format!("body: {name} stream is corrupt or truncated; scanned the {} bytes that decoded", out.bytes.len()));
             }
-            if out.len() > MAX_INFLATED {
-                out.truncate(MAX_INFLATED);
+            if out.capped {
                 notes.push(format!("body: {name} output capped at 8 MiB"));
             }
             if let Some(claimed) =
@@ -110,7 +55,7 @@ pub(super) fn inflate<'a>(body: &'a [u8], claimed: Option<&str>) -> Inflated<'a>
                 ));
             }
             return Inflated {
-                bytes: Cow::Owned(out),
+                bytes: Cow::Owned(out.bytes),
                 step: Some(name),
                 notes,
             };

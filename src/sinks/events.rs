@@ -3,19 +3,15 @@
 //! reported without the payloads. Anything unreadable falls back to `METHOD /path`.
 
 use std::borrow::Cow;
-use std::io::Read;
 
 use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine;
-use flate2::read::MultiGzDecoder;
 use serde_json::Value;
 
 use super::CapturedRequest;
-
-/// The most a gzip'd body may inflate to; a larger one is not read.
-const MAX_INFLATED: u64 = 8 << 20;
+use crate::inflate::{inflate, Codec};
 
 const ANY_PADDING: GeneralPurposeConfig =
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
@@ -92,17 +88,14 @@ fn text(value: &Value) -> Option<String> {
 }
 
 /// The body, un-gzipped when it starts with the gzip magic bytes; None if that fails or
-/// would exceed [`MAX_INFLATED`].
+/// would exceed the inflation cap.
 fn body(request: &CapturedRequest) -> Option<Cow<'_, [u8]>> {
-    if !request.body.starts_with(&[0x1f, 0x8b]) {
+    if Codec::sniff(&request.body) != Some(Codec::Gzip) {
         return Some(Cow::Borrowed(&request.body));
     }
-    let mut out = Vec::new();
-    MultiGzDecoder::new(request.body.as_slice())
-        .take(MAX_INFLATED + 1)
-        .read_to_end(&mut out)
-        .ok()?;
-    (out.len() as u64 <= MAX_INFLATED).then_some(Cow::Owned(out))
+    inflate(Codec::Gzip, &request.body)
+        .complete()
+        .map(Cow::Owned)
 }
 
 fn json_body(request: &CapturedRequest) -> Option<Value> {
@@ -281,7 +274,7 @@ mod tests {
 
     #[test]
     fn unknown_or_unreadable_requests_fall_back_to_method_and_path() {
-        let bomb = gzip(&vec![b' '; (MAX_INFLATED + 1) as usize]);
+        let bomb = gzip(&vec![b' '; crate::inflate::MAX_INFLATED + 1]);
         let corrupt = gzip(br#"{"events":[{"event_type":"x"}]}"#)[..20].to_vec();
         let cases: [(&str, &str, Vec<u8>); 9] = [
             ("POST", "/users/track", b"{}".to_vec()),
