@@ -49,9 +49,13 @@ async fn raw(jobs: usize) -> Duration {
     let sinks = Sinks::start(&sinks::builtin(), Arc::new(|_: &_| ()))
         .await
         .expect("sinks");
-    let bot = DemoBot::start(&bank.url(), 0, Telemetry::to_sinks(&sinks, false))
-        .await
-        .expect("bot");
+    let bot = DemoBot::start(
+        &bank.url(),
+        0,
+        Telemetry::from_urls(|name| sinks.url(name), false),
+    )
+    .await
+    .expect("bot");
     let url = Arc::new(format!("{}/chat", bot.url()));
     let client = reqwest::Client::new();
     let started = Instant::now();

@@ -57,7 +57,7 @@ async fn raw() -> Duration {
     let sinks = Sinks::start(&sinks::builtin(), std::sync::Arc::new(|_: &_| ()))
         .await
         .expect("sinks");
-    let telemetry = Telemetry::to_sinks(&sinks, false);
+    let telemetry = Telemetry::from_urls(|name| sinks.url(name), false);
     let bot = DemoBot::start(&bank.url(), 0, telemetry)
         .await
         .expect("bot");

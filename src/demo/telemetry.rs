@@ -92,14 +92,15 @@ pub struct Telemetry {
 }
 
 impl Telemetry {
-    /// Telemetry into banter's built-in sinks, as in an in-process run.
-    pub fn to_sinks<S>(sinks: &crate::sinks::Sinks<S>, leaky: bool) -> Self {
+    /// Telemetry to each service at the base URL that `url` gives for its name (`meta`,
+    /// `google`, `segment`, `mixpanel`, `amplitude`); a service without one is not used.
+    pub fn from_urls(url: impl Fn(&str) -> Option<String>, leaky: bool) -> Self {
         Telemetry {
-            meta: sinks.url("meta"),
-            google: sinks.url("google"),
-            segment: sinks.url("segment"),
-            mixpanel: sinks.url("mixpanel"),
-            amplitude: sinks.url("amplitude"),
+            meta: url("meta"),
+            google: url("google"),
+            segment: url("segment"),
+            mixpanel: url("mixpanel"),
+            amplitude: url("amplitude"),
             leaky,
         }
     }
@@ -410,6 +411,16 @@ mod tests {
         assert_eq!(uuid.replace('-', ""), sha256_hex("segment:c")[..32]);
         assert_ne!(anonymous_id("c"), anonymous_id("d"));
         assert_eq!(digits("+1 (650) 555-1212"), "16505551212");
+    }
+
+    #[test]
+    fn takes_each_service_url_by_name() {
+        let url = |name: &str| (name != "segment").then(|| format!("http://{name}"));
+        let telemetry = Telemetry::from_urls(url, true);
+        assert_eq!(telemetry.meta.as_deref(), Some("http://meta"));
+        assert_eq!(telemetry.amplitude.as_deref(), Some("http://amplitude"));
+        assert_eq!(telemetry.segment, None);
+        assert!(telemetry.leaky);
     }
 
     #[test]

@@ -73,7 +73,7 @@ impl Bot {
     pub async fn start<S>(config: &Config, bank: &Bank, sinks: &Sinks<S>) -> Result<Bot, Error> {
         let base = minijinja::context! { bank => minijinja::context! { url => bank.url() }, sinks => sinks.context() };
         let Some(bot) = &config.bot else {
-            let telemetry = Telemetry::to_sinks(sinks, config.demo.leaky);
+            let telemetry = Telemetry::from_urls(|name| sinks.url(name), config.demo.leaky);
             let demo = DemoBot::start(&bank.url(), 0, telemetry).await?;
             let url = format!("{}/chat", demo.url());
             let settings = BotConfig::http(&url);
