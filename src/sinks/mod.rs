@@ -1,13 +1,19 @@
 //! Capture servers standing in for ad and analytics services: one real HTTP server on
 //! 127.0.0.1 per sink, answering like the real service. Each request is read whole (large
 //! bodies go to a temporary file) and inspected once, as it arrives, by the run's inspector;
-//! the log keeps what inspection gave, in arrival order, and what could not be kept.
+//! the log keeps what inspection gave, in arrival order, and what could not be kept. Each
+//! built-in sink's service (its answers, event names and real host names) has its own module.
 
-mod answer;
-mod events;
+mod amplitude;
+mod google;
 mod log;
+mod meta;
+mod mixpanel;
+mod payload;
 mod request;
+mod segment;
 mod server;
+mod service;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,9 +23,9 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
-pub use events::event_names;
 pub use log::{Lost, Record, Unsettled};
 pub use request::{CapturedRequest, Spill};
+pub use service::{event_names, Service};
 
 /// Inspects each request once, as it arrives (the leak scan); what it returns is kept.
 pub type Inspector<S> = Arc<dyn Fn(&CapturedRequest) -> S + Send + Sync>;
@@ -48,19 +54,12 @@ pub struct SinkSpec {
 
 /// The built-in sinks: Meta (ads), Google Analytics 4, Segment, Mixpanel and Amplitude.
 pub fn builtin() -> Vec<SinkSpec> {
-    [
-        ("meta", SinkKind::Ads),
-        ("google", SinkKind::Analytics),
-        ("segment", SinkKind::Analytics),
-        ("mixpanel", SinkKind::Analytics),
-        ("amplitude", SinkKind::Analytics),
-    ]
-    .into_iter()
-    .map(|(name, kind)| SinkSpec {
-        name: name.into(),
-        kind,
-    })
-    .collect()
+    Service::all()
+        .map(|service| SinkSpec {
+            name: service.name.into(),
+            kind: service.kind,
+        })
+        .collect()
 }
 
 /// A sink could not start.

@@ -14,9 +14,9 @@ use hyper::{Request, Response};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
-use super::answer::answer;
 use super::log::Log;
 use super::request::{CapturedRequest, Spill};
+use super::service::answer;
 use super::Inspector;
 
 /// Bodies up to this size stay in memory; larger ones go to a temporary file.
