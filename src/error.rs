@@ -2,7 +2,7 @@
 
 use crate::bank::BankError;
 use crate::connector::process::ProcessError;
-use crate::connector::ConnectorError;
+use crate::connector::{ConnectorError, ServerError};
 use crate::demo::DemoError;
 use crate::scenario::{BotConfigError, ScenarioError};
 use crate::sinks::SinkError;
@@ -43,6 +43,9 @@ pub enum Error {
         /// Why it is invalid.
         reason: String,
     },
+    /// A server that the connector runs for the bot could not start.
+    #[error(transparent)]
+    Server(#[from] ServerError),
     /// No free port could be found for the bot.
     #[error("cannot find a free port on 127.0.0.1 for the bot: {0}")]
     Port(#[source] std::io::Error),

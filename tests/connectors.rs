@@ -45,11 +45,10 @@ fn run_bot(
     (run, report)
 }
 
-/// The bot that wrote `bot.pid` (the stdio bots do) is gone once the run is over.
+/// The bot, which wrote its pid to `bot.pid` as every bot of these tests does, is gone once the run is over.
 fn assert_no_process_left(ws: &Workspace) {
-    let Ok(pid) = std::fs::read_to_string(ws.path().join("bot.pid")) else {
-        return;
-    };
+    let pid = std::fs::read_to_string(ws.path().join("bot.pid"))
+        .expect("the bot wrote its pid to $PID_FILE");
     let pid: i32 = pid.trim().parse().expect("pid");
     // SAFETY: signal 0 only checks whether the process exists.
     let alive = unsafe { libc::kill(pid, 0) } == 0;

@@ -4,20 +4,37 @@
 //! `/v3/conversations/{id}/activities` (and `/{activityId}`), with suggested actions as quick
 //! replies and hero-card buttons as buttons. No Azure account or app password is involved.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use serde::Deserialize;
 use serde_json::{json, Value};
 use wiremock::{MockServer, Request, ResponseTemplate};
 
 use super::http::HttpEndpoint;
 use super::inbox::{serve, settle, take, FIRST_REPLY};
 use super::json::{render_json, titles};
-use super::{Protocol, Replies, CONVERSATION_ID};
-use crate::scenario::BotConfig;
+use super::{Protocol, Replies, ServerError, CONVERSATION_ID};
+use crate::scenario::Template;
 use crate::sync::lock;
 use crate::template;
 use crate::transcript::BotMessage;
+
+/// The `bot:` settings of the Bot Framework connector (`connector: botframework`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BotFrameworkConfig {
+    /// The bot's messaging endpoint, e.g. `http://127.0.0.1:{{ port }}/api/messages`.
+    #[serde(default)]
+    pub url: Option<Template>,
+    /// Extra request headers, templates.
+    #[serde(default)]
+    pub headers: BTreeMap<String, Template>,
+    /// JSON sent as each Activity's `channelData`, every string a template: how the bank token reaches the bot.
+    #[serde(default = "super::json::default_metadata")]
+    pub metadata: Value,
+}
 
 /// An Activity the bot sent to the channel, by conversation.
 struct Posted {
@@ -78,12 +95,15 @@ fn reply(activity: &Value) -> Option<BotMessage> {
 
 impl BotFrameworkConnector {
     /// Starts the channel mock for a bot whose messaging endpoint is `url`.
-    pub async fn start(config: &BotConfig, url: String) -> Result<Self, std::io::Error> {
+    pub async fn start(config: &BotFrameworkConfig, url: String) -> Result<Self, ServerError> {
         let posted = Arc::new(Mutex::new(Vec::new()));
         let recorder = posted.clone();
-        let server = serve(move |request: &Request| receive(&recorder, request)).await?;
+        let server = serve("Bot Framework channel", move |request: &Request| {
+            receive(&recorder, request)
+        })
+        .await?;
         Ok(BotFrameworkConnector {
-            bot: HttpEndpoint::new("botframework", config, url),
+            bot: HttpEndpoint::new("botframework", &config.headers, url),
             channel_data: config.metadata.clone(),
             server,
             posted,

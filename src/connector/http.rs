@@ -1,14 +1,62 @@
-//! The generic HTTP connector: a templated JSON request per turn, replies picked out by JSON pointers;
-//! and the HTTP endpoint it shares with the Rasa and OpenAI connectors.
+//! The generic HTTP connector: its `bot:` settings, a templated JSON request per turn, replies
+//! picked out by JSON pointers; and the HTTP endpoint it shares with the other HTTP-based connectors.
 
 use std::collections::BTreeMap;
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::json::{render_json, ReplyShape};
 use super::{excerpt, ConnectorError, Protocol, Replies};
-use crate::scenario::BotConfig;
+use crate::scenario::Template;
 use crate::template;
+
+/// The `bot:` settings of the generic HTTP connector (`connector: http`, the default).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// The chat endpoint, e.g. `http://127.0.0.1:{{ port }}/chat`.
+    #[serde(default)]
+    pub url: Option<Template>,
+    /// The JSON request body; every string in it is a template.
+    #[serde(default = "super::json::default_request")]
+    pub request: Value,
+    /// Extra request headers, templates, e.g. `Authorization: "Bearer …"`.
+    #[serde(default)]
+    pub headers: BTreeMap<String, Template>,
+    /// JSON pointer to the list of bot messages in a response.
+    #[serde(
+        default = "super::json::default_replies",
+        deserialize_with = "crate::scenario::json_pointer"
+    )]
+    pub replies: String,
+    /// JSON pointer to the text inside one message.
+    #[serde(
+        default = "super::json::default_text",
+        deserialize_with = "crate::scenario::json_pointer"
+    )]
+    pub text: String,
+    /// JSON pointer to the quick replies inside one message, strings or objects with `title`.
+    #[serde(
+        default = "super::json::default_quick_replies",
+        deserialize_with = "crate::scenario::json_pointer"
+    )]
+    pub quick_replies: String,
+}
+
+impl HttpConfig {
+    /// The default request and reply shape, for a bot at `url`.
+    pub fn new(url: &str) -> Self {
+        HttpConfig {
+            url: Some(Template::from(url)),
+            request: super::json::default_request(),
+            headers: BTreeMap::new(),
+            replies: super::json::default_replies(),
+            text: super::json::default_text(),
+            quick_replies: super::json::default_quick_replies(),
+        }
+    }
+}
 
 /// An HTTP endpoint that takes JSON: the URL, the templated headers, and the client.
 /// The generic, Rasa and OpenAI connectors post through it.
@@ -21,8 +69,8 @@ pub(super) struct HttpEndpoint {
 }
 
 impl HttpEndpoint {
-    /// The endpoint at `url` (already rendered) for a bot speaking `protocol`, with `config`'s headers.
-    pub(super) fn new(protocol: &str, config: &BotConfig, url: String) -> Self {
+    /// The endpoint at `url` (already rendered) for a bot speaking `protocol`, with these headers.
+    pub(super) fn new(protocol: &str, headers: &BTreeMap<String, Template>, url: String) -> Self {
         let client = reqwest::Client::builder()
             .no_proxy()
             .pool_max_idle_per_host(64)
@@ -32,8 +80,7 @@ impl HttpEndpoint {
             client,
             name: format!("{protocol} bot at {url}"),
             url,
-            headers: config
-                .headers
+            headers: headers
                 .iter()
                 .map(|(k, v)| (k.clone(), v.as_str().to_string()))
                 .collect(),
@@ -121,11 +168,11 @@ pub struct HttpConnector {
 
 impl HttpConnector {
     /// A connector for the bot at `url` (already rendered), shaped by `config`.
-    pub fn new(config: &BotConfig, url: String) -> Self {
+    pub fn new(config: &HttpConfig, url: String) -> Self {
         HttpConnector::with(
-            HttpEndpoint::new("http", config, url),
+            HttpEndpoint::new("http", &config.headers, url),
             config.request.clone(),
-            ReplyShape::configured(config),
+            ReplyShape::pointers(&config.replies, &config.text, &config.quick_replies),
         )
     }
 

@@ -6,11 +6,21 @@ use std::time::{Duration, Instant};
 
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-/// Starts a server on 127.0.0.1 that answers every request with `respond`.
+use super::ServerError;
+
+/// Where the servers that receive a bot's replies listen: any free port on the loopback.
+const ADDRESS: &str = "127.0.0.1:0";
+
+/// Starts the `server` (as errors name it) on 127.0.0.1, answering every request with `respond`.
 pub(super) async fn serve(
+    server: &'static str,
     respond: impl Fn(&Request) -> ResponseTemplate + Send + Sync + 'static,
-) -> Result<MockServer, std::io::Error> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+) -> Result<MockServer, ServerError> {
+    let listener = std::net::TcpListener::bind(ADDRESS).map_err(|source| ServerError {
+        server,
+        address: ADDRESS,
+        source,
+    })?;
     let server = MockServer::builder()
         .listener(listener)
         .disable_request_recording()

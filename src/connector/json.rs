@@ -3,7 +3,6 @@
 use serde_json::Value;
 
 use super::{excerpt, ConnectorError};
-use crate::scenario::BotConfig;
 use crate::template::{self, TemplateError};
 use crate::transcript::BotMessage;
 
@@ -29,6 +28,35 @@ pub(super) fn render_json(
     })
 }
 
+/// The default request of the http and stdio connectors: conversation id, text and bank token.
+pub(super) fn default_request() -> Value {
+    serde_json::json!({
+        "conversation_id": "{{ conversation.id }}",
+        "text": "{{ message.text }}",
+        "bank_token": "{{ customer.token }}",
+    })
+}
+
+/// The default metadata of the rasa, openai and botframework connectors: the bank token.
+pub(super) fn default_metadata() -> Value {
+    serde_json::json!({ "bank_token": "{{ customer.token }}" })
+}
+
+/// The default pointer to the list of messages (http, stdio).
+pub(super) fn default_replies() -> String {
+    "/replies".into()
+}
+
+/// The default pointer to a message's text (http, stdio).
+pub(super) fn default_text() -> String {
+    "/text".into()
+}
+
+/// The default pointer to a message's quick replies (http, stdio).
+pub(super) fn default_quick_replies() -> String {
+    "/quick_replies".into()
+}
+
 /// Where the messages, their texts and their quick replies are in an answer.
 pub(super) struct ReplyShape {
     replies: String,
@@ -40,11 +68,11 @@ pub(super) struct ReplyShape {
 
 impl ReplyShape {
     /// The pointers configured in `banter.yaml` (http, stdio); every message must have a text.
-    pub(super) fn configured(config: &BotConfig) -> Self {
+    pub(super) fn pointers(replies: &str, text: &str, quick_replies: &str) -> Self {
         ReplyShape {
-            replies: config.replies.clone(),
-            text: config.text.clone(),
-            quick_replies: config.quick_replies.clone(),
+            replies: replies.into(),
+            text: text.into(),
+            quick_replies: quick_replies.into(),
             skip_untexted: false,
         }
     }
@@ -160,7 +188,7 @@ mod tests {
 
     #[test]
     fn a_configured_shape_requires_every_text() {
-        let shape = ReplyShape::configured(&BotConfig::http("http://127.0.0.1:1/chat"));
+        let shape = ReplyShape::pointers("/replies", "/text", "/quick_replies");
         let err = shape
             .extract("http bot", r#"{"replies":[{"text":"a"},{"image":"b"}]}"#)
             .unwrap_err();

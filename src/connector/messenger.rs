@@ -4,18 +4,19 @@
 //! an `account_linking` event, and serves the Send API on a Graph mock (`{{ graph.url }}`),
 //! where it collects the bot's replies per PSID and checks the page access token.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hmac::{Hmac, Mac};
+use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use wiremock::{MockServer, Request, ResponseTemplate};
 
 use super::http::HttpEndpoint;
-use super::{ConnectorError, Protocol, Replies};
-use crate::scenario::BotConfig;
+use super::{ConnectorError, Protocol, Replies, ServerError};
+use crate::scenario::Template;
 use crate::transcript::BotMessage;
 
 /// The page the conversations are with.
@@ -26,15 +27,37 @@ use crate::sync::lock;
 /// How long a webhook check waits for a reply that must not come.
 const CHECK_WAIT: Duration = Duration::from_millis(500);
 
-/// The Messenger settings of `banter.yaml`.
-#[derive(Debug, Clone)]
-pub struct MessengerSettings {
-    /// The app secret both sides sign webhook bodies with.
+/// The `bot:` settings of the Messenger connector (`connector: messenger`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessengerConfig {
+    /// The bot's webhook, e.g. `http://127.0.0.1:{{ port }}/webhook`.
+    #[serde(default)]
+    pub url: Option<Template>,
+    /// Extra webhook request headers, templates.
+    #[serde(default)]
+    pub headers: BTreeMap<String, Template>,
+    /// The app secret both sides sign webhook bodies with; `{{ messenger.app_secret }}` in templates.
+    #[serde(default = "default_app_secret")]
     pub app_secret: String,
     /// The token the bot expects in the verification handshake.
+    #[serde(default = "default_verify_token")]
     pub verify_token: String,
     /// The page access token the bot must send to the Send API.
+    #[serde(default = "default_page_token")]
     pub page_token: String,
+}
+
+fn default_app_secret() -> String {
+    "banter-app-secret".into()
+}
+
+fn default_verify_token() -> String {
+    "banter-verify-token".into()
+}
+
+fn default_page_token() -> String {
+    "banter-page-token".into()
 }
 
 /// One call the bot made to the Graph mock.
@@ -70,7 +93,7 @@ struct Graph {
 /// Talks to a Messenger bot as the Messenger Platform does.
 pub struct MessengerConnector {
     webhook: HttpEndpoint,
-    settings: MessengerSettings,
+    settings: MessengerConfig,
     server: MockServer,
     graph: Arc<Mutex<Graph>>,
 }
@@ -250,17 +273,16 @@ enum Signing {
 
 impl MessengerConnector {
     /// Starts the Graph mock for a bot whose webhook is at `url`.
-    pub async fn start(
-        config: &BotConfig,
-        settings: MessengerSettings,
-        url: String,
-    ) -> Result<Self, std::io::Error> {
+    pub async fn start(config: &MessengerConfig, url: String) -> Result<Self, ServerError> {
         let graph = Arc::new(Mutex::new(Graph::default()));
-        let (recorder, token) = (graph.clone(), settings.page_token.clone());
-        let server = serve(move |request: &Request| answer(&recorder, &token, request)).await?;
+        let (recorder, token) = (graph.clone(), config.page_token.clone());
+        let server = serve("Messenger Graph mock", move |request: &Request| {
+            answer(&recorder, &token, request)
+        })
+        .await?;
         Ok(MessengerConnector {
-            webhook: HttpEndpoint::new("messenger", config, url),
-            settings,
+            webhook: HttpEndpoint::new("messenger", &config.headers, url),
+            settings: config.clone(),
             server,
             graph,
         })

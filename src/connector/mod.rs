@@ -8,7 +8,8 @@
 //! [`OpenAiConnector`] (chat completions, plain or streamed) and [`StdioConnector`]
 //! (JSON lines with a process banter starts), and [`MessengerConnector`] (banter plays the
 //! Messenger Platform: signed webhooks and a Graph mock for the Send API). Templated JSON and JSON-pointer replies
-//! are shared in `json`.
+//! are shared in `json`. Each protocol's file also owns its `bot:` settings in `banter.yaml`
+//! ([`HttpConfig`], [`RasaConfig`], …), which `scenario::config` reads by the `connector:` key.
 
 mod botframework;
 mod http;
@@ -24,11 +25,12 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-pub use botframework::BotFrameworkConnector;
-pub use http::HttpConnector;
-pub use messenger::{signature, MessengerConnector, MessengerSettings};
-pub use openai::OpenAiConnector;
-pub use stdio::StdioConnector;
+pub use botframework::{BotFrameworkConfig, BotFrameworkConnector};
+pub use http::{HttpConfig, HttpConnector};
+pub use messenger::{signature, MessengerConfig, MessengerConnector};
+pub use openai::{OpenAiConfig, OpenAiConnector};
+pub use rasa::RasaConfig;
+pub use stdio::{StdioConfig, StdioConnector};
 
 use crate::template::TemplateError;
 use crate::transcript::{BotMessage, UserMessage};
@@ -227,6 +229,20 @@ pub enum ConnectorError {
     /// A request template failed.
     #[error(transparent)]
     Template(#[from] TemplateError),
+}
+
+/// A server that a connector runs for the bot to call (the Messenger Graph mock, the Bot
+/// Framework channel) could not listen.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot start the {server} for the bot on {address}: {source}")]
+pub struct ServerError {
+    /// Which server, such as `Messenger Graph mock`.
+    pub server: &'static str,
+    /// The address it would listen on.
+    pub address: &'static str,
+    /// Why it could not bind.
+    #[source]
+    pub source: std::io::Error,
 }
 
 /// The first 200 characters of a body, on one line, for error messages.

@@ -7,23 +7,41 @@
 //! text is a message, its buttons' titles are the quick replies, and entries without text are
 //! skipped. That is the generic HTTP connector with a fixed request and reply shape.
 
-use serde_json::json;
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::{json, Value};
 
 use super::http::{HttpConnector, HttpEndpoint};
 use super::json::ReplyShape;
 use super::CONVERSATION_ID;
-use crate::scenario::BotConfig;
+use crate::scenario::Template;
+
+/// The `bot:` settings of the Rasa connector (`connector: rasa`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RasaConfig {
+    /// The REST webhook, e.g. `http://127.0.0.1:5005/webhooks/rest/webhook`.
+    #[serde(default)]
+    pub url: Option<Template>,
+    /// Extra request headers, templates.
+    #[serde(default)]
+    pub headers: BTreeMap<String, Template>,
+    /// JSON sent as the request's `metadata`, every string a template: how the bank token reaches the bot.
+    #[serde(default = "super::json::default_metadata")]
+    pub metadata: Value,
+}
 
 impl HttpConnector {
     /// A connector for Rasa's REST webhook at `url` (already rendered), with `config`'s headers and metadata.
-    pub fn rasa(config: &BotConfig, url: String) -> Self {
+    pub fn rasa(config: &RasaConfig, url: String) -> Self {
         let request = json!({
             "sender": CONVERSATION_ID,
             "message": "{{ message.text }}",
             "metadata": config.metadata,
         });
         HttpConnector::with(
-            HttpEndpoint::new("rasa", config, url),
+            HttpEndpoint::new("rasa", &config.headers, url),
             request,
             ReplyShape::rasa(),
         )

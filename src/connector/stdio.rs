@@ -18,6 +18,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use serde::Deserialize;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{ChildStdin, ChildStdout};
@@ -26,7 +27,34 @@ use tokio::sync::Mutex;
 use super::json::{render_json, ReplyShape};
 use super::process::{BotProcess, ProcessError};
 use super::{ConnectorError, Protocol, Replies};
-use crate::scenario::{BotConfig, StartConfig};
+use crate::scenario::StartConfig;
+
+/// The `bot:` settings of the stdio connector (`connector: stdio`); the process is `start:`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StdioConfig {
+    /// The JSON line sent for each user message; every string in it is a template.
+    #[serde(default = "super::json::default_request")]
+    pub request: Value,
+    /// JSON pointer to the list of bot messages in an answer line.
+    #[serde(
+        default = "super::json::default_replies",
+        deserialize_with = "crate::scenario::json_pointer"
+    )]
+    pub replies: String,
+    /// JSON pointer to the text inside one message.
+    #[serde(
+        default = "super::json::default_text",
+        deserialize_with = "crate::scenario::json_pointer"
+    )]
+    pub text: String,
+    /// JSON pointer to the quick replies inside one message, strings or objects with `title`.
+    #[serde(
+        default = "super::json::default_quick_replies",
+        deserialize_with = "crate::scenario::json_pointer"
+    )]
+    pub quick_replies: String,
+}
 
 /// Talks JSON lines with a bot process on its stdin and stdout.
 pub struct StdioConnector {
@@ -50,7 +78,7 @@ struct Pipe {
 impl StdioConnector {
     /// Starts the bot as `start` says, in `base_dir`, with `context` for its templates.
     pub fn start(
-        config: &BotConfig,
+        config: &StdioConfig,
         start: &StartConfig,
         base_dir: &Path,
         context: &minijinja::Value,
@@ -65,7 +93,7 @@ impl StdioConnector {
                 awaiting: false,
             }),
             request: config.request.clone(),
-            shape: ReplyShape::configured(config),
+            shape: ReplyShape::pointers(&config.replies, &config.text, &config.quick_replies),
         })
     }
 

@@ -11,11 +11,11 @@ use std::time::Duration;
 use crate::bank::Bank;
 use crate::connector::process::BotProcess;
 use crate::connector::{
-    BotFrameworkConnector, Connector, HttpConnector, MessengerConnector, MessengerSettings,
-    OpenAiConnector, StdioConnector,
+    BotFrameworkConnector, Connector, HttpConnector, MessengerConfig, MessengerConnector,
+    OpenAiConnector, Protocol, StdioConfig, StdioConnector,
 };
 use crate::demo::{DemoBot, Telemetry};
-use crate::scenario::{BotConfig, Config, Endpoint, Template};
+use crate::scenario::{BotConfig, Config, ConnectorConfig, Template};
 use crate::sinks::Sinks;
 use crate::template;
 use crate::Error;
@@ -50,6 +50,11 @@ fn render_url(url: &Template, context: &minijinja::Value) -> Result<(String, req
     Ok((url, parsed))
 }
 
+/// A protocol as the run's connector.
+fn boxed<P: Protocol>(protocol: P) -> Box<dyn Connector> {
+    Box::new(Arc::new(protocol))
+}
+
 /// Starts the bot process when `start` is configured, and waits until `origin` is ready.
 async fn start_process(
     config: &Config,
@@ -65,9 +70,6 @@ async fn start_process(
     })
 }
 
-/// Builds an HTTP-based connector for a bot at a rendered URL.
-type HttpBased = fn(&BotConfig, String) -> Box<dyn Connector>;
-
 impl Bot {
     /// Starts (or connects to) the bot that `config` describes.
     pub async fn start<S>(config: &Config, bank: &Bank, sinks: &Sinks<S>) -> Result<Bot, Error> {
@@ -75,63 +77,81 @@ impl Bot {
         let Some(bot) = &config.bot else {
             let telemetry = Telemetry::from_urls(|name| sinks.url(name), config.demo.leaky);
             let demo = DemoBot::start(&bank.url(), 0, telemetry).await?;
-            let url = format!("{}/chat", demo.url());
-            let settings = BotConfig::http(&url);
+            let settings = BotConfig::http(&format!("{}/chat", demo.url()));
+            let connected = Bot::connect(config, &settings, base).await?;
             return Ok(Bot {
-                connector: Box::new(Arc::new(HttpConnector::new(&settings, url))),
-                turn_timeout: settings.timeout.0,
-                context: base,
                 running: Running::Demo(demo),
+                ..connected
             });
         };
+        Bot::connect(config, bot, base).await
+    }
+
+    /// Builds the connector `bot` asks for, starting the bot process when it says how.
+    async fn connect(
+        config: &Config,
+        bot: &BotConfig,
+        base: minijinja::Value,
+    ) -> Result<Bot, Error> {
+        bot.validate()?;
         let context = match &bot.start {
             Some(_) => minijinja::context! { port => free_port()?, ..base },
             None => base,
         };
-        let (url, build): (_, HttpBased) = match bot.validate()? {
-            Endpoint::Http(url) => (url, |c, url| Box::new(Arc::new(HttpConnector::new(c, url)))),
-            Endpoint::Rasa(url) => (url, |c, url| {
-                Box::new(Arc::new(HttpConnector::rasa(c, url)))
-            }),
-            Endpoint::Openai(url) => (url, |c, url| {
-                Box::new(Arc::new(OpenAiConnector::new(c, url)))
-            }),
-            Endpoint::Messenger(url) => return Bot::messenger(config, bot, url, context).await,
-            Endpoint::Botframework(url) => {
-                let (url, parsed) = render_url(url, &context)?;
-                let connector = BotFrameworkConnector::start(bot, url)
-                    .await
-                    .map_err(Error::Port)?;
-                let running = start_process(config, bot, &context, &parsed).await?;
-                return Ok(Bot {
-                    connector: Box::new(Arc::new(connector)),
-                    turn_timeout: bot.timeout.0,
-                    context,
-                    running,
-                });
+        let rendered = || render_url(bot.url()?, &context);
+        let (connector, origin) = match &bot.connector {
+            ConnectorConfig::Stdio(stdio) => return Bot::stdio(config, bot, stdio, context),
+            ConnectorConfig::Messenger(messenger) => {
+                return Bot::messenger(config, bot, messenger, context).await
             }
-            Endpoint::Stdio(start) => {
-                let connector = Arc::new(StdioConnector::start(
-                    bot,
-                    start,
-                    &config.base_dir,
-                    &context,
-                )?);
-                return Ok(Bot {
-                    running: Running::Process(connector.process()),
-                    connector: Box::new(connector),
-                    turn_timeout: bot.timeout.0,
-                    context,
-                });
+            ConnectorConfig::Http(http) => {
+                let (url, origin) = rendered()?;
+                (boxed(HttpConnector::new(http, url)), origin)
+            }
+            ConnectorConfig::Rasa(rasa) => {
+                let (url, origin) = rendered()?;
+                (boxed(HttpConnector::rasa(rasa, url)), origin)
+            }
+            ConnectorConfig::Openai(openai) => {
+                let (url, origin) = rendered()?;
+                (boxed(OpenAiConnector::new(openai, url)), origin)
+            }
+            ConnectorConfig::Botframework(botframework) => {
+                let (url, origin) = rendered()?;
+                (
+                    boxed(BotFrameworkConnector::start(botframework, url).await?),
+                    origin,
+                )
             }
         };
-        let (url, parsed) = render_url(url, &context)?;
-        let running = start_process(config, bot, &context, &parsed).await?;
+        let running = start_process(config, bot, &context, &origin).await?;
         Ok(Bot {
-            connector: build(bot, url),
+            connector,
             turn_timeout: bot.timeout.0,
             context,
             running,
+        })
+    }
+
+    /// A stdio bot: its connector starts and owns the process.
+    fn stdio(
+        config: &Config,
+        bot: &BotConfig,
+        stdio: &StdioConfig,
+        context: minijinja::Value,
+    ) -> Result<Bot, Error> {
+        let start = bot.stdio_start()?;
+        let connector = Arc::new(StdioConnector::start(
+            stdio,
+            start,
+            &config.base_dir,
+            &context,
+        )?);
+        Ok(Bot {
+            running: Running::Process(connector.process()),
+            connector: Box::new(connector),
+            turn_timeout: bot.timeout.0,
+            context,
         })
     }
 
@@ -140,28 +160,21 @@ impl Bot {
     async fn messenger(
         config: &Config,
         bot: &BotConfig,
-        url: &Template,
+        messenger: &MessengerConfig,
         context: minijinja::Value,
     ) -> Result<Bot, Error> {
-        let (url, parsed) = render_url(url, &context)?;
-        let settings = MessengerSettings {
-            app_secret: bot.app_secret.clone(),
-            verify_token: bot.verify_token.clone(),
-            page_token: bot.page_token.clone(),
-        };
-        let connector = MessengerConnector::start(bot, settings.clone(), url)
-            .await
-            .map_err(Error::Port)?;
+        let (url, origin) = render_url(bot.url()?, &context)?;
+        let connector = MessengerConnector::start(messenger, url).await?;
         let context = minijinja::context! {
             graph => minijinja::context! { url => connector.graph_url() },
             messenger => minijinja::context! {
-                app_secret => settings.app_secret,
-                verify_token => settings.verify_token,
-                page_token => settings.page_token,
+                app_secret => messenger.app_secret,
+                verify_token => messenger.verify_token,
+                page_token => messenger.page_token,
             },
             ..context
         };
-        let running = start_process(config, bot, &context, &parsed).await?;
+        let running = start_process(config, bot, &context, &origin).await?;
         connector.verify().await.map_err(Error::Bot)?;
         Ok(Bot {
             connector: Box::new(Arc::new(connector)),

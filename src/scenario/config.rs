@@ -4,33 +4,34 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 
 use super::load::{check_depth, invalid, read_regular, ScenarioError};
 use super::{AllowRule, HumanDuration, Template};
+use crate::connector::{
+    BotFrameworkConfig, HttpConfig, MessengerConfig, OpenAiConfig, RasaConfig, StdioConfig,
+};
 use crate::sinks::SinkSpec;
 
 /// The run configuration. Without a `banter.yaml`, banter uses [`Config::default`]: the built-in reference bot.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct Config {
     /// The bot under test; the built-in reference bot when absent.
-    #[serde(default)]
     pub bot: Option<BotConfig>,
     /// The run seed, unless `--seed` is given.
-    #[serde(default)]
     pub seed: Option<u64>,
     /// Sinks to start besides the built-in ones.
-    #[serde(default)]
     pub sinks: Vec<SinkSpec>,
     /// The privacy policy of the run.
-    #[serde(default)]
     pub privacy: PrivacyConfig,
     /// Settings of the built-in reference bot, used when `bot` is absent.
-    #[serde(default)]
     pub demo: DemoConfig,
     /// The directory of the config file; relative paths (the bot's command) resolve against it.
-    #[serde(skip)]
     pub base_dir: PathBuf,
 }
 
@@ -68,148 +69,92 @@ pub struct DemoConfig {
     pub leaky: bool,
 }
 
-/// Which protocol the bot speaks.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ConnectorKind {
-    /// JSON over HTTP with templated requests and JSON-pointer replies.
-    #[default]
-    Http,
-    /// Rasa's REST channel (`/webhooks/rest/webhook`).
-    Rasa,
-    /// An OpenAI-compatible chat completions endpoint, plain or streamed.
-    Openai,
-    /// JSON lines on the stdin and stdout of a process banter starts.
-    Stdio,
-    /// The Messenger Platform: signed webhooks in, the Send API out.
-    Messenger,
-    /// The Bot Framework: Activities in, replies posted back to the channel.
-    Botframework,
-}
-
-impl ConnectorKind {
-    const ALL: [ConnectorKind; 6] = [
-        ConnectorKind::Http,
-        ConnectorKind::Rasa,
-        ConnectorKind::Openai,
-        ConnectorKind::Stdio,
-        ConnectorKind::Messenger,
-        ConnectorKind::Botframework,
-    ];
-
-    /// The name written in `banter.yaml`.
-    pub fn name(self) -> &'static str {
-        match self {
-            ConnectorKind::Http => "http",
-            ConnectorKind::Rasa => "rasa",
-            ConnectorKind::Openai => "openai",
-            ConnectorKind::Stdio => "stdio",
-            ConnectorKind::Messenger => "messenger",
-            ConnectorKind::Botframework => "botframework",
+/// Declares the connectors once: the `connector:` names ([`ConnectorKind`]), the settings
+/// each one reads ([`ConnectorConfig`], one struct in each connector's file), and the
+/// dispatch that reads `bot:` as the connector it names.
+macro_rules! connectors {
+    ($($(#[$doc:meta])* $variant:ident($settings:ty) = $name:literal,)+) => {
+        /// Which protocol the bot speaks: the `connector:` key of `bot:`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum ConnectorKind {
+            $($(#[$doc])* $variant,)+
         }
-    }
 
-    /// The `bot:` keys this connector uses besides `connector`, `timeout` and `start`.
-    fn keys(self) -> &'static [&'static str] {
-        match self {
-            ConnectorKind::Http => &[
-                "url",
-                "request",
-                "headers",
-                "replies",
-                "text",
-                "quick_replies",
-            ],
-            ConnectorKind::Rasa => &["url", "headers", "metadata"],
-            ConnectorKind::Openai => &["url", "headers", "metadata", "model", "system", "stream"],
-            ConnectorKind::Stdio => &["request", "replies", "text", "quick_replies"],
-            ConnectorKind::Messenger => {
-                &["url", "headers", "app_secret", "verify_token", "page_token"]
+        /// The settings of the connector `bot:` names, each read by its connector's own struct.
+        #[derive(Debug, Clone)]
+        pub enum ConnectorConfig {
+            $($(#[$doc])* $variant($settings),)+
+        }
+
+        impl ConnectorKind {
+            const ALL: &[ConnectorKind] = &[$(ConnectorKind::$variant,)+];
+
+            /// The name written in `banter.yaml`.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(ConnectorKind::$variant => $name,)+
+                }
             }
-            ConnectorKind::Botframework => &["url", "headers", "metadata"],
+
+            /// The `bot:` keys this connector reads besides `connector`, `timeout` and `start`.
+            fn keys(self) -> &'static [&'static str] {
+                match self {
+                    $(ConnectorKind::$variant => fields_of::<$settings>(),)+
+                }
+            }
+
+            /// Reads `text` with `bot:` as this connector's settings.
+            fn read(self, text: &str) -> Result<File<Section>, serde_yaml::Error> {
+                match self {
+                    $(ConnectorKind::$variant => serde_yaml::from_str::<File<Bot<$settings>>>(text)
+                        .map(|file| file.map(|bot| bot.into_section(ConnectorConfig::$variant))),)+
+                }
+            }
         }
+
+        impl ConnectorConfig {
+            /// Which connector these settings are for.
+            pub fn kind(&self) -> ConnectorKind {
+                match self {
+                    $(ConnectorConfig::$variant(_) => ConnectorKind::$variant,)+
+                }
+            }
+        }
+    };
+}
+
+connectors! {
+    /// JSON over HTTP with templated requests and JSON-pointer replies.
+    Http(HttpConfig) = "http",
+    /// Rasa's REST channel (`/webhooks/rest/webhook`).
+    Rasa(RasaConfig) = "rasa",
+    /// An OpenAI-compatible chat completions endpoint, plain or streamed.
+    Openai(OpenAiConfig) = "openai",
+    /// JSON lines on the stdin and stdout of a process banter starts.
+    Stdio(StdioConfig) = "stdio",
+    /// The Messenger Platform: signed webhooks in, the Send API out.
+    Messenger(MessengerConfig) = "messenger",
+    /// The Bot Framework: Activities in, replies posted back to the channel.
+    Botframework(BotFrameworkConfig) = "botframework",
+}
+
+/// Without `connector:`, the bot speaks the generic HTTP protocol.
+impl Default for ConnectorKind {
+    fn default() -> Self {
+        ConnectorKind::Http
     }
 }
 
-/// How to talk to the bot. Each connector uses some of the keys (see [`ConnectorKind`]);
-/// [`BotConfig::validate`] rejects a key set for a connector that does not use it.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// How to talk to the bot: the connector's own settings, and what every connector shares.
+#[derive(Debug, Clone)]
 pub struct BotConfig {
-    /// The protocol.
-    #[serde(default)]
-    pub connector: ConnectorKind,
-    /// The chat endpoint, e.g. `http://127.0.0.1:{{ port }}/chat` (http, rasa, openai).
-    #[serde(default)]
-    pub url: Option<Template>,
-    /// The JSON request body (http) or line (stdio); every string in it is a template.
-    #[serde(default = "default_request")]
-    pub request: serde_json::Value,
-    /// Extra request headers, templates (http, rasa, openai), e.g. `Authorization: "Bearer …"`.
-    #[serde(default)]
-    pub headers: BTreeMap<String, Template>,
-    /// JSON pointer to the list of bot messages in a response (http, stdio).
-    #[serde(
-        default = "default_replies",
-        deserialize_with = "super::scalar::json_pointer"
-    )]
-    pub replies: String,
-    /// JSON pointer to the text inside one message (http, stdio).
-    #[serde(
-        default = "default_text",
-        deserialize_with = "super::scalar::json_pointer"
-    )]
-    pub text: String,
-    /// JSON pointer to the quick replies inside one message, strings or objects with `title` (http, stdio).
-    #[serde(
-        default = "default_quick_replies",
-        deserialize_with = "super::scalar::json_pointer"
-    )]
-    pub quick_replies: String,
-    /// JSON sent as the request's `metadata`, every string a template (rasa, openai): how the bank token reaches the bot.
-    #[serde(default = "default_metadata")]
-    pub metadata: serde_json::Value,
-    /// The `model` of chat completion requests (openai).
-    #[serde(default = "default_model")]
-    pub model: String,
-    /// The system prompt, a template (openai).
-    #[serde(default = "default_system")]
-    pub system: Template,
-    /// Ask for a streamed (server-sent events) completion (openai).
-    #[serde(default)]
-    pub stream: bool,
-    /// The app secret that signs webhook bodies (messenger); `{{ messenger.app_secret }}` in templates.
-    #[serde(default = "default_app_secret")]
-    pub app_secret: String,
-    /// The token of the webhook verification handshake (messenger).
-    #[serde(default = "default_verify_token")]
-    pub verify_token: String,
-    /// The page access token the bot must send to the Send API (messenger).
-    #[serde(default = "default_page_token")]
-    pub page_token: String,
+    /// The protocol and its settings.
+    pub connector: ConnectorConfig,
     /// How long one turn may take.
-    #[serde(default = "default_turn_timeout")]
     pub timeout: HumanDuration,
     /// Start the bot as a process for the run (required by stdio).
-    #[serde(default)]
     pub start: Option<StartConfig>,
-}
-
-/// Where the bot is reached, per connector: what [`BotConfig::validate`] found.
-#[derive(Debug, Clone, Copy)]
-pub enum Endpoint<'a> {
-    /// The generic HTTP connector at this URL.
-    Http(&'a Template),
-    /// Rasa's REST channel at this URL.
-    Rasa(&'a Template),
-    /// An OpenAI-compatible endpoint at this URL.
-    Openai(&'a Template),
-    /// A process speaking JSON lines, started as configured.
-    Stdio(&'a StartConfig),
-    /// A Messenger webhook at this URL.
-    Messenger(&'a Template),
-    /// A Bot Framework messaging endpoint at this URL.
-    Botframework(&'a Template),
 }
 
 /// A `bot:` setting that parses but does not fit the connector.
@@ -239,50 +184,6 @@ pub struct StartConfig {
     pub timeout: HumanDuration,
 }
 
-fn default_request() -> serde_json::Value {
-    serde_json::json!({
-        "conversation_id": "{{ conversation.id }}",
-        "text": "{{ message.text }}",
-        "bank_token": "{{ customer.token }}",
-    })
-}
-
-fn default_metadata() -> serde_json::Value {
-    serde_json::json!({ "bank_token": "{{ customer.token }}" })
-}
-
-fn default_app_secret() -> String {
-    "banter-app-secret".into()
-}
-
-fn default_verify_token() -> String {
-    "banter-verify-token".into()
-}
-
-fn default_page_token() -> String {
-    "banter-page-token".into()
-}
-
-fn default_model() -> String {
-    "banter-bot".into()
-}
-
-fn default_system() -> Template {
-    Template::from("You are a helpful banking assistant. Answer the customer's questions about their accounts.")
-}
-
-fn default_replies() -> String {
-    "/replies".into()
-}
-
-fn default_text() -> String {
-    "/text".into()
-}
-
-fn default_quick_replies() -> String {
-    "/quick_replies".into()
-}
-
 /// The default time one turn may take.
 pub const DEFAULT_TURN_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -295,148 +196,470 @@ fn default_start_timeout() -> HumanDuration {
 }
 
 impl BotConfig {
-    /// The default settings of `connector`, without a URL or a process to start.
-    fn defaults(connector: ConnectorKind) -> Self {
+    /// The generic HTTP connector with the default request shape, for a bot at `url`.
+    pub fn http(url: &str) -> Self {
         BotConfig {
-            connector,
-            url: None,
-            request: default_request(),
-            headers: BTreeMap::new(),
-            replies: default_replies(),
-            text: default_text(),
-            quick_replies: default_quick_replies(),
-            metadata: default_metadata(),
-            model: default_model(),
-            system: default_system(),
-            stream: false,
-            app_secret: default_app_secret(),
-            verify_token: default_verify_token(),
-            page_token: default_page_token(),
+            connector: ConnectorConfig::Http(HttpConfig::new(url)),
             timeout: default_turn_timeout(),
             start: None,
         }
     }
 
-    /// The generic HTTP settings with the default request shape, for a bot at `url`.
-    pub fn http(url: &str) -> Self {
-        BotConfig {
-            url: Some(Template::from(url)),
-            ..BotConfig::defaults(ConnectorKind::Http)
+    /// Checks what the connector needs beyond its keys' own types: a URL, or a process to talk to.
+    pub fn validate(&self) -> Result<(), BotConfigError> {
+        match &self.connector {
+            ConnectorConfig::Http(HttpConfig {
+                replies,
+                text,
+                quick_replies,
+                ..
+            })
+            | ConnectorConfig::Stdio(StdioConfig {
+                replies,
+                text,
+                quick_replies,
+                ..
+            }) => {
+                for (key, pointer) in [
+                    ("replies", replies),
+                    ("text", text),
+                    ("quick_replies", quick_replies),
+                ] {
+                    super::scalar::check_json_pointer(pointer).map_err(|message| {
+                        BotConfigError {
+                            key: format!("bot.{key}"),
+                            message,
+                        }
+                    })?;
+                }
+            }
+            _ => {}
+        }
+        match self.connector {
+            ConnectorConfig::Stdio(_) => self.stdio_start().map(drop),
+            _ => self.url().map(drop),
         }
     }
 
-    /// Checks that the settings fit the connector, and says where the bot is reached.
-    /// A key counts as given when it differs from its default: writing a default out is harmless.
-    pub fn validate(&self) -> Result<Endpoint<'_>, BotConfigError> {
-        let kind = self.connector;
-        let defaults = BotConfig::defaults(kind);
-        let given = [
-            ("url", self.url.is_some()),
-            ("request", self.request != defaults.request),
-            ("headers", !self.headers.is_empty()),
-            ("replies", self.replies != defaults.replies),
-            ("text", self.text != defaults.text),
-            (
-                "quick_replies",
-                self.quick_replies != defaults.quick_replies,
-            ),
-            ("metadata", self.metadata != defaults.metadata),
-            ("model", self.model != defaults.model),
-            ("system", self.system != defaults.system),
-            ("stream", self.stream != defaults.stream),
-            ("app_secret", self.app_secret != defaults.app_secret),
-            ("verify_token", self.verify_token != defaults.verify_token),
-            ("page_token", self.page_token != defaults.page_token),
-        ];
-        for (key, pointer) in [
-            ("replies", &self.replies),
-            ("text", &self.text),
-            ("quick_replies", &self.quick_replies),
-        ] {
-            super::scalar::check_json_pointer(pointer).map_err(|message| BotConfigError {
-                key: format!("bot.{key}"),
-                message,
-            })?;
-        }
-        if let Some((key, _)) = given
-            .iter()
-            .find(|(key, given)| *given && !kind.keys().contains(key))
-        {
-            let users: Vec<&str> = ConnectorKind::ALL
-                .iter()
-                .filter(|k| k.keys().contains(key))
-                .map(|k| k.name())
-                .collect();
-            return Err(BotConfigError {
-                key: format!("bot.{key}"),
-                message: format!(
-                    "connector {} does not use it (used by {})",
-                    kind.name(),
-                    users.join(", ")
-                ),
-            });
-        }
-        let url = || {
-            self.url.as_ref().ok_or_else(|| BotConfigError {
-                key: "bot.url".into(),
-                message: format!("connector {} needs the bot's URL", kind.name()),
-            })
+    /// The bot's URL, which every connector but stdio needs.
+    pub fn url(&self) -> Result<&Template, BotConfigError> {
+        let url = match &self.connector {
+            ConnectorConfig::Http(c) => c.url.as_ref(),
+            ConnectorConfig::Rasa(c) => c.url.as_ref(),
+            ConnectorConfig::Openai(c) => c.url.as_ref(),
+            ConnectorConfig::Messenger(c) => c.url.as_ref(),
+            ConnectorConfig::Botframework(c) => c.url.as_ref(),
+            ConnectorConfig::Stdio(_) => None,
         };
-        Ok(match kind {
-            ConnectorKind::Http => Endpoint::Http(url()?),
-            ConnectorKind::Rasa => Endpoint::Rasa(url()?),
-            ConnectorKind::Openai => Endpoint::Openai(url()?),
-            ConnectorKind::Stdio => Endpoint::Stdio(self.stdio_start()?),
-            ConnectorKind::Messenger => Endpoint::Messenger(url()?),
-            ConnectorKind::Botframework => Endpoint::Botframework(url()?),
+        url.ok_or_else(|| BotConfigError {
+            key: "bot.url".into(),
+            message: format!(
+                "connector {} needs the bot's URL",
+                self.connector.kind().name()
+            ),
         })
     }
 
     /// The process of a stdio bot: required, and without readiness settings, since there is no port to probe.
-    fn stdio_start(&self) -> Result<&StartConfig, BotConfigError> {
+    pub fn stdio_start(&self) -> Result<&StartConfig, BotConfigError> {
         const NEEDED: &str = "connector stdio needs the command that starts the bot, \
                               which then talks JSON lines on its stdin and stdout";
         const UNUSED: &str = "connector stdio does not use it: the bot talks on its stdin \
                               and stdout, so there is no readiness to wait for";
         let error = |key: &str, message: &str| BotConfigError {
-            key: format!("bot.start.{key}"),
+            key: format!("bot.{key}"),
             message: message.into(),
         };
         let start = self
             .start
             .as_ref()
-            .ok_or_else(|| error("command", NEEDED))?;
+            .ok_or_else(|| error("start.command", NEEDED))?;
         if start.ready.is_some() {
-            return Err(error("ready", UNUSED));
+            return Err(error("start.ready", UNUSED));
         }
         if start.timeout != default_start_timeout() {
-            return Err(error("timeout", UNUSED));
+            return Err(error("start.timeout", UNUSED));
         }
         Ok(start)
     }
 }
 
+/// `banter.yaml` as written, with `bot:` read as `B`. [`Config::load`] reads it twice: first
+/// with [`Probe`] to learn the connector, then with that connector's [`Bot`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File<B> {
+    #[serde(default = "Option::default")]
+    bot: Option<B>,
+    #[serde(default)]
+    seed: Option<u64>,
+    #[serde(default)]
+    sinks: Vec<SinkSpec>,
+    #[serde(default)]
+    privacy: PrivacyConfig,
+    #[serde(default)]
+    demo: DemoConfig,
+}
+
+impl<B> File<B> {
+    fn map<C>(self, f: impl FnOnce(B) -> C) -> File<C> {
+        File {
+            bot: self.bot.map(f),
+            seed: self.seed,
+            sinks: self.sinks,
+            privacy: self.privacy,
+            demo: self.demo,
+        }
+    }
+}
+
+/// The first reading of `bot:`: only the connector it names, the default when absent.
+#[derive(Deserialize)]
+struct Probe {
+    #[serde(default)]
+    connector: ConnectorKind,
+}
+
+/// The second reading of `bot:`: the settings of connector `C`, the common keys, and the
+/// first key that belongs to another connector (an error, reported once the file is read).
+struct Bot<C> {
+    settings: C,
+    timeout: Option<HumanDuration>,
+    start: Option<StartConfig>,
+    foreign: Option<String>,
+}
+
+/// `bot:` read, before the check for another connector's key.
+struct Section {
+    bot: BotConfig,
+    foreign: Option<String>,
+}
+
+impl<C> Bot<C> {
+    fn into_section(self, variant: fn(C) -> ConnectorConfig) -> Section {
+        Section {
+            bot: BotConfig {
+                connector: variant(self.settings),
+                timeout: self.timeout.unwrap_or_else(default_turn_timeout),
+                start: self.start,
+            },
+            foreign: self.foreign,
+        }
+    }
+}
+
+impl<'de, C: DeserializeOwned> Deserialize<'de> for Bot<C> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(BotVisitor(PhantomData))
+    }
+}
+
+struct BotVisitor<C>(PhantomData<C>);
+
+impl<'de, C: DeserializeOwned> Visitor<'de> for BotVisitor<C> {
+    type Value = Bot<C>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the bot's settings")
+    }
+
+    /// Hands `C` its own keys, straight from the YAML (so errors keep their line and column),
+    /// and keeps the common keys and another connector's keys to itself.
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Bot<C>, A::Error> {
+        let mut keys = Keys {
+            map,
+            own: fields_of::<C>(),
+            timeout: None,
+            start: None,
+            foreign: None,
+        };
+        let settings = C::deserialize(MapAccessDeserializer::new(&mut keys))?;
+        Ok(Bot {
+            settings,
+            timeout: keys.timeout,
+            start: keys.start,
+            foreign: keys.foreign,
+        })
+    }
+}
+
+/// The keys of `bot:` as the connector's settings see them.
+struct Keys<A> {
+    map: A,
+    own: &'static [&'static str],
+    timeout: Option<HumanDuration>,
+    start: Option<StartConfig>,
+    foreign: Option<String>,
+}
+
+/// What a key of `bot:` is to the connector being read.
+enum Key {
+    Connector,
+    Timeout,
+    Start,
+    Own(&'static str),
+    Foreign(String),
+}
+
+/// Classifies a key as it is read, so that an unknown one is reported at its line and column.
+struct KeySeed(&'static [&'static str]);
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Key;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Key, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for KeySeed {
+    type Value = Key;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a setting name")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<Key, E> {
+        const COMMON: [&str; 3] = ["connector", "timeout", "start"];
+        Ok(match key {
+            "connector" => Key::Connector,
+            "timeout" => Key::Timeout,
+            "start" => Key::Start,
+            _ => match self.0.iter().find(|own| **own == key) {
+                Some(own) => Key::Own(own),
+                None if ConnectorKind::ALL.iter().any(|k| k.keys().contains(&key)) => {
+                    Key::Foreign(key.to_string())
+                }
+                None => {
+                    let expected: Vec<String> = COMMON[..1]
+                        .iter()
+                        .chain(self.0)
+                        .chain(&COMMON[1..])
+                        .map(|k| format!("`{k}`"))
+                        .collect();
+                    return Err(E::custom(format_args!(
+                        "unknown field `{key}`, expected one of {}",
+                        expected.join(", ")
+                    )));
+                }
+            },
+        })
+    }
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for &mut Keys<A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        while let Some(key) = self.map.next_key_seed(KeySeed(self.own))? {
+            match key {
+                // The connector was already learnt from the first reading; this checks its value.
+                Key::Connector => drop(self.map.next_value::<ConnectorKind>()?),
+                Key::Timeout => set(&mut self.timeout, "timeout", self.map.next_value()?)?,
+                Key::Start => set(&mut self.start, "start", self.map.next_value()?)?,
+                Key::Foreign(key) => {
+                    self.map.next_value::<de::IgnoredAny>()?;
+                    self.foreign.get_or_insert(key);
+                }
+                Key::Own(key) => return seed.deserialize(key.into_deserializer()).map(Some),
+            }
+        }
+        Ok(None)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+        self.map.next_value_seed(seed)
+    }
+}
+
+/// Sets a common key, refusing it twice as serde does for the connector's own keys.
+fn set<T, E: de::Error>(slot: &mut Option<T>, key: &'static str, value: T) -> Result<(), E> {
+    match slot.replace(value) {
+        Some(_) => Err(E::duplicate_field(key)),
+        None => Ok(()),
+    }
+}
+
+/// The field names of a struct with derived `Deserialize`, which it hands its deserializer:
+/// each connector's keys are its settings struct's fields, not a list kept by hand.
+fn fields_of<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
+    struct Fields<'a>(&'a mut &'static [&'static str]);
+
+    impl<'de> Deserializer<'de> for Fields<'_> {
+        type Error = de::value::Error;
+
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(de::Error::custom("not a struct"))
+        }
+
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            *self.0 = fields;
+            Err(de::Error::custom("fields read"))
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+            identifier ignored_any
+        }
+    }
+
+    let mut fields: &'static [&'static str] = &[];
+    let _ = T::deserialize(Fields(&mut fields));
+    fields
+}
+
 impl Config {
     /// Reads a `banter.yaml`.
     pub fn load(path: &Path) -> Result<Config, ScenarioError> {
-        let text = read_regular(path)?;
-        let mut config: Config = if text.trim().is_empty() {
+        Config::parse(path, &read_regular(path)?)
+    }
+
+    /// Reads the `text` of the `banter.yaml` at `path`.
+    fn parse(path: &Path, text: &str) -> Result<Config, ScenarioError> {
+        let mut config = if text.trim().is_empty() {
             Config::default()
         } else {
-            check_depth(path, &text)?;
-            serde_yaml::from_str(&text).map_err(|e| invalid(path, &e))?
+            check_depth(path, text)?;
+            // A connector that cannot be read is reported by the second reading, where it is written.
+            let kind = serde_yaml::from_str::<File<Probe>>(text)
+                .ok()
+                .and_then(|file| file.bot)
+                .map(|probe| probe.connector)
+                .unwrap_or_default();
+            let file = kind.read(text).map_err(|e| invalid(path, &e))?;
+            file.into_config()
+                .map_err(|source| ScenarioError::Setting {
+                    path: path.to_path_buf(),
+                    source,
+                })?
         };
-        if let Some(bot) = &config.bot {
-            bot.validate().map_err(|source| ScenarioError::Setting {
-                path: path.to_path_buf(),
-                source,
-            })?;
-        }
         config.base_dir = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
         Ok(config)
+    }
+}
+
+impl File<Section> {
+    /// The configuration, once `bot:` is checked: no other connector's key, nothing missing.
+    fn into_config(self) -> Result<Config, BotConfigError> {
+        if let Some(Section { bot, foreign }) = &self.bot {
+            if let Some(key) = foreign {
+                return Err(foreign_key(bot.connector.kind(), key));
+            }
+            bot.validate()?;
+        }
+        Ok(Config {
+            bot: self.bot.map(|section| section.bot),
+            seed: self.seed,
+            sinks: self.sinks,
+            privacy: self.privacy,
+            demo: self.demo,
+            base_dir: PathBuf::new(),
+        })
+    }
+}
+
+/// `key` was set for connector `kind`, which does not read it: say which connectors do.
+fn foreign_key(kind: ConnectorKind, key: &str) -> BotConfigError {
+    let users: Vec<&str> = ConnectorKind::ALL
+        .iter()
+        .filter(|k| k.keys().contains(&key))
+        .map(|k| k.name())
+        .collect();
+    BotConfigError {
+        key: format!("bot.{key}"),
+        message: format!(
+            "connector {} does not use it (used by {})",
+            kind.name(),
+            users.join(", ")
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, String> {
+        Config::parse(Path::new("banter.yaml"), text).map_err(|e| e.to_string())
+    }
+
+    fn connector(text: &str) -> ConnectorConfig {
+        parse(text).unwrap().bot.unwrap().connector
+    }
+
+    #[test]
+    fn each_connector_reads_its_own_keys_in_any_order() {
+        let rasa = connector(
+            "bot:\n  url: http://127.0.0.1:5005/\n  metadata: { a: b }\n  connector: rasa\n",
+        );
+        let ConnectorConfig::Rasa(rasa) = rasa else {
+            panic!("{rasa:?}")
+        };
+        assert_eq!(rasa.url, Some(Template::from("http://127.0.0.1:5005/")));
+        assert_eq!(rasa.metadata, serde_json::json!({ "a": "b" }));
+        let openai = connector(
+            "bot:\n  stream: true\n  connector: openai\n  url: http://h/\n  timeout: 2s\n",
+        );
+        assert!(
+            matches!(openai, ConnectorConfig::Openai(ref o) if o.stream && o.model == "banter-bot")
+        );
+        let config = parse("bot:\n  url: http://h/chat\n  timeout: 2s\n").unwrap();
+        let bot = config.bot.unwrap();
+        assert_eq!(bot.timeout, HumanDuration(Duration::from_secs(2)));
+        assert!(matches!(bot.connector, ConnectorConfig::Http(ref h) if h.replies == "/replies"));
+    }
+
+    #[test]
+    fn a_key_of_another_connector_names_the_connectors_that_use_it() {
+        for (text, expected) in [
+            (
+                "bot:\n  url: http://h/\n  stream: true\n  connector: rasa\n",
+                "banter.yaml: bot.stream: connector rasa does not use it (used by openai)",
+            ),
+            (
+                "bot:\n  connector: botframework\n  url: http://h/\n  app_secret: s\n",
+                "banter.yaml: bot.app_secret: connector botframework does not use it (used by messenger)",
+            ),
+            (
+                "bot:\n  connector: stdio\n  headers: {}\n  start: { command: cat }\n",
+                "banter.yaml: bot.headers: connector stdio does not use it (used by http, rasa, openai, messenger, botframework)",
+            ),
+        ] {
+            assert_eq!(parse(text).unwrap_err(), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_key_is_located_and_lists_the_connectors_keys() {
+        let err = parse("bot:\n  connector: rasa\n  url: http://h/\n  metdata: {}\n").unwrap_err();
+        assert_eq!(
+            err,
+            "banter.yaml:4:3: bot: unknown field `metdata`, expected one of `connector`, `url`, \
+             `headers`, `metadata`, `timeout`, `start` (did you mean `metadata`?)"
+        );
+        let err = parse("bot:\n  url: http://h/\n  timeout: 1s\n  timeout: 2s\n").unwrap_err();
+        assert!(err.contains("duplicate field `timeout`"), "{err}");
+    }
+
+    #[test]
+    fn the_keys_of_a_connector_are_its_settings_fields() {
+        assert_eq!(ConnectorKind::Rasa.keys(), ["url", "headers", "metadata"]);
+        assert_eq!(
+            ConnectorKind::Stdio.keys(),
+            ["request", "replies", "text", "quick_replies"]
+        );
     }
 }

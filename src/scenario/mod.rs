@@ -17,10 +17,11 @@ use crate::privacy::ValueKind;
 use crate::transcript::UserKind;
 
 pub use config::{
-    BotConfig, BotConfigError, Config, ConnectorKind, DemoConfig, Endpoint, PrivacyConfig,
+    BotConfig, BotConfigError, Config, ConnectorConfig, ConnectorKind, DemoConfig, PrivacyConfig,
     StartConfig,
 };
 pub use load::{load_paths, ScenarioError};
+pub(crate) use scalar::json_pointer;
 pub use scalar::{CallPattern, FieldGlob, GlobText, HumanDuration, Pattern, Template};
 
 /// One conversation to run against the bot.

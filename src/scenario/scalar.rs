@@ -196,7 +196,7 @@ pub(super) fn check_json_pointer(pointer: &str) -> Result<(), String> {
 }
 
 /// A JSON pointer setting of `banter.yaml`, checked where it is written.
-pub(super) fn json_pointer<'de, D: serde::Deserializer<'de>>(
+pub(crate) fn json_pointer<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<String, D::Error> {
     struct Visitor;

@@ -1,4 +1,5 @@
-"""Shared by the test bots: reading the mock bank with the customer's token, and a quiet HTTP handler.
+"""Shared by the test bots: reading the mock bank with the customer's token, a quiet HTTP
+handler, and telling the tests which process to look for once the run is over.
 
 BANK_URL is the bank's base URL; the token is the one banter gave the bot for the conversation.
 """
@@ -7,6 +8,13 @@ import json
 import os
 import urllib.request
 from http.server import BaseHTTPRequestHandler
+
+
+def write_pid():
+    """Writes this process's pid to $PID_FILE when that is set."""
+    if os.environ.get("PID_FILE"):
+        with open(os.environ["PID_FILE"], "w") as f:
+            f.write(str(os.getpid()))
 
 
 def first_balance(token):

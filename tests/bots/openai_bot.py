@@ -7,7 +7,8 @@ with `metadata.bank_token`. The system prompt is echoed. With "stream": true
 the answer is Server-Sent Events, written a few characters at a time so they arrive in
 several network reads, ending with `data: [DONE]`.
 
-MODE: ok (as above), nonjson (an HTML page), status500 (HTTP 500).
+MODE: ok (as above), nonjson (an HTML page), status500 (HTTP 500). It writes its pid to
+$PID_FILE when that is set.
 """
 
 import json
@@ -17,7 +18,7 @@ import time
 from http.server import ThreadingHTTPServer
 
 sys.dont_write_bytecode = True  # importing botkit leaves no __pycache__ in the repository
-from botkit import QuietHandler, first_balance
+from botkit import QuietHandler, first_balance, write_pid
 
 MODE = sys.argv[1]
 REPLIES = {}
@@ -77,4 +78,5 @@ class Handler(QuietHandler):
 
 
 if __name__ == "__main__":
+    write_pid()
     ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()

@@ -4,7 +4,7 @@ POST /webhooks/rest/webhook {sender, message, metadata: {bank_token}} answers a 
 {recipient_id, text?, buttons?, image?, custom?}, like Rasa does. "balance" reads the bank
 with the token from the metadata (which Rasa passes through to the tracker); anything else
 is a greeting with buttons. Entries without text (an image, a custom payload) come along,
-as they do from real bots.
+as they do from real bots. It writes its pid to $PID_FILE when that is set.
 """
 
 import json
@@ -13,7 +13,7 @@ import sys
 from http.server import ThreadingHTTPServer
 
 sys.dont_write_bytecode = True  # importing botkit leaves no __pycache__ in the repository
-from botkit import QuietHandler, first_balance
+from botkit import QuietHandler, first_balance, write_pid
 
 
 class Handler(QuietHandler):
@@ -50,4 +50,5 @@ class Handler(QuietHandler):
 
 
 if __name__ == "__main__":
+    write_pid()
     ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()

@@ -18,7 +18,7 @@ import sys
 import time
 
 sys.dont_write_bytecode = True  # importing botkit leaves no __pycache__ in the repository
-from botkit import first_balance
+from botkit import first_balance, write_pid
 
 MODE = sys.argv[1]
 
@@ -32,9 +32,7 @@ def reply(message):
 
 
 def main():
-    if os.environ.get("PID_FILE"):
-        with open(os.environ["PID_FILE"], "w") as f:
-            f.write(str(os.getpid()))
+    write_pid()
     print("stdio bot (%s) started" % MODE, file=sys.stderr, flush=True)
     count = 0
     while True:
