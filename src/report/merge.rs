@@ -34,6 +34,14 @@ pub enum MergeError {
         /// What conflicts.
         reason: String,
     },
+    /// The merged report could not be written.
+    #[error("{}: cannot write the merged report: {source}", path.display())]
+    Write {
+        /// Where it was to go.
+        path: PathBuf,
+        /// Why it could not be serialised or written.
+        source: std::io::Error,
+    },
 }
 
 /// Merges JSON reports into one: scenarios ordered by file and line, counts recomputed.
@@ -94,6 +102,16 @@ pub fn merge_json(paths: &[PathBuf]) -> Result<Value, MergeError> {
         "duration_ms": duration,
         "scenarios": scenarios,
     }))
+}
+
+/// Writes a merged report as pretty JSON to `path`.
+pub fn write_merged(merged: &Value, path: &Path) -> Result<(), MergeError> {
+    let write = |source| MergeError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let text = serde_json::to_string_pretty(merged).map_err(|e| write(e.into()))?;
+    std::fs::write(path, text + "\n").map_err(write)
 }
 
 fn read(path: &Path) -> Result<Value, MergeError> {

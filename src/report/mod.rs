@@ -15,7 +15,7 @@ use serde::Serialize;
 pub use html::{html, write_html};
 pub use json::write_json;
 pub use junit::{junit_xml, write_junit};
-pub use merge::{merge_json, MergeError};
+pub use merge::{merge_json, write_merged, MergeError};
 pub use terminal::TerminalReporter;
 
 use crate::check::privacy::{Leak, SinkWarning};

@@ -147,7 +147,10 @@ impl<S> Log<S> {
         let records = std::mem::replace(&mut state.records, kept);
         let kept = state.lost.split_off(&before);
         let lost = std::mem::replace(&mut state.lost, kept);
-        (records.into_values().collect(), lost.into_values().collect())
+        (
+            records.into_values().collect(),
+            lost.into_values().collect(),
+        )
     }
 
     /// Waits until every request whose head arrived by `until` is inspected, giving up when
