@@ -1,7 +1,7 @@
-//! Attributing what the bot sent to the sinks, and what it said, to customers and turns:
-//! leaks of the scenario's own customer, of customers no running scenario stands for, and
-//! other customers' data in replies. Each sink request is scanned once, as it arrives
-//! ([`inspector`]); a scenario then claims the requests that hold its customer's values.
+//! Attributing what the bot sent to the sinks to scenarios, customers and turns: leaks of
+//! the scenario's own customer, and of customers no running scenario stands for. Each sink
+//! request is scanned once, as it arrives ([`inspector`]); a scenario then claims the
+//! requests that hold its customer's values.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::world::World;
 use crate::check::privacy::{self, Leak, SinkRequest, SinkWarning, Whose};
 use crate::check::{Failure, FailureKind};
-use crate::privacy::{Detector, Scan, ValueKind};
+use crate::privacy::{Detector, Scan};
 use crate::scenario::Scenario;
 use crate::sinks::{self, Inspector, Lost, SinkKind};
 
@@ -219,30 +219,4 @@ fn dedupe(leaks: Vec<Leak>) -> Vec<Leak> {
         }
     }
     kept
-}
-
-/// Another customer's strong identifiers in a reply: names only in full, addresses only by street.
-pub(super) fn cross_session(world: &World, index: usize, text: &str, turn: usize) -> Vec<Failure> {
-    let findings = world.detector.scan_text(text, "reply");
-    let own: Vec<(ValueKind, &str)> = findings
-        .iter()
-        .filter(|f| f.customer == index)
-        .map(|f| (f.kind, f.chain.as_str()))
-        .collect();
-    findings
-        .iter()
-        .filter(|f| f.customer != index && !own.contains(&(f.kind, f.chain.as_str())))
-        .filter(|f| match f.kind {
-            ValueKind::Name => f.chain.ends_with("full_name"),
-            ValueKind::Address => f.chain.ends_with("street"),
-            _ => true,
-        })
-        .map(|f| {
-            privacy::cross_session(
-                f,
-                turn,
-                world.names.get(f.customer).map_or("", String::as_str),
-            )
-        })
-        .collect()
 }

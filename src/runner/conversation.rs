@@ -121,7 +121,8 @@ pub(super) async fn run(
             duration_ms: millis(turn_started),
         };
         for reply in &record.replies {
-            failures.extend(attribution::cross_session(world, index, &reply.text, turn));
+            let findings = world.detector.scan_text(&reply.text, "reply");
+            failures.extend(privacy::cross_session(&findings, index, &world.names, turn));
         }
         if !errored {
             if let Some(expect) = &step.bot {
