@@ -10,7 +10,9 @@ use tokio::signal::unix::{signal, Signal, SignalKind};
 use clap::{Parser, Subcommand};
 
 use banter::demo::{DemoBot, MessengerConfig, Telemetry};
-use banter::report::{merge_json, write_html, write_json, write_junit, TerminalReporter};
+use banter::report::{
+    merge_json, write_html, write_json, write_junit, write_merged, TerminalReporter,
+};
 use banter::runner::Shard;
 use banter::snapshot::Mode as SnapshotMode;
 use banter::Suite;
@@ -268,12 +270,8 @@ fn merge(reports: &[PathBuf], out: &std::path::Path) -> ExitCode {
         Ok(merged) => merged,
         Err(e) => return fail(e),
     };
-    let text = serde_json::to_string_pretty(&merged).unwrap_or_default() + "\n";
-    if let Err(e) = std::fs::write(out, text) {
-        return fail(format!(
-            "{}: cannot write the merged report: {e}",
-            out.display()
-        ));
+    if let Err(e) = write_merged(&merged, out) {
+        return fail(e);
     }
     let summary = &merged["summary"];
     println!(

@@ -9,6 +9,21 @@ use serde::Serialize;
 pub use bank::{check_bank, check_isolation};
 pub use reply::check_reply;
 
+use crate::scenario::Step;
+use crate::transcript::Turn;
+
+/// Checks one completed turn against its step: the reply matchers, then the bank expectations.
+pub fn check_turn(step: &Step, turn: &Turn, context: &minijinja::Value) -> Vec<Failure> {
+    let mut failures = Vec::new();
+    if let Some(expect) = &step.bot {
+        failures.extend(check_reply(expect, &turn.replies, turn.turn, context));
+    }
+    if let Some(expect) = &step.bank {
+        failures.extend(check_bank(expect, &turn.bank_calls, turn.turn, context));
+    }
+    failures
+}
+
 /// Which check failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::{Failure, FailureKind};
-use crate::privacy::{Finding, ValueKind, Warning, WarningKind};
+use crate::privacy::{Finding, ValueForm, ValueKind, Warning, WarningKind};
 use crate::scenario::AllowRule;
 use crate::sinks::{CapturedRequest, SinkKind};
 
@@ -144,14 +144,204 @@ pub fn leak_failures(leaks: &[Leak]) -> Vec<Failure> {
         .collect()
 }
 
-/// A failure for a reply that shows another customer's data.
-pub fn cross_session(finding: &Finding, turn: usize, whose: &str) -> Failure {
-    Failure::new(
-        Some(turn),
-        FailureKind::CrossSession,
-        format!(
-            "the reply shows another customer's {} ({whose}) via {}",
-            finding.kind, finding.chain
-        ),
-    )
+/// The failures for a reply, in the conversation of customer `own`, that shows another
+/// customer's strong identifiers: names only in full, addresses only by street, and nothing
+/// that is the own customer's value too. `findings` are the reply's; `names` name every
+/// customer (their scenario, or `decoy customer N`).
+pub fn cross_session(
+    findings: &[Finding],
+    own: usize,
+    names: &[String],
+    turn: usize,
+) -> Vec<Failure> {
+    let owns = |f: &Finding| {
+        findings
+            .iter()
+            .any(|o| o.customer == own && (o.kind, &o.chain) == (f.kind, &f.chain))
+    };
+    findings
+        .iter()
+        .filter(|f| f.customer != own && !owns(f))
+        .filter(|f| match f.kind {
+            ValueKind::Name => f.form == ValueForm::FullName,
+            ValueKind::Address => f.form == ValueForm::Street,
+            _ => true,
+        })
+        .map(|f| {
+            let whose = names.get(f.customer).map_or("", String::as_str);
+            Failure::new(
+                Some(turn),
+                FailureKind::CrossSession,
+                format!(
+                    "the reply shows another customer's {} ({whose}) via {}",
+                    f.kind, f.chain
+                ),
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(customer: usize, kind: ValueKind, chain: &str, form: ValueForm) -> Finding {
+        Finding {
+            customer,
+            kind,
+            location: "body:/events/0/params/value".into(),
+            chain: chain.into(),
+            form,
+        }
+    }
+
+    fn rule(yaml: &str) -> AllowRule {
+        serde_yaml::from_str(yaml).expect("an allow rule")
+    }
+
+    #[test]
+    fn policy_allows_by_kind_sink_and_field_glob() {
+        let request = SinkRequest {
+            sink: "google".into(),
+            line: "POST /mp/collect".into(),
+        };
+        let amount = finding(
+            0,
+            ValueKind::Amount,
+            "json → value(amount)",
+            ValueForm::Other,
+        );
+        let email = finding(0, ValueKind::Email, "json → email", ValueForm::Other);
+        // (rules, finding, sink kind, allowed)
+        let cases: [(&[&str], &Finding, SinkKind, bool); 9] = [
+            (&[], &amount, SinkKind::Analytics, false),
+            (&[], &amount, SinkKind::Ads, false),
+            (&[], &email, SinkKind::Other, true),
+            (
+                &["{kind: amount, sink: google}"],
+                &amount,
+                SinkKind::Analytics,
+                true,
+            ),
+            (
+                &["{kind: amount, sink: google}"],
+                &email,
+                SinkKind::Analytics,
+                false,
+            ),
+            (
+                &["{kind: amount, sink: meta}"],
+                &amount,
+                SinkKind::Analytics,
+                false,
+            ),
+            (
+                &["{kind: amount, sink: google, field: 'body:/events/*/params/value'}"],
+                &amount,
+                SinkKind::Analytics,
+                true,
+            ),
+            (
+                &["{kind: amount, sink: google, field: 'body:/events/*/params/price'}"],
+                &amount,
+                SinkKind::Analytics,
+                false,
+            ),
+            (
+                &[
+                    "{kind: email, sink: meta}",
+                    "{kind: amount, sink: google, field: 'body:*'}",
+                ],
+                &amount,
+                SinkKind::Ads,
+                true,
+            ),
+        ];
+        for (rules, finding, sink_kind, allowed) in cases {
+            let rules: Vec<AllowRule> = rules.iter().map(|r| rule(r)).collect();
+            let rules: Vec<&AllowRule> = rules.iter().collect();
+            let leak = judge(finding, &request, sink_kind, 3, Whose::Own, &rules);
+            assert_eq!(leak.allowed, allowed, "{rules:?} {finding:?} {sink_kind:?}");
+            assert_eq!(leak_failures(&[leak]).len(), usize::from(!allowed));
+        }
+    }
+
+    #[test]
+    fn leak_failures_name_whose_value_leaked_and_where() {
+        let request = SinkRequest {
+            sink: "meta".into(),
+            line: "POST /v18.0/1/events".into(),
+        };
+        let email = finding(
+            0,
+            ValueKind::Email,
+            "json → sha256(email)",
+            ValueForm::Other,
+        );
+        let other = Whose::Other("Alice".into());
+        let leaks = [
+            judge(&email, &request, SinkKind::Ads, 0, Whose::Own, &[]),
+            judge(&email, &request, SinkKind::Ads, 2, other, &[]),
+        ];
+        let failures = leak_failures(&leaks);
+        let located: Vec<_> = failures.iter().map(|f| (f.turn, f.kind)).collect();
+        assert_eq!(
+            located,
+            [
+                (None, FailureKind::Privacy),
+                (Some(2), FailureKind::Privacy)
+            ]
+        );
+        assert_eq!(
+            failures[1].message,
+            "another customer's (Alice) email leaked to meta (POST /v18.0/1/events) \
+             at body:/events/0/params/value via json → sha256(email)"
+        );
+        assert!(failures[0].message.starts_with("the customer's email"));
+    }
+
+    #[test]
+    fn cross_session_fails_on_strong_identifiers_of_others_only() {
+        let names: Vec<String> = ["me", "Alice"].map(String::from).to_vec();
+        let full_name = || finding(1, ValueKind::Name, "full_name", ValueForm::FullName);
+        let first_name = finding(1, ValueKind::Name, "first_name", ValueForm::Other);
+        let hashed_name = finding(
+            1,
+            ValueKind::Name,
+            "sha256(lower(full_name))",
+            ValueForm::Other,
+        );
+        let street = finding(1, ValueKind::Address, "street", ValueForm::Street);
+        let city = finding(1, ValueKind::Address, "city", ValueForm::Other);
+        let email = finding(1, ValueKind::Email, "email", ValueForm::Other);
+        let mine = |f: &Finding| Finding {
+            customer: 0,
+            ..f.clone()
+        };
+        // (findings of the reply, failures)
+        let cases: Vec<(Vec<Finding>, usize)> = vec![
+            (vec![], 0),
+            (vec![full_name()], 1),
+            (vec![first_name.clone()], 0),
+            (vec![hashed_name], 0),
+            (vec![street.clone()], 1),
+            (vec![city], 0),
+            (vec![email.clone()], 1),
+            (vec![mine(&email)], 0),
+            // A value both customers share (the same street) is the own customer's.
+            (vec![mine(&street), street], 0),
+            (vec![mine(&first_name), full_name(), email], 2),
+        ];
+        for (findings, failures) in cases {
+            let found = cross_session(&findings, 0, &names, 4);
+            assert_eq!(found.len(), failures, "{findings:?}");
+            for failure in &found {
+                assert_eq!(
+                    (failure.turn, failure.kind),
+                    (Some(4), FailureKind::CrossSession)
+                );
+                assert!(failure.message.contains("(Alice)"), "{}", failure.message);
+            }
+        }
+    }
 }

@@ -98,6 +98,22 @@ pub struct Finding {
     /// The decoding steps, then the needle form, joined with " → ":
     /// `gzip → json → sha256(lower(email))`.
     pub chain: String,
+    /// The needle form that matched, where verdicts need more than the kind.
+    #[serde(skip)]
+    pub form: ValueForm,
+}
+
+/// The form of a customer value a finding matched, where a verdict needs more than its kind:
+/// a full name or a street as written (not hashed) says who someone is; a first name or a
+/// city alone does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ValueForm {
+    /// The full name as written.
+    FullName,
+    /// The street line of the address as written.
+    Street,
+    /// Any other form, or a digest.
+    Other,
 }
 
 /// The class of a customer value.

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
 use sha3::Sha3_256;
 
 use super::keys::KeyKind;
-use super::ValueKind;
+use super::{ValueForm, ValueKind};
 use crate::customer::{Account, Address, Customer};
 
 /// Plaintext needles shorter than this many characters are skipped (too coincidental).
@@ -131,6 +131,17 @@ pub(super) enum Label {
         inner: Option<Algo>,
         form: &'static str,
     },
+}
+
+impl Label {
+    /// The typed form of this label.
+    pub fn form(self) -> ValueForm {
+        match self {
+            Label::Plain("full_name") => ValueForm::FullName,
+            Label::Plain("street") => ValueForm::Street,
+            Label::Plain(_) | Label::Digest { .. } => ValueForm::Other,
+        }
+    }
 }
 
 impl fmt::Display for Label {

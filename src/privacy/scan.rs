@@ -18,7 +18,7 @@ use super::decode;
 use super::keys::KeyKind;
 use super::needles::{Label, Needles, Owner};
 use super::warnings;
-use super::{Finding, Scan, ValueKind, Warning, WarningKind};
+use super::{Finding, Scan, ValueForm, ValueKind, Warning, WarningKind};
 
 /// Nested decodings (url, html, json-escape, base64, hex) below a site.
 const MAX_DEPTH: u8 = 4;
@@ -110,8 +110,8 @@ pub(super) struct Scanner<'n> {
 /// How a finding's chain competes with others for one (customer, kind, location): the most
 /// complete match first (the longest stretch of the haystack: the full name over the first
 /// name, `url → email` over the local part found before decoding), then the fewest decoding
-/// steps, then the shortest chain, then the alphabetically first. The chain is last.
-type FindingRank = (Reverse<usize>, usize, usize, String);
+/// steps, then the shortest chain, then the alphabetically first. The chain and its form are last.
+type FindingRank = (Reverse<usize>, usize, usize, String, ValueForm);
 
 /// Keeps the least value per key.
 fn keep_best<K: Ord, V: Ord>(map: &mut BTreeMap<K, V>, key: K, value: V) {
@@ -150,11 +150,12 @@ impl<'n> Scanner<'n> {
         let warnings = self.warnings.into_iter();
         Scan {
             findings: findings
-                .map(|((customer, kind, location), (.., chain))| Finding {
+                .map(|((customer, kind, location), (.., chain, form))| Finding {
                     customer,
                     kind,
                     location,
                     chain,
+                    form,
                 })
                 .collect(),
             warnings: warnings
@@ -372,7 +373,7 @@ impl<'n> Scanner<'n> {
             let step = if owner.rot13 { Some("rot13") } else { step };
             let chain = site.chain(step, &owner.label.to_string());
             let steps = site.steps.len() + usize::from(step.is_some());
-            let rank = (Reverse(span), steps, chain.len(), chain);
+            let rank = (Reverse(span), steps, chain.len(), chain, owner.label.form());
             keep_best(
                 &mut self.findings,
                 (owner.customer, owner.kind, site.location.clone()),

@@ -15,12 +15,13 @@ use serde::Serialize;
 pub use html::{html, write_html};
 pub use json::write_json;
 pub use junit::{junit_xml, write_junit};
-pub use merge::{merge_json, MergeError};
+pub use merge::{merge_json, write_merged, MergeError};
 pub use terminal::TerminalReporter;
 
 use crate::check::privacy::{Leak, SinkWarning};
 use crate::check::Failure;
 use crate::runner::{SnapshotResult, Unattributed};
+use crate::scenario::Scenario;
 use crate::transcript::Turn;
 
 /// Writes a report file, creating its parent directories.
@@ -156,6 +157,40 @@ impl Redactor {
 }
 
 impl ScenarioReport {
+    /// The report of `scenario` before anything is known: no turns, no failures, passed.
+    pub(crate) fn of(scenario: &Scenario) -> ScenarioReport {
+        ScenarioReport {
+            name: scenario.name.clone(),
+            file: scenario.origin.file.display().to_string(),
+            line: scenario.origin.line,
+            tags: scenario.tags.clone(),
+            status: Status::Passed,
+            duration_ms: 0,
+            failures: Vec::new(),
+            turns: Vec::new(),
+            sink_requests: 0,
+            leaks: Vec::new(),
+            warnings: Vec::new(),
+            scan_notes: Vec::new(),
+            snapshot: None,
+            bot_output: Vec::new(),
+        }
+    }
+
+    /// Orders the failures by turn (those of no turn last) and gives the verdict: an error
+    /// when the conversation could not be completed (`errored`), else failed when any check
+    /// failed, else passed.
+    pub(crate) fn conclude(&mut self, errored: bool) {
+        self.failures.sort_by_key(|f| f.turn.unwrap_or(usize::MAX));
+        self.status = if errored {
+            Status::Error
+        } else if self.failures.is_empty() {
+            Status::Passed
+        } else {
+            Status::Failed
+        };
+    }
+
     /// Calls `f` on every text in the report that can hold what the bot, the bank or the sinks saw.
     pub fn each_text(&mut self, f: &mut dyn FnMut(&mut String)) {
         for turn in &mut self.turns {
@@ -329,5 +364,59 @@ impl Report {
             text.push_str("\n  (the run did not complete)");
         }
         panic!("{text}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::FailureKind;
+
+    #[test]
+    fn a_report_concludes_error_failed_or_passed_with_failures_in_turn_order() {
+        let mut scenario: Scenario =
+            serde_yaml::from_str("{ name: balance, tags: [smoke], steps: [{ user: hi }] }")
+                .expect("a scenario");
+        scenario.origin.file = "scenarios/balance.yaml".into();
+        scenario.origin.line = 3;
+        let failure = |turn| Failure::new(turn, FailureKind::Reply, format!("{turn:?}"));
+        // (failures, errored, status, the failures' turns after)
+        let cases = [
+            (vec![], false, Status::Passed, vec![]),
+            (vec![], true, Status::Error, vec![]),
+            (vec![Some(2)], false, Status::Failed, vec![Some(2)]),
+            (vec![Some(2)], true, Status::Error, vec![Some(2)]),
+            (
+                vec![None, Some(3), Some(1), None, Some(1)],
+                false,
+                Status::Failed,
+                vec![Some(1), Some(1), Some(3), None, None],
+            ),
+        ];
+        for (turns, errored, status, sorted) in cases {
+            let mut report = ScenarioReport {
+                failures: turns.iter().map(|&t| failure(t)).collect(),
+                ..ScenarioReport::of(&scenario)
+            };
+            report.conclude(errored);
+            assert_eq!(report.status, status, "{turns:?} (errored: {errored})");
+            let after: Vec<Option<usize>> = report.failures.iter().map(|f| f.turn).collect();
+            assert_eq!(after, sorted);
+        }
+        let report = ScenarioReport::of(&scenario);
+        assert_eq!(
+            (
+                report.name.as_str(),
+                report.file.as_str(),
+                report.line,
+                &report.tags[..]
+            ),
+            (
+                "balance",
+                "scenarios/balance.yaml",
+                3,
+                &["smoke".to_string()][..]
+            )
+        );
     }
 }

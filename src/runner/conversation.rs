@@ -1,16 +1,20 @@
-//! Running one scenario: its customer, its bank session, and the conversation turn by turn.
+//! Running one scenario: play its turns against the bot (checking each), collect what the
+//! sinks received in its window, and build its report.
 
 use std::time::{Duration, Instant};
 
 use super::attribution::{self, SinkScan};
+use super::bot::Bot;
 use super::context::scenario_context;
 use super::snapshot;
 use super::world::World;
+use crate::bank::BankSession;
 use crate::check::privacy;
 use crate::check::{self, Failure, FailureKind};
+use crate::connector::Session;
 use crate::customer::Customer;
 use crate::report::{Redactor, ScenarioReport, Status};
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, Step};
 use crate::template;
 use crate::transcript::{Turn, UserMessage};
 
@@ -32,179 +36,199 @@ pub(super) async fn run(
     index: usize,
     customer: Customer,
 ) -> ScenarioReport {
-    let (seed, bank, bot) = (world.seed, &world.bank, &world.bot);
     let started = Instant::now();
     world.open_window(index);
-    let mut turn_starts = Vec::new();
-    let session = bank.open(customer.clone(), scenario.faults.clone());
-    let context = scenario_context(seed, &scenario.name, &customer, bot.context.clone());
-    let mut chat = bot.connector.open(context.clone());
-    let mut turns = Vec::new();
-    let mut failures = Vec::new();
-    let mut errored = false;
-    let mut seen_calls = 0;
+    let session = world.bank.open(customer.clone(), scenario.faults.clone());
+    let bot_context = world.bot.context.clone();
+    let context = scenario_context(world.seed, &scenario.name, &customer, bot_context);
+    let mut verdict = Verdict::default();
+    let mut played = play(world, scenario, index, &session, &context, &mut verdict).await;
+    verdict
+        .failures
+        .extend(check::check_isolation(&session.calls()));
+    let sinks = collect_sinks(world, scenario, index, &mut played, &mut verdict).await;
+    verdict
+        .failures
+        .extend(privacy::leak_failures(&sinks.leaks));
 
-    for (step_index, step) in scenario.steps.iter().enumerate() {
-        let turn = step_index + 1;
-        let (template, user_kind) = step.user.parts();
-        let user = match template::render(template.as_str(), &context) {
-            Ok(text) => text,
+    let mut report = ScenarioReport {
+        duration_ms: millis(started),
+        failures: verdict.failures,
+        turns: played.turns,
+        sink_requests: sinks.requests,
+        leaks: sinks.leaks,
+        warnings: sinks.warnings,
+        scan_notes: sinks.notes,
+        ..ScenarioReport::of(scenario)
+    };
+    report.redact(redactor);
+    if scenario.snapshots() && !verdict.errored {
+        snapshot::check(world, scenario, &customer, &mut report);
+    }
+    report.conclude(verdict.errored);
+    if report.status != Status::Passed {
+        report.bot_output = world.bot.recent_output();
+        report.redact(redactor);
+    }
+    report
+}
+
+/// What the checks found so far, and whether the scenario could not be completed.
+#[derive(Default)]
+struct Verdict {
+    failures: Vec<Failure>,
+    errored: bool,
+}
+
+impl Verdict {
+    /// The scenario could not be completed.
+    fn error(&mut self, turn: Option<usize>, message: String) {
+        self.failures
+            .push(Failure::new(turn, FailureKind::Error, message));
+        self.errored = true;
+    }
+}
+
+/// The turns played, and when each started.
+struct Played {
+    turns: Vec<Turn>,
+    starts: Vec<Instant>,
+}
+
+/// Plays the scenario's steps turn by turn, checking each turn's replies (for other customers'
+/// data too) and bank calls; stops at the first turn that cannot be completed.
+async fn play(
+    world: &World,
+    scenario: &Scenario,
+    index: usize,
+    session: &BankSession,
+    context: &minijinja::Value,
+    verdict: &mut Verdict,
+) -> Played {
+    let bot = &world.bot;
+    let mut chat = bot.connector.open(context.clone());
+    let mut played = Played {
+        turns: Vec::new(),
+        starts: Vec::new(),
+    };
+    let mut seen_calls = 0;
+    for (step, turn) in scenario.steps.iter().zip(1..) {
+        let message = match message(step, context) {
+            Ok(message) => message,
             Err(e) => {
-                failures.push(Failure::new(
-                    Some(turn),
-                    FailureKind::Error,
-                    format!("user text: {e}"),
-                ));
-                errored = true;
+                verdict.error(Some(turn), format!("user text: {e}"));
                 break;
             }
         };
         if let Some(status) = bot.exit_status() {
-            failures.push(Failure::new(
-                Some(turn),
-                FailureKind::Error,
-                format!("the bot process is not running (exited with {status})"),
-            ));
-            errored = true;
+            let why = format!("the bot process is not running (exited with {status})");
+            verdict.error(Some(turn), why);
             break;
         }
         session.begin_turn(turn);
-        let turn_started = Instant::now();
-        turn_starts.push(turn_started);
-        let message = UserMessage {
-            text: user,
-            kind: user_kind,
-            expected_replies: step.bot.as_ref().and_then(|b| b.replies),
-        };
-        let sent = tokio::time::timeout(bot.turn_timeout, chat.send(&message)).await;
-        let user = message.text;
-        session.end_turn();
-        let bank_calls = session.calls_since(seen_calls);
-        seen_calls += bank_calls.len();
-        let replies = match sent {
-            Ok(Ok(replies)) => replies,
-            Ok(Err(e)) => {
-                let died = bot
-                    .exited_within(EXIT_GRACE)
-                    .await
-                    .map(|s| format!(" (the bot process exited with {s})"))
-                    .unwrap_or_default();
-                failures.push(Failure::new(
-                    Some(turn),
-                    FailureKind::Error,
-                    format!("{e}{died}"),
-                ));
-                errored = true;
-                Vec::new()
-            }
-            Err(_) => {
-                failures.push(Failure::new(
-                    Some(turn),
-                    FailureKind::Error,
-                    format!(
-                        "{} did not answer within {:?}",
-                        bot.connector.describe(),
-                        bot.turn_timeout
-                    ),
-                ));
-                errored = true;
-                Vec::new()
-            }
-        };
-        let record = Turn {
-            turn,
-            user,
-            user_kind,
-            replies,
-            bank_calls,
-            sink_events: Vec::new(),
-            duration_ms: millis(turn_started),
-        };
+        played.starts.push(Instant::now());
+        let (record, unanswered) =
+            exchange(bot, chat.as_mut(), session, message, turn, seen_calls).await;
+        seen_calls += record.bank_calls.len();
         for reply in &record.replies {
-            failures.extend(attribution::cross_session(world, index, &reply.text, turn));
+            let findings = world.detector.scan_text(&reply.text, "reply");
+            let shown = privacy::cross_session(&findings, index, &world.names, turn);
+            verdict.failures.extend(shown);
         }
-        if !errored {
-            if let Some(expect) = &step.bot {
-                failures.extend(check::check_reply(expect, &record.replies, turn, &context));
-            }
-            if let Some(expect) = &step.bank {
-                failures.extend(check::check_bank(
-                    expect,
-                    &record.bank_calls,
-                    turn,
-                    &context,
-                ));
-            }
-        }
-        turns.push(record);
-        if errored {
+        if let Some(why) = unanswered {
+            verdict.error(Some(turn), why);
+            played.turns.push(record);
             break;
         }
+        let checked = check::check_turn(step, &record, context);
+        verdict.failures.extend(checked);
+        played.turns.push(record);
     }
-    failures.extend(check::check_isolation(&session.calls()));
+    played
+}
+
+/// The user's message of `step`, its text rendered with `context`.
+fn message(
+    step: &Step,
+    context: &minijinja::Value,
+) -> Result<UserMessage, template::TemplateError> {
+    let (text, kind) = step.user.parts();
+    Ok(UserMessage {
+        text: template::render(text.as_str(), context)?,
+        kind,
+        expected_replies: step.bot.as_ref().and_then(|b| b.replies),
+    })
+}
+
+/// Sends turn `turn`'s message and records the turn, with the bank calls made since the
+/// `seen_calls` before it; also returns why the bot gave no answer, if it did not.
+async fn exchange(
+    bot: &Bot,
+    chat: &mut dyn Session,
+    session: &BankSession,
+    message: UserMessage,
+    turn: usize,
+    seen_calls: usize,
+) -> (Turn, Option<String>) {
+    let started = Instant::now();
+    let sent = tokio::time::timeout(bot.turn_timeout, chat.send(&message)).await;
+    session.end_turn();
+    let bank_calls = session.calls_since(seen_calls);
+    let (replies, unanswered) = match sent {
+        Ok(Ok(replies)) => (replies, None),
+        Ok(Err(e)) => {
+            let died = bot
+                .exited_within(EXIT_GRACE)
+                .await
+                .map(|s| format!(" (the bot process exited with {s})"))
+                .unwrap_or_default();
+            (Vec::new(), Some(format!("{e}{died}")))
+        }
+        Err(_) => {
+            let why = format!(
+                "{} did not answer within {:?}",
+                bot.connector.describe(),
+                bot.turn_timeout
+            );
+            (Vec::new(), Some(why))
+        }
+    };
+    let record = Turn {
+        turn,
+        user: message.text,
+        user_kind: message.kind,
+        replies,
+        bank_calls,
+        sink_events: Vec::new(),
+        duration_ms: millis(started),
+    };
+    (record, unanswered)
+}
+
+/// Waits out the settle window, then judges the sink requests that arrived in the scenario's
+/// window and files their events under the turns they came in.
+async fn collect_sinks(
+    world: &World,
+    scenario: &Scenario,
+    index: usize,
+    played: &mut Played,
+    verdict: &mut Verdict,
+) -> SinkScan {
     tokio::time::sleep(world.privacy.settle.0).await;
     let closed = world.close_window(index);
     if let Err(unsettled) = world.sinks.settle(closed, SCAN_QUIET).await {
-        failures.push(Failure::new(
-            None,
-            FailureKind::Error,
-            unsettled.to_string(),
-        ));
-        errored = true;
+        verdict.error(None, unsettled.to_string());
     }
-    let SinkScan {
-        requests: sink_requests,
-        leaks,
-        warnings,
-        notes: scan_notes,
-        events,
-        lost,
-    } = attribution::scan_sinks(world, scenario, index, &turn_starts);
-    errored |= !lost.is_empty();
-    failures.extend(lost);
+    let mut scan = attribution::scan_sinks(world, scenario, index, &played.starts);
+    verdict.errored |= !scan.lost.is_empty();
+    verdict.failures.append(&mut scan.lost);
     world.finish(index);
-    for (turn, event) in events {
-        if let Some(record) = turn.checked_sub(1).and_then(|i| turns.get_mut(i)) {
+    for (turn, event) in std::mem::take(&mut scan.events) {
+        if let Some(record) = turn.checked_sub(1).and_then(|i| played.turns.get_mut(i)) {
             record.sink_events.push(event);
         }
     }
     // Bots send telemetry concurrently: arrival order is not part of the conversation.
-    turns.iter_mut().for_each(|t| t.sink_events.sort());
-    failures.extend(privacy::leak_failures(&leaks));
-
-    let mut report = ScenarioReport {
-        name: scenario.name.clone(),
-        file: scenario.origin.file.display().to_string(),
-        line: scenario.origin.line,
-        tags: scenario.tags.clone(),
-        status: Status::Passed,
-        duration_ms: millis(started),
-        failures,
-        turns,
-        sink_requests,
-        leaks,
-        warnings,
-        scan_notes,
-        snapshot: None,
-        bot_output: Vec::new(),
-    };
-    report.redact(redactor);
-    if scenario.snapshots() && !errored {
-        snapshot::check(world, scenario, &customer, &mut report);
-    }
-    report
-        .failures
-        .sort_by_key(|f| f.turn.unwrap_or(usize::MAX));
-    report.status = if errored {
-        Status::Error
-    } else if report.failures.is_empty() {
-        Status::Passed
-    } else {
-        Status::Failed
-    };
-    if report.status != Status::Passed {
-        report.bot_output = bot.recent_output();
-        report.redact(redactor);
-    }
-    report
+    played.turns.iter_mut().for_each(|t| t.sink_events.sort());
+    scan
 }

@@ -296,22 +296,12 @@ async fn run_one(
 
 /// The report for a scenario whose task failed unexpectedly.
 fn crashed(scenario: &Scenario, why: String) -> ScenarioReport {
-    ScenarioReport {
-        name: scenario.name.clone(),
-        file: scenario.origin.file.display().to_string(),
-        line: scenario.origin.line,
-        tags: scenario.tags.clone(),
-        status: Status::Error,
-        duration_ms: 0,
-        failures: vec![Failure::new(None, FailureKind::Error, why)],
-        turns: Vec::new(),
-        sink_requests: 0,
-        leaks: Vec::new(),
-        warnings: Vec::new(),
-        scan_notes: Vec::new(),
-        snapshot: None,
-        bot_output: Vec::new(),
-    }
+    let mut report = ScenarioReport::of(scenario);
+    report
+        .failures
+        .push(Failure::new(None, FailureKind::Error, why));
+    report.conclude(true);
+    report
 }
 
 impl Plan {

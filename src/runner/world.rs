@@ -57,20 +57,16 @@ impl Span {
 }
 
 impl World {
-    /// Scenario `index` starts listening; returns its sink cursor.
-    pub fn open_window(&self, index: usize) -> u64 {
+    /// Scenario `index` starts listening, from the sinks' current cursor.
+    pub fn open_window(&self, index: usize) {
         let mut windows = lock(&self.windows);
-        let cursor = self.sinks.cursor();
-        windows.spans.insert(
-            index,
-            Span {
-                cursor,
-                start: Instant::now(),
-                end: None,
-                judged: false,
-            },
-        );
-        cursor
+        let span = Span {
+            cursor: self.sinks.cursor(),
+            start: Instant::now(),
+            end: None,
+            judged: false,
+        };
+        windows.spans.insert(index, span);
     }
 
     /// Scenario `index` has stopped listening (its settle window is over): when.
