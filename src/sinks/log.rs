@@ -173,3 +173,37 @@ impl<S> Log<S> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn every_arrival_is_recorded_or_lost_and_settling_waits_for_it() {
+        let log: Log<&str> = Log::new();
+        let start = Instant::now();
+        let (a, b) = (log.arrive(start), log.arrive(start));
+        // Both are still being scanned: settling on them gives up, and says how many.
+        let unsettled = log.settle(Instant::now(), Duration::from_millis(20)).await;
+        assert_eq!(unsettled.unwrap_err().pending, 2);
+        log.record(a, "scanned");
+        log.lose(b, "the scan of this request failed: boom".into());
+        log.settle(Instant::now(), Duration::from_millis(20))
+            .await
+            .unwrap();
+        let (records, lost) = log.since(0);
+        assert_eq!(records.len(), 1);
+        assert_eq!(*records[0].summary, "scanned");
+        assert_eq!(lost.len(), 1);
+        assert!(lost[0].why.contains("boom"));
+        // A request that arrives later does not hold up a window that closed before it.
+        let late = log.arrive(Instant::now() + Duration::from_secs(1));
+        log.settle(Instant::now(), Duration::from_millis(20))
+            .await
+            .unwrap();
+        let (forgotten, forgotten_lost) = log.forget_before(late);
+        assert_eq!((forgotten.len(), forgotten_lost.len()), (1, 1));
+        let (records, lost) = log.since(0);
+        assert!(records.is_empty() && lost.is_empty());
+    }
+}

@@ -180,3 +180,35 @@ impl<S> Sinks<S> {
         self.log.settle(until, quiet).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_request_whose_scan_panics_is_lost_and_said_to_be() {
+        let inspector: Inspector<usize> = Arc::new(|request: &CapturedRequest| {
+            assert!(request.path != "/boom", "the scanner broke");
+            request.body.len()
+        });
+        let sinks = Sinks::start(&builtin(), inspector).await.unwrap();
+        let url = sinks.url("segment").unwrap();
+        let client = reqwest::Client::new();
+        for path in ["/v1/track", "/boom"] {
+            let sent = client.post(format!("{url}{path}")).body("{}").send();
+            assert!(sent.await.unwrap().status().is_success());
+        }
+        sinks
+            .settle(Instant::now(), Duration::from_secs(10))
+            .await
+            .unwrap();
+        let (records, lost) = sinks.since(0);
+        assert_eq!(records.len(), 1);
+        assert_eq!(*records[0].summary, 2);
+        assert_eq!(lost.len(), 1);
+        assert!(
+            lost[0].why.contains("the scan of this request failed"),
+            "{lost:?}"
+        );
+    }
+}
