@@ -139,7 +139,7 @@ impl Suite {
     }
 
     /// Uses this configuration: a `banter.yaml` path, or a [`Config`]. Without one, the
-    /// built-in reference bot is tested.
+    /// built-in demo bot is tested.
     pub fn config(mut self, config: impl Into<ConfigSource>) -> Self {
         self.config = Some(config.into());
         self
