@@ -98,10 +98,6 @@ impl DemoBot {
         Ok(DemoBot { addr, task })
     }
 
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
     /// "http://127.0.0.1:PORT"
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
