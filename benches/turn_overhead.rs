@@ -1,4 +1,4 @@
-//! Harness overhead per turn: `banter` driving the reference bot, beside a raw HTTP client
+//! Harness overhead per turn: `banter` driving the demo bot, beside a raw HTTP client
 //! sending the same messages to the same bot code with the same bank and telemetry sinks,
 //! in the same process. The harness side includes the privacy scan of every sink request.
 //!
@@ -36,7 +36,7 @@ fn write_scenarios(dir: &std::path::Path) {
 }
 
 async fn harness(dir: &std::path::Path) -> Duration {
-    // No settle window: the reference bot sends its telemetry before it replies.
+    // No settle window: the demo bot sends its telemetry before it replies.
     let mut config = Config::default();
     config.privacy.settle = HumanDuration(Duration::ZERO);
     let started = Instant::now();

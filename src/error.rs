@@ -20,7 +20,7 @@ pub enum Error {
     /// A sink could not start.
     #[error(transparent)]
     Sink(#[from] SinkError),
-    /// The reference bot could not start.
+    /// The demo bot could not start.
     #[error(transparent)]
     Demo(#[from] DemoError),
     /// The bot process could not start or become ready.

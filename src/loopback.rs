@@ -1,4 +1,4 @@
-//! The accept loop of banter's own HTTP/1.1 servers on 127.0.0.1 (the sinks, the reference
+//! The accept loop of banter's own HTTP/1.1 servers on 127.0.0.1 (the sinks, the demo
 //! bot): each connection is served by a handler until the client hangs up, and aborting the
 //! loop's task ends every connection with it.
 

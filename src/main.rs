@@ -30,7 +30,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run scenarios against the bot (the built-in reference bot when there is no banter.yaml).
+    /// Run scenarios against the bot (the built-in demo bot when there is no banter.yaml).
     Run(RunArgs),
     /// Parse and validate scenarios (and their templates) without running them.
     Validate {
@@ -50,7 +50,7 @@ enum Command {
         #[arg(long)]
         json: PathBuf,
     },
-    /// Serve the bundled reference bank bot.
+    /// Serve the bundled demo bot.
     DemoBot(DemoBotArgs),
 }
 
@@ -259,7 +259,7 @@ async fn demo_bot(args: DemoBotArgs) -> ExitCode {
         Ok(bot) => bot,
         Err(e) => return fail(e),
     };
-    println!("reference bot listening on {} (bank {bank_url})", bot.url());
+    println!("demo bot listening on {} (bank {bank_url})", bot.url());
     let _ = tokio::signal::ctrl_c().await;
     bot.shutdown();
     ExitCode::SUCCESS

@@ -84,7 +84,7 @@ async fn no_scenario_name_gives_a_decoy_customer() {
     let bank = Bank::start(1).await.unwrap();
     assert_eq!(bank.decoys().len(), banter::bank::DECOYS);
     for i in 1..=bank.decoys().len() {
-        for name in [format!("decoy-{i}"), format!("decoy customer {i}")] {
+        for name in [format!("decoy-{i}"), banter::bank::decoy_name(i)] {
             let customer = Customer::generate(1, &name, &CustomerSpec::default());
             for decoy in bank.decoys() {
                 assert_ne!(customer.token, decoy.token, "{name}");

@@ -1,11 +1,11 @@
 //! The Messenger connector end to end: banter plays the Messenger Platform against the
-//! reference bot started as a real process, and catches a bot that breaks the protocol.
+//! demo bot started as a real process, and catches a bot that breaks the protocol.
 
 mod common;
 
 use common::{repo, Workspace};
 
-/// A workspace whose banter.yaml starts the reference bot as a Messenger bot, handing it
+/// A workspace whose banter.yaml starts the demo bot as a Messenger bot, handing it
 /// `verify_token` and `page_token` (templates) rather than the ones banter expects.
 fn messenger_workspace(verify_token: &str, page_token: &str) -> Workspace {
     let ws = Workspace::new();

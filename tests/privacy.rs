@@ -1,5 +1,5 @@
-//! End-to-end privacy tests: the leaky reference bot is caught leak by leak, with exact
-//! locations and chains; the normal reference bot passes with zero findings.
+//! End-to-end privacy tests: the leaky demo bot is caught leak by leak, with exact
+//! locations and chains; the normal demo bot passes with zero findings.
 
 mod common;
 
@@ -169,7 +169,7 @@ fn the_leaky_example_fails_through_the_cli_and_names_the_leaks() {
 }
 
 #[tokio::test]
-async fn the_normal_reference_bot_sends_telemetry_without_any_finding() {
+async fn the_normal_demo_bot_sends_telemetry_without_any_finding() {
     let report = Suite::from_paths([repo().join("scenarios")])
         .run()
         .await

@@ -5,7 +5,7 @@ mod common;
 use common::{banter_in, repo, Workspace, TWO_TURNS};
 
 #[test]
-fn repository_scenarios_pass_against_the_reference_bot() {
+fn repository_scenarios_pass_against_the_demo_bot() {
     let run = banter_in(&repo(), &["run"]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains(" 0 failed, 0 errors"), "{run:?}");
@@ -252,10 +252,10 @@ fn a_started_bot_leaves_no_process_behind() {
 }
 
 #[test]
-fn the_reference_bot_can_run_as_a_started_process() {
+fn the_demo_bot_can_run_as_a_started_process() {
     let ws = Workspace::new();
     let scenarios = repo().join("scenarios");
-    ws.reference_bot();
+    ws.demo_bot();
     let run = ws.banter(&["run", scenarios.to_str().unwrap(), "--tag", "smoke"]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains("0 failed, 0 errors"), "{run:?}");
@@ -330,7 +330,7 @@ fn an_interrupted_run_reports_the_finished_scenarios() {
 #[test]
 fn a_terminated_run_stops_the_bot_and_reports_the_finished_scenarios() {
     let ws = Workspace::new();
-    ws.reference_bot();
+    ws.demo_bot();
     interrupt_mid_run(&ws, libc::SIGTERM, 143);
     assert!(!ws.bot_alive(), "the bot process outlived the run");
 }

@@ -29,6 +29,12 @@ const MAX_CALLS_PER_SESSION: usize = 10_000;
 /// How many other customers the bank holds besides the scenarios' own.
 pub const DECOYS: usize = 3;
 
+/// How reports name the bank's `index`th decoy customer (from 1, like [`Customer::decoy`]):
+/// `decoy customer N`, which reads as no scenario's name.
+pub fn decoy_name(index: usize) -> String {
+    format!("decoy customer {index}")
+}
+
 /// The bank could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum BankError {

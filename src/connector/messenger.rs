@@ -166,7 +166,7 @@ fn answer(graph: &Mutex<Graph>, page_token: &str, request: &Request) -> Response
     response
 }
 
-/// The payload a quick reply titled `title` carries, as the reference bot builds them:
+/// The payload a quick reply titled `title` carries, as the demo bot builds them:
 /// upper case, spaces as underscores.
 fn payload(title: &str) -> String {
     title.to_uppercase().replace(' ', "_")

@@ -1,4 +1,4 @@
-//! The reference bot's FDX v6 client: customer, account and transaction calls over HTTP with the
+//! The demo bot's FDX v6 client: customer, account and transaction calls over HTTP with the
 //! customer's bearer token, and the mapping of FDX error answers to typed errors.
 
 use std::time::Duration;
@@ -19,7 +19,7 @@ const MAX_PAGES: usize = 200;
 
 /// Why a bank call did not produce data.
 #[derive(Debug, thiserror::Error)]
-pub enum BankError {
+pub enum BankClientError {
     #[error("the bank did not accept the token (HTTP 401)")]
     Unauthorized,
     #[error("the customer's consent was revoked (HTTP 403, code 1107)")]
@@ -40,7 +40,7 @@ pub enum BankError {
 /// rest only feeds leaky telemetry (the tax id is deliberately not read).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Customer {
+pub struct Profile {
     #[serde(default)]
     pub customer_id: String,
     pub name: PersonName,
@@ -49,12 +49,12 @@ pub struct Customer {
     #[serde(default)]
     pub telephones: Vec<Telephone>,
     #[serde(default)]
-    pub addresses: Vec<Address>,
+    pub addresses: Vec<PostalAddress>,
     #[serde(default)]
     pub date_of_birth: String,
 }
 
-impl Customer {
+impl Profile {
     /// The first email address.
     pub fn first_email(&self) -> Option<&str> {
         self.email.first().map(String::as_str)
@@ -86,7 +86,7 @@ pub struct Telephone {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Address {
+pub struct PostalAddress {
     #[serde(default)]
     pub postal_code: String,
 }
@@ -94,7 +94,7 @@ pub struct Address {
 /// An FDX account as the bot uses it (the full account number is deliberately not read).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Account {
+pub struct BankAccount {
     pub account_id: String,
     pub account_type: String,
     #[serde(default)]
@@ -104,7 +104,7 @@ pub struct Account {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Transaction {
+pub struct BankTransaction {
     #[serde(default)]
     pub posted_timestamp: String,
     #[serde(default)]
@@ -115,14 +115,14 @@ pub struct Transaction {
 
 #[derive(Deserialize)]
 struct AccountList {
-    accounts: Vec<Account>,
+    accounts: Vec<BankAccount>,
 }
 
 #[derive(Deserialize)]
 struct TransactionPage {
     #[serde(default)]
     page: PageInfo,
-    transactions: Vec<Transaction>,
+    transactions: Vec<BankTransaction>,
 }
 
 #[derive(Deserialize, Default)]
@@ -148,17 +148,21 @@ impl BankClient {
         Ok(Self { http, base })
     }
 
-    pub async fn customer(&self, token: &str) -> Result<Customer, BankError> {
+    pub async fn profile(&self, token: &str) -> Result<Profile, BankClientError> {
         self.get(token, &["customers", "current"], &[]).await
     }
 
-    pub async fn accounts(&self, token: &str) -> Result<Vec<Account>, BankError> {
+    pub async fn accounts(&self, token: &str) -> Result<Vec<BankAccount>, BankClientError> {
         let list: AccountList = self.get(token, &["accounts"], &[]).await?;
         Ok(list.accounts)
     }
 
     /// One account's details: the authoritative balance.
-    pub async fn account(&self, token: &str, account_id: &str) -> Result<Account, BankError> {
+    pub async fn account(
+        &self,
+        token: &str,
+        account_id: &str,
+    ) -> Result<BankAccount, BankClientError> {
         self.get(token, &["accounts", account_id], &[]).await
     }
 
@@ -169,7 +173,7 @@ impl BankClient {
         token: &str,
         account_id: &str,
         limit: Option<usize>,
-    ) -> Result<Vec<Transaction>, BankError> {
+    ) -> Result<Vec<BankTransaction>, BankClientError> {
         let segments = ["accounts", account_id, "transactions"];
         let (mut all, mut offset) = (Vec::new(), "0".to_owned());
         for _ in 0..MAX_PAGES {
@@ -186,10 +190,10 @@ impl BankClient {
                 }
                 (None, None) => return Ok(all),
                 (None, Some(next)) if next != offset => offset = next,
-                (None, Some(_)) => return Err(BankError::EndlessPages),
+                (None, Some(_)) => return Err(BankClientError::EndlessPages),
             }
         }
-        Err(BankError::EndlessPages)
+        Err(BankClientError::EndlessPages)
     }
 
     /// GET `{bank}/fdx/v6/{segments…}?{query}` with the bearer token; each segment is percent-encoded.
@@ -198,9 +202,10 @@ impl BankClient {
         token: &str,
         segments: &[&str],
         query: &[(&str, String)],
-    ) -> Result<T, BankError> {
+    ) -> Result<T, BankClientError> {
         let path = ["fdx", "v6"].into_iter().chain(segments.iter().copied());
-        let url = join_url(&self.base, path).ok_or_else(|| BankError::Url(self.base.clone()))?;
+        let url =
+            join_url(&self.base, path).ok_or_else(|| BankClientError::Url(self.base.clone()))?;
         let response = self
             .http
             .get(url)
@@ -217,9 +222,9 @@ impl BankClient {
             .ok()
             .map(|e| e.code);
         Err(match (status, code.as_deref()) {
-            (StatusCode::UNAUTHORIZED, _) => BankError::Unauthorized,
-            (StatusCode::FORBIDDEN, Some("1107")) => BankError::ConsentRevoked,
-            _ => BankError::Status {
+            (StatusCode::UNAUTHORIZED, _) => BankClientError::Unauthorized,
+            (StatusCode::FORBIDDEN, Some("1107")) => BankClientError::ConsentRevoked,
+            _ => BankClientError::Status {
                 status: status.as_u16(),
                 code,
             },

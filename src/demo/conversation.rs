@@ -1,5 +1,5 @@
 //! Per-conversation state (opt-out, revoked consent, turn count, cached customer record) and the
-//! reply logic of the reference bot: turns an intent into FDX calls and the reply texts that
+//! reply logic of the demo bot: turns an intent into FDX calls and the reply texts that
 //! scenarios match on, then hands what the turn showed to telemetry.
 
 use std::collections::HashMap;
@@ -7,9 +7,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::Serialize;
 
-use super::bank_client::{Account, BankClient, BankError, Customer, Transaction};
+use super::bank_client::{BankAccount, BankClient, BankClientError, BankTransaction, Profile};
 use super::intent::{classify, AccountKind, BankQuery, Intent};
-use super::telemetry::{Leak, Sender, Turn};
+use super::telemetry::{HandledMessage, LeakedData, Sender};
 use crate::customer::Money;
 
 /// The quick replies of the main menu (the greeting offers them).
@@ -58,7 +58,7 @@ struct State {
     /// Messages received so far in this conversation.
     turns: u64,
     /// The customer record a leaky bot keeps, with the token it was read with.
-    customer: Option<(String, Arc<Customer>)>,
+    customer: Option<(String, Arc<Profile>)>,
 }
 
 impl State {
@@ -72,7 +72,7 @@ impl State {
 enum Shown {
     Nothing,
     /// A greeting with the customer's record.
-    Customer(Customer),
+    Profile(Profile),
     /// The first balance shown.
     Balance(Money),
     /// The description of the first transaction shown.
@@ -84,13 +84,13 @@ enum Shown {
 type Answer = (Vec<Reply>, Shown);
 
 /// The bot's brain: the bank client, the telemetry sender and every conversation's state.
-pub struct Bot {
+pub struct Brain {
     bank: BankClient,
     telemetry: Sender,
     states: Mutex<HashMap<String, State>>,
 }
 
-impl Bot {
+impl Brain {
     pub fn new(bank: BankClient, telemetry: Sender) -> Self {
         Self {
             bank,
@@ -114,7 +114,7 @@ impl Bot {
         } else {
             None
         };
-        let turn = Turn {
+        let turn = HandledMessage {
             conversation_id,
             number: state.turns,
             intent: name,
@@ -172,27 +172,27 @@ impl Bot {
     }
 
     /// The reply to a failed bank call; a revoked consent stops bank calls for the conversation.
-    fn bank_failed(&self, conversation_id: &str, error: BankError) -> Reply {
+    fn bank_failed(&self, conversation_id: &str, error: BankClientError) -> Reply {
         match error {
-            BankError::ConsentRevoked => {
+            BankClientError::ConsentRevoked => {
                 self.update(conversation_id, |s| s.consent_revoked = true);
                 Reply::new(REVOKED, &LINK)
             }
-            BankError::Unauthorized => Reply::new(OPT_IN, &LINK),
+            BankClientError::Unauthorized => Reply::new(OPT_IN, &LINK),
             _ => Reply::plain(BANK_DOWN),
         }
     }
 
-    async fn answer(&self, query: BankQuery, token: &str) -> Result<Answer, BankError> {
+    async fn answer(&self, query: BankQuery, token: &str) -> Result<Answer, BankClientError> {
         let (texts, shown) = match query {
             BankQuery::Greeting => {
-                let customer = self.bank.customer(token).await?;
+                let customer = self.bank.profile(token).await?;
                 let text = format!(
                     "Hello {}! I can show your balances, recent transactions and spending, \
                      or connect you to an advisor.",
                     customer.name.first
                 );
-                return Ok((vec![Reply::new(text, &MENU)], Shown::Customer(customer)));
+                return Ok((vec![Reply::new(text, &MENU)], Shown::Profile(customer)));
             }
             BankQuery::Balance(kind) => self.balances(token, kind).await?,
             BankQuery::Transactions(kind, count) => self.transactions(token, kind, count).await?,
@@ -206,26 +206,26 @@ impl Bot {
 
     /// What a leaky bot leaks for what the turn showed. Needs the customer record for all but a
     /// balance: the greeting's, else the cached one, else one fetch (only where consent allows).
-    async fn leak(&self, conversation_id: &str, token: &str, shown: Shown) -> Option<Leak> {
+    async fn leak(&self, conversation_id: &str, token: &str, shown: Shown) -> Option<LeakedData> {
         Some(match shown {
             Shown::Nothing => return None,
-            Shown::Balance(balance) => Leak::Balance(balance),
-            Shown::Customer(customer) => Leak::Greeting {
+            Shown::Balance(balance) => LeakedData::Balance(balance),
+            Shown::Profile(customer) => LeakedData::Greeting {
                 customer: self.remember(conversation_id, token, customer),
                 token: token.to_owned(),
             },
-            Shown::Merchant(merchant) => Leak::Transactions {
+            Shown::Merchant(merchant) => LeakedData::Transactions {
                 customer: self.customer(conversation_id, token).await?,
                 merchant,
             },
-            Shown::Spending => Leak::Spending(self.customer(conversation_id, token).await?),
-            Shown::Advisor => Leak::Advisor(self.customer(conversation_id, token).await?),
+            Shown::Spending => LeakedData::Spending(self.customer(conversation_id, token).await?),
+            Shown::Advisor => LeakedData::Advisor(self.customer(conversation_id, token).await?),
         })
     }
 
     /// The conversation's cached customer record for `token`, fetched if missing; `None` when the
     /// conversation may not call the bank or the bank does not answer.
-    async fn customer(&self, conversation_id: &str, token: &str) -> Option<Arc<Customer>> {
+    async fn customer(&self, conversation_id: &str, token: &str) -> Option<Arc<Profile>> {
         let state = self.update(conversation_id, |s| s.clone());
         if !state.may_call_bank(token) {
             return None;
@@ -235,7 +235,7 @@ impl Bot {
                 return Some(customer);
             }
         }
-        match self.bank.customer(token).await {
+        match self.bank.profile(token).await {
             Ok(customer) => Some(self.remember(conversation_id, token, customer)),
             Err(error) => {
                 self.bank_failed(conversation_id, error);
@@ -244,7 +244,7 @@ impl Bot {
         }
     }
 
-    fn remember(&self, conversation_id: &str, token: &str, customer: Customer) -> Arc<Customer> {
+    fn remember(&self, conversation_id: &str, token: &str, customer: Profile) -> Arc<Profile> {
         let customer = Arc::new(customer);
         let cached = Some((token.to_owned(), Arc::clone(&customer)));
         self.update(conversation_id, |s| s.customer = cached);
@@ -256,9 +256,9 @@ impl Bot {
         &self,
         token: &str,
         kind: Option<AccountKind>,
-    ) -> Result<(Vec<String>, Shown), BankError> {
+    ) -> Result<(Vec<String>, Shown), BankClientError> {
         let accounts = self.bank.accounts(token).await?;
-        let shown = |account: &Account| Shown::Balance(account.current_balance);
+        let shown = |account: &BankAccount| Shown::Balance(account.current_balance);
         match kind.map(|kind| (kind, find(&accounts, kind))) {
             None => match accounts.first() {
                 None => Ok((vec![NO_ACCOUNTS.to_owned()], Shown::Nothing)),
@@ -278,7 +278,7 @@ impl Bot {
         token: &str,
         kind: Option<AccountKind>,
         count: usize,
-    ) -> Result<(Vec<String>, Shown), BankError> {
+    ) -> Result<(Vec<String>, Shown), BankClientError> {
         let accounts = self.bank.accounts(token).await?;
         let account = match kind {
             Some(kind) => find(&accounts, kind),
@@ -303,7 +303,7 @@ impl Bot {
     }
 
     /// Sums debits matching `merchant` over every transaction of checking and credit-card accounts.
-    async fn spending(&self, token: &str, merchant: &str) -> Result<String, BankError> {
+    async fn spending(&self, token: &str, merchant: &str) -> Result<String, BankClientError> {
         let needle = merchant.to_lowercase();
         let (mut cents, mut count, mut name) = (0i64, 0usize, None);
         for account in self.bank.accounts(token).await? {
@@ -340,7 +340,7 @@ impl Bot {
     }
 }
 
-fn find(accounts: &[Account], kind: AccountKind) -> Option<&Account> {
+fn find(accounts: &[BankAccount], kind: AccountKind) -> Option<&BankAccount> {
     accounts.iter().find(|a| a.account_type == kind.fdx())
 }
 
@@ -348,7 +348,7 @@ fn not_held(kind: AccountKind) -> String {
     format!("You don't have a {} account with us.", kind.label())
 }
 
-fn label(account: &Account) -> String {
+fn label(account: &BankAccount) -> String {
     match AccountKind::from_fdx(&account.account_type) {
         Some(kind) => kind.label().to_owned(),
         None => account.account_type.to_lowercase(),
@@ -356,7 +356,7 @@ fn label(account: &Account) -> String {
 }
 
 /// "Your checking account ending 1234 has a balance of $2,481.17."
-fn balance_line(account: &Account) -> String {
+fn balance_line(account: &BankAccount) -> String {
     let display = &account.account_number_display;
     let digits: Vec<char> = display.chars().filter(char::is_ascii_digit).collect();
     let last4: String = digits[digits.len().saturating_sub(4)..].iter().collect();
@@ -368,7 +368,7 @@ fn balance_line(account: &Account) -> String {
 }
 
 /// "2026-06-29 Starbucks -$4.75" for a debit, "+$…" for a credit.
-fn transaction_line(t: &Transaction) -> String {
+fn transaction_line(t: &BankTransaction) -> String {
     let date = t.posted_timestamp.get(..10).unwrap_or(&t.posted_timestamp);
     let sign = if t.debit_credit_memo == "DEBIT" {
         "-"

@@ -1,4 +1,4 @@
-//! Text → intent classification for the reference bot: case-insensitive keyword rules on whole words,
+//! Text → intent classification for the demo bot: case-insensitive keyword rules on whole words,
 //! robust to punctuation.
 
 use std::sync::LazyLock;

@@ -1,4 +1,4 @@
-//! The reference bot's Facebook Messenger channel, as a bank would build it, served on the same
+//! The demo bot's Facebook Messenger channel, as a bank would build it, served on the same
 //! server as `/chat`. This file owns the webhook (verification handshake, `X-Hub-Signature-256`,
 //! replay protection), account linking (the bank token of each PSID, from an OAuth
 //! authorization-code exchange at the bank) and the Graph API calls that answer (Send API
@@ -63,7 +63,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-use super::conversation::{Bot, Reply, MENU};
+use super::conversation::{Brain, Reply, MENU};
 use super::intent::{classify, BankQuery, Intent};
 use super::telemetry::sha256_hex;
 use super::{base_url, error, join_url, read_body, respond, DemoError};
@@ -191,7 +191,7 @@ impl Messenger {
     }
 
     /// `POST /webhook`: checks the signature, then processes every event before answering.
-    pub async fn receive(&self, bot: &Bot, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    pub async fn receive(&self, bot: &Brain, request: Request<Incoming>) -> Response<Full<Bytes>> {
         let (parts, body) = request.into_parts();
         let body = match read_body(body, MAX_BODY).await {
             Ok(body) => body,
@@ -235,7 +235,7 @@ impl Messenger {
     }
 
     /// Processes one event, unless it is unreadable, of no interest or a replay.
-    async fn handle(&self, bot: &Bot, event: &Value) {
+    async fn handle(&self, bot: &Brain, event: &Value) {
         let parsed = match Event::deserialize(event) {
             Ok(parsed) => parsed,
             Err(e) => {
@@ -270,7 +270,7 @@ impl Messenger {
     }
 
     /// Answers what the user said like `/chat` does, and hands advisor requests to the Page Inbox.
-    async fn say(&self, bot: &Bot, psid: &str, text: &str) {
+    async fn say(&self, bot: &Brain, psid: &str, text: &str) {
         let token = lock(&self.links).get(psid).cloned().unwrap_or_default();
         let intent = classify(text);
         let greeting = intent == Intent::Bank(BankQuery::Greeting);
@@ -293,7 +293,7 @@ impl Messenger {
     }
 
     /// Exchanges the authorization code for the PSID's bank token; the reply text.
-    async fn link(&self, bot: &Bot, psid: &str, code: &str) -> &'static str {
+    async fn link(&self, bot: &Brain, psid: &str, code: &str) -> &'static str {
         match self.exchange(code).await {
             Ok(token) => {
                 lock(&self.links).insert(psid.to_owned(), token);

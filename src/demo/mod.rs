@@ -1,4 +1,4 @@
-//! The bundled reference bank bot: an HTTP chatbot server (hyper, 127.0.0.1 only) that answers
+//! The bundled demo bot: an HTTP chatbot server (hyper, 127.0.0.1 only) that answers
 //! `POST /chat` by calling the bank's FDX API as a real client with the customer's bearer token,
 //! and reports every turn to analytics services (see `telemetry`). Optionally it also speaks
 //! Facebook Messenger on `/webhook` (see `messenger`). This file owns start/stop, URL validation,
@@ -27,16 +27,16 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use bank_client::BankClient;
-use conversation::{Bot, Reply};
+use conversation::{Brain, Reply};
 use messenger::Messenger;
 
 /// Largest accepted `/chat` request body.
 const MAX_BODY: usize = 64 * 1024;
 
-/// Why the reference bot could not start.
+/// Why the demo bot could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
-    #[error("cannot bind the reference bot to 127.0.0.1:{port}: {source}")]
+    #[error("cannot bind the demo bot to 127.0.0.1:{port}: {source}")]
     Bind { port: u16, source: std::io::Error },
     #[error("invalid bank URL {url:?}: expected an http(s) URL such as http://127.0.0.1:4567")]
     BankUrl { url: String },
@@ -54,7 +54,7 @@ pub enum DemoError {
     Client(#[from] reqwest::Error),
 }
 
-/// A running reference bot. Dropping it stops the server.
+/// A running demo bot. Dropping it stops the server.
 #[derive(Debug)]
 pub struct DemoBot {
     addr: SocketAddr,
@@ -87,7 +87,7 @@ impl DemoBot {
         let messenger = messenger
             .map(|config| Messenger::new(&config, &base))
             .transpose()?;
-        let bot = Bot::new(BankClient::new(base)?, telemetry);
+        let bot = Brain::new(BankClient::new(base)?, telemetry);
         let app = Arc::new(App { bot, messenger });
         let bind_error = |source| DemoError::Bind { port, source };
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
@@ -96,10 +96,6 @@ impl DemoBot {
         let addr = listener.local_addr().map_err(bind_error)?;
         let task = tokio::spawn(serve(listener, app));
         Ok(DemoBot { addr, task })
-    }
-
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
     }
 
     /// "http://127.0.0.1:PORT"
@@ -139,7 +135,7 @@ fn join_url<'a>(base: &Url, segments: impl IntoIterator<Item = &'a str>) -> Opti
 
 /// What the server answers with: the bot, and its Messenger channel when configured.
 struct App {
-    bot: Bot,
+    bot: Brain,
     messenger: Option<Messenger>,
 }
 
@@ -190,7 +186,7 @@ async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, Response<Full<
     }
 }
 
-async fn chat(bot: &Bot, body: Incoming) -> Response<Full<Bytes>> {
+async fn chat(bot: &Brain, body: Incoming) -> Response<Full<Bytes>> {
     let bytes = match read_body(body, MAX_BODY).await {
         Ok(bytes) => bytes,
         Err(response) => return response,
@@ -918,7 +914,7 @@ mod tests {
         let err = DemoBot::start("http://127.0.0.1:1", port, Telemetry::default())
             .await
             .unwrap_err();
-        let expected = format!("cannot bind the reference bot to 127.0.0.1:{port}: ");
+        let expected = format!("cannot bind the demo bot to 127.0.0.1:{port}: ");
         assert!(err.to_string().starts_with(&expected), "{err}");
         let bad_url = DemoBot::start("not a url", 0, Telemetry::default()).await;
         assert!(matches!(bad_url, Err(DemoError::BankUrl { .. })));

@@ -1,4 +1,4 @@
-//! The reference bot's analytics: which events it sends to Meta, Google Analytics 4, Segment,
+//! The demo bot's analytics: which events it sends to Meta, Google Analytics 4, Segment,
 //! Mixpanel and Amplitude after every handled message, and, in leaky mode, the customer data it
 //! leaks the way careless real integrations do. banter's leak detector is demonstrated and
 //! tested against exactly these requests.
@@ -62,7 +62,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use tokio::task::JoinSet;
 
-use super::bank_client::Customer;
+use super::bank_client::Profile;
 use super::{base_url, join_url, DemoError};
 use crate::customer::Money;
 
@@ -107,7 +107,7 @@ impl Telemetry {
 }
 
 /// One handled message, as normal telemetry reports it (no customer data).
-pub struct Turn<'a> {
+pub struct HandledMessage<'a> {
     pub conversation_id: &'a str,
     /// 1-based number of the message in its conversation.
     pub number: u64,
@@ -117,7 +117,7 @@ pub struct Turn<'a> {
     pub replies: usize,
 }
 
-impl Turn<'_> {
+impl HandledMessage<'_> {
     /// The deterministic `event_time` of this turn.
     fn time(&self) -> u64 {
         EPOCH.saturating_add(self.number)
@@ -125,21 +125,21 @@ impl Turn<'_> {
 }
 
 /// Customer data a leaky bot sends along with a turn, by what the turn showed.
-pub enum Leak {
+pub enum LeakedData {
     /// A greeting to a linked customer, and the customer's bank token.
     Greeting {
-        customer: Arc<Customer>,
+        customer: Arc<Profile>,
         token: String,
     },
     /// A balance answer: the first balance shown.
     Balance(Money),
     /// A transactions answer: the description of the first transaction shown.
     Transactions {
-        customer: Arc<Customer>,
+        customer: Arc<Profile>,
         merchant: String,
     },
-    Spending(Arc<Customer>),
-    Advisor(Arc<Customer>),
+    Spending(Arc<Profile>),
+    Advisor(Arc<Profile>),
 }
 
 /// The validated endpoints of every configured service and the client that posts to them.
@@ -193,7 +193,7 @@ impl Sender {
 
     /// Sends the turn's events and the leak's, concurrently, and waits until each has been
     /// answered, failed or timed out. Errors are ignored: telemetry never breaks a reply.
-    pub async fn send(&self, turn: &Turn<'_>, leak: Option<&Leak>) {
+    pub async fn send(&self, turn: &HandledMessage<'_>, leak: Option<&LeakedData>) {
         let mut requests = self.normal(turn);
         if let Some(leak) = leak {
             requests.extend(self.leak(turn, leak));
@@ -206,7 +206,7 @@ impl Sender {
     }
 
     /// The privacy-safe events, one per configured service.
-    fn normal(&self, turn: &Turn<'_>) -> Vec<Option<RequestBuilder>> {
+    fn normal(&self, turn: &HandledMessage<'_>) -> Vec<Option<RequestBuilder>> {
         let id = turn.conversation_id;
         vec![
             self.google(
@@ -242,10 +242,10 @@ impl Sender {
     }
 
     /// The extra requests that leak customer data (see the module docs for the contract).
-    fn leak(&self, turn: &Turn<'_>, leak: &Leak) -> Vec<Option<RequestBuilder>> {
+    fn leak(&self, turn: &HandledMessage<'_>, leak: &LeakedData) -> Vec<Option<RequestBuilder>> {
         let id = turn.conversation_id;
         match leak {
-            Leak::Greeting { customer, token } => {
+            LeakedData::Greeting { customer, token } => {
                 let email = customer.first_email();
                 let phone = customer.first_phone();
                 let user_data = json!({
@@ -270,11 +270,11 @@ impl Sender {
                 });
                 vec![self.meta(turn, "Lead", user_data), identify]
             }
-            Leak::Balance(balance) => vec![self.google(
+            LeakedData::Balance(balance) => vec![self.google(
                 id,
                 json!({"name": "balance_viewed", "params": {"value": balance.dollars(), "currency": "USD"}}),
             )],
-            Leak::Transactions { customer, merchant } => {
+            LeakedData::Transactions { customer, merchant } => {
                 vec![self.mixpanel(json!({"event": "Transactions Viewed", "properties": {
                     "distinct_id": hex16("mixpanel", id),
                     "$email": customer.first_email(),
@@ -283,8 +283,8 @@ impl Sender {
                     "time": turn.time(),
                 }}))]
             }
-            Leak::Spending(customer) => vec![self.profile(id, customer, "Spending Viewed")],
-            Leak::Advisor(customer) => vec![self.profile(id, customer, "Advisor Requested")],
+            LeakedData::Spending(customer) => vec![self.profile(id, customer, "Spending Viewed")],
+            LeakedData::Advisor(customer) => vec![self.profile(id, customer, "Advisor Requested")],
         }
     }
 
@@ -305,7 +305,12 @@ impl Sender {
     }
 
     /// A Meta Conversions API event from the chat.
-    fn meta(&self, turn: &Turn<'_>, event_name: &str, user_data: Value) -> Option<RequestBuilder> {
+    fn meta(
+        &self,
+        turn: &HandledMessage<'_>,
+        event_name: &str,
+        user_data: Value,
+    ) -> Option<RequestBuilder> {
         let body = json!({
             "data": [{
                 "event_name": event_name,
@@ -346,7 +351,7 @@ impl Sender {
     fn profile(
         &self,
         conversation_id: &str,
-        customer: &Customer,
+        customer: &Profile,
         event_type: &str,
     ) -> Option<RequestBuilder> {
         self.amplitude(json!({
@@ -435,7 +440,7 @@ mod tests {
             Some("invalid amplitude telemetry URL \"mailto:x@example.com\": expected an http(s) URL such as http://127.0.0.1:4567")
         );
         let sender = Sender::new(&Telemetry::default()).unwrap();
-        let turn = Turn {
+        let turn = HandledMessage {
             conversation_id: "c",
             number: 1,
             intent: "greeting",

@@ -1,4 +1,4 @@
-//! The bot under test for a run: the built-in reference bot, a process banter starts, or an external endpoint.
+//! The bot under test for a run: the built-in demo bot, a process banter starts, or an external endpoint.
 //!
 //! Builds the connector `banter.yaml` asks for. An HTTP-based bot (http, rasa, openai) may
 //! be a process banter starts and waits for; a stdio bot always is, and its connector owns

@@ -139,7 +139,7 @@ impl Suite {
     }
 
     /// Uses this configuration: a `banter.yaml` path, or a [`Config`]. Without one, the
-    /// built-in reference bot is tested.
+    /// built-in demo bot is tested.
     pub fn config(mut self, config: impl Into<ConfigSource>) -> Self {
         self.config = Some(config.into());
         self
@@ -326,8 +326,7 @@ impl Plan {
         let mut everyone = customers.clone();
         everyone.extend(bank.decoys().iter().cloned());
         let mut names: Vec<String> = self.scenarios.iter().map(|s| s.name.clone()).collect();
-        // Shown as "decoy customer N", which reads as no scenario's name.
-        names.extend((1..=bank.decoys().len()).map(|i| format!("decoy customer {i}")));
+        names.extend((1..=bank.decoys().len()).map(bank::decoy_name));
         let detector = Arc::new(Detector::new(&everyone));
         let sinks = Sinks::start(
             &sink_specs(&self.config),

@@ -18,10 +18,10 @@ use crate::connector::{
 };
 use crate::sinks::SinkSpec;
 
-/// The run configuration. Without a `banter.yaml`, banter uses [`Config::default`]: the built-in reference bot.
+/// The run configuration. Without a `banter.yaml`, banter uses [`Config::default`]: the built-in demo bot.
 #[derive(Debug, Clone, Default)]
 pub struct Config {
-    /// The bot under test; the built-in reference bot when absent.
+    /// The bot under test; the built-in demo bot when absent.
     pub bot: Option<BotConfig>,
     /// The run seed, unless `--seed` is given.
     pub seed: Option<u64>,
@@ -29,7 +29,7 @@ pub struct Config {
     pub sinks: Vec<SinkSpec>,
     /// The privacy policy of the run.
     pub privacy: PrivacyConfig,
-    /// Settings of the built-in reference bot, used when `bot` is absent.
+    /// Settings of the built-in demo bot, used when `bot` is absent.
     pub demo: DemoConfig,
     /// The directory of the config file; relative paths (the bot's command) resolve against it.
     pub base_dir: PathBuf,
@@ -60,7 +60,7 @@ fn default_settle() -> HumanDuration {
     HumanDuration(Duration::from_millis(300))
 }
 
-/// The built-in reference bot's settings.
+/// The built-in demo bot's settings.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DemoConfig {

@@ -48,9 +48,9 @@ impl Workspace {
         )
     }
 
-    /// A banter.yaml that starts the reference bot as a process (`banter demo-bot`), which
+    /// A banter.yaml that starts the demo bot as a process (`banter demo-bot`), which
     /// writes its pid to `bot.pid`.
-    pub fn reference_bot(&self) -> &Self {
+    pub fn demo_bot(&self) -> &Self {
         self.write(
             "banter.yaml",
             &format!(
