@@ -19,9 +19,9 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 pub use call::{BankCall, Outcome};
 use fault::ArmedFault;
+pub use fault::Fault;
 
 use crate::customer::{Consent, Customer};
-use crate::scenario::Fault;
 use crate::sync::lock;
 
 /// How many calls one session keeps; later ones are counted but not stored.

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+use crate::bank;
 use crate::customer::{AccountSpec, AccountType, Consent, CustomerSpec, Money};
 use crate::privacy::ValueKind;
 use crate::transcript::UserKind;
@@ -371,4 +372,16 @@ pub struct Fault {
     /// Only the first N matching calls; every call when absent.
     #[serde(default)]
     pub times: Option<u32>,
+}
+
+impl From<&Fault> for bank::Fault {
+    fn from(fault: &Fault) -> Self {
+        bank::Fault {
+            path: fault.path.matcher().clone(),
+            method: fault.method.clone(),
+            status: fault.status,
+            delay: fault.delay.map(|d| d.0),
+            times: fault.times,
+        }
+    }
 }

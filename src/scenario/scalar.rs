@@ -142,6 +142,11 @@ impl GlobText {
     pub fn as_str(&self) -> &str {
         &self.text
     }
+
+    /// The compiled glob.
+    pub(super) fn matcher(&self) -> &globset::GlobMatcher {
+        &self.matcher
+    }
 }
 
 impl TryFrom<String> for GlobText {
