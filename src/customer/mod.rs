@@ -285,6 +285,17 @@ impl Customer {
     pub fn account(&self, id: &str) -> Option<&Account> {
         self.accounts.iter().find(|a| a.id == id)
     }
+
+    /// The OAuth authorization code that the bank exchanges for the customer's token; none
+    /// without a token (consent `none`).
+    pub fn authorization_code(&self) -> Option<String> {
+        if self.token.is_empty() {
+            return None;
+        }
+        let digest = Sha256::digest(format!("code:{}", self.token).as_bytes());
+        let hex: String = digest.iter().take(10).map(|b| format!("{b:02x}")).collect();
+        Some(format!("code_{hex}"))
+    }
 }
 
 #[cfg(test)]

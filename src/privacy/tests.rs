@@ -423,10 +423,7 @@ fn planted_cases(c: &Customer) -> Vec<Case> {
             "custom header",
             post(
                 "/c",
-                &[(
-                    "x-bank-token",
-                    &crate::bank::authorization_code(c).expect("a token"),
-                )],
+                &[("x-bank-token", &c.authorization_code().expect("a token"))],
                 "",
             ),
             Token,

@@ -22,7 +22,7 @@ use tokio::task::JoinSet;
 pub use crate::report::{Event, Reporter, Silent};
 pub use shard::Shard;
 
-use crate::bank::{self, Bank};
+use crate::bank::Bank;
 use crate::check::{Failure, FailureKind};
 use crate::customer::Customer;
 use crate::privacy::Detector;
@@ -334,7 +334,7 @@ impl Plan {
         // Every token and authorization code of the run, decoys' too: a bot's shared output,
         // or a reply that crosses sessions, can show any of them in any scenario's report.
         let redactor = Arc::new(Redactor::new(everyone.iter().flat_map(|c| {
-            [Some(c.token.clone()), bank::authorization_code(c)]
+            [Some(c.token.clone()), c.authorization_code()]
                 .into_iter()
                 .flatten()
         }))?);
