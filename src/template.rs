@@ -4,7 +4,7 @@ use std::sync::OnceLock;
 
 use minijinja::{Environment, UndefinedBehavior, Value};
 
-use crate::customer::Money;
+use crate::money::Money;
 
 /// A template failed to compile or render.
 #[derive(Debug, thiserror::Error)]

@@ -2,7 +2,6 @@
 //! deterministically from a run seed and a key, so every machine builds the same world.
 
 mod history;
-pub mod money;
 mod numbers;
 
 use chrono::NaiveDate;
@@ -15,7 +14,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
-pub use money::Money;
+pub use crate::money::Money;
 pub use numbers::{aba_valid, luhn_valid};
 
 /// The fixed "today" of every synthetic world, so that transaction dates are reproducible.

@@ -13,7 +13,8 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use crate::bank;
-use crate::customer::{AccountSpec, AccountType, Consent, CustomerSpec, Money};
+use crate::customer::{AccountSpec, AccountType, Consent, CustomerSpec};
+use crate::money::Money;
 use crate::privacy::ValueKind;
 use crate::transcript::UserKind;
 
