@@ -5,9 +5,9 @@ use minijinja::{context, Value};
 use sha2::{Digest, Sha256};
 
 use crate::customer::Customer;
-use crate::scenario::{Scenario, ScenarioError, Template};
+use crate::scenario::{Scenario, ScenarioError};
 use crate::sinks::SinkSpec;
-use crate::template;
+use crate::template::{self, Template};
 
 /// The conversation id of a scenario: stable for a seed and name.
 pub(super) fn conversation_id(seed: u64, name: &str) -> String {

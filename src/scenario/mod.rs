@@ -18,13 +18,14 @@ use crate::money::Money;
 use crate::privacy::ValueKind;
 use crate::transcript::UserKind;
 
+pub use crate::connector::process::StartConfig;
+pub use crate::duration::HumanDuration;
+pub use crate::template::{CallPattern, Template};
 pub use config::{
     BotConfig, BotConfigError, Config, ConnectorConfig, ConnectorKind, DemoConfig, PrivacyConfig,
-    StartConfig,
 };
 pub use load::{load_paths, ScenarioError};
-pub(crate) use scalar::json_pointer;
-pub use scalar::{CallPattern, FieldGlob, GlobText, HumanDuration, Pattern, Template};
+pub use scalar::{FieldGlob, GlobText, Pattern};
 
 /// One conversation to run against the bot.
 #[derive(Debug, Clone, Deserialize)]
