@@ -19,6 +19,8 @@ pub mod check;
 pub mod connector;
 pub mod customer;
 pub mod demo;
+pub mod duration;
+pub mod money;
 pub mod privacy;
 pub mod report;
 pub mod runner;

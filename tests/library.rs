@@ -215,7 +215,7 @@ async fn the_bank_exchanges_codes_and_denies_revoked_consent() {
     let _a = bank.open(linked.clone(), Vec::new());
     let b = bank.open(revoked.clone(), Vec::new());
 
-    let code = banter::bank::authorization_code(&linked).unwrap();
+    let code = linked.authorization_code().unwrap();
     let token: serde_json::Value = reqwest::Client::new()
         .post(format!("{}/oauth/token", bank.url()))
         .form(&[

@@ -493,7 +493,7 @@ fn no_token_or_code_of_the_run_appears_in_any_report() {
     customers.extend(bank.decoys().iter().cloned());
     let secrets: Vec<String> = customers
         .iter()
-        .flat_map(|c| [Some(c.token.clone()), banter::bank::authorization_code(c)])
+        .flat_map(|c| [Some(c.token.clone()), c.authorization_code()])
         .flatten()
         .collect();
     assert_eq!(

@@ -1,9 +1,23 @@
-//! Faults a scenario injects into the bank: by method and path glob, a status, a delay, a count.
+//! Faults injected into the bank: by method and path glob, a status, a delay, a count.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use crate::scenario::Fault;
+/// A fault to inject: calls matching `method` (any when absent) and the `path` glob answer
+/// `status` and/or wait `delay`, the first `times` such calls (every one when absent).
+#[derive(Debug, Clone)]
+pub struct Fault {
+    /// The path glob.
+    pub path: globset::GlobMatcher,
+    /// Only this method; any when absent.
+    pub method: Option<String>,
+    /// The HTTP status to answer instead of the real response.
+    pub status: Option<u16>,
+    /// How long to wait before answering.
+    pub delay: Option<Duration>,
+    /// Only the first N matching calls; every call when absent.
+    pub times: Option<u32>,
+}
 
 /// A fault armed for one customer's calls, counting down its uses.
 #[derive(Debug)]
@@ -41,7 +55,7 @@ impl ArmedFault {
         }
         Some(Hit {
             status: self.fault.status,
-            delay: self.fault.delay.map(|d| d.0),
+            delay: self.fault.delay,
         })
     }
 }

@@ -14,14 +14,13 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 pub use call::{BankCall, Outcome};
 use fault::ArmedFault;
+pub use fault::Fault;
 
 use crate::customer::{Consent, Customer};
-use crate::scenario::Fault;
 use crate::sync::lock;
 
 /// How many calls one session keeps; later ones are counted but not stored.
@@ -84,16 +83,6 @@ impl Tenant {
     }
 }
 
-/// The OAuth authorization code that the bank exchanges for a customer's token.
-pub fn authorization_code(customer: &Customer) -> Option<String> {
-    if customer.token.is_empty() {
-        return None;
-    }
-    let digest = Sha256::digest(format!("code:{}", customer.token).as_bytes());
-    let hex: String = digest.iter().take(10).map(|b| format!("{b:02x}")).collect();
-    Some(format!("code_{hex}"))
-}
-
 impl Bank {
     /// Starts the bank on a free port of 127.0.0.1, holding decoy customers derived from `seed`.
     pub async fn start(seed: u64) -> Result<Bank, BankError> {
@@ -150,7 +139,7 @@ impl Bank {
             registry.by_token.insert(c.token.clone(), tenant.clone());
         }
         // A customer who revoked consent once linked, so the code still exchanges.
-        if let Some(code) = authorization_code(c) {
+        if let Some(code) = c.authorization_code() {
             registry.by_code.insert(code, c.token.clone());
         }
         registry.open.retain(|t| t.strong_count() > 0);
@@ -209,7 +198,7 @@ impl Drop for BankSession {
         let c = &self.tenant.customer;
         let mut registry = lock(&self.state.registry);
         registry.by_token.remove(&c.token);
-        if let Some(code) = authorization_code(c) {
+        if let Some(code) = c.authorization_code() {
             registry.by_code.remove(&code);
         }
         // Account ownership stays: a later conversation reading this customer's

@@ -2,8 +2,9 @@
 
 use super::{Failure, FailureKind};
 use crate::bank::{BankCall, Outcome};
-use crate::scenario::{BankExpect, CallPattern, GlobText};
+use crate::scenario::{BankExpect, GlobText};
 use crate::template;
+use crate::template::CallPattern;
 
 fn calls_text(calls: &[BankCall]) -> String {
     if calls.is_empty() {

@@ -3,8 +3,8 @@
 //! by default. Each matcher is one method of [`Matching`].
 
 use super::{Failure, FailureKind};
-use crate::scenario::{Pattern, ReplyExpect, Template};
-use crate::template;
+use crate::scenario::{Pattern, ReplyExpect};
+use crate::template::{self, Template};
 use crate::transcript::BotMessage;
 
 /// Checks one turn's replies against its matchers; templates render with `context`.

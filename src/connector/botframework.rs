@@ -16,9 +16,9 @@ use super::http::HttpEndpoint;
 use super::inbox::{serve, settle, take, FIRST_REPLY};
 use super::json::{render_json, titles};
 use super::{Protocol, Replies, ServerError, CONVERSATION_ID};
-use crate::scenario::Template;
 use crate::sync::lock;
 use crate::template;
+use crate::template::Template;
 use crate::transcript::BotMessage;
 
 /// The `bot:` settings of the Bot Framework connector (`connector: botframework`).

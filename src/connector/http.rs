@@ -8,8 +8,8 @@ use serde_json::Value;
 
 use super::json::{render_json, ReplyShape};
 use super::{excerpt, ConnectorError, Protocol, Replies};
-use crate::scenario::Template;
 use crate::template;
+use crate::template::Template;
 
 /// The `bot:` settings of the generic HTTP connector (`connector: http`, the default).
 #[derive(Debug, Clone, Deserialize)]
@@ -27,19 +27,19 @@ pub struct HttpConfig {
     /// JSON pointer to the list of bot messages in a response.
     #[serde(
         default = "super::json::default_replies",
-        deserialize_with = "crate::scenario::json_pointer"
+        deserialize_with = "super::json::json_pointer"
     )]
     pub replies: String,
     /// JSON pointer to the text inside one message.
     #[serde(
         default = "super::json::default_text",
-        deserialize_with = "crate::scenario::json_pointer"
+        deserialize_with = "super::json::json_pointer"
     )]
     pub text: String,
     /// JSON pointer to the quick replies inside one message, strings or objects with `title`.
     #[serde(
         default = "super::json::default_quick_replies",
-        deserialize_with = "crate::scenario::json_pointer"
+        deserialize_with = "super::json::json_pointer"
     )]
     pub quick_replies: String,
 }

@@ -1,4 +1,5 @@
-//! JSON shared by the connectors: rendering templated JSON, and picking replies out of an answer with JSON pointers.
+//! JSON shared by the connectors: rendering templated JSON, picking replies out of an answer
+//! with JSON pointers, and checking the pointers that `bot:` settings name.
 
 use serde_json::Value;
 
@@ -155,6 +156,35 @@ pub(super) fn titles(list: &Value) -> Vec<String> {
         .flatten()
         .filter_map(|b| b["title"].as_str().map(str::to_string))
         .collect()
+}
+
+/// Checks a JSON pointer (RFC 6901): empty for the whole document, else starting with `/`.
+pub(crate) fn check_json_pointer(pointer: &str) -> Result<(), String> {
+    if pointer.is_empty() || pointer.starts_with('/') {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid JSON pointer `{pointer}`: it starts with `/`, as in `/{pointer}` (or is empty for the whole document)"
+        ))
+    }
+}
+
+/// A JSON pointer setting of `banter.yaml`, checked where it is written.
+pub(crate) fn json_pointer<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<String, D::Error> {
+    struct Visitor;
+    impl serde::de::Visitor<'_> for Visitor {
+        type Value = String;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a JSON pointer such as `/replies`")
+        }
+        fn visit_str<E: serde::de::Error>(self, pointer: &str) -> Result<String, E> {
+            check_json_pointer(pointer).map_err(E::custom)?;
+            Ok(pointer.to_string())
+        }
+    }
+    deserializer.deserialize_str(Visitor)
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use wiremock::{MockServer, Request, ResponseTemplate};
 
 use super::http::HttpEndpoint;
 use super::{ConnectorError, Protocol, Replies, ServerError};
-use crate::scenario::Template;
+use crate::template::Template;
 use crate::transcript::BotMessage;
 
 /// The page the conversations are with.

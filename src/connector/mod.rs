@@ -27,6 +27,7 @@ use std::sync::Arc;
 
 pub use botframework::{BotFrameworkConfig, BotFrameworkConnector};
 pub use http::{HttpConfig, HttpConnector};
+pub(crate) use json::check_json_pointer;
 pub use messenger::{signature, MessengerConfig, MessengerConnector};
 pub use openai::{OpenAiConfig, OpenAiConnector};
 pub use rasa::RasaConfig;

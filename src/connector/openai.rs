@@ -16,8 +16,8 @@ use serde_json::{json, Value};
 use super::http::HttpEndpoint;
 use super::json::render_json;
 use super::{excerpt, ConnectorError, Protocol, Replies, CONVERSATION_ID};
-use crate::scenario::Template;
 use crate::template;
+use crate::template::Template;
 use crate::transcript::BotMessage;
 
 /// The `bot:` settings of the OpenAI connector (`connector: openai`).

@@ -1,21 +1,47 @@
-//! A bot process that banter starts: templated command and env, output capture, readiness, and teardown.
+//! A bot process that banter starts: its `bot.start` settings, templated command and env,
+//! output capture, readiness, and teardown.
 //!
 //! The bot runs in its own process group, so stopping it (also on Ctrl-C or an early
 //! return) ends everything it spawned: no orphans are left behind. An HTTP bot's stdout
 //! and stderr are kept for reports; a stdio bot's stdin and stdout are its protocol, handed
 //! to the stdio connector, and only its stderr is kept.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
 use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use serde::Deserialize;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
-use crate::scenario::StartConfig;
-use crate::template::{self, TemplateError};
+use crate::duration::HumanDuration;
+use crate::template::{self, CallPattern, Template, TemplateError};
+
+/// A bot process that banter starts, probes and stops.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartConfig {
+    /// A shell command, run in the config file's directory.
+    pub command: Template,
+    /// Environment variables (templates: `{{ bank.url }}`, `{{ port }}`).
+    #[serde(default)]
+    pub env: BTreeMap<String, Template>,
+    /// Readiness probe, `GET /health`, against the bot's origin; without one, banter waits for the port to accept.
+    #[serde(default)]
+    pub ready: Option<CallPattern>,
+    /// How long the bot may take to become ready.
+    #[serde(default = "default_start_timeout")]
+    pub timeout: HumanDuration,
+}
+
+/// How long a started bot may take to become ready, unless `start.timeout` says otherwise.
+pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(30);
+
+fn default_start_timeout() -> HumanDuration {
+    HumanDuration(DEFAULT_START_TIMEOUT)
+}
 
 /// How many lines of the bot's output are kept.
 const KEPT_LINES: usize = 200;

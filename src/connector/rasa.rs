@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use super::http::{HttpConnector, HttpEndpoint};
 use super::json::ReplyShape;
 use super::CONVERSATION_ID;
-use crate::scenario::Template;
+use crate::template::Template;
 
 /// The `bot:` settings of the Rasa connector (`connector: rasa`).
 #[derive(Debug, Clone, Deserialize)]

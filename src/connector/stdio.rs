@@ -25,9 +25,8 @@ use tokio::process::{ChildStdin, ChildStdout};
 use tokio::sync::Mutex;
 
 use super::json::{render_json, ReplyShape};
-use super::process::{BotProcess, ProcessError};
+use super::process::{BotProcess, ProcessError, StartConfig};
 use super::{ConnectorError, Protocol, Replies};
-use crate::scenario::StartConfig;
 
 /// The `bot:` settings of the stdio connector (`connector: stdio`); the process is `start:`.
 #[derive(Debug, Clone, Deserialize)]
@@ -39,19 +38,19 @@ pub struct StdioConfig {
     /// JSON pointer to the list of bot messages in an answer line.
     #[serde(
         default = "super::json::default_replies",
-        deserialize_with = "crate::scenario::json_pointer"
+        deserialize_with = "super::json::json_pointer"
     )]
     pub replies: String,
     /// JSON pointer to the text inside one message.
     #[serde(
         default = "super::json::default_text",
-        deserialize_with = "crate::scenario::json_pointer"
+        deserialize_with = "super::json::json_pointer"
     )]
     pub text: String,
     /// JSON pointer to the quick replies inside one message, strings or objects with `title`.
     #[serde(
         default = "super::json::default_quick_replies",
-        deserialize_with = "crate::scenario::json_pointer"
+        deserialize_with = "super::json::json_pointer"
     )]
     pub quick_replies: String,
 }

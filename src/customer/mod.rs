@@ -2,7 +2,6 @@
 //! deterministically from a run seed and a key, so every machine builds the same world.
 
 mod history;
-pub mod money;
 mod numbers;
 
 use chrono::NaiveDate;
@@ -15,7 +14,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
-pub use money::Money;
+pub use crate::money::Money;
 pub use numbers::{aba_valid, luhn_valid};
 
 /// The fixed "today" of every synthetic world, so that transaction dates are reproducible.
@@ -284,6 +283,17 @@ impl Customer {
     /// The account with this id, if the customer has it.
     pub fn account(&self, id: &str) -> Option<&Account> {
         self.accounts.iter().find(|a| a.id == id)
+    }
+
+    /// The OAuth authorization code that the bank exchanges for the customer's token; none
+    /// without a token (consent `none`).
+    pub fn authorization_code(&self) -> Option<String> {
+        if self.token.is_empty() {
+            return None;
+        }
+        let digest = Sha256::digest(format!("code:{}", self.token).as_bytes());
+        let hex: String = digest.iter().take(10).map(|b| format!("{b:02x}")).collect();
+        Some(format!("code_{hex}"))
     }
 }
 

@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use super::join_url;
-use crate::customer::Money;
+use crate::money::Money;
 
 /// Per-request timeout for every bank call.
 const TIMEOUT: Duration = Duration::from_secs(3);

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::bank_client::{BankAccount, BankClient, BankClientError, BankTransaction, Profile};
 use super::intent::{classify, AccountKind, BankQuery, Intent};
 use super::telemetry::{HandledMessage, LeakedData, Sender};
-use crate::customer::Money;
+use crate::money::Money;
 
 /// The quick replies of the main menu (the greeting offers them).
 pub const MENU: [&str; 3] = ["Balance", "Transactions", "Advisor"];

@@ -64,7 +64,7 @@ use tokio::task::JoinSet;
 
 use super::bank_client::Profile;
 use super::{base_url, join_url, DemoError};
-use crate::customer::Money;
+use crate::money::Money;
 
 /// Per-request timeout for every telemetry call.
 const TIMEOUT: Duration = Duration::from_secs(2);

@@ -485,7 +485,7 @@ impl Builder {
             self.plain(i, ValueKind::Token, "token", &c.token);
             self.hashed(i, ValueKind::Token, "token", &c.token, false);
         }
-        if let Some(code) = crate::bank::authorization_code(c) {
+        if let Some(code) = c.authorization_code() {
             self.plain(i, ValueKind::Token, "authorization_code", &code);
         }
     }

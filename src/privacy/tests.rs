@@ -14,7 +14,8 @@ use sha3::Sha3_256;
 
 use super::corpus;
 use super::*;
-use crate::customer::{AccountSpec, AccountType, Consent, CustomerSpec, Money};
+use crate::customer::{AccountSpec, AccountType, Consent, CustomerSpec};
+use crate::money::Money;
 
 const EMAIL: &str = "adele.lovelace@gmail.com";
 const SSN: &str = "123-45-6789";
@@ -423,10 +424,7 @@ fn planted_cases(c: &Customer) -> Vec<Case> {
             "custom header",
             post(
                 "/c",
-                &[(
-                    "x-bank-token",
-                    &crate::bank::authorization_code(c).expect("a token"),
-                )],
+                &[("x-bank-token", &c.authorization_code().expect("a token"))],
                 "",
             ),
             Token,

@@ -1,6 +1,7 @@
 //! Run results and their output formats: the terminal, a versioned JSON report, JUnit XML
 //! and an HTML page.
 
+mod event;
 mod html;
 mod json;
 mod junit;
@@ -12,6 +13,7 @@ use std::borrow::Cow;
 use aho_corasick::{AhoCorasick, BuildError, MatchKind};
 use serde::Serialize;
 
+pub use event::{Event, Reporter, Silent};
 pub use html::{html, write_html};
 pub use json::write_json;
 pub use junit::{junit_xml, write_junit};
@@ -20,7 +22,6 @@ pub use terminal::TerminalReporter;
 
 use crate::check::privacy::{Leak, SinkWarning};
 use crate::check::Failure;
-use crate::runner::{SnapshotResult, Unattributed};
 use crate::scenario::Scenario;
 use crate::transcript::Turn;
 
@@ -81,6 +82,44 @@ pub struct ScenarioReport {
     /// The bot's recent output, when the scenario did not pass and banter started the bot.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub bot_output: Vec<String>,
+}
+
+/// What became of a scenario's snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SnapshotStatus {
+    /// The transcript matched the snapshot.
+    Matched,
+    /// There was none; it was written.
+    Created,
+    /// `--accept` wrote it.
+    Accepted,
+    /// There was none, and under CI that fails.
+    Missing,
+    /// The transcript differs; `.snap.new` holds the new one.
+    Changed,
+}
+
+/// The snapshot entry of a scenario report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SnapshotResult {
+    /// What happened.
+    pub status: SnapshotStatus,
+    /// The `.snap` file.
+    pub path: String,
+}
+
+/// Sink traffic that no scenario could be told to own: requests that held no running
+/// scenario's customer values (ordinary telemetry, which cannot be told apart while
+/// conversations overlap). Every one was scanned; what its scans found is kept here.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Unattributed {
+    /// How many requests.
+    pub requests: u64,
+    /// Unknown values in them that look like personal data.
+    pub warnings: Vec<SinkWarning>,
+    /// What their scans could not read whole, and requests that could not be scanned.
+    pub notes: Vec<String>,
 }
 
 /// What replaces a secret in reports.

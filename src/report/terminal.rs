@@ -8,9 +8,9 @@ use console::style;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{escape_controls, Report, ScenarioReport, Status};
+use super::{Event, Reporter, SnapshotStatus};
 use crate::check::privacy::{SinkWarning, Whose};
 use crate::check::FailureKind;
-use crate::runner::{Event, Reporter, SnapshotStatus};
 
 /// Writes human-readable progress to a stream (stdout for the CLI).
 pub struct TerminalReporter<W: Write> {

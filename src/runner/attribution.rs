@@ -7,12 +7,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use serde::Serialize;
-
 use super::world::World;
 use crate::check::privacy::{self, Leak, SinkRequest, SinkWarning, Whose};
 use crate::check::{Failure, FailureKind};
 use crate::privacy::{Detector, Scan};
+use crate::report::Unattributed;
 use crate::scenario::Scenario;
 use crate::sinks::{self, Inspector, Lost, SinkKind};
 
@@ -33,19 +32,7 @@ pub(super) fn inspector(detector: Arc<Detector>) -> Inspector<Inspected> {
     })
 }
 
-/// Sink traffic that no scenario could be told to own: requests that held no running
-/// scenario's customer values (ordinary telemetry, which cannot be told apart while
-/// conversations overlap). Every one was scanned; what its scans found is kept here.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Unattributed {
-    /// How many requests.
-    pub requests: u64,
-    /// Unknown values in them that look like personal data.
-    pub warnings: Vec<SinkWarning>,
-    /// What their scans could not read whole, and requests that could not be scanned.
-    pub notes: Vec<String>,
-}
-
+/// How the runner fills [`Unattributed`]: it keeps what it could not give to a scenario.
 impl Unattributed {
     pub(super) fn add(&mut self, inspected: &Inspected) {
         self.requests += 1;

@@ -15,9 +15,9 @@ use crate::connector::{
     OpenAiConnector, Protocol, StdioConfig, StdioConnector,
 };
 use crate::demo::{DemoBot, Telemetry};
-use crate::scenario::{BotConfig, Config, ConnectorConfig, Template};
+use crate::scenario::{BotConfig, Config, ConnectorConfig};
 use crate::sinks::Sinks;
-use crate::template;
+use crate::template::{self, Template};
 use crate::Error;
 
 enum Running {

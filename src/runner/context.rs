@@ -4,11 +4,10 @@
 use minijinja::{context, Value};
 use sha2::{Digest, Sha256};
 
-use crate::bank;
 use crate::customer::Customer;
-use crate::scenario::{Scenario, ScenarioError, Template};
+use crate::scenario::{Scenario, ScenarioError};
 use crate::sinks::SinkSpec;
-use crate::template;
+use crate::template::{self, Template};
 
 /// The conversation id of a scenario: stable for a seed and name.
 pub(super) fn conversation_id(seed: u64, name: &str) -> String {
@@ -27,7 +26,7 @@ pub(super) fn scenario_context(seed: u64, name: &str, customer: &Customer, bot: 
             .map(|(alias, account)| (alias, Value::from_serialize(account))),
     );
     let own = context! {
-        authorization_code => bank::authorization_code(customer),
+        authorization_code => customer.authorization_code(),
         customer => customer,
         conversation => context! { id => conversation_id(seed, name) },
     };

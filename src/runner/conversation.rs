@@ -8,7 +8,7 @@ use super::bot::Bot;
 use super::context::scenario_context;
 use super::snapshot;
 use super::world::World;
-use crate::bank::BankSession;
+use crate::bank::{self, BankSession};
 use crate::check::privacy;
 use crate::check::{self, Failure, FailureKind};
 use crate::connector::Session;
@@ -38,7 +38,10 @@ pub(super) async fn run(
 ) -> ScenarioReport {
     let started = Instant::now();
     world.open_window(index);
-    let session = world.bank.open(customer.clone(), scenario.faults.clone());
+    let session = world.bank.open(
+        customer.clone(),
+        scenario.faults.iter().map(bank::Fault::from).collect(),
+    );
     let bot_context = world.bot.context.clone();
     let context = scenario_context(world.seed, &scenario.name, &customer, bot_context);
     let mut verdict = Verdict::default();

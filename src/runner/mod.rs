@@ -5,7 +5,6 @@ mod attribution;
 mod bot;
 mod context;
 mod conversation;
-mod event;
 mod shard;
 mod snapshot;
 mod world;
@@ -20,10 +19,8 @@ use std::time::Instant;
 use tokio::sync::RwLock;
 use tokio::task::JoinSet;
 
-pub use attribution::Unattributed;
-pub use event::{Event, Reporter, Silent};
+pub use crate::report::{Event, Reporter, Silent};
 pub use shard::Shard;
-pub use snapshot::{SnapshotResult, SnapshotStatus};
 
 use crate::bank::{self, Bank};
 use crate::check::{Failure, FailureKind};
@@ -336,7 +333,7 @@ impl Plan {
         // Every token and authorization code of the run, decoys' too: a bot's shared output,
         // or a reply that crosses sessions, can show any of them in any scenario's report.
         let redactor = Arc::new(Redactor::new(everyone.iter().flat_map(|c| {
-            [Some(c.token.clone()), bank::authorization_code(c)]
+            [Some(c.token.clone()), c.authorization_code()]
                 .into_iter()
                 .flatten()
         }))?);

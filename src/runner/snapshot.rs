@@ -1,38 +1,11 @@
 //! Checking a finished scenario's transcript against its snapshot.
 
-use serde::Serialize;
-
 use super::world::World;
 use crate::check::{Failure, FailureKind};
 use crate::customer::Customer;
-use crate::report::ScenarioReport;
+use crate::report::{ScenarioReport, SnapshotResult, SnapshotStatus};
 use crate::scenario::Scenario;
 use crate::snapshot::{self, Outcome};
-
-/// What became of a scenario's snapshot.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SnapshotStatus {
-    /// The transcript matched the snapshot.
-    Matched,
-    /// There was none; it was written.
-    Created,
-    /// `--accept` wrote it.
-    Accepted,
-    /// There was none, and under CI that fails.
-    Missing,
-    /// The transcript differs; `.snap.new` holds the new one.
-    Changed,
-}
-
-/// The snapshot entry of a scenario report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SnapshotResult {
-    /// What happened.
-    pub status: SnapshotStatus,
-    /// The `.snap` file.
-    pub path: String,
-}
 
 /// Renders the snapshotted turns (all of them with `snapshot: true` on the scenario, else the
 /// steps marked so), checks them, and records the outcome and any failure in `report`.

@@ -5,10 +5,11 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use super::attribution::{Inspected, Unattributed};
+use super::attribution::Inspected;
 use super::bot::Bot;
 use crate::bank::Bank;
 use crate::privacy::Detector;
+use crate::report::Unattributed;
 use crate::scenario::PrivacyConfig;
 use crate::sinks::{Lost, Record, Sinks};
 use crate::snapshot::SnapshotStore;

@@ -1,6 +1,5 @@
 //! `banter.yaml`: how to reach (and optionally start) the bot under test.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -12,11 +11,15 @@ use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAc
 use serde::{Deserialize, Deserializer};
 
 use super::load::{check_depth, invalid, read_regular, ScenarioError};
-use super::{AllowRule, HumanDuration, Template};
+use super::AllowRule;
+use crate::connector::process::{StartConfig, DEFAULT_START_TIMEOUT};
 use crate::connector::{
-    BotFrameworkConfig, HttpConfig, MessengerConfig, OpenAiConfig, RasaConfig, StdioConfig,
+    check_json_pointer, BotFrameworkConfig, HttpConfig, MessengerConfig, OpenAiConfig, RasaConfig,
+    StdioConfig,
 };
+use crate::duration::HumanDuration;
 use crate::sinks::SinkSpec;
+use crate::template::Template;
 
 /// The run configuration. Without a `banter.yaml`, banter uses [`Config::default`]: the built-in demo bot.
 #[derive(Debug, Clone, Default)]
@@ -167,32 +170,11 @@ pub struct BotConfigError {
     pub message: String,
 }
 
-/// A bot process that banter starts, probes and stops.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StartConfig {
-    /// A shell command, run in the config file's directory.
-    pub command: Template,
-    /// Environment variables (templates: `{{ bank.url }}`, `{{ port }}`).
-    #[serde(default)]
-    pub env: BTreeMap<String, Template>,
-    /// Readiness probe, `GET /health`, against the bot's origin; without one, banter waits for the port to accept.
-    #[serde(default)]
-    pub ready: Option<super::CallPattern>,
-    /// How long the bot may take to become ready.
-    #[serde(default = "default_start_timeout")]
-    pub timeout: HumanDuration,
-}
-
 /// The default time one turn may take.
 pub const DEFAULT_TURN_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn default_turn_timeout() -> HumanDuration {
     HumanDuration(DEFAULT_TURN_TIMEOUT)
-}
-
-fn default_start_timeout() -> HumanDuration {
-    HumanDuration(Duration::from_secs(30))
 }
 
 impl BotConfig {
@@ -225,11 +207,9 @@ impl BotConfig {
                     ("text", text),
                     ("quick_replies", quick_replies),
                 ] {
-                    super::scalar::check_json_pointer(pointer).map_err(|message| {
-                        BotConfigError {
-                            key: format!("bot.{key}"),
-                            message,
-                        }
+                    check_json_pointer(pointer).map_err(|message| BotConfigError {
+                        key: format!("bot.{key}"),
+                        message,
                     })?;
                 }
             }
@@ -277,7 +257,7 @@ impl BotConfig {
         if start.ready.is_some() {
             return Err(error("start.ready", UNUSED));
         }
-        if start.timeout != default_start_timeout() {
+        if start.timeout.0 != DEFAULT_START_TIMEOUT {
             return Err(error("start.timeout", UNUSED));
         }
         Ok(start)

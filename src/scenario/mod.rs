@@ -12,17 +12,20 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use crate::customer::{AccountSpec, AccountType, Consent, CustomerSpec, Money};
+use crate::bank;
+use crate::customer::{AccountSpec, AccountType, Consent, CustomerSpec};
+use crate::money::Money;
 use crate::privacy::ValueKind;
 use crate::transcript::UserKind;
 
+pub use crate::connector::process::StartConfig;
+pub use crate::duration::HumanDuration;
+pub use crate::template::{CallPattern, Template};
 pub use config::{
     BotConfig, BotConfigError, Config, ConnectorConfig, ConnectorKind, DemoConfig, PrivacyConfig,
-    StartConfig,
 };
 pub use load::{load_paths, ScenarioError};
-pub(crate) use scalar::json_pointer;
-pub use scalar::{CallPattern, FieldGlob, GlobText, HumanDuration, Pattern, Template};
+pub use scalar::{FieldGlob, GlobText, Pattern};
 
 /// One conversation to run against the bot.
 #[derive(Debug, Clone, Deserialize)]
@@ -371,4 +374,16 @@ pub struct Fault {
     /// Only the first N matching calls; every call when absent.
     #[serde(default)]
     pub times: Option<u32>,
+}
+
+impl From<&Fault> for bank::Fault {
+    fn from(fault: &Fault) -> Self {
+        bank::Fault {
+            path: fault.path.matcher().clone(),
+            method: fault.method.clone(),
+            status: fault.status,
+            delay: fault.delay.map(|d| d.0),
+            times: fault.times,
+        }
+    }
 }

@@ -1,46 +1,10 @@
-//! Validated scalar values of the scenario format: templates, regexes, call patterns, globs, durations.
+//! Validated scalar values of the scenario format: regexes, globs, the steps list and fault statuses.
 //!
 //! Each is checked while it is deserialised, so a bad value is reported at its own line and column.
 
 use std::fmt;
-use std::time::Duration;
 
 use serde::Deserialize;
-
-use crate::template;
-
-/// A Jinja template whose syntax has been checked.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "String")]
-pub struct Template(String);
-
-impl Template {
-    /// The template text as written.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for Template {
-    type Error = String;
-    fn try_from(text: String) -> Result<Self, String> {
-        template::check_syntax(&text).map_err(|e| e.to_string())?;
-        Ok(Template(text))
-    }
-}
-
-impl From<&str> for Template {
-    /// For built-in defaults that are known to be valid.
-    fn from(text: &str) -> Self {
-        Template(text.to_string())
-    }
-}
-
-impl fmt::Display for Template {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// A regular expression whose syntax has been checked; compiled with the step's case flag when used.
 #[derive(Debug, Clone, Deserialize)]
@@ -66,45 +30,6 @@ impl TryFrom<String> for Pattern {
     fn try_from(text: String) -> Result<Self, String> {
         regex::Regex::new(&text).map_err(|e| format!("invalid regex `{text}`: {e}"))?;
         Ok(Pattern(text))
-    }
-}
-
-/// A bank call pattern, `METHOD /path`, where the path is a template and then a glob.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "String")]
-pub struct CallPattern {
-    /// `GET`, `POST`, …, or `*` for any.
-    pub method: String,
-    /// The path template, e.g. `/fdx/v6/accounts/{{ customer.accounts[0].id }}`.
-    pub path: Template,
-}
-
-const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "*"];
-
-impl TryFrom<String> for CallPattern {
-    type Error = String;
-    fn try_from(text: String) -> Result<Self, String> {
-        let shape =
-            || format!("expected `METHOD /path`, such as `GET /fdx/v6/accounts`, got `{text}`");
-        let (method, path) = text
-            .trim()
-            .split_once(char::is_whitespace)
-            .ok_or_else(shape)?;
-        let method = method.to_ascii_uppercase();
-        let path = path.trim();
-        if !METHODS.contains(&method.as_str()) || !path.starts_with('/') {
-            return Err(shape());
-        }
-        Ok(CallPattern {
-            method,
-            path: Template::try_from(path.to_string())?,
-        })
-    }
-}
-
-impl fmt::Display for CallPattern {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.method, self.path)
     }
 }
 
@@ -142,6 +67,11 @@ impl GlobText {
     pub fn as_str(&self) -> &str {
         &self.text
     }
+
+    /// The compiled glob.
+    pub(super) fn matcher(&self) -> &globset::GlobMatcher {
+        &self.matcher
+    }
 }
 
 impl TryFrom<String> for GlobText {
@@ -168,49 +98,6 @@ impl TryFrom<String> for FieldGlob {
     fn try_from(text: String) -> Result<Self, String> {
         GlobText::build(&text, false).map(FieldGlob)
     }
-}
-
-/// A duration written for humans: `300ms`, `10s`, `2m`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "String")]
-pub struct HumanDuration(pub Duration);
-
-impl TryFrom<String> for HumanDuration {
-    type Error = String;
-    fn try_from(text: String) -> Result<Self, String> {
-        humantime::parse_duration(text.trim())
-            .map(HumanDuration)
-            .map_err(|e| format!("invalid duration `{text}` ({e}); write e.g. `500ms` or `10s`"))
-    }
-}
-
-/// Checks a JSON pointer (RFC 6901): empty for the whole document, else starting with `/`.
-pub(super) fn check_json_pointer(pointer: &str) -> Result<(), String> {
-    if pointer.is_empty() || pointer.starts_with('/') {
-        Ok(())
-    } else {
-        Err(format!(
-            "invalid JSON pointer `{pointer}`: it starts with `/`, as in `/{pointer}` (or is empty for the whole document)"
-        ))
-    }
-}
-
-/// A JSON pointer setting of `banter.yaml`, checked where it is written.
-pub(crate) fn json_pointer<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<String, D::Error> {
-    struct Visitor;
-    impl serde::de::Visitor<'_> for Visitor {
-        type Value = String;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a JSON pointer such as `/replies`")
-        }
-        fn visit_str<E: serde::de::Error>(self, pointer: &str) -> Result<String, E> {
-            check_json_pointer(pointer).map_err(E::custom)?;
-            Ok(pointer.to_string())
-        }
-    }
-    deserializer.deserialize_str(Visitor)
 }
 
 /// The steps of a scenario: at least one.
@@ -270,14 +157,6 @@ pub(super) fn fault_status<'de, D: serde::Deserializer<'de>>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn call_patterns_parse_and_reject() {
-        let p = CallPattern::try_from("get /fdx/v6/accounts".to_string()).unwrap();
-        assert_eq!(p.method, "GET");
-        assert!(CallPattern::try_from("/fdx/v6/accounts".to_string()).is_err());
-        assert!(CallPattern::try_from("FETCH /x".to_string()).is_err());
-    }
 
     #[test]
     fn globs_respect_segments() {

@@ -1,4 +1,5 @@
-//! Money as integer cents: parsing from decimal amounts and US-dollar formatting.
+//! Money as integer cents: parsing from decimal amounts and US-dollar formatting. A leaf:
+//! customers, templates and the demo bot all count in it.
 
 use std::fmt;
 

@@ -1,6 +1,6 @@
 //! Run events and the reporter interface that consumes them.
 
-use crate::report::{Report, ScenarioReport};
+use super::{Report, ScenarioReport};
 
 /// Something that happened during a run, in order.
 #[derive(Debug)]
