@@ -131,6 +131,7 @@ impl<P: Protocol> Session for ProtocolSession<P> {
 
 /// A turn could not be completed. Messages name the bot and the cause; the runner adds the turn.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConnectorError {
     /// The Messenger webhook did not pass the verification handshake.
     #[error("the {bot} failed the webhook verification: it {detail}")]

@@ -89,6 +89,7 @@ const LINK_FAILED: &str = "Sorry, I couldn't link your bank account. Please try 
 /// "https://graph.facebook.com" or a local stand-in such as "http://127.0.0.1:4000".
 #[derive(Clone)]
 pub struct MessengerConfig {
+    /// The Graph API base URL replies go to.
     pub graph_url: String,
     /// Signs the webhook's events (`X-Hub-Signature-256`).
     pub app_secret: String,
