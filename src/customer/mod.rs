@@ -170,7 +170,7 @@ pub struct Account {
     pub available_balance: Money,
     /// ISO 4217 currency code.
     pub currency: String,
-    /// Balance 90 days before [`as_of`], before any of `transactions`.
+    /// Balance 90 days before the fixed date 2026-06-30, before any of `transactions`.
     pub opening_balance: Money,
     /// Newest first.
     pub transactions: Vec<Transaction>,
