@@ -20,7 +20,7 @@ use std::time::Instant;
 use tokio::sync::RwLock;
 use tokio::task::JoinSet;
 
-pub use crate::report::{Event, Reporter, Silent};
+use crate::report::{Event, Reporter, Silent};
 pub use shard::Shard;
 
 use crate::bank::{self, Bank};

@@ -18,7 +18,6 @@ use crate::money::Money;
 use crate::privacy::ValueKind;
 use crate::transcript::UserKind;
 
-pub use crate::connector::process::StartConfig;
 pub use crate::duration::HumanDuration;
 pub use crate::template::{CallPattern, Template};
 pub use config::{
@@ -132,6 +131,7 @@ pub struct Step {
 
 /// What the user sends in a step.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum UserInput {
     /// Typed text.
     Text(Template),
@@ -141,6 +141,7 @@ pub enum UserInput {
 
 /// A quick reply or a postback.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum UserAction {
     /// A tapped quick reply, by title.
     QuickReply(Template),
@@ -153,6 +154,7 @@ pub enum UserAction {
 /// A built-in webhook security check: `user: { webhook: bad_signature | unsigned | replay }`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum WebhookCheck {
     /// An event signed with the wrong app secret must get a 4xx and no reply.
     BadSignature,
@@ -302,6 +304,7 @@ pub struct BankExpect {
 /// A value written either as one item or as a list.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum OneOrMany<T> {
     /// `contains: "x"`
     One(T),
