@@ -34,6 +34,7 @@ mod error;
 mod inflate;
 mod loopback;
 mod panics;
+mod proxy;
 mod sync;
 
 pub use error::Error;
