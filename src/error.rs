@@ -4,6 +4,7 @@ use crate::bank::BankError;
 use crate::connector::process::ProcessError;
 use crate::connector::{ConnectorError, ServerError};
 use crate::demo::DemoError;
+use crate::proxy::ProxyError;
 use crate::scenario::{BotConfigError, ScenarioError};
 use crate::sinks::SinkError;
 use crate::template::TemplateError;
@@ -21,6 +22,13 @@ pub enum Error {
     /// A sink could not start.
     #[error(transparent)]
     Sink(#[from] SinkError),
+    /// The capture proxy could not start.
+    #[error(transparent)]
+    Proxy(#[from] ProxyError),
+    /// The capture proxy's settings could not be passed to the bot (a path that reads as a
+    /// template).
+    #[error("capture proxy: cannot pass a setting to the bot: {0}")]
+    ProxyEnv(String),
     /// The demo bot could not start.
     #[error(transparent)]
     Demo(#[from] DemoError),

@@ -31,6 +31,7 @@ mod loopback;
 mod money;
 mod panics;
 mod privacy;
+mod proxy;
 mod report;
 mod runner;
 mod scenario;
@@ -66,7 +67,7 @@ pub use customer::{AccountSpec, AccountType, Consent};
 pub use duration::HumanDuration;
 pub use money::Money;
 pub use scenario::{
-    load_paths, AccountDecl, AllowRule, BankExpect, BotConfig, CallPattern, Config,
+    load_paths, AccountDecl, AllowRule, BankExpect, BotConfig, CallPattern, CaptureConfig, Config,
     ConnectorConfig, ConnectorKind, CustomerDecl, DemoConfig, Fault, FieldGlob, GlobText,
     OneOrMany, Origin, Pattern, PrivacyConfig, PrivacyPolicy, ReplyExpect, Scenario, Step,
     Template, UserAction, UserInput, WebhookCheck,
@@ -83,6 +84,7 @@ pub use bank::BankError;
 pub use connector::{ConnectorError, ServerError};
 pub use demo::DemoError;
 pub use error::Error;
+pub use proxy::ProxyError;
 pub use report::MergeError;
 pub use scenario::{BotConfigError, ScenarioError};
 pub use sinks::SinkError;
@@ -99,6 +101,6 @@ pub mod testing {
 
     /// The capture servers on their own.
     pub mod sinks {
-        pub use crate::sinks::{builtin, Lost, Record, Sinks, Unsettled};
+        pub use crate::sinks::{builtin, Lost, Record, SinkHandle, Sinks, Unsettled};
     }
 }

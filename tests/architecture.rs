@@ -71,6 +71,20 @@ const RULES: &[(&str, &[&str], &str)] = &[
         "sinks capture requests; the leak detector reads what they captured",
     ),
     (
+        "proxy",
+        &[
+            "privacy",
+            "runner",
+            "report",
+            "scenario",
+            "check",
+            "connector",
+            "bank",
+            "demo",
+        ],
+        "the capture proxy hands what it intercepts to the sinks; scanning and judging come later",
+    ),
+    (
         "privacy",
         &[
             "bank",

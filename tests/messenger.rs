@@ -181,7 +181,7 @@ fn careless_bot(mode: &str) -> Workspace {
     ws.write(
         "banter.yaml",
         &format!(
-            "bot:\n  connector: messenger\n  url: \"http://127.0.0.1:{{{{ port }}}}/webhook\"\n  start:\n    command: \"exec python3 {}\"\n    env: {{ MODE: {mode}, PORT: \"{{{{ port }}}}\", GRAPH_URL: \"{{{{ graph.url }}}}\", VERIFY_TOKEN: \"{{{{ messenger.verify_token }}}}\", PAGE_TOKEN: \"{{{{ messenger.page_token }}}}\" }}\n    ready: GET /health\n",
+            "bot:\n  connector: messenger\n  url: \"http://127.0.0.1:{{{{ port }}}}/webhook\"\n  start:\n    command: \"exec python3 {}\"\n    env: {{ MODE: {mode}, APP_SECRET: \"{{{{ messenger.app_secret }}}}\", PORT: \"{{{{ port }}}}\", GRAPH_URL: \"{{{{ graph.url }}}}\", VERIFY_TOKEN: \"{{{{ messenger.verify_token }}}}\", PAGE_TOKEN: \"{{{{ messenger.page_token }}}}\" }}\n    ready: GET /health\n",
             script.display()
         ),
     );
@@ -219,4 +219,15 @@ fn a_reply_to_an_unknown_psid_is_refused() {
             .contains("the recipient `999` is not a user of this page"),
         "{run:?}"
     );
+}
+
+#[test]
+fn a_bot_that_checks_only_the_sha1_signature_accepts_signed_events() {
+    let ws = careless_bot("sha1");
+    ws.write(
+        "scenarios/s.yaml",
+        "name: SHA-1\nsteps:\n  - { user: hi, bot: { contains: Hello } }\n  - user: { webhook: bad_signature }\n  - user: { webhook: unsigned }\n",
+    );
+    let run = ws.banter(&["run"]);
+    assert_eq!(run.code, 0, "{run:?}");
 }

@@ -58,7 +58,8 @@ pub struct SinkWarning {
     pub turn: usize,
 }
 
-/// A sink request as findings name it: its sink and `METHOD /path`.
+/// A sink request as findings name it: its sink and `METHOD /path` (`METHOD host/path` through
+/// the capture proxy).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SinkRequest {
     /// The sink's name.
@@ -68,11 +69,13 @@ pub struct SinkRequest {
 }
 
 impl SinkRequest {
-    /// The name of a captured request.
+    /// The name of a captured request; one the capture proxy brought names the host the bot
+    /// addressed (`POST tracker.example.net/collect`).
     pub fn of(request: &CapturedRequest) -> SinkRequest {
+        let host = request.host.as_deref().unwrap_or("");
         SinkRequest {
             sink: request.sink.clone(),
-            line: format!("{} {}", request.method, request.path),
+            line: format!("{} {host}{}", request.method, request.path),
         }
     }
 }

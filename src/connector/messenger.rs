@@ -1,6 +1,7 @@
 //! The Messenger Platform connector: banter plays Facebook's side. It verifies the bot's
 //! webhook (the `hub.challenge` handshake), posts signed webhook events (`X-Hub-Signature-256`,
-//! HMAC-SHA256 of the exact body with the app secret), links the customer's bank account with
+//! HMAC-SHA256 of the exact body with the app secret, and `X-Hub-Signature`, HMAC-SHA1, which
+//! older bots check), links the customer's bank account with
 //! an `account_linking` event, and serves the Send API on a Graph mock (`{{ graph.url }}`),
 //! where it collects the bot's replies per PSID and checks the page access token.
 
@@ -8,9 +9,11 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use wiremock::{MockServer, Request, ResponseTemplate};
 
@@ -185,8 +188,25 @@ fn psid(conversation_id: &str) -> String {
 
 /// `sha256=<hex>` of `body` under `secret`, as in `X-Hub-Signature-256`.
 pub fn signature(secret: &str, body: &[u8]) -> String {
+    format!("sha256={}", hmac_hex::<Hmac<Sha256>>(secret, body))
+}
+
+/// The headers that sign a webhook event's `body` under `secret`: `X-Hub-Signature`
+/// (`sha1=<hex>`) and `X-Hub-Signature-256` (`sha256=<hex>`), as Facebook sends both.
+fn signature_headers(secret: &str, body: &[u8]) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "X-Hub-Signature",
+            format!("sha1={}", hmac_hex::<Hmac<Sha1>>(secret, body)),
+        ),
+        ("X-Hub-Signature-256", signature(secret, body)),
+    ]
+}
+
+/// The MAC `M` (an HMAC) of `body` under `secret`, in lowercase hex.
+fn hmac_hex<M: Mac + KeyInit>(secret: &str, body: &[u8]) -> String {
     // HMAC accepts keys of any length, so this cannot fail.
-    let hex: String = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
+    <M as KeyInit>::new_from_slice(secret.as_bytes())
         .map(|mut mac| {
             mac.update(body);
             mac.finalize()
@@ -195,8 +215,7 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
                 .map(|b| format!("{b:02x}"))
                 .collect()
         })
-        .unwrap_or_default();
-    format!("sha256={hex}")
+        .unwrap_or_default()
 }
 
 /// A reply as the transcript shows it: the text (or a button template's text), the
@@ -327,14 +346,8 @@ impl MessengerConnector {
         });
         let bytes = serde_json::to_vec(&body).unwrap_or_default();
         let headers = match signing {
-            Signing::Right => vec![(
-                "X-Hub-Signature-256",
-                signature(&self.settings.app_secret, &bytes),
-            )],
-            Signing::Wrong => vec![(
-                "X-Hub-Signature-256",
-                signature("not-the-app-secret", &bytes),
-            )],
+            Signing::Right => signature_headers(&self.settings.app_secret, &bytes),
+            Signing::Wrong => signature_headers("not-the-app-secret", &bytes),
             Signing::Missing => Vec::new(),
         };
         self.webhook
@@ -553,6 +566,25 @@ mod tests {
         );
         assert_eq!(generic.text, "Checking\nSavings");
         assert_eq!(generic.buttons, ["Details", "Open"]);
+    }
+
+    #[test]
+    fn events_are_signed_with_sha1_and_sha256() {
+        let headers = signature_headers("key", b"The quick brown fox jumps over the lazy dog");
+        assert_eq!(
+            headers,
+            [
+                (
+                    "X-Hub-Signature",
+                    "sha1=de7c9b85b8b78aa6bc8a7a36f70a90701c9db4d9".to_string()
+                ),
+                (
+                    "X-Hub-Signature-256",
+                    "sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"
+                        .to_string()
+                ),
+            ]
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! Builds the connector `banter.yaml` asks for. An HTTP-based bot (http, rasa, openai) may
 //! be a process banter starts and waits for; a stdio bot always is, and its connector owns
 //! the process, which the run shares to report its exit status and output and to stop it.
+//! A bot that banter starts is pointed at the capture proxy, unless `capture.proxy` is off.
 
 use std::process::ExitStatus;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use crate::connector::{
     OpenAiConnector, Protocol, StdioConfig, StdioConnector,
 };
 use crate::demo::{DemoBot, Telemetry};
+use crate::proxy::Proxy;
 use crate::scenario::{BotConfig, Config, ConnectorConfig};
 use crate::sinks::Sinks;
 use crate::template::{self, Template};
@@ -33,6 +35,8 @@ pub(super) struct Bot {
     pub turn_timeout: Duration,
     /// Template variables shared by every scenario: `bank`, `sinks`, and `port` when banter started the bot.
     pub context: minijinja::Value,
+    /// The capture proxy the started bot is pointed at; it stops with the bot.
+    proxy: Option<Proxy>,
 }
 
 fn free_port() -> Result<u16, Error> {
@@ -48,6 +52,21 @@ fn render_url(url: &Template, context: &minijinja::Value) -> Result<(String, req
         reason: e.to_string(),
     })?;
     Ok((url, parsed))
+}
+
+/// `bot` with the capture proxy's variables added to its start environment; a variable that
+/// `start.env` sets itself keeps its value.
+fn through(bot: &BotConfig, proxy: &Proxy) -> Result<BotConfig, Error> {
+    let mut bot = bot.clone();
+    if let Some(start) = &mut bot.start {
+        for (name, value) in proxy.env() {
+            if !start.env.contains_key(name) {
+                let value = Template::try_from(value).map_err(Error::ProxyEnv)?;
+                start.env.insert(name.to_string(), value);
+            }
+        }
+    }
+    Ok(bot)
 }
 
 /// A protocol as the run's connector.
@@ -72,7 +91,11 @@ async fn start_process(
 
 impl Bot {
     /// Starts (or connects to) the bot that `config` describes.
-    pub async fn start<S>(config: &Config, bank: &Bank, sinks: &Sinks<S>) -> Result<Bot, Error> {
+    pub async fn start<S: Send + Sync + 'static>(
+        config: &Config,
+        bank: &Bank,
+        sinks: &Sinks<S>,
+    ) -> Result<Bot, Error> {
         let base = minijinja::context! { bank => minijinja::context! { url => bank.url() }, sinks => sinks.context() };
         let Some(bot) = &config.bot else {
             let telemetry = Telemetry::from_urls(|name| sinks.url(name), config.demo.leaky);
@@ -84,7 +107,16 @@ impl Bot {
                 ..connected
             });
         };
-        Bot::connect(config, bot, base).await
+        if !config.capture.proxy || bot.start.is_none() {
+            return Bot::connect(config, bot, base).await;
+        }
+        let proxy = Proxy::start(sinks).await?;
+        let bot = through(bot, &proxy)?;
+        let connected = Bot::connect(config, &bot, base).await?;
+        Ok(Bot {
+            proxy: Some(proxy),
+            ..connected
+        })
     }
 
     /// Builds the connector `bot` asks for, starting the bot process when it says how.
@@ -130,6 +162,7 @@ impl Bot {
             turn_timeout: bot.timeout.0,
             context,
             running,
+            proxy: None,
         })
     }
 
@@ -152,6 +185,7 @@ impl Bot {
             connector: Box::new(connector),
             turn_timeout: bot.timeout.0,
             context,
+            proxy: None,
         })
     }
 
@@ -181,6 +215,7 @@ impl Bot {
             turn_timeout: bot.timeout.0,
             context,
             running,
+            proxy: None,
         })
     }
 
@@ -209,12 +244,13 @@ impl Bot {
         }
     }
 
-    /// Stops whatever banter started.
+    /// Stops whatever banter started: the bot, then the capture proxy (its CA is removed).
     pub async fn stop(self) {
         match self.running {
             Running::Demo(demo) => demo.shutdown(),
             Running::Process(p) => p.stop().await,
             Running::External => {}
         }
+        drop(self.proxy);
     }
 }

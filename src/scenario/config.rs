@@ -34,6 +34,8 @@ pub struct Config {
     pub privacy: PrivacyConfig,
     /// Settings of the built-in demo bot, used when `bot` is absent.
     pub demo: DemoConfig,
+    /// How the bot's outbound calls are captured.
+    pub capture: CaptureConfig,
     /// The directory of the config file; relative paths (the bot's command) resolve against it.
     pub base_dir: PathBuf,
 }
@@ -61,6 +63,27 @@ impl Default for PrivacyConfig {
 
 fn default_settle() -> HumanDuration {
     HumanDuration(Duration::from_millis(300))
+}
+
+/// How the bot's outbound calls are captured.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaptureConfig {
+    /// Point a bot that banter starts at the capture proxy (on by default).
+    #[serde(default = "default_proxy")]
+    pub proxy: bool,
+}
+
+impl Default for CaptureConfig {
+    fn default() -> Self {
+        CaptureConfig {
+            proxy: default_proxy(),
+        }
+    }
+}
+
+fn default_proxy() -> bool {
+    true
 }
 
 /// The built-in demo bot's settings.
@@ -281,6 +304,8 @@ struct File<B> {
     privacy: PrivacyConfig,
     #[serde(default)]
     demo: DemoConfig,
+    #[serde(default)]
+    capture: CaptureConfig,
 }
 
 impl<B> File<B> {
@@ -291,6 +316,7 @@ impl<B> File<B> {
             sinks: self.sinks,
             privacy: self.privacy,
             demo: self.demo,
+            capture: self.capture,
         }
     }
 }
@@ -548,6 +574,7 @@ impl File<Section> {
             sinks: self.sinks,
             privacy: self.privacy,
             demo: self.demo,
+            capture: self.capture,
             base_dir: PathBuf::new(),
         })
     }

@@ -21,7 +21,8 @@ use crate::transcript::UserKind;
 pub use crate::duration::HumanDuration;
 pub use crate::template::{CallPattern, Template};
 pub use config::{
-    BotConfig, BotConfigError, Config, ConnectorConfig, ConnectorKind, DemoConfig, PrivacyConfig,
+    BotConfig, BotConfigError, CaptureConfig, Config, ConnectorConfig, ConnectorKind, DemoConfig,
+    PrivacyConfig,
 };
 pub use load::{load_paths, ScenarioError};
 pub use scalar::{FieldGlob, GlobText, Pattern};

@@ -16,12 +16,12 @@ pub(super) const SERVICE: Service = Service {
     events,
 };
 
-fn answer(method: &str, path: &[&str], body_len: u64) -> Option<Answer> {
-    match (method, path) {
+fn answer(request: &CapturedRequest, path: &[&str]) -> Option<Answer> {
+    match (request.method.as_str(), path) {
         ("POST", ["2", "httpapi"] | ["batch"]) => Some(Answer::json(
             200,
             &json!({
-                "code": 200, "events_ingested": 1, "payload_size_bytes": body_len, "server_upload_time": 1_782_777_600_000_u64
+                "code": 200, "events_ingested": 1, "payload_size_bytes": request.body_len(), "server_upload_time": 1_782_777_600_000_u64
             }),
         )),
         _ => None,

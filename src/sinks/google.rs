@@ -16,8 +16,8 @@ pub(super) const SERVICE: Service = Service {
     events,
 };
 
-fn answer(method: &str, path: &[&str], _body_len: u64) -> Option<Answer> {
-    match (method, path) {
+fn answer(request: &CapturedRequest, path: &[&str]) -> Option<Answer> {
+    match (request.method.as_str(), path) {
         ("POST", ["mp", "collect"]) => Some(Answer {
             status: 204,
             content_type: "text/plain",

@@ -22,8 +22,8 @@ const PIXEL_GIF: &[u8] = &[
     0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b,
 ];
 
-fn answer(method: &str, path: &[&str], _body_len: u64) -> Option<Answer> {
-    match (method, path) {
+fn answer(request: &CapturedRequest, path: &[&str]) -> Option<Answer> {
+    match (request.method.as_str(), path) {
         ("POST", [_version, _pixel, "events"]) => Some(Answer::json(
             200,
             &json!({

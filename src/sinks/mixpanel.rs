@@ -1,5 +1,6 @@
 //! Mixpanel (analytics): the ingestion API, `/track`, `/engage` and `/import`, which answer
-//! `1`, on api.mixpanel.com and the EU and India residency hosts api-eu.mixpanel.com and
+//! `1`, or `{"status": 1, "error": null}` when the request asks for `verbose=1` (in the query
+//! or the form, as the official SDKs always do), on api.mixpanel.com and the EU and India residency hosts api-eu.mixpanel.com and
 //! api-in.mixpanel.com. Payloads are one message or a list, as base64 (or plain) JSON in a
 //! `data=` query or form parameter, or a JSON body.
 
@@ -7,7 +8,7 @@ use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::payload::{each_of, json_body, param, text};
 use super::service::{Answer, Service};
@@ -30,8 +31,11 @@ const ANY_PADDING: GeneralPurposeConfig =
 const BASE64: GeneralPurpose = GeneralPurpose::new(&alphabet::STANDARD, ANY_PADDING);
 const BASE64URL: GeneralPurpose = GeneralPurpose::new(&alphabet::URL_SAFE, ANY_PADDING);
 
-fn answer(_method: &str, path: &[&str], _body_len: u64) -> Option<Answer> {
+fn answer(request: &CapturedRequest, path: &[&str]) -> Option<Answer> {
     match path {
+        ["track" | "engage" | "import"] if param(request, "verbose").as_deref() == Some("1") => {
+            Some(Answer::json(200, &json!({"status": 1, "error": null})))
+        }
         ["track" | "engage" | "import"] => Some(Answer {
             status: 200,
             content_type: "text/plain",
@@ -82,7 +86,29 @@ mod tests {
     use base64::Engine;
     use serde_json::json;
 
-    use super::super::service::names;
+    use super::super::service::{answer, names};
+    use super::super::CapturedRequest;
+
+    #[test]
+    fn answers_verbose_json_when_asked_in_the_query_or_the_form() {
+        let verbose = r#"{"error":null,"status":1}"#;
+        let cases = [
+            ("/track?verbose=1", "", verbose),
+            ("/engage?ip=0&verbose=1", "", verbose),
+            ("/track", "data=e30&verbose=1", verbose),
+            ("/import?verbose=0", "", "1"),
+            ("/track", "data=e30", "1"),
+        ];
+        for (target, body, expected) in cases {
+            let request = CapturedRequest::new("mixpanel", "POST", target, &[], body);
+            let answer = answer(&request);
+            assert_eq!(
+                String::from_utf8_lossy(&answer.body),
+                expected,
+                "{target} {body}"
+            );
+        }
+    }
 
     #[test]
     fn data_in_form_query_or_body() {

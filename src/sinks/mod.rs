@@ -1,5 +1,6 @@
 //! Capture servers standing in for ad and analytics services: one real HTTP server on
-//! 127.0.0.1 per sink, answering like the real service. Each request is read whole (large
+//! 127.0.0.1 per sink, answering like the real service, and the `unknown` sink, which has no
+//! server and takes what the capture proxy intercepted for hosts no sink stands for. Each request is read whole (large
 //! bodies go to a temporary file) and inspected once, as it arrives, by the run's inspector;
 //! the log keeps what inspection gave, in arrival order, and what could not be kept. Each
 //! built-in sink's service (its answers, event names and real host names) has its own module.
@@ -15,9 +16,14 @@ mod segment;
 mod server;
 mod service;
 
+use std::convert::Infallible;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::{Request, Response};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -41,7 +47,15 @@ pub enum SinkKind {
     Analytics,
     /// Something else: findings are reported, not failed.
     Other,
+    /// A third party no sink stands for, reached through the capture proxy: no customer data
+    /// may reach it. Only the built-in `unknown` sink is of this kind.
+    #[serde(skip_deserializing)]
+    Unknown,
 }
+
+/// The sink that takes what the capture proxy intercepted for hosts that no sink stands for;
+/// its requests carry the host.
+pub const UNKNOWN: &str = "unknown";
 
 /// A sink to start: its name (used in templates, `{{ sinks.NAME.url }}`) and kind.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -82,9 +96,39 @@ pub enum SinkError {
 
 /// The running sinks of a run; `S` is what the inspector makes of a request.
 pub struct Sinks<S> {
-    servers: Vec<(SinkSpec, String)>,
+    sinks: Vec<Sink<S>>,
+    /// The [`UNKNOWN`] sink, also first among `sinks`.
+    unknown: SinkHandle<S>,
     tasks: Vec<JoinHandle<()>>,
     log: Arc<log::Log<S>>,
+}
+
+/// One running sink: its base URL (none for [`UNKNOWN`]) and what its requests share.
+struct Sink<S> {
+    spec: SinkSpec,
+    url: Option<String>,
+    shared: Arc<server::Shared<S>>,
+}
+
+/// A sink as the capture proxy reaches it: in-process, as if the request had come to the
+/// sink's server.
+pub struct SinkHandle<S>(Arc<server::Shared<S>>);
+
+impl<S> Clone for SinkHandle<S> {
+    fn clone(&self) -> Self {
+        SinkHandle(Arc::clone(&self.0))
+    }
+}
+
+impl<S: Send + Sync + 'static> SinkHandle<S> {
+    /// Captures, answers and inspects `request`, which the bot addressed to `host`.
+    pub fn handle(
+        &self,
+        host: &str,
+        request: Request<Incoming>,
+    ) -> impl Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send + 'static {
+        server::handle(Arc::clone(&self.0), Some(host.to_string()), request)
+    }
 }
 
 impl<S> Drop for Sinks<S> {
@@ -100,10 +144,26 @@ impl<S: Send + Sync + 'static> Sinks<S> {
         let scans = Arc::new(Semaphore::new(
             std::thread::available_parallelism().map_or(1, |n| n.get()),
         ));
-        let mut servers: Vec<(SinkSpec, String)> = Vec::new();
+        let shared = |name: &str| {
+            Arc::new(server::Shared {
+                name: name.to_string(),
+                log: Arc::clone(&log),
+                inspector: Arc::clone(&inspector),
+                scans: Arc::clone(&scans),
+            })
+        };
+        let unknown = SinkHandle(shared(UNKNOWN));
+        let mut sinks = vec![Sink {
+            spec: SinkSpec {
+                name: UNKNOWN.into(),
+                kind: SinkKind::Unknown,
+            },
+            url: None,
+            shared: Arc::clone(&unknown.0),
+        }];
         let mut tasks = Vec::new();
         for spec in specs {
-            if servers.iter().any(|(s, _)| s.name == spec.name) {
+            if sinks.iter().any(|sink| sink.spec.name == spec.name) {
                 return Err(SinkError::Duplicate(spec.name.clone()));
             }
             let bind = |source| SinkError::Bind {
@@ -112,17 +172,17 @@ impl<S: Send + Sync + 'static> Sinks<S> {
             };
             let listener = TcpListener::bind("127.0.0.1:0").await.map_err(bind)?;
             let url = format!("http://{}", listener.local_addr().map_err(bind)?);
-            let shared = Arc::new(server::Shared {
-                name: spec.name.clone(),
-                log: Arc::clone(&log),
-                inspector: Arc::clone(&inspector),
-                scans: Arc::clone(&scans),
+            let shared = shared(&spec.name);
+            tasks.push(tokio::spawn(server::serve(listener, Arc::clone(&shared))));
+            sinks.push(Sink {
+                spec: spec.clone(),
+                url: Some(url),
+                shared,
             });
-            tasks.push(tokio::spawn(server::serve(listener, shared)));
-            servers.push((spec.clone(), url));
         }
         Ok(Sinks {
-            servers,
+            sinks,
+            unknown,
             tasks,
             log,
         })
@@ -133,32 +193,40 @@ impl<S> Sinks<S> {
     /// `{ meta: { url, kind }, … }` for templates.
     pub fn context(&self) -> minijinja::Value {
         let sinks: std::collections::BTreeMap<String, minijinja::Value> = self
-            .servers
+            .sinks
             .iter()
-            .map(|(spec, url)| {
-                (
-                    spec.name.clone(),
-                    minijinja::context! { url => url, kind => spec.kind },
-                )
+            .filter_map(|sink| {
+                let url = sink.url.as_ref()?;
+                let context = minijinja::context! { url => url, kind => sink.spec.kind };
+                Some((sink.spec.name.clone(), context))
             })
             .collect();
         minijinja::Value::from(sinks)
     }
 
+    fn sink(&self, name: &str) -> Option<&Sink<S>> {
+        self.sinks.iter().find(|sink| sink.spec.name == name)
+    }
+
     /// The base URL of the sink named `name`.
     pub fn url(&self, name: &str) -> Option<String> {
-        self.servers
-            .iter()
-            .find(|(s, _)| s.name == name)
-            .map(|(_, url)| url.clone())
+        self.sink(name)?.url.clone()
     }
 
     /// The kind of the sink named `name`.
     pub fn kind(&self, name: &str) -> Option<SinkKind> {
-        self.servers
-            .iter()
-            .find(|(s, _)| s.name == name)
-            .map(|(s, _)| s.kind)
+        self.sink(name).map(|sink| sink.spec.kind)
+    }
+
+    /// The sink named `name`, for the capture proxy to hand it requests.
+    pub fn handle_as(&self, name: &str) -> Option<SinkHandle<S>> {
+        self.sink(name)
+            .map(|sink| SinkHandle(Arc::clone(&sink.shared)))
+    }
+
+    /// The [`UNKNOWN`] sink, for the capture proxy to hand it requests for other hosts.
+    pub fn unknown(&self) -> SinkHandle<S> {
+        self.unknown.clone()
     }
 
     /// The sequence number the next request will get.

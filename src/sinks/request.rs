@@ -11,6 +11,9 @@ use std::time::Instant;
 pub struct CapturedRequest {
     /// The sink's name (`meta`, `google`, …).
     pub sink: String,
+    /// The host the bot addressed, when the capture proxy took the request to the sink; None
+    /// when the bot called the sink's own URL.
+    pub host: Option<String>,
     /// When its head arrived.
     pub at: Instant,
     /// HTTP method.
@@ -99,6 +102,7 @@ impl CapturedRequest {
             .unwrap_or((path_and_query, ""));
         CapturedRequest {
             sink: sink.to_string(),
+            host: None,
             at: Instant::now(),
             method: method.to_string(),
             path: path.to_string(),

@@ -1,6 +1,7 @@
 //! One sink's HTTP server on 127.0.0.1: reads each request whole (bodies past the in-memory
 //! cap stream to a temporary file), answers like the service at once, and hands the request
-//! to the inspector off the connection, a few at a time.
+//! to the inspector off the connection, a few at a time. The capture proxy hands requests it
+//! intercepted to the same handling, in-process.
 
 use std::convert::Infallible;
 use std::io::Write;
@@ -34,7 +35,7 @@ pub(super) struct Shared<S> {
 /// Serves one sink until the task is aborted.
 pub(super) async fn serve<S: Send + Sync + 'static>(listener: TcpListener, shared: Arc<Shared<S>>) {
     crate::loopback::serve(listener, move |request| {
-        handle(Arc::clone(&shared), request)
+        handle(Arc::clone(&shared), None, request)
     })
     .await;
 }
@@ -88,8 +89,11 @@ impl BodySink {
     }
 }
 
-async fn handle<S: Send + Sync + 'static>(
+/// Captures one request, answers it and inspects it; `host` is the host the bot addressed when
+/// the capture proxy brought the request.
+pub(super) async fn handle<S: Send + Sync + 'static>(
     shared: Arc<Shared<S>>,
+    host: Option<String>,
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let at = Instant::now();
@@ -112,10 +116,10 @@ async fn handle<S: Send + Sync + 'static>(
             }
         }
     }
-    let body_len = body.len;
     let (body, spill, body_error) = body.finish();
     let captured = CapturedRequest {
         sink: shared.name.clone(),
+        host,
         at,
         method: parts.method.as_str().to_string(),
         path: parts.uri.path().to_string(),
@@ -134,7 +138,7 @@ async fn handle<S: Send + Sync + 'static>(
         spill,
         body_error,
     };
-    let answer = answer(&shared.name, &captured.method, &captured.path, body_len);
+    let answer = answer(&captured);
     tokio::spawn(inspect(shared, seq, captured));
     let mut response = Response::new(Full::new(Bytes::from(answer.body)));
     *response.status_mut() = hyper::StatusCode::from_u16(answer.status).unwrap_or_default();

@@ -26,9 +26,9 @@ pub struct Service {
     pub kind: SinkKind,
     /// The host names the real service collects on (`api.segment.io`, …).
     pub hosts: &'static [&'static str],
-    /// What the service answers to a method on a path (split into segments); None off its
-    /// paths.
-    pub(super) answer: fn(method: &str, path: &[&str], body_len: u64) -> Option<Answer>,
+    /// What the service answers to a request on a path (split into segments): the answer
+    /// may depend on the method, the parameters and the body's length; None off its paths.
+    pub(super) answer: fn(request: &CapturedRequest, path: &[&str]) -> Option<Answer>,
     /// The event names in a request on one of the service's paths (split into segments);
     /// None when the path is not the service's or the payload cannot be read.
     pub(super) events: fn(request: &CapturedRequest, path: &[&str]) -> Option<Vec<String>>,
@@ -87,11 +87,11 @@ fn segments(path: &str) -> Vec<&str> {
     path.trim_matches('/').split('/').collect()
 }
 
-/// What sink `sink` answers to `method path` with a body of `body_len` bytes: like its
-/// service on the service's paths, `200 {}` elsewhere and for declared sinks.
-pub(super) fn answer(sink: &str, method: &str, path: &str, body_len: u64) -> Answer {
-    Service::named(sink)
-        .and_then(|service| (service.answer)(method, &segments(path), body_len))
+/// What the request's sink answers to it: like its service on the service's paths, `200 {}`
+/// elsewhere and for declared sinks.
+pub(super) fn answer(request: &CapturedRequest) -> Answer {
+    Service::named(&request.sink)
+        .and_then(|service| (service.answer)(request, &segments(&request.path)))
         .unwrap_or_else(|| Answer::json(200, &json!({})))
 }
 
@@ -231,7 +231,8 @@ mod tests {
             ("braze", "POST", "/v1/track", 200, "application/json", "{}"),
         ];
         for (sink, method, path, status, content_type, body) in cases {
-            let answer = answer(sink, method, path, 42);
+            let request = CapturedRequest::new(sink, method, path, &[], vec![b'x'; 42]);
+            let answer = answer(&request);
             assert_eq!(
                 (answer.status, answer.content_type),
                 (status, content_type),

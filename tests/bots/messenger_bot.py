@@ -2,11 +2,14 @@
 replies to every message through the Send API, but never checks X-Hub-Signature-256 and
 processes replayed events again. banter's webhook checks must catch it. With MODE=crosstalk
 it answers each message to the previous sender, as a bot with a shared "current user" would;
-with MODE=unknown it answers to a PSID the page has never seen.
+with MODE=unknown it answers to a PSID the page has never seen. With MODE=sha1 it checks only
+X-Hub-Signature (HMAC-SHA1 with $APP_SECRET), as older bots do, and refuses events without it.
 
 Listens on 127.0.0.1:$PORT; GRAPH_URL, VERIFY_TOKEN and PAGE_TOKEN come from banter.yaml.
 """
 
+import hashlib
+import hmac
 import json
 import os
 import sys
@@ -43,7 +46,12 @@ class Handler(QuietHandler):
         self.send(403, "forbidden", "text/plain")
 
     def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+        raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if os.environ.get("MODE") == "sha1":
+            expected = "sha1=" + hmac.new(os.environ["APP_SECRET"].encode(), raw, hashlib.sha1).hexdigest()
+            if not hmac.compare_digest(self.headers.get("X-Hub-Signature", ""), expected):
+                return self.send(403, "bad signature", "text/plain")
+        body = json.loads(raw or b"{}")
         for entry in body.get("entry", []):
             for event in entry.get("messaging", []):
                 if "message" in event:
