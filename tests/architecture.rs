@@ -99,8 +99,8 @@ const RULES: &[(&str, &[&str], &str)] = &[
     ),
     (
         "scenario",
-        &["runner", "check", "report", "snapshot"],
-        "a scenario is data: running, checking and reporting it come later",
+        &["runner", "transcript", "check", "report", "snapshot"],
+        "a scenario is data: running, recording, checking and reporting it come later",
     ),
     (
         "check",
