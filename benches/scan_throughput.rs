@@ -6,15 +6,11 @@
 //!
 //! Run with `cargo bench --bench scan_throughput`.
 
-#[path = "../src/privacy/corpus.rs"]
-mod corpus;
-
 use std::time::{Duration, Instant};
 
 use aho_corasick::AhoCorasick;
-use banter::customer::{Customer, CustomerSpec};
-use banter::privacy::Detector;
-use banter::sinks::CapturedRequest;
+use banter::testing::corpus;
+use banter::{CapturedRequest, Customer, CustomerSpec, Detector};
 use sha2::{Digest, Sha256};
 
 const SEED: u64 = 17;

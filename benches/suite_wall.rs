@@ -8,13 +8,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use banter::bank::Bank;
-use banter::customer::{Customer, CustomerSpec};
-use banter::demo::{DemoBot, Telemetry};
-use banter::scenario::{Config, HumanDuration};
-use banter::sinks::{self, Sinks};
-use banter::snapshot::Mode;
-use banter::Suite;
+use banter::testing::sinks::{self, Sinks};
+use banter::testing::{Bank, DemoBot, Telemetry};
+use banter::{Config, Customer, CustomerSpec, HumanDuration, SnapshotMode, Suite};
 
 const GENERATED: usize = 500;
 const SEED: u64 = 3;
@@ -36,7 +32,7 @@ async fn suite(dir: &Path, jobs: usize, settle: bool) -> Duration {
         .jobs(jobs)
         .seed(SEED)
         .snapshots(snapshots.path())
-        .snapshot_mode(Mode::Accept)
+        .snapshot_mode(SnapshotMode::Accept)
         .run()
         .await
         .expect("run");

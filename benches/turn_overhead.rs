@@ -6,12 +6,9 @@
 
 use std::time::{Duration, Instant};
 
-use banter::bank::Bank;
-use banter::customer::{Customer, CustomerSpec};
-use banter::demo::{DemoBot, Telemetry};
-use banter::scenario::{Config, HumanDuration};
-use banter::sinks::{self, Sinks};
-use banter::Suite;
+use banter::testing::sinks::{self, Sinks};
+use banter::testing::{Bank, DemoBot, Telemetry};
+use banter::{Config, Customer, CustomerSpec, HumanDuration, Suite};
 
 const SCENARIOS: usize = 100;
 const ROUNDS: usize = 5;

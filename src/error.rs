@@ -10,6 +10,7 @@ use crate::template::TemplateError;
 
 /// A run could not be set up or completed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A scenario file or `banter.yaml` is unreadable or invalid.
     #[error(transparent)]

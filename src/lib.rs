@@ -1,11 +1,14 @@
 //! banter: tests banking chatbots end to end.
 //!
-//! A run loads YAML [`scenario`]s, builds deterministic synthetic [`customer`]s,
-//! serves them from a mock FDX [`bank`], captures ad and analytics traffic in [`sinks`],
-//! drives the bot through a [`connector`] turn by turn, [`check`]s every reply and bank
-//! call, scans the sink traffic for customer data with the [`privacy`] detector, and
-//! [`report`]s the verdicts.
-//! The [`runner`] orchestrates it all; [`Suite`] is the entry point for Rust callers.
+//! A run loads YAML scenarios, builds deterministic synthetic customers, serves them from a
+//! mock FDX bank, captures ad and analytics traffic in sinks, drives the bot through a
+//! connector turn by turn, checks every reply and bank call, scans the sink traffic for
+//! customer data with the leak [`Detector`], and reports the verdicts in a [`Report`].
+//!
+//! The public surface is the crate root: [`Suite`] runs scenarios and gives a [`Report`] (and
+//! its parts); [`Scenario`] and [`Config`] are the scenario and `banter.yaml` types; the
+//! leak [`Detector`] gives [`Finding`]s; a [`Reporter`] receives the run's [`Event`]s;
+//! [`Error`] and the errors it wraps say what went wrong.
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), banter::Error> {
@@ -14,27 +17,91 @@
 //! # Ok(()) }
 //! ```
 
-pub mod bank;
-pub mod check;
-pub mod connector;
-pub mod customer;
-pub mod demo;
-pub mod duration;
-pub mod money;
-pub mod privacy;
-pub mod report;
-pub mod runner;
-pub mod scenario;
-pub mod sinks;
-pub mod snapshot;
-pub mod template;
-pub mod transcript;
+#![warn(missing_docs, unnameable_types)]
 
+mod bank;
+mod check;
+mod connector;
+mod customer;
+mod demo;
+mod duration;
 mod error;
 mod inflate;
 mod loopback;
+mod money;
 mod panics;
+mod privacy;
+mod report;
+mod runner;
+mod scenario;
+mod sinks;
+mod snapshot;
 mod sync;
+mod template;
+mod transcript;
 
+// Running a suite.
+pub use runner::{ConfigSource, Interrupt, Plan, Shard, Suite, DEFAULT_SEED};
+pub use snapshot::Mode as SnapshotMode;
+
+// The report and its parts.
+pub use bank::{BankCall, Outcome};
+pub use check::privacy::{Leak, SinkWarning, Whose};
+pub use check::{Failure, FailureKind};
+pub use report::{
+    merge_json, write_html, write_json, write_junit, Report, ScenarioReport, SnapshotResult,
+    SnapshotStatus, Status, Summary, Unattributed, REPORT_VERSION,
+};
+pub use transcript::{BotMessage, Turn, UserKind};
+
+// Run events and the reporters that receive them.
+pub use report::{Event, Reporter, Silent, TerminalReporter};
+
+// Scenarios and `banter.yaml`.
+pub use connector::process::{ProcessError, StartConfig};
+pub use connector::{
+    BotFrameworkConfig, DefaultOf, Defaulted, Headers, HttpConfig, JsonPointer, MessengerConfig,
+    Metadata, MetadataDefault, OpenAiConfig, PointerDefault, QuickRepliesDefault,
+    QuickRepliesPointer, RasaConfig, RepliesDefault, RepliesPointer, Request, RequestDefault,
+    StdioConfig, TextDefault, TextPointer,
+};
+pub use customer::{AccountSpec, AccountType, Consent};
+pub use duration::HumanDuration;
+pub use money::Money;
+pub use scenario::{
+    load_paths, AccountDecl, Action, AllowRule, BankExpect, BotConfig, CallPattern, Config,
+    ConnectorConfig, ConnectorKind, CustomerDecl, DemoConfig, Fault, FieldGlob, GlobText,
+    OneOrMany, Origin, Pattern, PrivacyConfig, PrivacyPolicy, ReplyExpect, Scenario, Step,
+    Template, UserInput, WebhookCheck,
+};
+pub use sinks::{SinkKind, SinkSpec};
+
+// The leak detector and its findings.
+pub use customer::{Account, Address, Customer, CustomerSpec, Direction, Transaction};
+pub use privacy::{Detector, Finding, Scan, ValueForm, ValueKind, Warning, WarningKind};
+pub use sinks::{CapturedRequest, Service, Spill};
+
+// Errors.
+pub use bank::BankError;
+pub use connector::{ConnectorError, ServerError};
+pub use demo::DemoError;
 pub use error::Error;
-pub use runner::Suite;
+pub use report::MergeError;
+pub use scenario::{BotConfigError, ScenarioError};
+pub use sinks::SinkError;
+pub use template::TemplateError;
+
+/// Pieces of banter's machinery for its own tests, benchmarks and command line: the mock
+/// bank, the sinks and the demo bot on their own. Not a stable API.
+#[doc(hidden)]
+pub mod testing {
+    pub use crate::bank::{decoy_name, Bank, BankSession, Fault as BankFault, DECOYS};
+    pub use crate::connector::signature;
+    pub use crate::demo::{DemoBot, MessengerConfig as DemoMessengerConfig, Telemetry};
+    pub use crate::privacy::corpus;
+
+    /// The capture servers on their own.
+    pub mod sinks {
+        pub use crate::sinks::{builtin, Lost, Record, Sinks, Unsettled};
+    }
+}

@@ -9,13 +9,10 @@ use tokio::signal::unix::{signal, Signal, SignalKind};
 
 use clap::{Parser, Subcommand};
 
-use banter::demo::{DemoBot, MessengerConfig, Telemetry};
-use banter::report::{
-    merge_json, write_html, write_json, write_junit, write_merged, TerminalReporter,
+use banter::testing::{DemoBot, DemoMessengerConfig, Telemetry};
+use banter::{
+    merge_json, write_html, write_json, write_junit, Shard, SnapshotMode, Suite, TerminalReporter,
 };
-use banter::runner::Shard;
-use banter::snapshot::Mode as SnapshotMode;
-use banter::Suite;
 
 #[derive(Parser)]
 #[command(
@@ -248,7 +245,7 @@ async fn demo_bot(args: DemoBotArgs) -> ExitCode {
         amplitude: args.amplitude_url,
         leaky: args.leaky,
     };
-    let messenger = args.graph_url.map(|graph_url| MessengerConfig {
+    let messenger = args.graph_url.map(|graph_url| DemoMessengerConfig {
         graph_url,
         app_secret: args.app_secret.unwrap_or_default(),
         verify_token: args.verify_token.unwrap_or_default(),
@@ -270,18 +267,18 @@ fn merge(reports: &[PathBuf], out: &std::path::Path) -> ExitCode {
         Ok(merged) => merged,
         Err(e) => return fail(e),
     };
-    if let Err(e) = write_merged(&merged, out) {
-        return fail(e);
+    if let Err(e) = write_json(&merged, out) {
+        return fail(format!(
+            "{}: cannot write the merged report: {e}",
+            out.display()
+        ));
     }
-    let summary = &merged["summary"];
+    let summary = &merged.summary;
     println!(
         "{} scenarios: {} passed, {} failed, {} errors",
-        summary["total"], summary["passed"], summary["failed"], summary["errors"]
+        summary.total, summary.passed, summary.failed, summary.errors
     );
-    let complete = merged["interrupted"] == false
-        && merged["stopped_early"] == false
-        && merged["server_panics"].as_array().is_none_or(Vec::is_empty);
-    if complete && summary["passed"] == summary["total"] {
+    if merged.passed() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -1,12 +1,13 @@
 //! The record of one conversation: user turns, bot replies, bank calls and timings.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::bank::BankCall;
 
 /// How the user said something: typed text, a tapped quick reply, or a pressed button.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum UserKind {
     /// Typed text.
     #[default]
@@ -46,38 +47,38 @@ pub struct UserMessage {
 }
 
 /// One message from the bot.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BotMessage {
     /// The text shown to the user.
     pub text: String,
     /// Quick-reply chips offered with it.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub quick_replies: Vec<String>,
     /// Button titles of a template attached to it.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub buttons: Vec<String>,
     /// Not a message but a hand-over of the conversation to a human (Messenger's
     /// `pass_thread_control`); its text is empty.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub handover: bool,
 }
 
 /// One turn of a conversation.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Turn {
     /// 1-based turn number.
     pub turn: usize,
     /// What the user said (rendered).
     pub user: String,
     /// How the user said it, when it was not typed text.
-    #[serde(skip_serializing_if = "is_text")]
+    #[serde(default, skip_serializing_if = "is_text")]
     pub user_kind: UserKind,
     /// What the bot answered, in order.
     pub replies: Vec<BotMessage>,
     /// The bank calls the bot made during the turn.
     pub bank_calls: Vec<BankCall>,
     /// The events the bot sent to sinks during the turn, as `sink: event name`.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sink_events: Vec<String>,
     /// Wall time of the turn in milliseconds.
     pub duration_ms: u64,

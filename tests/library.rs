@@ -2,11 +2,8 @@
 
 mod common;
 
-use banter::bank::{Bank, Outcome};
-use banter::customer::{Consent, Customer, CustomerSpec};
-use banter::report::Status;
-use banter::snapshot::Mode as SnapshotMode;
-use banter::Suite;
+use banter::testing::{decoy_name, Bank, DECOYS};
+use banter::{Consent, Customer, CustomerSpec, Outcome, SnapshotMode, Status, Suite};
 use common::{repo, stable};
 
 #[tokio::test]
@@ -65,10 +62,7 @@ async fn a_panic_in_the_mock_bank_makes_the_run_an_error() {
     // Scenario files cannot hold such a status; one built in code reaches the bank.
     plan.scenarios[0].faults[0].status = Some(1000);
     let report = plan
-        .run(
-            &mut banter::runner::Silent,
-            Box::pin(std::future::pending()),
-        )
+        .run(&mut banter::Silent, Box::pin(std::future::pending()))
         .await
         .unwrap();
     assert!(!report.passed(), "{report:#?}");
@@ -82,9 +76,9 @@ async fn a_panic_in_the_mock_bank_makes_the_run_an_error() {
 #[tokio::test]
 async fn no_scenario_name_gives_a_decoy_customer() {
     let bank = Bank::start(1).await.unwrap();
-    assert_eq!(bank.decoys().len(), banter::bank::DECOYS);
+    assert_eq!(bank.decoys().len(), DECOYS);
     for i in 1..=bank.decoys().len() {
-        for name in [format!("decoy-{i}"), banter::bank::decoy_name(i)] {
+        for name in [format!("decoy-{i}"), decoy_name(i)] {
             let customer = Customer::generate(1, &name, &CustomerSpec::default());
             for decoy in bank.decoys() {
                 assert_ne!(customer.token, decoy.token, "{name}");

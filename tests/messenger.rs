@@ -109,7 +109,7 @@ fn webhook_signatures_are_hmac_sha256_of_the_body() {
     let body = "{\"object\":\"page\"}";
     let expected = format!("sha256={}", python_hmac("secret", body));
     assert_eq!(
-        banter::connector::signature("secret", body.as_bytes()),
+        banter::testing::signature("secret", body.as_bytes()),
         expected
     );
 }

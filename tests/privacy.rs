@@ -3,10 +3,7 @@
 
 mod common;
 
-use banter::check::privacy::{Leak, Whose};
-use banter::privacy::ValueKind;
-use banter::report::{Report, Status};
-use banter::Suite;
+use banter::{Leak, Report, Status, Suite, ValueKind, Whose};
 use common::{banter_in, repo};
 
 async fn leaky_report() -> Report {

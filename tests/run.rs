@@ -485,10 +485,10 @@ fn no_token_or_code_of_the_run_appears_in_any_report() {
         .misbehaving_bot("tattle", "5s");
     // Every secret banter issues in the run: the scenarios' customers' and the bank's decoys'.
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let bank = runtime.block_on(banter::bank::Bank::start(1)).unwrap();
+    let bank = runtime.block_on(banter::testing::Bank::start(1)).unwrap();
     let mut customers: Vec<_> = names
         .iter()
-        .map(|n| banter::customer::Customer::generate(1, n, &Default::default()))
+        .map(|n| banter::Customer::generate(1, n, &Default::default()))
         .collect();
     customers.extend(bank.decoys().iter().cloned());
     let secrets: Vec<String> = customers

@@ -4,8 +4,8 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use banter::report::Status;
-use banter::runner::Shard;
+use banter::Shard;
+use banter::Status;
 use banter::Suite;
 use common::{repo, stable, Workspace};
 
@@ -26,7 +26,7 @@ async fn eight_jobs_give_the_same_report_as_one() {
 }
 
 /// `count` scenarios, each asserting its own customer's name and checking balance.
-fn generated(count: usize) -> Vec<banter::scenario::Scenario> {
+fn generated(count: usize) -> Vec<banter::Scenario> {
     let yaml: Vec<String> = (0..count)
         .map(|i| {
             format!(
@@ -36,7 +36,7 @@ fn generated(count: usize) -> Vec<banter::scenario::Scenario> {
         .collect();
     let ws = Workspace::new();
     ws.write("scenarios/generated.yaml", &yaml.join("---\n"));
-    banter::scenario::load_paths(&[ws.path().join("scenarios")]).unwrap()
+    banter::load_paths(&[ws.path().join("scenarios")]).unwrap()
 }
 
 #[tokio::test]
@@ -44,8 +44,8 @@ async fn many_overlapping_conversations_give_the_same_report_at_any_concurrency(
     // Before, thousands of customers' zip codes matched digits inside telemetry ids, and every
     // scenario counted the telemetry of every scenario beside it: verdicts and reports changed
     // with --jobs and from run to run.
-    let mut config = banter::scenario::Config::default();
-    config.privacy.settle = banter::scenario::HumanDuration(std::time::Duration::from_millis(20));
+    let mut config = banter::Config::default();
+    config.privacy.settle = banter::HumanDuration(std::time::Duration::from_millis(20));
     let scenarios = generated(300);
     let run = |jobs| {
         Suite::new(scenarios.clone())

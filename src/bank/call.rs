@@ -1,10 +1,11 @@
 //! The bank's call log: every request the bot made, with its turn and what the bank made of it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What the bank did with a call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Outcome {
     /// Answered with data.
     Ok,
@@ -23,7 +24,7 @@ pub enum Outcome {
 }
 
 /// One request the bot made to the bank.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BankCall {
     /// The 1-based turn it came in; 0 if it came between turns.
     pub turn: usize,
@@ -32,7 +33,7 @@ pub struct BankCall {
     /// URL path, without the query.
     pub path: String,
     /// The raw query string, if any.
-    #[serde(skip_serializing_if = "String::is_empty")]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub query: String,
     /// The status the bank answered.
     pub status: u16,

@@ -36,6 +36,7 @@ pub fn decoy_name(index: usize) -> String {
 
 /// The bank could not start.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum BankError {
     /// Binding 127.0.0.1 failed.
     #[error("cannot bind the mock bank to 127.0.0.1: {0}")]

@@ -4,7 +4,7 @@ mod bank;
 pub mod privacy;
 mod reply;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use bank::{check_bank, check_isolation};
 pub use reply::check_reply;
@@ -25,8 +25,9 @@ pub fn check_turn(step: &Step, turn: &Turn, context: &minijinja::Value) -> Vec<F
 }
 
 /// Which check failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum FailureKind {
     /// A reply matcher.
     Reply,
@@ -60,23 +61,23 @@ impl FailureKind {
 }
 
 /// One failed expectation, located at its turn.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Failure {
     /// The 1-based turn, when the failure belongs to one.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub turn: Option<usize>,
     /// Which kind of check.
     pub kind: FailureKind,
     /// What went wrong, in one line.
     pub message: String,
     /// What was expected, when that helps.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected: Option<String>,
     /// What happened instead.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actual: Option<String>,
     /// A longer explanation shown as is, such as a snapshot diff.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }
 

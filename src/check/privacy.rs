@@ -1,6 +1,6 @@
 //! Privacy verdicts: which sink findings are leaks that fail a scenario, and cross-session replies.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Failure, FailureKind};
 use crate::privacy::{Finding, ValueForm, ValueKind, Warning, WarningKind};
@@ -8,8 +8,9 @@ use crate::scenario::AllowRule;
 use crate::sinks::{CapturedRequest, SinkKind};
 
 /// Whose value a finding is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Whose {
     /// The scenario's own customer.
     Own,
@@ -18,7 +19,7 @@ pub enum Whose {
 }
 
 /// A customer value found in a request to a sink.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Leak {
     /// The sink's name.
     pub sink: String,
@@ -39,7 +40,7 @@ pub struct Leak {
 }
 
 /// An unknown value that looks like personal data, in a request to a sink.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SinkWarning {
     /// The sink's name.
     pub sink: String,

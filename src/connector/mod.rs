@@ -136,11 +136,12 @@ impl<P: Protocol> Session for ProtocolSession<P> {
 
 /// A turn could not be completed. Messages name the bot and the cause; the runner adds the turn.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConnectorError {
     /// The Messenger webhook did not pass the verification handshake.
     #[error("the {bot} failed the webhook verification: it {detail}")]
     Handshake {
-        /// The bot, as [`Connector::describe`] names it.
+        /// The bot, as its connector names it (`http bot at …`).
         bot: String,
         /// What it answered.
         detail: String,
@@ -148,7 +149,7 @@ pub enum ConnectorError {
     /// A webhook check failed: the bot took an event it should have refused.
     #[error("the {bot} {detail}")]
     Webhook {
-        /// The bot, as [`Connector::describe`] names it.
+        /// The bot, as its connector names it (`http bot at …`).
         bot: String,
         /// What it did wrong.
         detail: String,
@@ -156,13 +157,13 @@ pub enum ConnectorError {
     /// A webhook check was asked of a protocol without a webhook.
     #[error("the {bot} has no webhook to check: `user: {{ webhook: … }}` steps need the messenger connector")]
     NoWebhook {
-        /// The bot, as [`Connector::describe`] names it.
+        /// The bot, as its connector names it (`http bot at …`).
         bot: String,
     },
     /// The bot made a Send API call that the Graph API refuses.
     #[error("the {bot} made a Send API call the Graph API refuses: {detail}")]
     SendApi {
-        /// The bot, as [`Connector::describe`] names it.
+        /// The bot, as its connector names it (`http bot at …`).
         bot: String,
         /// Why it was refused.
         detail: String,
@@ -188,7 +189,7 @@ pub enum ConnectorError {
     /// The reply was not JSON.
     #[error("the {bot} answered with a body that is not JSON: {excerpt}")]
     NotJson {
-        /// The bot, as [`Connector::describe`] names it.
+        /// The bot, as its connector names it (`http bot at …`).
         bot: String,
         /// The start of the body.
         excerpt: String,
@@ -196,7 +197,7 @@ pub enum ConnectorError {
     /// The reply was JSON of the wrong shape.
     #[error("the {bot} answered JSON without {what}: {excerpt}")]
     Shape {
-        /// The bot, as [`Connector::describe`] names it.
+        /// The bot, as its connector names it (`http bot at …`).
         bot: String,
         /// What was missing, e.g. `a list at /replies`.
         what: String,
@@ -206,7 +207,7 @@ pub enum ConnectorError {
     /// A streamed reply ended before its end marker.
     #[error("the {bot} ended its stream without `data: [DONE]`: {excerpt}")]
     Truncated {
-        /// The bot, as [`Connector::describe`] names it.
+        /// The bot, as its connector names it (`http bot at …`).
         bot: String,
         /// The start of the body.
         excerpt: String,
@@ -214,7 +215,7 @@ pub enum ConnectorError {
     /// Writing to or reading from a bot process's pipes failed.
     #[error("cannot talk to the {bot} over its stdin and stdout: {reason}")]
     Pipe {
-        /// The bot, as [`Connector::describe`] names it.
+        /// The bot, as its connector names it (`http bot at …`).
         bot: String,
         /// The I/O error.
         reason: String,
@@ -222,14 +223,14 @@ pub enum ConnectorError {
     /// A bot process closed its stdout: it exited or is about to. The runner adds the exit status.
     #[error("the {bot} closed its stdout without answering")]
     Closed {
-        /// The bot, as [`Connector::describe`] names it.
+        /// The bot, as its connector names it (`http bot at …`).
         bot: String,
     },
     /// An earlier message to a bot process was cut off by the turn timeout; its late answer
     /// would be taken for the answer to this one, so the process cannot be used any more.
     #[error("the {bot} did not answer a previous message in time, so its answers can no longer be matched to messages")]
     Desynchronised {
-        /// The bot, as [`Connector::describe`] names it.
+        /// The bot, as its connector names it (`http bot at …`).
         bot: String,
     },
     /// A request template failed.

@@ -48,6 +48,7 @@ const KEPT_LINES: usize = 200;
 
 /// The bot process could not be started or did not become ready.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ProcessError {
     /// The command or env failed to render.
     #[error("bot start: {0}")]

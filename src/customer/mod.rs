@@ -14,7 +14,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
-pub use crate::money::Money;
+use crate::money::Money;
 pub use numbers::{aba_valid, luhn_valid};
 
 /// The fixed "today" of every synthetic world, so that transaction dates are reproducible.
@@ -36,19 +36,27 @@ pub fn as_of() -> NaiveDate {
 /// Whether the customer has linked their bank to the chatbot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Consent {
+    /// Linked: the bank answers with the customer's data.
     #[default]
     Granted,
+    /// Never linked: the customer has no bank token.
     None,
+    /// Linked, then revoked: the bank answers 403 to every call.
     Revoked,
 }
 
 /// The kinds of account a synthetic customer can hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum AccountType {
+    /// A checking account.
     Checking,
+    /// A savings account.
     Savings,
+    /// A credit card.
     CreditCard,
 }
 
@@ -75,59 +83,84 @@ impl AccountType {
 /// Which way money moved, from the account holder's point of view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Direction {
+    /// Money went out.
     Debit,
+    /// Money came in.
     Credit,
 }
 
 /// What a scenario asks for; empty `accounts` means the default set.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CustomerSpec {
+    /// Whether the customer linked their bank.
     pub consent: Consent,
+    /// The accounts to open; empty for the default set.
     pub accounts: Vec<AccountSpec>,
 }
 
 /// One requested account: `kind: None` means checking, `balance: None` means random.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccountSpec {
+    /// The kind of account; checking when absent.
     pub kind: Option<AccountType>,
+    /// The balance; random when absent.
     pub balance: Option<Money>,
 }
 
 /// A synthetic bank customer with identity, bank token and accounts.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Customer {
+    /// The bank's customer id.
     pub id: String,
+    /// Given name.
     pub first_name: String,
+    /// Family name.
     pub last_name: String,
+    /// Email address.
     pub email: String,
+    /// Phone number in E.164 form.
     pub phone: String,
+    /// Date of birth.
     #[serde(serialize_with = "iso_date")]
     pub date_of_birth: NaiveDate,
+    /// Social security number, dashed (valid area, group and serial).
     pub ssn: String,
+    /// Postal address.
     pub address: Address,
     /// Bank bearer token; empty when consent is `None` (never linked).
     pub token: String,
+    /// Whether the customer linked their bank.
     pub consent: Consent,
+    /// The customer's accounts.
     pub accounts: Vec<Account>,
 }
 
 /// A US postal address.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Address {
+    /// Street and number.
     pub street: String,
+    /// City.
     pub city: String,
+    /// Two-letter state code.
     pub state: String,
+    /// Five-digit ZIP code.
     pub zip: String,
 }
 
 /// One account with its numbers, balances and 90-day history.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Account {
+    /// The bank's account id.
     pub id: String,
+    /// The kind of account.
     #[serde(rename = "type")]
     pub kind: AccountType,
+    /// The account number.
     pub number: String,
+    /// The bank's ABA routing number (checksum-valid).
     pub routing_number: String,
     /// Only for credit cards: a Luhn-valid 16-digit Visa number.
     pub card_number: Option<String>,
@@ -135,8 +168,9 @@ pub struct Account {
     pub balance: Money,
     /// Checking: balance less pending; savings: balance; card: credit limit less balance.
     pub available_balance: Money,
+    /// ISO 4217 currency code.
     pub currency: String,
-    /// Balance 90 days before [`as_of`], before any of `transactions`.
+    /// Balance 90 days before the fixed date 2026-06-30, before any of `transactions`.
     pub opening_balance: Money,
     /// Newest first.
     pub transactions: Vec<Transaction>,
@@ -145,12 +179,16 @@ pub struct Account {
 /// One posted transaction.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Transaction {
+    /// The bank's transaction id.
     pub id: String,
+    /// The posting date.
     #[serde(serialize_with = "iso_date")]
     pub date: NaiveDate,
+    /// Who the money went to or came from.
     pub merchant: String,
     /// Always positive; `direction` says which way it moved.
     pub amount: Money,
+    /// Which way it moved.
     pub direction: Direction,
 }
 

@@ -86,9 +86,10 @@ const UNLINKED: &str = "Your bank account is unlinked.";
 const LINK_FAILED: &str = "Sorry, I couldn't link your bank account. Please try again.";
 
 /// How the bot reaches Messenger. `graph_url` is the base URL of the Graph API, e.g.
-/// "https://graph.facebook.com" or a local stand-in such as "http://127.0.0.1:4000".
+/// `https://graph.facebook.com` or a local stand-in such as `http://127.0.0.1:4000`.
 #[derive(Clone)]
 pub struct MessengerConfig {
+    /// The Graph API base URL replies go to.
     pub graph_url: String,
     /// Signs the webhook's events (`X-Hub-Signature-256`).
     pub app_secret: String,

@@ -35,21 +35,47 @@ const MAX_BODY: usize = 64 * 1024;
 
 /// Why the demo bot could not start.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum DemoError {
+    /// The port could not be bound.
     #[error("cannot bind the demo bot to 127.0.0.1:{port}: {source}")]
-    Bind { port: u16, source: std::io::Error },
+    Bind {
+        /// The port asked for.
+        port: u16,
+        /// Why it could not be bound.
+        source: std::io::Error,
+    },
+    /// The bank URL is not an http(s) URL.
     #[error("invalid bank URL {url:?}: expected an http(s) URL such as http://127.0.0.1:4567")]
-    BankUrl { url: String },
+    BankUrl {
+        /// The URL given.
+        url: String,
+    },
+    /// A telemetry URL is not an http(s) URL.
     #[error(
         "invalid {service} telemetry URL {url:?}: expected an http(s) URL such as http://127.0.0.1:4567"
     )]
-    TelemetryUrl { service: &'static str, url: String },
+    TelemetryUrl {
+        /// The service it is for.
+        service: &'static str,
+        /// The URL given.
+        url: String,
+    },
+    /// The Messenger Graph API URL is not an http(s) URL.
     #[error(
         "invalid Messenger Graph API URL {url:?}: expected an http(s) URL such as http://127.0.0.1:4000"
     )]
-    GraphUrl { url: String },
+    GraphUrl {
+        /// The URL given.
+        url: String,
+    },
+    /// A Messenger secret or token is empty.
     #[error("the Messenger {field} must not be empty")]
-    MessengerSecret { field: &'static str },
+    MessengerSecret {
+        /// Which one.
+        field: &'static str,
+    },
+    /// The bot's HTTP client could not be built.
     #[error("cannot build the bot's HTTP client: {0}")]
     Client(#[from] reqwest::Error),
 }

@@ -82,10 +82,15 @@ const AMPLITUDE_API_KEY: &str = "amp_demo_key";
 /// "http://127.0.0.1:41234" (no trailing slash); None = that service is not used.
 #[derive(Debug, Clone, Default)]
 pub struct Telemetry {
+    /// Meta (Conversions API).
     pub meta: Option<String>,
+    /// Google Analytics 4.
     pub google: Option<String>,
+    /// Segment.
     pub segment: Option<String>,
+    /// Mixpanel.
     pub mixpanel: Option<String>,
+    /// Amplitude.
     pub amplitude: Option<String>,
     /// Leak customer data like careless real integrations (for demos and tests).
     pub leaky: bool,

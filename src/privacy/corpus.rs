@@ -15,11 +15,15 @@ use sha2::{Digest, Sha256};
 
 /// One request as a sink would capture it.
 pub struct Traffic {
+    /// The sink's name.
     pub sink: &'static str,
+    /// HTTP method.
     pub method: &'static str,
     /// Path and query.
     pub target: String,
+    /// Header names and values.
     pub headers: Vec<(&'static str, String)>,
+    /// The body as sent.
     pub body: Vec<u8>,
 }
 

@@ -7,9 +7,7 @@
 //! `decode`, `amounts`), and reports unknown card, routing, SSN and email shapes (`warnings`).
 //!
 //! ```
-//! use banter::customer::{Customer, CustomerSpec};
-//! use banter::privacy::Detector;
-//! use banter::sinks::CapturedRequest;
+//! use banter::{CapturedRequest, Customer, CustomerSpec, Detector};
 //!
 //! let customer = Customer::generate(7, "alice", &CustomerSpec::default());
 //! let detector = Detector::new(std::slice::from_ref(&customer));
@@ -27,8 +25,7 @@ mod scan;
 mod sites;
 mod warnings;
 
-#[cfg(test)]
-mod corpus;
+pub mod corpus;
 #[cfg(test)]
 mod tests;
 
@@ -91,6 +88,7 @@ pub struct Scan {
 pub struct Finding {
     /// Index into the customers the detector was built for.
     pub customer: usize,
+    /// The class of the value.
     pub kind: ValueKind,
     /// Where it sat: `path`, `query:ud[em]`, `header:cookie:_fbp`, `body:/data/0/user_data/em`,
     /// `body` (plain text), `body:form:email`, `body:multipart:email`, ...
@@ -107,6 +105,7 @@ pub struct Finding {
 /// a full name or a street as written (not hashed) says who someone is; a first name or a
 /// city alone does not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum ValueForm {
     /// The full name as written.
     FullName,
@@ -119,18 +118,31 @@ pub enum ValueForm {
 /// The class of a customer value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ValueKind {
+    /// Email address.
     Email,
+    /// Phone number.
     Phone,
+    /// First, last or full name.
     Name,
+    /// Date of birth.
     DateOfBirth,
+    /// Street, city or ZIP code.
     Address,
+    /// Social security number.
     Ssn,
+    /// Account number.
     AccountNumber,
+    /// Routing number.
     RoutingNumber,
+    /// Card number.
     CardNumber,
+    /// A balance or transaction amount.
     Amount,
+    /// A merchant of the customer's transactions.
     Merchant,
+    /// The bank token or the authorization code.
     Token,
 }
 
@@ -163,7 +175,9 @@ impl fmt::Display for ValueKind {
 /// A sensitive-looking value that belongs to no known customer (never a failure).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Warning {
+    /// What it looks like.
     pub pattern: WarningKind,
+    /// Where it sat, as in [`Finding::location`].
     pub location: String,
     /// The decoding steps, then the pattern: `json → card_number`.
     pub chain: String,
@@ -172,12 +186,17 @@ pub struct Warning {
 }
 
 /// The shape an unknown value matched.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum WarningKind {
+    /// A Luhn-valid card number.
     CardNumber,
+    /// A checksum-valid ABA routing number.
     RoutingNumber,
+    /// A valid-looking social security number.
     Ssn,
+    /// An email address.
     Email,
 }
 

@@ -4,6 +4,7 @@ use super::{Report, ScenarioReport};
 
 /// Something that happened during a run, in order.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Event<'a> {
     /// The bank and bot are up; scenarios are about to run.
     RunStarted {

@@ -3,12 +3,11 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use serde_json::{json, Value};
-
-use super::REPORT_VERSION;
+use super::{Report, Summary, REPORT_VERSION};
 
 /// The reports could not be merged.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum MergeError {
     /// A report could not be read.
     #[error("{}: cannot read: {source}", path.display())]
@@ -34,22 +33,16 @@ pub enum MergeError {
         /// What conflicts.
         reason: String,
     },
-    /// The merged report could not be written.
-    #[error("{}: cannot write the merged report: {source}", path.display())]
-    Write {
-        /// Where it was to go.
-        path: PathBuf,
-        /// Why it could not be serialised or written.
-        source: std::io::Error,
-    },
+    /// No report was given.
+    #[error("no report to merge")]
+    NoReports,
 }
 
-/// Merges JSON reports into one: scenarios ordered by file and line, counts recomputed.
-pub fn merge_json(paths: &[PathBuf]) -> Result<Value, MergeError> {
-    let mut scenarios: Vec<Value> = Vec::new();
-    let (mut seed, mut bot) = (None::<Value>, None::<Value>);
-    let (mut interrupted, mut stopped_early, mut duration) = (false, false, 0u64);
-    let mut server_panics: Vec<Value> = Vec::new();
+/// Reads JSON reports and merges them into one: scenarios ordered by file and line, counts
+/// recomputed, unattributed sink traffic added up. The reports must share their seed and
+/// hold each scenario once.
+pub fn merge_json(paths: &[PathBuf]) -> Result<Report, MergeError> {
+    let mut merged: Option<Report> = None;
     let mut names = HashSet::new();
     for path in paths {
         let report = read(path)?;
@@ -57,64 +50,51 @@ pub fn merge_json(paths: &[PathBuf]) -> Result<Value, MergeError> {
             path: path.clone(),
             reason,
         };
-        match &seed {
-            Some(s) if *s != report["seed"] => {
-                return Err(conflict(format!(
-                    "seed {} differs from {s}",
-                    report["seed"]
-                )))
-            }
-            _ => seed = Some(report["seed"].clone()),
+        let merged = merged.get_or_insert_with(|| Report::new(report.seed, report.bot.clone()));
+        if merged.seed != report.seed {
+            return Err(conflict(format!(
+                "seed {} differs from {}",
+                report.seed, merged.seed
+            )));
         }
-        bot.get_or_insert_with(|| report["bot"].clone());
-        interrupted |= report["interrupted"].as_bool().unwrap_or(false);
-        stopped_early |= report["stopped_early"].as_bool().unwrap_or(false);
-        server_panics.extend(
-            report["server_panics"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .cloned(),
-        );
-        duration = duration.max(report["duration_ms"].as_u64().unwrap_or(0));
-        for scenario in report["scenarios"].as_array().into_iter().flatten() {
-            let name = scenario["name"].as_str().unwrap_or_default().to_string();
-            if !names.insert(name.clone()) {
-                return Err(conflict(format!(
-                    "scenario `{name}` is in more than one report"
-                )));
-            }
-            scenarios.push(scenario.clone());
+        if let Some(twice) = report
+            .scenarios
+            .iter()
+            .find(|s| !names.insert(s.name.clone()))
+        {
+            return Err(conflict(format!(
+                "scenario `{}` is in more than one report",
+                twice.name
+            )));
         }
+        merged.absorb(report);
     }
-    scenarios.sort_by(|a, b| {
-        (a["file"].as_str(), a["line"].as_u64()).cmp(&(b["file"].as_str(), b["line"].as_u64()))
-    });
-    let count = |status: &str| scenarios.iter().filter(|s| s["status"] == status).count();
-    Ok(json!({
-        "version": REPORT_VERSION,
-        "seed": seed,
-        "bot": bot,
-        "interrupted": interrupted,
-        "stopped_early": stopped_early,
-        "server_panics": server_panics,
-        "summary": { "total": scenarios.len(), "passed": count("passed"), "failed": count("failed"), "errors": count("error") },
-        "duration_ms": duration,
-        "scenarios": scenarios,
-    }))
+    let mut merged = merged.ok_or(MergeError::NoReports)?;
+    let mut scenarios = std::mem::take(&mut merged.scenarios);
+    scenarios.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+    merged.summary = Summary::default();
+    scenarios.into_iter().for_each(|s| merged.push(s));
+    Ok(merged)
 }
 
-/// Writes a merged report as pretty JSON to `path`.
-pub fn write_merged(merged: &Value, path: &Path) -> Result<(), MergeError> {
-    let write = |source| MergeError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    let text = serde_json::to_string_pretty(merged).map_err(|e| write(e.into()))?;
-    std::fs::write(path, text + "\n").map_err(write)
+impl Report {
+    /// Adds another report's scenarios, server panics and unattributed sink traffic to this
+    /// one; the run was interrupted or stopped early if either was, and took the longer time.
+    fn absorb(&mut self, other: Report) {
+        self.interrupted |= other.interrupted;
+        self.stopped_early |= other.stopped_early;
+        self.duration_ms = self.duration_ms.max(other.duration_ms);
+        self.server_panics.extend(other.server_panics);
+        self.unattributed.requests += other.unattributed.requests;
+        self.unattributed
+            .warnings
+            .extend(other.unattributed.warnings);
+        self.unattributed.notes.extend(other.unattributed.notes);
+        other.scenarios.into_iter().for_each(|s| self.push(s));
+    }
 }
 
-fn read(path: &Path) -> Result<Value, MergeError> {
+fn read(path: &Path) -> Result<Report, MergeError> {
     let text = std::fs::read_to_string(path).map_err(|source| MergeError::Read {
         path: path.to_path_buf(),
         source,
@@ -123,33 +103,52 @@ fn read(path: &Path) -> Result<Value, MergeError> {
         path: path.to_path_buf(),
         reason,
     };
-    let report: Value =
+    let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| invalid(format!("not JSON: {e}")))?;
-    if report["version"] != json!(REPORT_VERSION) || !report["scenarios"].is_array() {
+    if value["version"] != REPORT_VERSION {
         return Err(invalid(format!(
             "not a banter report of version {REPORT_VERSION}"
         )));
     }
-    Ok(report)
+    serde_json::from_value(value).map_err(|e| {
+        invalid(format!(
+            "not a banter report of version {REPORT_VERSION}: {e}"
+        ))
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bank::{BankCall, Outcome};
+    use crate::check::privacy::{Leak, SinkWarning, Whose};
+    use crate::check::{Failure, FailureKind};
+    use crate::privacy::{ValueKind, WarningKind};
+    use crate::report::{ScenarioReport, SnapshotResult, SnapshotStatus, Status};
+    use crate::scenario::Scenario;
+    use crate::transcript::{BotMessage, Turn, UserKind};
 
-    fn scenario(name: &str, file: &str, line: u64, status: &str) -> Value {
-        json!({ "name": name, "file": file, "line": line, "status": status })
+    fn scenario(name: &str, file: &str, line: usize, status: Status) -> ScenarioReport {
+        let mut scenario: Scenario =
+            serde_yaml::from_str(&format!("{{ name: {name}, steps: [{{ user: hi }}] }}"))
+                .expect("a scenario");
+        scenario.origin.file = file.into();
+        scenario.origin.line = line;
+        ScenarioReport {
+            status,
+            ..ScenarioReport::of(&scenario)
+        }
     }
 
-    fn report(seed: u64, scenarios: &[Value]) -> Value {
-        json!({
-            "version": REPORT_VERSION, "seed": seed, "bot": "http bot", "interrupted": false,
-            "stopped_early": false, "server_panics": [], "duration_ms": 10, "scenarios": scenarios,
-        })
+    fn report(seed: u64, scenarios: Vec<ScenarioReport>) -> Report {
+        let mut report = Report::new(seed, "http bot".into());
+        report.duration_ms = 10;
+        scenarios.into_iter().for_each(|s| report.push(s));
+        report
     }
 
-    /// Writes each report to its own file in `dir`.
-    fn files(dir: &Path, reports: &[Value]) -> Vec<PathBuf> {
+    /// Writes each report as JSON to its own file in `dir`.
+    fn files(dir: &Path, reports: &[serde_json::Value]) -> Vec<PathBuf> {
         let paths: Vec<PathBuf> = (0..reports.len())
             .map(|i| dir.join(format!("shard-{i}.json")))
             .collect();
@@ -159,56 +158,132 @@ mod tests {
         paths
     }
 
+    fn json(report: &Report) -> serde_json::Value {
+        serde_json::to_value(report).expect("serialises")
+    }
+
+    /// A scenario report with every part a report can hold.
+    fn full() -> ScenarioReport {
+        let leak = Leak {
+            sink: "meta".into(),
+            request: "POST /v18.0/1/events".into(),
+            location: "body:/data/0/user_data/em/0".into(),
+            kind: ValueKind::Email,
+            chain: "json → sha256(lower(email))".into(),
+            turn: 1,
+            whose: Whose::Other("decoy customer 1".into()),
+            allowed: false,
+        };
+        let warning = SinkWarning {
+            sink: "google".into(),
+            request: "POST /mp/collect".into(),
+            location: "body:/events/0/params/card".into(),
+            pattern: WarningKind::CardNumber,
+            chain: "json → card_number".into(),
+            masked: "4111********1111".into(),
+            turn: 1,
+        };
+        let turn = Turn {
+            turn: 1,
+            user: "Transfer".into(),
+            user_kind: UserKind::QuickReply,
+            replies: vec![BotMessage {
+                text: "Which account?".into(),
+                quick_replies: vec!["Checking".into()],
+                buttons: vec!["Savings".into()],
+                handover: true,
+            }],
+            bank_calls: vec![BankCall {
+                turn: 1,
+                method: "GET".into(),
+                path: "/fdx/v6/accounts".into(),
+                query: "limit=3".into(),
+                status: 200,
+                outcome: Outcome::Ok,
+            }],
+            sink_events: vec!["google: transfer".into()],
+            duration_ms: 12,
+        };
+        ScenarioReport {
+            failures: vec![Failure::new(Some(1), FailureKind::Privacy, "a leak")
+                .with("nothing", "email")
+                .detailed("in meta")],
+            turns: vec![turn],
+            sink_requests: 3,
+            leaks: vec![leak],
+            warnings: vec![warning],
+            scan_notes: vec!["a note".into()],
+            snapshot: Some(SnapshotResult {
+                status: SnapshotStatus::Changed,
+                path: "snapshots/x.snap".into(),
+            }),
+            bot_output: vec!["listening".into()],
+            ..scenario("full", "a.yaml", 1, Status::Failed)
+        }
+    }
+
+    #[test]
+    fn a_report_reads_back_as_it_was_written() {
+        let mut report = report(
+            7,
+            vec![full(), scenario("bare", "a.yaml", 9, Status::Passed)],
+        );
+        report.server_panics.push("bank: boom".into());
+        report.unattributed.requests = 4;
+        report.unattributed.notes.push("cut".into());
+        let text = serde_json::to_string(&report).expect("serialises");
+        let read: Report = serde_json::from_str(&text).expect("deserialises");
+        assert_eq!(read, report);
+    }
+
     #[test]
     fn shards_merge_in_file_order_with_counts_recomputed() {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let mut second = report(
             7,
-            &[
-                scenario("c", "b.yaml", 1, "error"),
-                scenario("a", "a.yaml", 9, "passed"),
+            vec![
+                scenario("c", "b.yaml", 1, Status::Error),
+                scenario("a", "a.yaml", 9, Status::Passed),
             ],
         );
-        second["stopped_early"] = json!(true);
-        second["duration_ms"] = json!(25);
-        second["server_panics"] = json!([{ "message": "boom" }]);
-        let reports = [
-            report(7, &[scenario("b", "a.yaml", 20, "failed")]),
-            second,
-            report(7, &[]),
-        ];
+        second.stopped_early = true;
+        second.duration_ms = 25;
+        second.server_panics.push("boom".into());
+        second.unattributed.requests = 2;
+        second.unattributed.notes.push("second".into());
+        let mut first = report(7, vec![scenario("b", "a.yaml", 20, Status::Failed)]);
+        first.unattributed.requests = 3;
+        first.unattributed.notes.push("first".into());
+        let reports = [json(&first), json(&second), json(&report(7, vec![]))];
         let merged = merge_json(&files(dir.path(), &reports)).expect("merges");
-        let names: Vec<&str> = merged["scenarios"]
-            .as_array()
-            .expect("scenarios")
-            .iter()
-            .map(|s| s["name"].as_str().unwrap_or_default())
-            .collect();
+        let names: Vec<&str> = merged.scenarios.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["a", "b", "c"]);
         assert_eq!(
-            merged["summary"],
-            json!({ "total": 3, "passed": 1, "failed": 1, "errors": 1 })
+            merged.summary,
+            Summary {
+                total: 3,
+                passed: 1,
+                failed: 1,
+                errors: 1
+            }
         );
-        assert_eq!(
-            (&merged["seed"], &merged["bot"]),
-            (&json!(7), &json!("http bot"))
-        );
-        assert_eq!(
-            (&merged["interrupted"], &merged["stopped_early"]),
-            (&json!(false), &json!(true))
-        );
-        assert_eq!(merged["duration_ms"], 25);
-        assert_eq!(merged["server_panics"], json!([{ "message": "boom" }]));
-        assert_eq!(merged["version"], REPORT_VERSION);
+        assert_eq!((merged.seed, merged.bot.as_str()), (7, "http bot"));
+        assert_eq!((merged.interrupted, merged.stopped_early), (false, true));
+        assert_eq!(merged.duration_ms, 25);
+        assert_eq!(merged.server_panics, ["boom"]);
+        assert_eq!(merged.unattributed.requests, 5);
+        assert_eq!(merged.unattributed.notes, ["first", "second"]);
+        assert_eq!(merged.version, REPORT_VERSION);
+        assert!(!merged.passed());
     }
 
     #[test]
     fn reports_that_disagree_or_are_no_reports_do_not_merge() {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let one = || report(7, &[scenario("a", "a.yaml", 1, "passed")]);
-        let cases: [(Vec<Value>, &str); 5] = [
+        let one = || json(&report(7, vec![scenario("a", "a.yaml", 1, Status::Passed)]));
+        let cases: [(Vec<serde_json::Value>, &str); 5] = [
             (
-                vec![one(), report(8, &[])],
+                vec![one(), json(&report(8, vec![]))],
                 "shard-1.json: seed 8 differs from 7",
             ),
             (
@@ -216,15 +291,15 @@ mod tests {
                 "shard-1.json: scenario `a` is in more than one report",
             ),
             (
-                vec![json!({ "version": 0, "scenarios": [] })],
+                vec![serde_json::json!({ "version": 0, "scenarios": [] })],
                 "shard-0.json: not a banter report of version 1",
             ),
             (
-                vec![json!({ "version": REPORT_VERSION })],
-                "shard-0.json: not a banter report of version 1",
+                vec![serde_json::json!({ "version": REPORT_VERSION })],
+                "shard-0.json: not a banter report of version 1: missing field `seed`",
             ),
             (
-                vec![json!("text")],
+                vec![serde_json::json!("text")],
                 "shard-0.json: not a banter report of version 1",
             ),
         ];
@@ -245,20 +320,7 @@ mod tests {
         );
         let error = merge_json(&[dir.path().join("missing.json")]).expect_err("no file");
         assert!(matches!(error, MergeError::Read { .. }), "{error}");
-    }
-
-    #[test]
-    fn a_merged_report_that_cannot_be_written_is_an_error() {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let merged = report(1, &[]);
-        let out = dir.path().join("merged.json");
-        write_merged(&merged, &out).expect("writes");
-        let text = std::fs::read_to_string(&out).expect("reads");
-        assert_eq!(serde_json::from_str::<Value>(&text).expect("JSON"), merged);
-        assert!(text.ends_with("}\n"));
-        let error = write_merged(&merged, dir.path()).expect_err("a directory");
-        assert!(matches!(error, MergeError::Write { .. }), "{error}");
-        let expected = format!("{}: cannot write the merged report: ", dir.path().display());
-        assert!(error.to_string().starts_with(&expected), "{error}");
+        let error = merge_json(&[]).expect_err("nothing to merge");
+        assert!(matches!(error, MergeError::NoReports), "{error}");
     }
 }

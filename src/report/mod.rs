@@ -11,13 +11,13 @@ mod terminal;
 use std::borrow::Cow;
 
 use aho_corasick::{AhoCorasick, BuildError, MatchKind};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use event::{Event, Reporter, Silent};
-pub use html::{html, write_html};
+pub use html::write_html;
 pub use json::write_json;
-pub use junit::{junit_xml, write_junit};
-pub use merge::{merge_json, write_merged, MergeError};
+pub use junit::write_junit;
+pub use merge::{merge_json, MergeError};
 pub use terminal::TerminalReporter;
 
 use crate::check::privacy::{Leak, SinkWarning};
@@ -37,8 +37,9 @@ fn write_file(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
 pub const REPORT_VERSION: u32 = 1;
 
 /// A scenario's verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Status {
     /// Every check held.
     Passed,
@@ -49,7 +50,7 @@ pub enum Status {
 }
 
 /// The result of one scenario.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScenarioReport {
     /// The scenario's name.
     pub name: String,
@@ -74,19 +75,20 @@ pub struct ScenarioReport {
     /// Unknown values in sink traffic that look like personal data.
     pub warnings: Vec<SinkWarning>,
     /// What the scan could not read whole (size caps, bodies whose encoding lied), per request.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scan_notes: Vec<String>,
     /// The snapshot check, when the scenario snapshots its transcript.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snapshot: Option<SnapshotResult>,
     /// The bot's recent output, when the scenario did not pass and banter started the bot.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bot_output: Vec<String>,
 }
 
 /// What became of a scenario's snapshot.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum SnapshotStatus {
     /// The transcript matched the snapshot.
     Matched,
@@ -101,7 +103,7 @@ pub enum SnapshotStatus {
 }
 
 /// The snapshot entry of a scenario report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SnapshotResult {
     /// What happened.
     pub status: SnapshotStatus,
@@ -112,7 +114,7 @@ pub struct SnapshotResult {
 /// Sink traffic that no scenario could be told to own: requests that held no running
 /// scenario's customer values (ordinary telemetry, which cannot be told apart while
 /// conversations overlap). Every one was scanned; what its scans found is kept here.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Unattributed {
     /// How many requests.
     pub requests: u64,
@@ -231,7 +233,7 @@ impl ScenarioReport {
     }
 
     /// Calls `f` on every text in the report that can hold what the bot, the bank or the sinks saw.
-    pub fn each_text(&mut self, f: &mut dyn FnMut(&mut String)) {
+    pub(crate) fn each_text(&mut self, f: &mut dyn FnMut(&mut String)) {
         for turn in &mut self.turns {
             f(&mut turn.user);
             for reply in &mut turn.replies {
@@ -267,12 +269,12 @@ impl ScenarioReport {
     }
 
     /// Replaces every secret `redactor` knows (tokens, authorization codes) in the report's text.
-    pub fn redact(&mut self, redactor: &Redactor) {
+    pub(crate) fn redact(&mut self, redactor: &Redactor) {
         self.each_text(&mut |text: &mut String| redactor.scrub(text));
     }
 
     /// A copy for display, with every long text [`clip`]ped.
-    pub fn clipped(&self) -> ScenarioReport {
+    pub(crate) fn clipped(&self) -> ScenarioReport {
         let mut shown = self.clone();
         shown.clip_texts();
         shown
@@ -289,7 +291,7 @@ impl ScenarioReport {
 
 impl Report {
     /// A copy for display, with every long text [`clip`]ped.
-    pub fn clipped(&self) -> Report {
+    pub(crate) fn clipped(&self) -> Report {
         let mut shown = self.clone();
         shown
             .scenarios
@@ -300,7 +302,7 @@ impl Report {
 }
 
 /// Counts by verdict.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     /// Scenarios run.
     pub total: usize,
@@ -313,7 +315,7 @@ pub struct Summary {
 }
 
 /// The result of a run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     /// [`REPORT_VERSION`].
     pub version: u32,

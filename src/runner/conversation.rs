@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use super::attribution::{self, SinkScan};
 use super::bot::Bot;
 use super::context::scenario_context;
+use super::slot::Slot;
 use super::snapshot;
 use super::world::World;
 use crate::bank::{self, BankSession};
@@ -35,6 +36,7 @@ pub(super) async fn run(
     scenario: &Scenario,
     index: usize,
     customer: Customer,
+    mut slot: Slot,
 ) -> ScenarioReport {
     let started = Instant::now();
     world.open_window(index);
@@ -49,6 +51,7 @@ pub(super) async fn run(
     verdict
         .failures
         .extend(check::check_isolation(&session.calls()));
+    slot.turns_played();
     let sinks = collect_sinks(world, scenario, index, &mut played, &mut verdict).await;
     verdict
         .failures

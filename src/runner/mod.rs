@@ -6,6 +6,7 @@ mod bot;
 mod context;
 mod conversation;
 mod shard;
+mod slot;
 mod snapshot;
 mod world;
 
@@ -19,7 +20,7 @@ use std::time::Instant;
 use tokio::sync::RwLock;
 use tokio::task::JoinSet;
 
-pub use crate::report::{Event, Reporter, Silent};
+use crate::report::{Event, Reporter, Silent};
 pub use shard::Shard;
 
 use crate::bank::{self, Bank};
@@ -32,6 +33,7 @@ use crate::sinks::{self, Sinks};
 use crate::snapshot::{Mode as SnapshotMode, SnapshotStore};
 use crate::Error;
 use bot::Bot;
+use slot::Slot;
 use world::World;
 
 /// The default run seed.
@@ -281,13 +283,14 @@ async fn run_one(
     scenario: Arc<Scenario>,
     index: usize,
     customer: Customer,
+    slot: Slot,
 ) -> ScenarioReport {
     if scenario.snapshots() {
         let _alone = exclusive.write().await;
-        conversation::run(&world, &redactor, &scenario, index, customer).await
+        conversation::run(&world, &redactor, &scenario, index, customer, slot).await
     } else {
         let _shared = exclusive.read().await;
-        conversation::run(&world, &redactor, &scenario, index, customer).await
+        conversation::run(&world, &redactor, &scenario, index, customer, slot).await
     }
 }
 
@@ -366,10 +369,14 @@ impl Plan {
         let exclusive = Arc::new(RwLock::new(()));
         let scenarios: Vec<Arc<Scenario>> = self.scenarios.into_iter().map(Arc::new).collect();
         let total = scenarios.len();
-        // Scenarios start in order, at most `jobs` at a time, so `--fail-fast` stops at the first failure.
+        // Scenarios start in order, at most `jobs` playing their turns at a time; a scenario
+        // frees its slot when its turns are played (with `--fail-fast`, at its verdict, so the
+        // run stops at the first failure).
         let mut queue = scenarios.iter().cloned().zip(customers).enumerate();
         let mut tasks = JoinSet::new();
         let mut task_index = HashMap::new();
+        let (freed, mut slots_freed) = tokio::sync::mpsc::unbounded_channel();
+        let fail_fast = self.fail_fast;
         let mut spawn_next = |tasks: &mut JoinSet<ScenarioReport>,
                               task_index: &mut HashMap<_, _>| {
             if let Some((index, (scenario, customer))) = queue.next() {
@@ -380,6 +387,7 @@ impl Plan {
                     scenario,
                     index,
                     customer,
+                    Slot::new(freed.clone(), fail_fast),
                 ));
                 task_index.insert(handle.id(), index);
             }
@@ -394,12 +402,25 @@ impl Plan {
         loop {
             let joined = tokio::select! {
                 joined = tasks.join_next_with_id() => joined,
+                Some(()) = slots_freed.recv() => {
+                    if !stop {
+                        spawn_next(&mut tasks, &mut task_index);
+                    }
+                    continue;
+                }
                 () = &mut interrupt => {
                     report.interrupted = true;
                     break;
                 }
             };
-            let Some(joined) = joined else { break };
+            let Some(joined) = joined else {
+                // Every task is done; a slot freed by the last of them may still be unread.
+                if !stop && slots_freed.try_recv().is_ok() {
+                    spawn_next(&mut tasks, &mut task_index);
+                    continue;
+                }
+                break;
+            };
             let (index, finished) = match joined {
                 Ok((id, finished)) => (task_index.get(&id).copied().unwrap_or_default(), finished),
                 Err(e) if e.is_cancelled() => continue,
@@ -420,8 +441,6 @@ impl Plan {
             }
             if stop {
                 tasks.abort_all();
-            } else {
-                spawn_next(&mut tasks, &mut task_index);
             }
         }
         tasks.shutdown().await;

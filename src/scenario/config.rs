@@ -79,12 +79,14 @@ macro_rules! connectors {
         /// Which protocol the bot speaks: the `connector:` key of `bot:`.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
         #[serde(rename_all = "snake_case")]
+        #[non_exhaustive]
         pub enum ConnectorKind {
             $($(#[$doc])* $variant,)+
         }
 
         /// The settings of the connector `bot:` names, each read by its connector's own struct.
         #[derive(Debug, Clone)]
+        #[non_exhaustive]
         pub enum ConnectorConfig {
             $($(#[$doc])* $variant($settings),)+
         }

@@ -9,6 +9,7 @@ use super::{depth, Origin, Scenario};
 
 /// A scenario file could not be used. The message always names the file, and the line and column when known.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ScenarioError {
     /// The file or directory could not be read.
     #[error("{}: cannot read: {source}", path.display())]

@@ -17,7 +17,6 @@ use crate::customer::{AccountSpec, AccountType, Consent, CustomerSpec};
 use crate::money::Money;
 use crate::privacy::ValueKind;
 
-pub use crate::connector::process::StartConfig;
 pub use crate::duration::HumanDuration;
 pub use crate::template::{CallPattern, Template};
 pub use config::{
@@ -132,6 +131,7 @@ pub struct Step {
 
 /// What a step does: the user sends a message, or banter probes the bot's webhook.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum Action {
     /// Something the user sends: text, `{ quick_reply: TITLE }` or `{ postback: PAYLOAD }`.
     Message(UserInput),
@@ -141,6 +141,7 @@ pub enum Action {
 
 /// What the user sends in a step.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum UserInput {
     /// Typed text.
     Text(Template),
@@ -164,6 +165,7 @@ impl UserInput {
 /// A built-in webhook security check: `user: { webhook: bad_signature | unsigned | replay }`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum WebhookCheck {
     /// An event signed with the wrong app secret must get a 4xx and no reply.
     BadSignature,
@@ -285,6 +287,7 @@ pub struct BankExpect {
 /// A value written either as one item or as a list.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum OneOrMany<T> {
     /// `contains: "x"`
     One(T),

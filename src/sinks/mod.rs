@@ -33,6 +33,7 @@ pub type Inspector<S> = Arc<dyn Fn(&CapturedRequest) -> S + Send + Sync>;
 /// What a sink is, which decides the default privacy policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum SinkKind {
     /// An advertising service: no customer data may reach it.
     Ads,
@@ -64,6 +65,7 @@ pub fn builtin() -> Vec<SinkSpec> {
 
 /// A sink could not start.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SinkError {
     /// Binding 127.0.0.1 failed.
     #[error("cannot bind sink `{name}` to 127.0.0.1: {source}")]

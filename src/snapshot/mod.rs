@@ -5,4 +5,4 @@ mod render;
 mod store;
 
 pub use render::{account_aliases, render};
-pub use store::{file_name, Mode, Outcome, SnapshotError, SnapshotStore};
+pub use store::{Mode, Outcome, SnapshotStore};

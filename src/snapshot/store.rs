@@ -48,6 +48,7 @@ pub fn file_name(scenario_name: &str) -> String {
 
 /// What a check does when the contents are new or differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Mode {
     /// A missing snapshot is created; a differing one is left alone beside a `.snap.new`.
     Local,

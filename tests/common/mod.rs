@@ -195,7 +195,7 @@ pub const TWO_TURNS: &str = "name: Two turns\nsteps:\n  - user: hello\n    bot: 
 
 /// The report as JSON without what varies between runs: timings, the bot's port, and the
 /// count of sink requests seen while a scenario listened (with --jobs, also others').
-pub fn stable(report: &banter::report::Report) -> serde_json::Value {
+pub fn stable(report: &banter::Report) -> serde_json::Value {
     fn strip(value: &mut serde_json::Value) {
         match value {
             serde_json::Value::Object(map) => {
