@@ -61,16 +61,19 @@ pub use report::{Event, Reporter, Silent, TerminalReporter};
 // Scenarios and `banter.yaml`.
 pub use connector::process::{ProcessError, StartConfig};
 pub use connector::{
-    BotFrameworkConfig, HttpConfig, MessengerConfig, OpenAiConfig, RasaConfig, StdioConfig,
+    BotFrameworkConfig, DefaultOf, Defaulted, Headers, HttpConfig, JsonPointer, MessengerConfig,
+    Metadata, MetadataDefault, OpenAiConfig, PointerDefault, QuickRepliesDefault,
+    QuickRepliesPointer, RasaConfig, RepliesDefault, RepliesPointer, Request, RequestDefault,
+    StdioConfig, TextDefault, TextPointer,
 };
 pub use customer::{AccountSpec, AccountType, Consent};
 pub use duration::HumanDuration;
 pub use money::Money;
 pub use scenario::{
-    load_paths, AccountDecl, AllowRule, BankExpect, BotConfig, CallPattern, CaptureConfig, Config,
-    ConnectorConfig, ConnectorKind, CustomerDecl, DemoConfig, Fault, FieldGlob, GlobText,
+    load_paths, AccountDecl, Action, AllowRule, BankExpect, BotConfig, CallPattern, CaptureConfig,
+    Config, ConnectorConfig, ConnectorKind, CustomerDecl, DemoConfig, Fault, FieldGlob, GlobText,
     OneOrMany, Origin, Pattern, PrivacyConfig, PrivacyPolicy, ReplyExpect, Scenario, Step,
-    Template, UserAction, UserInput, WebhookCheck,
+    Template, UserInput, WebhookCheck,
 };
 pub use sinks::{SinkKind, SinkSpec};
 

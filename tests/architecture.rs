@@ -2,12 +2,12 @@
 //! `src/X.rs` or `src/X/`; `lib.rs` and `main.rs` sit above them all) and fails when they form
 //! a cycle or cross one of the rules below.
 //!
-//! An import is any `crate::X` path in code that is not test-only: `use` lines, paths in
-//! expressions and types, and paths named in attribute strings (`deserialize_with =
-//! "crate::X::f"`). Items re-exported at the crate root (`crate::Error`) count as the module
-//! they come from. Comments, doc comments, string literals and `#[cfg(test)]` items (and the
-//! files of `#[cfg(test)] mod X;`) are left out. Paths between modules are written from
-//! `crate::`, never `super::super::`, so that this test sees them.
+//! An import is any path to another top-level module in code that is not test-only: `use`
+//! lines, paths in expressions and types, and paths named in attribute strings
+//! (`deserialize_with = "crate::X::f"`), written from `crate::` or climbing out of the module
+//! with `super::` (`super::super::X` in `src/runner/bot.rs`). Items re-exported at the crate
+//! root (`crate::Error`) count as the module they come from. Comments, doc comments, string
+//! literals and `#[cfg(test)]` items (and the files of `#[cfg(test)] mod X;`) are left out.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -113,8 +113,8 @@ const RULES: &[(&str, &[&str], &str)] = &[
     ),
     (
         "scenario",
-        &["runner", "check", "report", "snapshot"],
-        "a scenario is data: running, checking and reporting it come later",
+        &["runner", "transcript", "check", "report", "snapshot"],
+        "a scenario is data: running, recording, checking and reporting it come later",
     ),
     (
         "check",
@@ -202,8 +202,37 @@ fn x<'a>(_: &'a str) -> crate::Error { crate::{i::{j, k},
     let code = code_only(source);
     let (code, test_modules) = strip_test_items(&code);
     assert_eq!(test_modules, ["corpus"]);
-    let roots: Vec<String> = crate_paths(&code).into_iter().map(|(_, r)| r).collect();
+    let roots: Vec<String> = root_paths(&code, 1).into_iter().map(|(_, r)| r).collect();
     assert_eq!(roots, ["a", "f", "Error", "i", "l"]);
+}
+
+#[test]
+fn the_reader_follows_super_paths_out_of_the_top_level_module() {
+    // As if in `src/runner/conversation.rs`: two `super`s reach the crate root.
+    let source = r##"
+use super::world::World;
+use super::super::bank::Fault;
+use super::super::{check, report::{Report, Status}};
+#[serde(deserialize_with = "super::super::scenario::f")]
+pub(in super::super) fn f() -> super::super::Error { self::g() }
+mod inner {
+    use super::super::Scenario;
+    use super::super::super::sinks;
+}
+fn h() { let x = super::super::template::render; }
+"##;
+    let (code, _) = strip_test_items(&code_only(source));
+    let found = root_paths(&code, 2);
+    let roots: Vec<&str> = found.iter().map(|(_, r)| r.as_str()).collect();
+    assert_eq!(
+        roots,
+        ["bank", "check", "report", "scenario", "Error", "sinks", "template"]
+    );
+    let lines: Vec<usize> = found.iter().map(|(l, _)| *l).collect();
+    assert_eq!(lines, [3, 4, 4, 5, 6, 9, 11]);
+    // In `src/runner/mod.rs` one `super` is enough, and in `src/money.rs` too.
+    assert_eq!(root_paths("use super::bank;", 1), [(1, "bank".to_string())]);
+    assert!(root_paths("use super::bank;", 2).is_empty());
 }
 
 struct Graph {
@@ -256,14 +285,18 @@ impl Graph {
             let relative = file.strip_prefix(&src).unwrap();
             let from = relative.iter().next().unwrap().to_string_lossy();
             let from = from.trim_end_matches(".rs").to_string();
-            for (line, root) in crate_paths(&code) {
+            let depth = match relative.file_name().and_then(|n| n.to_str()) {
+                Some("mod.rs") => relative.iter().count() - 1,
+                _ => relative.iter().count(),
+            };
+            for (line, root) in root_paths(&code, depth) {
                 let to = if modules.contains(&root) {
                     root
                 } else {
                     let module = reexports.get(&root);
                     let at = format!("{}:{line}", relative.display());
                     module
-                        .unwrap_or_else(|| panic!("{at}: unknown path crate::{root}"))
+                        .unwrap_or_else(|| panic!("{at}: unknown item {root} at the crate root"))
                         .clone()
                 };
                 if to != from {
@@ -400,7 +433,7 @@ fn root_reexports(lib: &str) -> BTreeMap<String, String> {
 }
 
 /// `source` with comments blanked and string and char literals emptied, lines kept. A string
-/// that is a `crate::` path (an attribute's function) is kept.
+/// that is a `crate::` or `super::` path (an attribute's function) is kept.
 fn code_only(source: &str) -> String {
     let chars: Vec<char> = source.chars().collect();
     let mut out = String::with_capacity(source.len());
@@ -464,7 +497,8 @@ fn code_only(source: &str) -> String {
                 text.push(chars[i]);
                 i += 1;
             }
-            let is_path = text.starts_with("crate::") && text.chars().all(|c| ident(c) || c == ':');
+            let is_path = (text.starts_with("crate::") || text.starts_with("super::"))
+                && text.chars().all(|c| ident(c) || c == ':');
             out.push('"');
             if is_path {
                 out.push_str(&text);
@@ -543,52 +577,108 @@ fn strip_test_items(code: &str) -> (String, Vec<String>) {
     (out, test_modules)
 }
 
-/// Each `crate::X` path in `code` as (line, X); `crate::{X, Y::{…}}` gives one per member.
-fn crate_paths(code: &str) -> Vec<(usize, String)> {
+/// Each path in `code` that names an item at the crate root, as (line, X): `crate::X`, and
+/// `super::…::X` with as many `super`s as the code's module is deep (`depth` for the file: 1
+/// in `src/X.rs` and `src/X/mod.rs`, 2 in `src/X/Y.rs`; one more inside each inline `mod m {
+/// … }`). Fewer `super`s stay inside the top-level module and name nothing here. `{X, Y::{…}}`
+/// after the prefix gives one per member.
+fn root_paths(code: &str, depth: usize) -> Vec<(usize, String)> {
     let mut found = Vec::new();
-    let mut offset = 0;
-    while let Some(at) = code[offset..].find("crate::") {
-        let start = offset + at;
-        offset = start + "crate::".len();
-        let before = code[..start].chars().next_back();
-        if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
-            continue;
-        }
-        let line = code[..start].matches('\n').count() + 1;
-        let after = &code[offset..];
-        let mut members = Vec::new();
-        match after.strip_prefix('{') {
-            Some(group) => {
-                let mut depth = 0;
-                let mut member_start = 0;
-                for (i, c) in group.char_indices() {
-                    match c {
-                        '{' => depth += 1,
-                        '}' if depth == 0 => {
-                            members.push(&group[member_start..i]);
-                            break;
-                        }
-                        '}' => depth -= 1,
-                        ',' if depth == 0 => {
-                            members.push(&group[member_start..i]);
-                            member_start = i + 1;
-                        }
-                        _ => {}
-                    }
+    // The brace depths at which the enclosing inline modules opened.
+    let mut inline: Vec<usize> = Vec::new();
+    let mut braces = 0;
+    let mut i = 0;
+    while i < code.len() {
+        let rest = &code[i..];
+        let Some(c) = rest.chars().next() else { break };
+        let after_ident = code[..i]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':');
+        match c {
+            '{' => {
+                if opens_module(&code[..i]) {
+                    inline.push(braces);
+                }
+                braces += 1;
+            }
+            '}' => {
+                braces -= 1;
+                if inline.last() == Some(&braces) {
+                    inline.pop();
                 }
             }
-            None => members.push(after),
-        }
-        for member in members {
-            let root: String = member
-                .trim_start()
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect();
-            if !root.is_empty() && root != "self" {
-                found.push((line, root));
+            _ if !after_ident && (rest.starts_with("crate::") || rest.starts_with("super::")) => {
+                let line = code[..i].matches('\n').count() + 1;
+                let (supers, path) = match rest.strip_prefix("crate::") {
+                    Some(path) => (None, path),
+                    None => {
+                        let mut path = rest;
+                        let mut supers = 0;
+                        while let Some(up) = path.strip_prefix("super::") {
+                            path = up;
+                            supers += 1;
+                        }
+                        (Some(supers), path)
+                    }
+                };
+                i = code.len() - path.len();
+                if supers.is_some_and(|s| s != depth + inline.len()) {
+                    continue;
+                }
+                for member in path_members(path) {
+                    let root: String = member
+                        .trim_start()
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    if !root.is_empty() && root != "self" && root != "super" {
+                        found.push((line, root));
+                    }
+                }
+                continue;
             }
+            _ => {}
         }
+        i += c.len_utf8();
     }
     found
+}
+
+/// Whether `before` ends with `mod name`, so that the brace after it opens an inline module.
+fn opens_module(before: &str) -> bool {
+    let before = before.trim_end();
+    let name = before.trim_end_matches(|c: char| c.is_alphanumeric() || c == '_');
+    let keyword = name.trim_end();
+    name.len() < before.len()
+        && keyword.len() < name.len()
+        && keyword
+            .strip_suffix("mod")
+            .is_some_and(|k| !k.ends_with(|c: char| c.is_alphanumeric() || c == '_'))
+}
+
+/// The paths after a `crate::` or `super::` prefix: the one path, or each member of a group.
+fn path_members(after: &str) -> Vec<&str> {
+    let Some(group) = after.strip_prefix('{') else {
+        return vec![after];
+    };
+    let mut members = Vec::new();
+    let mut depth = 0;
+    let mut member_start = 0;
+    for (i, c) in group.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth == 0 => {
+                members.push(&group[member_start..i]);
+                break;
+            }
+            '}' => depth -= 1,
+            ',' if depth == 0 => {
+                members.push(&group[member_start..i]);
+                member_start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    members
 }

@@ -4,7 +4,6 @@
 //! `/v3/conversations/{id}/activities` (and `/{activityId}`), with suggested actions as quick
 //! replies and hero-card buttons as buttons. No Azure account or app password is involved.
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -15,6 +14,7 @@ use wiremock::{MockServer, Request, ResponseTemplate};
 use super::http::HttpEndpoint;
 use super::inbox::{serve, settle, take, FIRST_REPLY};
 use super::json::{render_json, titles};
+use super::settings::{Headers, Metadata};
 use super::{Protocol, Replies, ServerError, CONVERSATION_ID};
 use crate::sync::lock;
 use crate::template;
@@ -22,18 +22,15 @@ use crate::template::Template;
 use crate::transcript::BotMessage;
 
 /// The `bot:` settings of the Bot Framework connector (`connector: botframework`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct BotFrameworkConfig {
     /// The bot's messaging endpoint, e.g. `http://127.0.0.1:{{ port }}/api/messages`.
-    #[serde(default)]
     pub url: Option<Template>,
-    /// Extra request headers, templates.
-    #[serde(default)]
-    pub headers: BTreeMap<String, Template>,
-    /// JSON sent as each Activity's `channelData`, every string a template: how the bank token reaches the bot.
-    #[serde(default = "super::json::default_metadata")]
-    pub metadata: Value,
+    /// Extra request headers.
+    pub headers: Headers,
+    /// JSON sent as each Activity's `channelData`: how the bank token reaches the bot.
+    pub metadata: Metadata,
 }
 
 /// An Activity the bot sent to the channel, by conversation.
@@ -104,7 +101,7 @@ impl BotFrameworkConnector {
         .await?;
         Ok(BotFrameworkConnector {
             bot: HttpEndpoint::new("botframework", &config.headers, url),
-            channel_data: config.metadata.clone(),
+            channel_data: config.metadata.get().clone(),
             server,
             posted,
         })

@@ -7,41 +7,27 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::json::{render_json, ReplyShape};
+use super::settings::{Headers, QuickRepliesPointer, RepliesPointer, Request, TextPointer};
 use super::{excerpt, ConnectorError, Protocol, Replies};
 use crate::template;
 use crate::template::Template;
 
 /// The `bot:` settings of the generic HTTP connector (`connector: http`, the default).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct HttpConfig {
     /// The chat endpoint, e.g. `http://127.0.0.1:{{ port }}/chat`.
-    #[serde(default)]
     pub url: Option<Template>,
     /// The JSON request body; every string in it is a template.
-    #[serde(default = "super::json::default_request")]
-    pub request: Value,
-    /// Extra request headers, templates, e.g. `Authorization: "Bearer …"`.
-    #[serde(default)]
-    pub headers: BTreeMap<String, Template>,
+    pub request: Request,
+    /// Extra request headers.
+    pub headers: Headers,
     /// JSON pointer to the list of bot messages in a response.
-    #[serde(
-        default = "super::json::default_replies",
-        deserialize_with = "super::json::json_pointer"
-    )]
-    pub replies: String,
+    pub replies: RepliesPointer,
     /// JSON pointer to the text inside one message.
-    #[serde(
-        default = "super::json::default_text",
-        deserialize_with = "super::json::json_pointer"
-    )]
-    pub text: String,
+    pub text: TextPointer,
     /// JSON pointer to the quick replies inside one message, strings or objects with `title`.
-    #[serde(
-        default = "super::json::default_quick_replies",
-        deserialize_with = "super::json::json_pointer"
-    )]
-    pub quick_replies: String,
+    pub quick_replies: QuickRepliesPointer,
 }
 
 impl HttpConfig {
@@ -49,11 +35,7 @@ impl HttpConfig {
     pub fn new(url: &str) -> Self {
         HttpConfig {
             url: Some(Template::from(url)),
-            request: super::json::default_request(),
-            headers: BTreeMap::new(),
-            replies: super::json::default_replies(),
-            text: super::json::default_text(),
-            quick_replies: super::json::default_quick_replies(),
+            ..HttpConfig::default()
         }
     }
 }
@@ -70,7 +52,7 @@ pub(super) struct HttpEndpoint {
 
 impl HttpEndpoint {
     /// The endpoint at `url` (already rendered) for a bot speaking `protocol`, with these headers.
-    pub(super) fn new(protocol: &str, headers: &BTreeMap<String, Template>, url: String) -> Self {
+    pub(super) fn new(protocol: &str, headers: &Headers, url: String) -> Self {
         let client = reqwest::Client::builder()
             .no_proxy()
             .pool_max_idle_per_host(64)
@@ -171,7 +153,7 @@ impl HttpConnector {
     pub fn new(config: &HttpConfig, url: String) -> Self {
         HttpConnector::with(
             HttpEndpoint::new("http", &config.headers, url),
-            config.request.clone(),
+            config.request.get().clone(),
             ReplyShape::pointers(&config.replies, &config.text, &config.quick_replies),
         )
     }

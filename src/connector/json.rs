@@ -1,8 +1,9 @@
-//! JSON shared by the connectors: rendering templated JSON, picking replies out of an answer
-//! with JSON pointers, and checking the pointers that `bot:` settings name.
+//! JSON shared by the connectors: rendering templated JSON and picking replies out of an
+//! answer with JSON pointers.
 
 use serde_json::Value;
 
+use super::settings::{QuickRepliesPointer, RepliesPointer, TextPointer};
 use super::{excerpt, ConnectorError};
 use crate::template::{self, TemplateError};
 use crate::transcript::BotMessage;
@@ -29,35 +30,6 @@ pub(super) fn render_json(
     })
 }
 
-/// The default request of the http and stdio connectors: conversation id, text and bank token.
-pub(super) fn default_request() -> Value {
-    serde_json::json!({
-        "conversation_id": "{{ conversation.id }}",
-        "text": "{{ message.text }}",
-        "bank_token": "{{ customer.token }}",
-    })
-}
-
-/// The default metadata of the rasa, openai and botframework connectors: the bank token.
-pub(super) fn default_metadata() -> Value {
-    serde_json::json!({ "bank_token": "{{ customer.token }}" })
-}
-
-/// The default pointer to the list of messages (http, stdio).
-pub(super) fn default_replies() -> String {
-    "/replies".into()
-}
-
-/// The default pointer to a message's text (http, stdio).
-pub(super) fn default_text() -> String {
-    "/text".into()
-}
-
-/// The default pointer to a message's quick replies (http, stdio).
-pub(super) fn default_quick_replies() -> String {
-    "/quick_replies".into()
-}
-
 /// Where the messages, their texts and their quick replies are in an answer.
 pub(super) struct ReplyShape {
     replies: String,
@@ -69,11 +41,15 @@ pub(super) struct ReplyShape {
 
 impl ReplyShape {
     /// The pointers configured in `banter.yaml` (http, stdio); every message must have a text.
-    pub(super) fn pointers(replies: &str, text: &str, quick_replies: &str) -> Self {
+    pub(super) fn pointers(
+        replies: &RepliesPointer,
+        text: &TextPointer,
+        quick_replies: &QuickRepliesPointer,
+    ) -> Self {
         ReplyShape {
-            replies: replies.into(),
-            text: text.into(),
-            quick_replies: quick_replies.into(),
+            replies: replies.get().as_str().into(),
+            text: text.get().as_str().into(),
+            quick_replies: quick_replies.get().as_str().into(),
             skip_untexted: false,
         }
     }
@@ -158,35 +134,6 @@ pub(super) fn titles(list: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Checks a JSON pointer (RFC 6901): empty for the whole document, else starting with `/`.
-pub(crate) fn check_json_pointer(pointer: &str) -> Result<(), String> {
-    if pointer.is_empty() || pointer.starts_with('/') {
-        Ok(())
-    } else {
-        Err(format!(
-            "invalid JSON pointer `{pointer}`: it starts with `/`, as in `/{pointer}` (or is empty for the whole document)"
-        ))
-    }
-}
-
-/// A JSON pointer setting of `banter.yaml`, checked where it is written.
-pub(crate) fn json_pointer<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<String, D::Error> {
-    struct Visitor;
-    impl serde::de::Visitor<'_> for Visitor {
-        type Value = String;
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a JSON pointer such as `/replies`")
-        }
-        fn visit_str<E: serde::de::Error>(self, pointer: &str) -> Result<String, E> {
-            check_json_pointer(pointer).map_err(E::custom)?;
-            Ok(pointer.to_string())
-        }
-    }
-    deserializer.deserialize_str(Visitor)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,7 +165,11 @@ mod tests {
 
     #[test]
     fn a_configured_shape_requires_every_text() {
-        let shape = ReplyShape::pointers("/replies", "/text", "/quick_replies");
+        let shape = ReplyShape::pointers(
+            &RepliesPointer::default(),
+            &TextPointer::default(),
+            &QuickRepliesPointer::default(),
+        );
         let err = shape
             .extract("http bot", r#"{"replies":[{"text":"a"},{"image":"b"}]}"#)
             .unwrap_err();

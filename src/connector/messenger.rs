@@ -5,7 +5,7 @@
 //! an `account_linking` event, and serves the Send API on a Graph mock (`{{ graph.url }}`),
 //! where it collects the bot's replies per PSID and checks the page access token.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 use wiremock::{MockServer, Request, ResponseTemplate};
 
 use super::http::HttpEndpoint;
+use super::settings::Headers;
 use super::{ConnectorError, Protocol, Replies, ServerError};
 use crate::template::Template;
 use crate::transcript::BotMessage;
@@ -39,7 +40,7 @@ pub struct MessengerConfig {
     pub url: Option<Template>,
     /// Extra webhook request headers, templates.
     #[serde(default)]
-    pub headers: BTreeMap<String, Template>,
+    pub headers: Headers,
     /// The app secret both sides sign webhook bodies with; `{{ messenger.app_secret }}` in templates.
     #[serde(default = "default_app_secret")]
     pub app_secret: String,

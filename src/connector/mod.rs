@@ -8,7 +8,7 @@
 //! [`OpenAiConnector`] (chat completions, plain or streamed) and [`StdioConnector`]
 //! (JSON lines with a process banter starts), and [`MessengerConnector`] (banter plays the
 //! Messenger Platform: signed webhooks and a Graph mock for the Send API). Templated JSON and JSON-pointer replies
-//! are shared in `json`. Each protocol's file also owns its `bot:` settings in `banter.yaml`
+//! are shared in `json`, and the `bot:` setting types several protocols read in `settings`. Each protocol's file also owns its `bot:` settings in `banter.yaml`
 //! ([`HttpConfig`], [`RasaConfig`], …), which `scenario::config` reads by the `connector:` key.
 
 mod botframework;
@@ -19,6 +19,7 @@ mod messenger;
 mod openai;
 pub mod process;
 mod rasa;
+mod settings;
 mod stdio;
 
 use std::future::Future;
@@ -27,10 +28,14 @@ use std::sync::Arc;
 
 pub use botframework::{BotFrameworkConfig, BotFrameworkConnector};
 pub use http::{HttpConfig, HttpConnector};
-pub(crate) use json::check_json_pointer;
 pub use messenger::{signature, MessengerConfig, MessengerConnector};
 pub use openai::{OpenAiConfig, OpenAiConnector};
 pub use rasa::RasaConfig;
+pub use settings::{
+    DefaultOf, Defaulted, Headers, JsonPointer, Metadata, MetadataDefault, PointerDefault,
+    QuickRepliesDefault, QuickRepliesPointer, RepliesDefault, RepliesPointer, Request,
+    RequestDefault, TextDefault, TextPointer,
+};
 pub use stdio::{StdioConfig, StdioConnector};
 
 use crate::template::TemplateError;

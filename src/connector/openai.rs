@@ -8,13 +8,12 @@
 //! until `data: [DONE]`. The server closes the stream after `[DONE]`, so the whole body is
 //! read before it is parsed, and events split across network reads need no special care.
 
-use std::collections::BTreeMap;
-
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::http::HttpEndpoint;
 use super::json::render_json;
+use super::settings::{Headers, Metadata};
 use super::{excerpt, ConnectorError, Protocol, Replies, CONVERSATION_ID};
 use crate::template;
 use crate::template::Template;
@@ -22,34 +21,33 @@ use crate::transcript::BotMessage;
 
 /// The `bot:` settings of the OpenAI connector (`connector: openai`).
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct OpenAiConfig {
     /// The chat completions endpoint, e.g. `http://127.0.0.1:8000/v1/chat/completions`.
-    #[serde(default)]
     pub url: Option<Template>,
-    /// Extra request headers, templates, e.g. `Authorization: "Bearer …"`.
-    #[serde(default)]
-    pub headers: BTreeMap<String, Template>,
-    /// JSON sent as the request's `metadata`, every string a template: how the bank token reaches the bot.
-    #[serde(default = "super::json::default_metadata")]
-    pub metadata: Value,
+    /// Extra request headers.
+    pub headers: Headers,
+    /// JSON sent as the request's `metadata`: how the bank token reaches the bot.
+    pub metadata: Metadata,
     /// The `model` of chat completion requests.
-    #[serde(default = "default_model")]
     pub model: String,
     /// The system prompt, a template.
-    #[serde(default = "default_system")]
     pub system: Template,
     /// Ask for a streamed (server-sent events) completion.
-    #[serde(default)]
     pub stream: bool,
 }
 
-fn default_model() -> String {
-    "banter-bot".into()
-}
-
-fn default_system() -> Template {
-    Template::from("You are a helpful banking assistant. Answer the customer's questions about their accounts.")
+impl Default for OpenAiConfig {
+    fn default() -> Self {
+        OpenAiConfig {
+            url: None,
+            headers: Headers::default(),
+            metadata: Metadata::default(),
+            model: "banter-bot".into(),
+            system: Template::from("You are a helpful banking assistant. Answer the customer's questions about their accounts."),
+            stream: false,
+        }
+    }
 }
 
 /// Talks to a bot through an OpenAI-compatible chat completions endpoint.
@@ -68,7 +66,7 @@ impl OpenAiConnector {
             endpoint: HttpEndpoint::new("openai", &config.headers, url),
             model: config.model.clone(),
             system: config.system.clone(),
-            metadata: config.metadata.clone(),
+            metadata: config.metadata.get().clone(),
             stream: config.stream,
         }
     }

@@ -7,29 +7,25 @@
 //! text is a message, its buttons' titles are the quick replies, and entries without text are
 //! skipped. That is the generic HTTP connector with a fixed request and reply shape.
 
-use std::collections::BTreeMap;
-
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::http::{HttpConnector, HttpEndpoint};
 use super::json::ReplyShape;
+use super::settings::{Headers, Metadata};
 use super::CONVERSATION_ID;
 use crate::template::Template;
 
 /// The `bot:` settings of the Rasa connector (`connector: rasa`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct RasaConfig {
     /// The REST webhook, e.g. `http://127.0.0.1:5005/webhooks/rest/webhook`.
-    #[serde(default)]
     pub url: Option<Template>,
-    /// Extra request headers, templates.
-    #[serde(default)]
-    pub headers: BTreeMap<String, Template>,
-    /// JSON sent as the request's `metadata`, every string a template: how the bank token reaches the bot.
-    #[serde(default = "super::json::default_metadata")]
-    pub metadata: Value,
+    /// Extra request headers.
+    pub headers: Headers,
+    /// JSON sent as the request's `metadata`: how the bank token reaches the bot.
+    pub metadata: Metadata,
 }
 
 impl HttpConnector {
@@ -38,7 +34,7 @@ impl HttpConnector {
         let request = json!({
             "sender": CONVERSATION_ID,
             "message": "{{ message.text }}",
-            "metadata": config.metadata,
+            "metadata": config.metadata.get(),
         });
         HttpConnector::with(
             HttpEndpoint::new("rasa", &config.headers, url),

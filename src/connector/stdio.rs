@@ -26,33 +26,21 @@ use tokio::sync::Mutex;
 
 use super::json::{render_json, ReplyShape};
 use super::process::{BotProcess, ProcessError, StartConfig};
+use super::settings::{QuickRepliesPointer, RepliesPointer, Request, TextPointer};
 use super::{ConnectorError, Protocol, Replies};
 
 /// The `bot:` settings of the stdio connector (`connector: stdio`); the process is `start:`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct StdioConfig {
     /// The JSON line sent for each user message; every string in it is a template.
-    #[serde(default = "super::json::default_request")]
-    pub request: Value,
+    pub request: Request,
     /// JSON pointer to the list of bot messages in an answer line.
-    #[serde(
-        default = "super::json::default_replies",
-        deserialize_with = "super::json::json_pointer"
-    )]
-    pub replies: String,
+    pub replies: RepliesPointer,
     /// JSON pointer to the text inside one message.
-    #[serde(
-        default = "super::json::default_text",
-        deserialize_with = "super::json::json_pointer"
-    )]
-    pub text: String,
+    pub text: TextPointer,
     /// JSON pointer to the quick replies inside one message, strings or objects with `title`.
-    #[serde(
-        default = "super::json::default_quick_replies",
-        deserialize_with = "super::json::json_pointer"
-    )]
-    pub quick_replies: String,
+    pub quick_replies: QuickRepliesPointer,
 }
 
 /// Talks JSON lines with a bot process on its stdin and stdout.
@@ -91,7 +79,7 @@ impl StdioConnector {
                 stdout: BufReader::new(stdout),
                 awaiting: false,
             }),
-            request: config.request.clone(),
+            request: config.request.get().clone(),
             shape: ReplyShape::pointers(&config.replies, &config.text, &config.quick_replies),
         })
     }

@@ -5,7 +5,7 @@ use minijinja::{context, Value};
 use sha2::{Digest, Sha256};
 
 use crate::customer::Customer;
-use crate::scenario::{Scenario, ScenarioError};
+use crate::scenario::{Action, Scenario, ScenarioError};
 use crate::sinks::SinkSpec;
 use crate::template::{self, Template};
 
@@ -76,7 +76,10 @@ pub(super) fn check_templates(
 
 /// Every template of a step, with the field it is written in.
 fn step_templates(step: &crate::scenario::Step) -> Vec<(&'static str, &Template)> {
-    let mut templates = vec![("user", step.user.parts().0)];
+    let mut templates = Vec::new();
+    if let Action::Message(input) = &step.action {
+        templates.push(("user", input.template()));
+    }
     if let Some(bot) = &step.bot {
         let lists = [
             ("bot.contains", bot.contains.as_slice()),

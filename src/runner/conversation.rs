@@ -15,9 +15,9 @@ use crate::check::{self, Failure, FailureKind};
 use crate::connector::Session;
 use crate::customer::Customer;
 use crate::report::{Redactor, ScenarioReport, Status};
-use crate::scenario::{Scenario, Step};
+use crate::scenario::{Action, Scenario, Step, UserInput, WebhookCheck};
 use crate::template;
-use crate::transcript::{Turn, UserMessage};
+use crate::transcript::{Turn, UserKind, UserMessage};
 
 /// How long a failed turn waits to learn whether the bot process died.
 const EXIT_GRACE: Duration = Duration::from_millis(500);
@@ -153,14 +153,32 @@ async fn play(
     played
 }
 
-/// The user's message of `step`, its text rendered with `context`.
+/// The message that plays `step`: the user's, its text rendered with `context`, or a webhook
+/// check's event, whose text is "hi".
 fn message(
     step: &Step,
     context: &minijinja::Value,
 ) -> Result<UserMessage, template::TemplateError> {
-    let (text, kind) = step.user.parts();
+    let (text, kind) = match &step.action {
+        Action::Message(input) => {
+            let kind = match input {
+                UserInput::Text(_) => UserKind::Text,
+                UserInput::QuickReply(_) => UserKind::QuickReply,
+                UserInput::Postback(_) => UserKind::Postback,
+            };
+            (template::render(input.template().as_str(), context)?, kind)
+        }
+        Action::Webhook(check) => {
+            let kind = match check {
+                WebhookCheck::BadSignature => UserKind::BadSignature,
+                WebhookCheck::Unsigned => UserKind::Unsigned,
+                WebhookCheck::Replay => UserKind::Replay,
+            };
+            ("hi".to_string(), kind)
+        }
+    };
     Ok(UserMessage {
-        text: template::render(text.as_str(), context)?,
+        text,
         kind,
         expected_replies: step.bot.as_ref().and_then(|b| b.replies),
     })

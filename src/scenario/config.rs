@@ -14,8 +14,7 @@ use super::load::{check_depth, invalid, read_regular, ScenarioError};
 use super::AllowRule;
 use crate::connector::process::{StartConfig, DEFAULT_START_TIMEOUT};
 use crate::connector::{
-    check_json_pointer, BotFrameworkConfig, HttpConfig, MessengerConfig, OpenAiConfig, RasaConfig,
-    StdioConfig,
+    BotFrameworkConfig, HttpConfig, MessengerConfig, OpenAiConfig, RasaConfig, StdioConfig,
 };
 use crate::duration::HumanDuration;
 use crate::sinks::SinkSpec;
@@ -214,32 +213,6 @@ impl BotConfig {
 
     /// Checks what the connector needs beyond its keys' own types: a URL, or a process to talk to.
     pub fn validate(&self) -> Result<(), BotConfigError> {
-        match &self.connector {
-            ConnectorConfig::Http(HttpConfig {
-                replies,
-                text,
-                quick_replies,
-                ..
-            })
-            | ConnectorConfig::Stdio(StdioConfig {
-                replies,
-                text,
-                quick_replies,
-                ..
-            }) => {
-                for (key, pointer) in [
-                    ("replies", replies),
-                    ("text", text),
-                    ("quick_replies", quick_replies),
-                ] {
-                    check_json_pointer(pointer).map_err(|message| BotConfigError {
-                        key: format!("bot.{key}"),
-                        message,
-                    })?;
-                }
-            }
-            _ => {}
-        }
         match self.connector {
             ConnectorConfig::Stdio(_) => self.stdio_start().map(drop),
             _ => self.url().map(drop),
@@ -618,7 +591,7 @@ mod tests {
             panic!("{rasa:?}")
         };
         assert_eq!(rasa.url, Some(Template::from("http://127.0.0.1:5005/")));
-        assert_eq!(rasa.metadata, serde_json::json!({ "a": "b" }));
+        assert_eq!(*rasa.metadata.get(), serde_json::json!({ "a": "b" }));
         let openai = connector(
             "bot:\n  stream: true\n  connector: openai\n  url: http://h/\n  timeout: 2s\n",
         );
@@ -628,7 +601,9 @@ mod tests {
         let config = parse("bot:\n  url: http://h/chat\n  timeout: 2s\n").unwrap();
         let bot = config.bot.unwrap();
         assert_eq!(bot.timeout, HumanDuration(Duration::from_secs(2)));
-        assert!(matches!(bot.connector, ConnectorConfig::Http(ref h) if h.replies == "/replies"));
+        assert!(
+            matches!(bot.connector, ConnectorConfig::Http(ref h) if h.replies.get().as_str() == "/replies")
+        );
     }
 
     #[test]

@@ -304,6 +304,7 @@ fn did_you_mean(message: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::{Action, UserInput, WebhookCheck};
 
     fn parse(text: &str) -> Result<Vec<Scenario>, ScenarioError> {
         parse_str(Path::new("t.yaml"), text)
@@ -390,15 +391,19 @@ mod tests {
     }
 
     #[test]
-    fn user_steps_are_text_quick_replies_or_postbacks() {
-        let ok = parse("name: a\nsteps:\n  - user: { quick_reply: Balance }\n  - user: { postback: ADVISOR }\n").unwrap();
-        let kinds: Vec<_> = ok[0].steps.iter().map(|s| s.user.parts().1).collect();
-        assert_eq!(
-            kinds,
-            [
-                crate::transcript::UserKind::QuickReply,
-                crate::transcript::UserKind::Postback
-            ]
+    fn user_steps_are_messages_or_webhook_checks() {
+        let ok = parse("name: a\nsteps:\n  - user: { quick_reply: Balance }\n  - user: { postback: ADVISOR }\n  - user: { webhook: replay }\n").unwrap();
+        let actions: Vec<_> = ok[0].steps.iter().map(|s| &s.action).collect();
+        assert!(
+            matches!(
+                actions[..],
+                [
+                    Action::Message(UserInput::QuickReply(_)),
+                    Action::Message(UserInput::Postback(_)),
+                    Action::Webhook(WebhookCheck::Replay)
+                ]
+            ),
+            "{actions:?}"
         );
         let both = parse("name: a\nsteps:\n  - user: { quick_reply: A, postback: B }\n")
             .unwrap_err()

@@ -16,7 +16,6 @@ use crate::bank;
 use crate::customer::{AccountSpec, AccountType, Consent, CustomerSpec};
 use crate::money::Money;
 use crate::privacy::ValueKind;
-use crate::transcript::UserKind;
 
 pub use crate::duration::HumanDuration;
 pub use crate::template::{CallPattern, Template};
@@ -113,12 +112,13 @@ impl CustomerDecl {
     }
 }
 
-/// One turn: what the user says and what is expected of the bot and the bank.
+/// One turn: what the step does and what is expected of the bot and the bank.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
-    /// The user's message: text, `{ quick_reply: TITLE }` or `{ postback: PAYLOAD }` (templates).
-    pub user: UserInput,
+    /// The user's message, or a webhook check, both written under `user:` (templates).
+    #[serde(rename = "user")]
+    pub action: Action,
     /// Expectations on the bot's replies in this turn.
     #[serde(default)]
     pub bot: Option<ReplyExpect>,
@@ -130,26 +130,37 @@ pub struct Step {
     pub snapshot: bool,
 }
 
+/// What a step does: the user sends a message, or banter probes the bot's webhook.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Action {
+    /// Something the user sends: text, `{ quick_reply: TITLE }` or `{ postback: PAYLOAD }`.
+    Message(UserInput),
+    /// A webhook security check (messenger): `{ webhook: CHECK }`.
+    Webhook(WebhookCheck),
+}
+
 /// What the user sends in a step.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum UserInput {
     /// Typed text.
     Text(Template),
-    /// A tapped quick reply or a pressed postback button.
-    Action(UserAction),
-}
-
-/// A quick reply or a postback.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub enum UserAction {
     /// A tapped quick reply, by title.
     QuickReply(Template),
     /// A pressed postback button, by payload.
     Postback(Template),
-    /// A webhook security check (messenger).
-    Webhook(WebhookCheck),
+}
+
+impl UserInput {
+    /// The template of what is sent: the text, the quick reply's title or the postback's payload.
+    pub fn template(&self) -> &Template {
+        match self {
+            UserInput::Text(text) => text,
+            UserInput::QuickReply(title) => title,
+            UserInput::Postback(payload) => payload,
+        }
+    }
 }
 
 /// A built-in webhook security check: `user: { webhook: bad_signature | unsigned | replay }`.
@@ -165,7 +176,7 @@ pub enum WebhookCheck {
     Replay,
 }
 
-/// `{ quick_reply: … }` or `{ postback: … }` as written.
+/// `{ quick_reply: … }`, `{ postback: … }` or `{ webhook: … }` as written.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawAction {
@@ -177,51 +188,45 @@ struct RawAction {
     webhook: Option<WebhookCheck>,
 }
 
-impl<'de> Deserialize<'de> for UserAction {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        match RawAction::deserialize(deserializer)? {
+impl RawAction {
+    fn action<E: serde::de::Error>(self) -> Result<Action, E> {
+        match self {
             RawAction {
                 quick_reply: Some(title),
                 postback: None,
                 webhook: None,
-            } => Ok(UserAction::QuickReply(title)),
+            } => Ok(Action::Message(UserInput::QuickReply(title))),
             RawAction {
                 quick_reply: None,
                 postback: Some(payload),
                 webhook: None,
-            } => Ok(UserAction::Postback(payload)),
+            } => Ok(Action::Message(UserInput::Postback(payload))),
             RawAction {
                 quick_reply: None,
                 postback: None,
                 webhook: Some(check),
-            } => Ok(UserAction::Webhook(check)),
-            _ => Err(serde::de::Error::custom(format!(
-                "a user step is {USER_SHAPES}"
-            ))),
+            } => Ok(Action::Webhook(check)),
+            _ => Err(E::custom(format!("a user step is {USER_SHAPES}"))),
         }
     }
 }
 
 /// Text or a map, decided by the YAML node, so that a bad template is reported as such.
-impl<'de> Deserialize<'de> for UserInput {
+impl<'de> Deserialize<'de> for Action {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct Visitor;
         impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = UserInput;
+            type Value = Action;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(USER_SHAPES)
             }
-            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<UserInput, E> {
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Action, E> {
                 Template::try_from(text.to_string())
-                    .map(UserInput::Text)
+                    .map(|text| Action::Message(UserInput::Text(text)))
                     .map_err(E::custom)
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                map: A,
-            ) -> Result<UserInput, A::Error> {
-                UserAction::deserialize(serde::de::value::MapAccessDeserializer::new(map))
-                    .map(UserInput::Action)
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Action, A::Error> {
+                RawAction::deserialize(serde::de::value::MapAccessDeserializer::new(map))?.action()
             }
         }
         deserializer.deserialize_any(Visitor)
@@ -231,28 +236,6 @@ impl<'de> Deserialize<'de> for UserInput {
 /// What a user step can be, for error messages.
 const USER_SHAPES: &str =
     "text, `{ quick_reply: TITLE }`, `{ postback: PAYLOAD }` or `{ webhook: CHECK }`";
-
-/// The text of a webhook check's event.
-static PROBE: std::sync::LazyLock<Template> = std::sync::LazyLock::new(|| Template::from("hi"));
-
-impl UserInput {
-    /// The template of the text, and how it is sent (a webhook check sends "hi").
-    pub fn parts(&self) -> (&Template, UserKind) {
-        match self {
-            UserInput::Text(text) => (text, UserKind::Text),
-            UserInput::Action(UserAction::QuickReply(title)) => (title, UserKind::QuickReply),
-            UserInput::Action(UserAction::Postback(payload)) => (payload, UserKind::Postback),
-            UserInput::Action(UserAction::Webhook(check)) => {
-                let kind = match check {
-                    WebhookCheck::BadSignature => UserKind::BadSignature,
-                    WebhookCheck::Unsigned => UserKind::Unsigned,
-                    WebhookCheck::Replay => UserKind::Replay,
-                };
-                (&PROBE, kind)
-            }
-        }
-    }
-}
 
 /// Matchers on the text of a turn's replies, joined by newlines. Case-insensitive unless `case_sensitive`.
 #[derive(Debug, Clone, Default, Deserialize)]
