@@ -87,12 +87,14 @@ impl<S> Log<S> {
         crate::sync::lock(&self.state)
     }
 
-    /// A request's head arrived at `at`: its sequence number.
-    pub fn arrive(&self, at: Instant) -> u64 {
+    /// A request's head arrived: its sequence number and arrival time. Both are taken under
+    /// one lock, so arrival times never decrease along sequence numbers.
+    pub fn arrive(&self) -> (u64, Instant) {
         let mut state = self.state();
         let seq = self.next.fetch_add(1, Ordering::SeqCst);
+        let at = Instant::now();
         state.pending.insert(seq, at);
-        seq
+        (seq, at)
     }
 
     /// The inspection of request `seq` is done.
@@ -158,16 +160,20 @@ impl<S> Log<S> {
             let changed = self.changed.notified();
             tokio::pin!(changed);
             changed.as_mut().enable();
-            let pending = self
-                .state()
-                .pending
-                .values()
-                .filter(|&&at| at <= until)
-                .count();
-            if pending == 0 {
+            // Arrival times follow sequence numbers, so the oldest pending request decides:
+            // one look however many requests are in flight and scenarios wait.
+            let waiting = |state: &State<S>| {
+                state
+                    .pending
+                    .first_key_value()
+                    .is_some_and(|(_, &at)| at <= until)
+            };
+            if !waiting(&self.state()) {
                 return Ok(());
             }
             if tokio::time::timeout(quiet, changed).await.is_err() {
+                let state = self.state();
+                let pending = state.pending.values().filter(|&&at| at <= until).count();
                 return Err(Unsettled { pending, quiet });
             }
         }
@@ -181,8 +187,7 @@ mod tests {
     #[tokio::test]
     async fn every_arrival_is_recorded_or_lost_and_settling_waits_for_it() {
         let log: Log<&str> = Log::new();
-        let start = Instant::now();
-        let (a, b) = (log.arrive(start), log.arrive(start));
+        let ((a, _), (b, _)) = (log.arrive(), log.arrive());
         // Both are still being scanned: settling on them gives up, and says how many.
         let unsettled = log.settle(Instant::now(), Duration::from_millis(20)).await;
         assert_eq!(unsettled.unwrap_err().pending, 2);
@@ -197,8 +202,9 @@ mod tests {
         assert_eq!(lost.len(), 1);
         assert!(lost[0].why.contains("boom"));
         // A request that arrives later does not hold up a window that closed before it.
-        let late = log.arrive(Instant::now() + Duration::from_secs(1));
-        log.settle(Instant::now(), Duration::from_millis(20))
+        let before_it = Instant::now();
+        let (late, _) = log.arrive();
+        log.settle(before_it, Duration::from_millis(20))
             .await
             .unwrap();
         let (forgotten, forgotten_lost) = log.forget_before(late);

@@ -6,7 +6,6 @@
 use std::convert::Infallible;
 use std::io::Write;
 use std::sync::Arc;
-use std::time::Instant;
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
@@ -96,8 +95,7 @@ pub(super) async fn handle<S: Send + Sync + 'static>(
     host: Option<String>,
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
-    let at = Instant::now();
-    let seq = shared.log.arrive(at);
+    let (seq, at) = shared.log.arrive();
     let (parts, mut incoming) = request.into_parts();
     let mut body = BodySink::default();
     while let Some(frame) = incoming.frame().await {
