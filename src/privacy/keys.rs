@@ -13,7 +13,45 @@ pub(super) enum KeyKind {
     ValueLike,
     /// A key that names one kind of personal value: `zip`, `zp`, `email`, `em`, `dob`, ...
     Names(ValueKind),
+    /// A header that holds protocol values (`Host`, `Content-Length`, `Date`, …): its numbers
+    /// are ports, lengths and dates, so short digit needles never count there.
+    Protocol,
     Other,
+}
+
+/// Headers whose values are protocol values (lengths, media types, encodings, hosts, dates).
+const PROTOCOL_HEADERS: [&str; 24] = [
+    "accept",
+    "accept-charset",
+    "accept-encoding",
+    "accept-language",
+    "cache-control",
+    "connection",
+    "content-encoding",
+    "content-language",
+    "content-length",
+    "content-range",
+    "content-type",
+    "date",
+    "etag",
+    "expect",
+    "host",
+    "if-modified-since",
+    "if-none-match",
+    "keep-alive",
+    "last-modified",
+    "pragma",
+    "range",
+    "te",
+    "transfer-encoding",
+    "user-agent",
+];
+
+/// Whether the header `name` holds only protocol values.
+pub(super) fn is_protocol_header(name: &str) -> bool {
+    PROTOCOL_HEADERS
+        .iter()
+        .any(|h| h.eq_ignore_ascii_case(name))
 }
 
 /// Keys that name a kind of value: whole keys (Meta's short `user_data` keys), and words a key
@@ -27,6 +65,15 @@ const NAMING: [(ValueKind, &[&str], &[&str]); 5] = [
 ];
 
 impl KeyKind {
+    /// The kind of a header's name: a protocol header, or as any other key.
+    pub fn of_header(name: &str) -> KeyKind {
+        if is_protocol_header(name) {
+            KeyKind::Protocol
+        } else {
+            KeyKind::of(name)
+        }
+    }
+
     pub fn of(key: &str) -> KeyKind {
         let key = key.as_bytes();
         let has = |word: &str| {

@@ -178,8 +178,9 @@ pub(super) struct Owner {
 /// inside ids and hashes everywhere, and the local part of an email is often a first name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Weak {
-    /// As a whole token (no ASCII letter or digit on either side), or under a key that names
-    /// its kind (`zp`, `zip`, `dob`, …): short digit runs, and local parts that are no word.
+    /// As a whole token (no ASCII letter or digit on either side) outside protocol headers
+    /// (a port in `Host`, a `Content-Length`), or under a key that names its kind (`zp`,
+    /// `zip`, `dob`, …): short digit runs, and local parts that are no word.
     Token,
     /// Only under a key that names its kind (`em`, `email`, …): a local part that is a plain
     /// word, which in free text is just a name.
@@ -195,7 +196,7 @@ impl Owner {
     pub fn counts(&self, whole_token: bool, key: KeyKind) -> bool {
         match self.weak {
             None => true,
-            Some(Weak::Token) => whole_token || key.names(self.kind),
+            Some(Weak::Token) => (whole_token && key != KeyKind::Protocol) || key.names(self.kind),
             Some(Weak::Key) => key.names(self.kind),
         }
     }

@@ -39,7 +39,7 @@ pub(super) fn scan_request(scanner: &mut Scanner, request: &CapturedRequest) {
             );
             continue;
         }
-        let site = Site::new(format!("header:{name}"), KeyKind::of(name));
+        let site = Site::new(format!("header:{name}"), KeyKind::of_header(name));
         scanner.value(value.as_bytes(), &site);
         if let Some((_scheme, credential)) = value
             .trim()

@@ -1012,6 +1012,14 @@ fn short_numbers_count_only_as_whole_tokens_or_under_their_key() {
         let scan = detector.scan_request(&json_post(clean.clone()));
         assert_eq!(scan.findings, vec![], "{clean}: {:#?}", scan.findings);
     }
+    // A sink's port, or a body's length, that happens to equal the zip code.
+    let protocol = post(
+        "/2/httpapi",
+        &[("host", "127.0.0.1:94107"), ("content-length", "94107")],
+        "{}",
+    );
+    let scan = detector.scan_request(&protocol);
+    assert_eq!(scan.findings, vec![], "{:#?}", scan.findings);
     let leaks = [
         (
             serde_json::json!({"user_data": {"zp": ["94107"]}}),

@@ -5,6 +5,7 @@ use std::sync::LazyLock;
 
 use regex::bytes::Regex;
 
+use super::keys;
 use super::WarningKind;
 use crate::customer::{aba_valid, luhn_valid};
 
@@ -27,45 +28,14 @@ pub(super) struct Candidate {
     pub masked: String,
 }
 
-/// Headers whose values are protocol values (lengths, media types, encodings, hosts,
-/// dates): numbers in them are not personal data, so they raise no warnings. They are still
-/// scanned for the customers' own values.
-const PROTOCOL_HEADERS: [&str; 24] = [
-    "accept",
-    "accept-charset",
-    "accept-encoding",
-    "accept-language",
-    "cache-control",
-    "connection",
-    "content-encoding",
-    "content-language",
-    "content-length",
-    "content-range",
-    "content-type",
-    "date",
-    "etag",
-    "expect",
-    "host",
-    "if-modified-since",
-    "if-none-match",
-    "keep-alive",
-    "last-modified",
-    "pragma",
-    "range",
-    "te",
-    "transfer-encoding",
-    "user-agent",
-];
-
-/// Every candidate in `text`, found at `location` (none in a protocol header).
+/// Every candidate in `text`, found at `location` (none in a protocol header: numbers there
+/// are lengths, ports and dates, not personal data).
 pub(super) fn find(text: &[u8], location: &str) -> Vec<Candidate> {
     let mut found = Vec::new();
-    let protocol = location.strip_prefix("header:").is_some_and(|name| {
-        PROTOCOL_HEADERS
-            .iter()
-            .any(|h| h.eq_ignore_ascii_case(name))
-    });
-    if protocol {
+    if location
+        .strip_prefix("header:")
+        .is_some_and(keys::is_protocol_header)
+    {
         return found;
     }
     if text.iter().filter(|b| b.is_ascii_digit()).nth(8).is_some() {

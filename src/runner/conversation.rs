@@ -23,6 +23,8 @@ use crate::transcript::{Turn, UserKind, UserMessage};
 const EXIT_GRACE: Duration = Duration::from_millis(500);
 /// How long the scan of the scenario's sink requests may go without finishing any of them.
 pub(super) const SCAN_QUIET: Duration = Duration::from_secs(60);
+/// How many sink requests may wait for their scan before a new scenario starts.
+const SCAN_BACKLOG: usize = 256;
 
 fn millis(start: Instant) -> u64 {
     u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
@@ -38,6 +40,9 @@ pub(super) async fn run(
     customer: Customer,
     mut slot: Slot,
 ) -> ScenarioReport {
+    // Settle windows overlap later conversations; those must not outrun the scan of what the
+    // earlier ones sent, or every window waits on an ever longer queue.
+    world.sinks.backlog_below(SCAN_BACKLOG, SCAN_QUIET).await;
     let started = Instant::now();
     world.open_window(index);
     let session = world.bank.open(

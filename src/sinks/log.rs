@@ -153,6 +153,23 @@ impl<S> Log<S> {
         )
     }
 
+    /// Waits until fewer than `most` requests are being received or inspected, giving up (and
+    /// going on) when none finishes for `quiet`: how a run keeps new conversations from
+    /// outrunning the scan of what earlier ones sent.
+    pub async fn below(&self, most: usize, quiet: Duration) {
+        loop {
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            if self.state().pending.len() < most {
+                return;
+            }
+            if tokio::time::timeout(quiet, changed).await.is_err() {
+                return;
+            }
+        }
+    }
+
     /// Waits until every request whose head arrived by `until` is inspected, giving up when
     /// none finishes for `quiet`.
     pub async fn settle(&self, until: Instant, quiet: Duration) -> Result<(), Unsettled> {

@@ -244,6 +244,12 @@ impl<S> Sinks<S> {
         self.log.forget_before(before)
     }
 
+    /// Waits until fewer than `most` requests are being received or inspected, or none has
+    /// finished for `quiet`.
+    pub async fn backlog_below(&self, most: usize, quiet: Duration) {
+        self.log.below(most, quiet).await;
+    }
+
     /// Waits until every request whose head arrived by `until` has been inspected, giving up
     /// when none finishes for `quiet`.
     pub async fn settle(&self, until: Instant, quiet: Duration) -> Result<(), Unsettled> {
