@@ -50,8 +50,8 @@ pub use bank::{BankCall, Outcome};
 pub use check::privacy::{Leak, SinkWarning, Whose};
 pub use check::{Failure, FailureKind};
 pub use report::{
-    merge_json, write_html, write_json, write_junit, Report, ScenarioReport, SnapshotResult,
-    SnapshotStatus, Status, Summary, Unattributed, REPORT_VERSION,
+    merge_json, write_html, write_json, write_junit, Egress, Report, ScenarioReport,
+    SnapshotResult, SnapshotStatus, Status, Summary, Unattributed, REPORT_VERSION,
 };
 pub use transcript::{BotMessage, Turn, UserKind};
 

@@ -36,6 +36,11 @@ fn a_started_bot_reaches_the_sinks_through_the_proxy_at_real_hosts() {
     assert_eq!(scenario["leaks"], serde_json::json!([]), "{scenario}");
     // The Mixpanel event holds no customer value: it is the run's, not the scenario's.
     assert_eq!(report["unattributed"]["requests"], 1, "{report}");
+    assert_eq!(
+        report["egress"],
+        serde_json::json!([{"sink": "mixpanel", "host": "api.mixpanel.com", "requests": 1, "with_customer_values": 0}]),
+        "{report}"
+    );
 }
 
 #[test]
@@ -56,5 +61,19 @@ fn a_customer_value_sent_to_an_unknown_host_fails_the_scenario() {
     assert!(
         run.stdout.contains("tracker.example.net"),
         "the terminal names the host: {run:?}"
+    );
+    // The egress inventory names every host the bot reached, with what it carried.
+    let unknown = report["egress"]
+        .as_array()
+        .expect("egress")
+        .iter()
+        .find(|e| e["host"] == "tracker.example.net")
+        .unwrap_or_else(|| panic!("no egress to the unknown host in {report}"));
+    assert_eq!(unknown["sink"], "unknown");
+    assert_eq!(unknown["with_customer_values"], 1, "{unknown}");
+    assert!(
+        run.stdout
+            .contains("unknown tracker.example.net: 1 requests, 1 with customer values"),
+        "{run:?}"
     );
 }

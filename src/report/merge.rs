@@ -78,7 +78,7 @@ pub fn merge_json(paths: &[PathBuf]) -> Result<Report, MergeError> {
 }
 
 impl Report {
-    /// Adds another report's scenarios, server panics and unattributed sink traffic to this
+    /// Adds another report's scenarios, server panics, unattributed sink traffic and egress to this
     /// one; the run was interrupted or stopped early if either was, and took the longer time.
     fn absorb(&mut self, other: Report) {
         self.interrupted |= other.interrupted;
@@ -90,6 +90,21 @@ impl Report {
             .warnings
             .extend(other.unattributed.warnings);
         self.unattributed.notes.extend(other.unattributed.notes);
+        for egress in other.egress {
+            match self
+                .egress
+                .iter_mut()
+                .find(|e| (&e.sink, &e.host) == (&egress.sink, &egress.host))
+            {
+                Some(known) => {
+                    known.requests += egress.requests;
+                    known.with_customer_values += egress.with_customer_values;
+                }
+                None => self.egress.push(egress),
+            }
+        }
+        self.egress
+            .sort_by(|a, b| (&a.sink, &a.host).cmp(&(&b.sink, &b.host)));
         other.scenarios.into_iter().for_each(|s| self.push(s));
     }
 }
@@ -251,13 +266,31 @@ mod tests {
         second.server_panics.push("boom".into());
         second.unattributed.requests = 2;
         second.unattributed.notes.push("second".into());
+        let egress = |host: &str, requests, with_customer_values| super::super::Egress {
+            sink: "segment".into(),
+            host: Some(host.into()),
+            requests,
+            with_customer_values,
+        };
+        second.egress = vec![egress("api.segment.io", 2, 1)];
         let mut first = report(7, vec![scenario("b", "a.yaml", 20, Status::Failed)]);
         first.unattributed.requests = 3;
         first.unattributed.notes.push("first".into());
+        first.egress = vec![
+            egress("api.segment.io", 5, 0),
+            egress("events.eu1.segmentapis.com", 1, 0),
+        ];
         let reports = [json(&first), json(&second), json(&report(7, vec![]))];
         let merged = merge_json(&files(dir.path(), &reports)).expect("merges");
         let names: Vec<&str> = merged.scenarios.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["a", "b", "c"]);
+        assert_eq!(
+            merged.egress,
+            [
+                egress("api.segment.io", 7, 1),
+                egress("events.eu1.segmentapis.com", 1, 0)
+            ]
+        );
         assert_eq!(
             merged.summary,
             Summary {

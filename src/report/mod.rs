@@ -124,6 +124,22 @@ pub struct Unattributed {
     pub notes: Vec<String>,
 }
 
+/// Sink traffic to one host: every request the bot sent there during the run, whichever
+/// scenario owned it. A bank partner reads the list as "this bot talks to these services and
+/// nothing else".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Egress {
+    /// The sink that captured it (`segment`, …, or `unknown` for hosts nothing maps).
+    pub sink: String,
+    /// The host the bot addressed, when the capture proxy brought the request; none when the
+    /// bot used the sink's own URL.
+    pub host: Option<String>,
+    /// How many requests.
+    pub requests: u64,
+    /// How many of them held some customer's values.
+    pub with_customer_values: u64,
+}
+
 /// What replaces a secret in reports.
 pub const REDACTED: &str = "[REDACTED]";
 
@@ -339,6 +355,9 @@ pub struct Report {
     /// Sink requests no scenario owned (they held no customer's values while conversations
     /// overlapped): every one scanned, with what the scans found.
     pub unattributed: Unattributed,
+    /// Every host the bot sent sink traffic to, by sink and host.
+    #[serde(default)]
+    pub egress: Vec<Egress>,
 }
 
 impl Report {
@@ -355,6 +374,7 @@ impl Report {
             duration_ms: 0,
             scenarios: Vec::new(),
             unattributed: Unattributed::default(),
+            egress: Vec::new(),
         }
     }
 

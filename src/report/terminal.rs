@@ -163,6 +163,26 @@ impl<W: Write> TerminalReporter<W> {
         )
     }
 
+    /// Every host the bot sent sink traffic to.
+    fn egress(&mut self, r: &Report) -> std::io::Result<()> {
+        if r.egress.is_empty() {
+            return Ok(());
+        }
+        writeln!(self.out, "\nsink traffic by host:")?;
+        for e in &r.egress {
+            let host = e.host.as_deref().unwrap_or("(the sink's own URL)");
+            writeln!(
+                self.out,
+                "      {} {}: {} requests, {} with customer values",
+                e.sink,
+                escape_controls(host),
+                e.requests,
+                e.with_customer_values
+            )?;
+        }
+        Ok(())
+    }
+
     /// What the scans of sink requests that no scenario owned found, if anything.
     fn unattributed(&mut self, r: &Report) -> std::io::Result<()> {
         let u = &r.unattributed;
@@ -185,6 +205,7 @@ impl<W: Write> TerminalReporter<W> {
 
     fn summary(&mut self, r: &Report) -> std::io::Result<()> {
         self.unattributed(r)?;
+        self.egress(r)?;
         for panic in &r.server_panics {
             writeln!(self.out, "ERROR {panic}; the run is an error")?;
         }

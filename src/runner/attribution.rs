@@ -11,13 +11,15 @@ use super::world::World;
 use crate::check::privacy::{self, Leak, SinkRequest, SinkWarning, Whose};
 use crate::check::{Failure, FailureKind};
 use crate::privacy::{Detector, Scan};
-use crate::report::Unattributed;
+use crate::report::{Egress, Unattributed};
 use crate::scenario::Scenario;
 use crate::sinks::{self, Inspector, Lost, SinkKind};
 
 /// What the run keeps of one sink request: its scan, and what reports and snapshots show.
 pub(super) struct Inspected {
     request: SinkRequest,
+    /// The host the bot addressed, when the capture proxy brought the request.
+    host: Option<String>,
     scan: Scan,
     /// The events it reported, by name (`google: balance_viewed`).
     events: Vec<String>,
@@ -27,12 +29,37 @@ pub(super) struct Inspected {
 pub(super) fn inspector(detector: Arc<Detector>) -> Inspector<Inspected> {
     Arc::new(move |request| Inspected {
         request: SinkRequest::of(request),
+        host: request.host.clone(),
         scan: detector.scan_request(request),
         events: sinks::event_names(request),
     })
 }
 
 /// How the runner fills [`Unattributed`]: it keeps what it could not give to a scenario.
+/// Sink traffic by (sink, host): requests, and those holding customer values.
+pub(super) type EgressTally = BTreeMap<(String, Option<String>), (u64, u64)>;
+
+/// Counts one inspected request in the run's egress inventory.
+pub(super) fn tally(egress: &mut EgressTally, inspected: &Inspected) {
+    let key = (inspected.request.sink.clone(), inspected.host.clone());
+    let counts = egress.entry(key).or_default();
+    counts.0 += 1;
+    counts.1 += u64::from(!inspected.scan.findings.is_empty());
+}
+
+/// The egress inventory for the report, by sink and host.
+pub(super) fn egress(tally: EgressTally) -> Vec<Egress> {
+    tally
+        .into_iter()
+        .map(|((sink, host), (requests, with_customer_values))| Egress {
+            sink,
+            host,
+            requests,
+            with_customer_values,
+        })
+        .collect()
+}
+
 impl Unattributed {
     pub(super) fn add(&mut self, inspected: &Inspected) {
         self.requests += 1;
@@ -146,6 +173,7 @@ pub(super) fn scan_sinks(
             request,
             scan,
             events: request_events,
+            ..
         } = record.summary.as_ref();
         let customers: Vec<usize> = scan.findings.iter().map(|f| f.customer).collect();
         let listening = |customer| world.listening(customer, record.at);

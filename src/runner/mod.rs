@@ -453,7 +453,11 @@ impl Plan {
         if !report.interrupted {
             world.close(conversation::SCAN_QUIET).await;
         }
-        report.unattributed = std::mem::take(&mut crate::sync::lock(&world.windows).unattributed);
+        {
+            let mut windows = crate::sync::lock(&world.windows);
+            report.unattributed = std::mem::take(&mut windows.unattributed);
+            report.egress = attribution::egress(std::mem::take(&mut windows.egress));
+        }
         if let Ok(world) = Arc::try_unwrap(world) {
             world.bot.stop().await;
         }

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use super::attribution::Inspected;
+use super::attribution::{self, EgressTally, Inspected};
 use super::bot::Bot;
 use crate::bank::Bank;
 use crate::privacy::Detector;
@@ -40,6 +40,8 @@ pub(super) struct Windows {
     claimed: HashSet<u64>,
     /// Requests forgotten without an owner.
     pub unattributed: Unattributed,
+    /// Every request forgotten, by sink and host.
+    pub egress: EgressTally,
 }
 
 #[derive(Clone, Copy)]
@@ -134,6 +136,7 @@ impl World {
     fn forget_before(&self, windows: &mut Windows, before: u64) {
         let (records, lost) = self.sinks.forget_before(before);
         for record in &records {
+            attribution::tally(&mut windows.egress, &record.summary);
             if !windows.claimed.remove(&record.seq) {
                 windows.unattributed.add(&record.summary);
             }
