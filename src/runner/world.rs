@@ -1,7 +1,7 @@
 //! What every scenario of a run shares: the bank, the sinks, the detector, the bot, and the
 //! time windows that attribute sink traffic to scenarios running side by side.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -36,6 +36,9 @@ pub(super) struct World {
 pub(super) struct Windows {
     /// Per scenario index: the sink cursor and start when it began, and when its settle window ended.
     spans: HashMap<usize, Span>,
+    /// The cursors of the windows not yet judged, with how many windows opened at each: the
+    /// least is the oldest request still needed.
+    unjudged: BTreeMap<u64, usize>,
     /// Requests some scenario owns, until they are forgotten.
     claimed: HashSet<u64>,
     /// Requests forgotten without an owner.
@@ -49,8 +52,6 @@ struct Span {
     cursor: u64,
     start: Instant,
     end: Option<Instant>,
-    /// Judged: its requests are no longer needed, but its window still attributes others'.
-    judged: bool,
 }
 
 impl Span {
@@ -67,8 +68,8 @@ impl World {
             cursor: self.sinks.cursor(),
             start: Instant::now(),
             end: None,
-            judged: false,
         };
+        *windows.unjudged.entry(span.cursor).or_default() += 1;
         windows.spans.insert(index, span);
     }
 
@@ -107,18 +108,22 @@ impl World {
     }
 
     /// Scenario `index` is judged: forget the requests no unjudged window needs, tallying
-    /// those no scenario claimed.
+    /// those no scenario claimed. Its window stays, to tell whose values later requests hold.
     pub fn finish(&self, index: usize) {
         let mut windows = lock(&self.windows);
-        if let Some(span) = windows.spans.get_mut(&index) {
-            span.judged = true;
+        if let Some(cursor) = windows.spans.get(&index).map(|span| span.cursor) {
+            if let Some(count) = windows.unjudged.get_mut(&cursor) {
+                *count -= 1;
+                if *count == 0 {
+                    windows.unjudged.remove(&cursor);
+                }
+            }
         }
         let needed = windows
-            .spans
-            .values()
-            .filter(|s| !s.judged)
-            .map(|s| s.cursor)
-            .min()
+            .unjudged
+            .keys()
+            .next()
+            .copied()
             .unwrap_or_else(|| self.sinks.cursor());
         self.forget_before(&mut windows, needed);
     }
