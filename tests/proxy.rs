@@ -20,11 +20,7 @@ fn run(mode: &str) -> (common::Run, serde_json::Value) {
             script.display()
         ),
     );
-    let run = ws.banter(&["run", "--json", "report.json"]);
-    let report = std::fs::read_to_string(ws.path().join("report.json"))
-        .map(|text| serde_json::from_str(&text).expect("JSON report"))
-        .unwrap_or_default();
-    (run, report)
+    ws.banter_json(&["run"])
 }
 
 #[test]

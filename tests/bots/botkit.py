@@ -17,14 +17,19 @@ def write_pid():
             f.write(str(os.getpid()))
 
 
-def first_balance(token):
-    """The first account's currentBalance, formatted like banter's `usd` filter: $2,481.17."""
+def bank_get(token, path):
+    """GET `path` at the bank with the customer's token, as parsed JSON."""
     request = urllib.request.Request(
-        os.environ["BANK_URL"] + "/fdx/v6/accounts",
+        os.environ["BANK_URL"] + path,
         headers={"Authorization": "Bearer " + token},
     )
     with urllib.request.urlopen(request, timeout=3) as response:
-        accounts = json.load(response)["accounts"]
+        return json.load(response)
+
+
+def first_balance(token):
+    """The first account's currentBalance, formatted like banter's `usd` filter: $2,481.17."""
+    accounts = bank_get(token, "/fdx/v6/accounts")["accounts"]
     return "${:,.2f}".format(accounts[0]["currentBalance"])
 
 

@@ -106,6 +106,21 @@ impl Workspace {
         })
     }
 
+    /// Runs `banter` with `args` and `--json report.json`, and returns the run and the report
+    /// (`null` when none was written).
+    pub fn banter_json(&self, args: &[&str]) -> (Run, serde_json::Value) {
+        let args: Vec<&str> = args
+            .iter()
+            .copied()
+            .chain(["--json", "report.json"])
+            .collect();
+        let run = self.banter(&args);
+        let report = std::fs::read_to_string(self.path().join("report.json"))
+            .map(|text| serde_json::from_str(&text).expect("JSON report"))
+            .unwrap_or_default();
+        (run, report)
+    }
+
     /// Runs `banter` with `args` in this directory.
     pub fn banter(&self, args: &[&str]) -> Run {
         banter_in(self.path(), args)
