@@ -107,22 +107,28 @@ const SEGMENT_NODE: Sdk = Sdk {
     ],
 };
 
+/// Runs `scenario` against the bot that `config` (given the SDK bots' directory) starts, and
+/// returns the run and its JSON report.
+fn run(scenario: &str, config: impl FnOnce(&std::path::Path) -> String) -> (common::Run, Value) {
+    let dir = installed();
+    let ws = Workspace::new();
+    ws.write("scenarios/s.yaml", scenario)
+        .write("banter.yaml", &config(&dir));
+    ws.banter_json(&["run"])
+}
+
 impl Sdk {
     /// Starts the bot in `mode` behind the proxy, plays [`SCENARIO`], and returns the run and
     /// its JSON report.
     fn run(&self, mode: &str) -> (common::Run, Value) {
-        let dir = installed();
-        let ws = Workspace::new();
-        ws.write("scenarios/s.yaml", SCENARIO).write(
-            "banter.yaml",
-            &format!(
-                "bot:\n  url: \"http://127.0.0.1:{{{{ port }}}}/chat\"\n  timeout: 20s\n  start:\n    command: \"cd '{}' && exec {}\"\n    env: {{ {}, MODE: {mode}, PORT: \"{{{{ port }}}}\", BANK_URL: \"{{{{ bank.url }}}}\" }}\n    ready: GET /health\n    timeout: 30s\n",
-                dir.display(),
-                self.command,
-                self.env
-            ),
-        );
-        ws.banter_json(&["run"])
+        run(SCENARIO, |dir| {
+            format!(
+            "bot:\n  url: \"http://127.0.0.1:{{{{ port }}}}/chat\"\n  timeout: 20s\n  start:\n    command: \"cd '{}' && exec {}\"\n    env: {{ {}, MODE: {mode}, PORT: \"{{{{ port }}}}\", BANK_URL: \"{{{{ bank.url }}}}\" }}\n    ready: GET /health\n    timeout: 30s\n",
+            dir.display(),
+            self.command,
+            self.env
+        )
+        })
     }
 
     /// The clean bot passes, its telemetry reached the sink at the SDK's default host, and
@@ -240,27 +246,26 @@ fn segment_node_sdk_identify_with_a_name_trait_is_caught() {
 }
 
 /// The botly bot's conversations: a linked customer greets and asks for the balance, then
-/// forged and unsigned webhooks are refused and a replayed one is not answered twice.
-const MESSENGER_SCENARIO: &str = "name: botly bot over Messenger\ncustomer:\n  accounts: [{ type: checking, balance: 1234.56 }]\nsteps:\n  - user: hi\n    bot: { contains: \"Hello! Ask me for your balance.\" }\n  - user: what's my balance?\n    bot: { contains: \"$1,234.56\" }\n    bank: { called: [\"GET /fdx/v6/accounts\"] }\n  - user: { webhook: bad_signature }\n  - user: { webhook: unsigned }\n  - user: { webhook: replay }\n";
+/// forged and unsigned webhooks are refused and a replayed one is not answered twice; a
+/// customer who never linked an account is asked to.
+const MESSENGER_SCENARIOS: &str = "- name: botly bot over Messenger\n  customer:\n    accounts: [{ type: checking, balance: 1234.56 }]\n  steps:\n    - user: hi\n      bot: { contains: \"Hello! Ask me for your balance.\" }\n    - user: what's my balance?\n      bot: { contains: \"$1,234.56\" }\n      bank: { called: [\"GET /fdx/v6/accounts\"] }\n    - user: { webhook: bad_signature }\n    - user: { webhook: unsigned }\n    - user: { webhook: replay }\n- name: botly bot without a linked account\n  customer: { consent: none }\n  steps:\n    - user: balance?\n      bot: { contains: \"link your bank account\" }\n      bank: { not_called: [\"* /**\"] }\n";
 
 #[test]
 #[ignore = "needs Graph routing through the proxy"]
 fn botly_messenger_bot_answers_through_the_send_api_at_its_default_host() {
-    let dir = installed();
-    let ws = Workspace::new();
-    ws.write("scenarios/s.yaml", MESSENGER_SCENARIO).write(
-        "banter.yaml",
-        &format!(
+    let (run, report) = run(MESSENGER_SCENARIOS, |dir| {
+        format!(
             "bot:\n  connector: messenger\n  url: \"http://127.0.0.1:{{{{ port }}}}/webhook\"\n  timeout: 10s\n  start:\n    command: \"cd '{}' && exec node messenger_bot.js\"\n    env:\n      PORT: \"{{{{ port }}}}\"\n      BANK_URL: \"{{{{ bank.url }}}}\"\n      APP_SECRET: \"{{{{ messenger.app_secret }}}}\"\n      VERIFY_TOKEN: \"{{{{ messenger.verify_token }}}}\"\n      PAGE_TOKEN: \"{{{{ messenger.page_token }}}}\"\n    ready: GET /health\n    timeout: 30s\n",
             dir.display()
-        ),
-    );
-    let (run, report) = ws.banter_json(&["run"]);
+        )
+    });
     assert_eq!(run.code, 0, "{run:?}");
-    let scenario = &report["scenarios"][0];
-    assert_eq!(scenario["status"], "passed", "{run:?}");
+    assert_eq!(report["summary"]["passed"], 2, "{run:?}");
+    // The Send API calls went to the Graph mock, not to the Meta ads sink.
     assert!(
-        scenario["leaks"].as_array().is_none_or(Vec::is_empty),
-        "{scenario:#}"
+        report["egress"].as_array().is_none_or(|egress| egress
+            .iter()
+            .all(|e| e["sink"] != "meta" && e["sink"] != "unknown")),
+        "{report:#}"
     );
 }
