@@ -5,9 +5,9 @@ calls only; the bank and the HTTP plumbing come from tests/bots/botkit.py.
 SDK picks the SDK: `segment` (segment-analytics-python), `mixpanel` (mixpanel) or `meta`
 (facebook_business, the Conversions API). MODE=clean sends events that hold no customer value;
 MODE=leaky also plants one known leak through the SDK (Segment and Meta: the email; Mixpanel:
-the phone). No SDK is given
-a host or base URL: they reach api.segment.io, api.mixpanel.com and graph.facebook.com
-through HTTPS_PROXY and trust the run's CA through REQUESTS_CA_BUNDLE, which banter sets.
+the phone). No SDK is given a host or base URL: they reach api.segment.io, api.mixpanel.com
+and graph.facebook.com through HTTPS_PROXY and trust the run's CA through REQUESTS_CA_BUNDLE,
+which banter sets.
 Every SDK call returns only once its request was answered, so the telemetry lands in the turn.
 
 POST /chat {conversation_id, text, bank_token} reads the customer and their first account at
@@ -62,7 +62,7 @@ def meta_sdk():
     from facebook_business.adobjects.serverside.user_data import UserData
     from facebook_business.api import FacebookAdsApi
 
-    FacebookAdsApi.init(access_token="banter-test-access-token", crash_log=False)
+    FacebookAdsApi.init(access_token="banter-test-access-token")
 
     def send(conversation, customer):
         # The SDK normalises and hashes user data (sha256) before it is sent.
