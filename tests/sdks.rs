@@ -1,9 +1,10 @@
 //! The capture proxy against real, unmodified SDKs at their default hosts: chat bots in
-//! tests/bots/sdk/ send telemetry through segment-analytics-python, mixpanel, facebook_business
-//! and @segment/analytics-node, and a Messenger bot built on botly answers through the Send
-//! API, none of them given a host. banter starts each bot behind its proxy; a clean bot passes
-//! with no finding, no warning and no request to the `unknown` sink, and the one leak a leaky
-//! bot plants through the SDK fails the run with the right sink, value kind and location.
+//! tests/bots/sdk/ send telemetry through segment-analytics-python, mixpanel,
+//! facebook_business, @segment/analytics-node and @amplitude/analytics-node, and a Messenger
+//! bot built on botly answers through the Send API, none of them given a host. banter starts
+//! each bot behind its proxy; a clean bot passes with no finding, no warning and no request to
+//! the `unknown` sink, and the one leak a leaky bot plants through the SDK fails the run with
+//! the right sink, value kind and location.
 //!
 //! The SDKs come from pinned installs made by tests/bots/sdk/setup.sh (run by .ci/run); while
 //! they are missing, every test here fails with a one-line hint.
@@ -25,6 +26,8 @@ fn installed() -> PathBuf {
         "botly",
         "@segment/analytics-node",
         "undici",
+        "@amplitude/analytics-node",
+        "https-proxy-agent",
         ".package-lock.json",
     ]
     .iter()
@@ -94,8 +97,10 @@ const META_PYTHON: Sdk = Sdk {
     ],
 };
 
+const NODE: &str = "node node_bot.js";
+
 const SEGMENT_NODE: Sdk = Sdk {
-    command: "node segment_bot.js",
+    command: NODE,
     env: "SDK: segment",
     sink: "segment",
     host: "api.segment.io",
@@ -104,6 +109,19 @@ const SEGMENT_NODE: Sdk = Sdk {
         ("request", "POST api.segment.io/v1/batch"),
         ("location", "body:/batch/0/traits/name"),
         ("chain", "json → full_name"),
+    ],
+};
+
+const AMPLITUDE_NODE: Sdk = Sdk {
+    command: NODE,
+    env: "SDK: amplitude",
+    sink: "amplitude",
+    host: "api2.amplitude.com",
+    leak: &[
+        ("kind", "phone"),
+        ("request", "POST api2.amplitude.com/2/httpapi"),
+        ("location", "body:/events/0/user_properties/$set/phone"),
+        ("chain", "json → e164(phone)"),
     ],
 };
 
@@ -243,6 +261,16 @@ fn segment_node_sdk_clean_telemetry_reaches_the_segment_sink() {
 #[test]
 fn segment_node_sdk_identify_with_a_name_trait_is_caught() {
     SEGMENT_NODE.assert_leaky();
+}
+
+#[test]
+fn amplitude_node_sdk_clean_telemetry_reaches_the_amplitude_sink() {
+    AMPLITUDE_NODE.assert_clean();
+}
+
+#[test]
+fn amplitude_node_sdk_identify_with_a_phone_is_caught() {
+    AMPLITUDE_NODE.assert_leaky();
 }
 
 /// The botly bot's conversations: a linked customer greets and asks for the balance, then
