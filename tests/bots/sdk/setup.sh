@@ -11,3 +11,4 @@ python3 -m venv .venv
 cp requirements.txt .venv/installed-requirements.txt  # what tests/sdks.rs compares with
 
 npm ci --no-audit --no-fund --loglevel=error
+cp package-lock.json node_modules/installed-package-lock.json  # likewise
