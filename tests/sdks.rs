@@ -6,8 +6,8 @@
 //! the `unknown` sink, and the one leak a leaky bot plants through the SDK fails the run with
 //! the right sink, value kind and location.
 //!
-//! The SDKs come from pinned installs made by tests/bots/sdk/setup.sh (run by .ci/run); while
-//! they are missing, every test here fails with a one-line hint.
+//! The SDKs come from pinned installs made by tests/bots/sdk/setup.sh, which the first test to
+//! need them runs when they are missing or their pins changed.
 
 mod common;
 
@@ -16,24 +16,37 @@ use std::path::PathBuf;
 use common::{repo, Workspace};
 use serde_json::Value;
 
-/// The SDK bots' directory, once its pinned installs are in place; fails the test otherwise.
+/// The SDK bots' directory, with its pinned installs in place: runs tests/bots/sdk/setup.sh
+/// once per test run when an install is missing or its pins changed, and fails the test with
+/// the script's output when it cannot.
 fn installed() -> PathBuf {
+    static SETUP: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
     let dir = repo().join("tests/bots/sdk");
-    // setup.sh leaves a copy of each pin file beside what it installed from it.
-    let current = |pins: &str, copy: &str| {
+    let mut done = SETUP.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !*done && !current(&dir) {
+        let setup = std::process::Command::new("bash")
+            .arg(dir.join("setup.sh"))
+            .output()
+            .expect("bash runs tests/bots/sdk/setup.sh");
+        assert!(
+            setup.status.success() && current(&dir),
+            "tests/bots/sdk/setup.sh could not install the SDK test bots (python3 with venv, and node with npm, are needed): {}",
+            String::from_utf8_lossy(&setup.stderr)
+        );
+    }
+    *done = true;
+    dir
+}
+
+/// Whether setup.sh installed from the current pins: it leaves a copy of each pin file beside
+/// what it installed from it.
+fn current(dir: &std::path::Path) -> bool {
+    let same = |pins: &str, copy: &str| {
         let pins = std::fs::read_to_string(dir.join(pins)).expect("the pin file");
         std::fs::read_to_string(dir.join(copy)).is_ok_and(|installed| installed == pins)
     };
-    let python_ok = current("requirements.txt", ".venv/installed-requirements.txt");
-    let node_ok = current(
-        "package-lock.json",
-        "node_modules/installed-package-lock.json",
-    );
-    assert!(
-        python_ok && node_ok,
-        "the SDK test bots are not installed (or their pins changed): run tests/bots/sdk/setup.sh"
-    );
-    dir
+    same("requirements.txt", ".venv/installed-requirements.txt")
+        && same("package-lock.json", "node_modules/installed-package-lock.json")
 }
 
 /// One customer with a known balance asks for it twice.
