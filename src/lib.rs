@@ -72,8 +72,8 @@ pub use money::Money;
 pub use scenario::{
     load_paths, AccountDecl, Action, AllowRule, BankExpect, BotConfig, CallPattern, CaptureConfig,
     Config, ConnectorConfig, ConnectorKind, CustomerDecl, DemoConfig, Fault, FieldGlob, GlobText,
-    OneOrMany, Origin, Pattern, PrivacyConfig, PrivacyPolicy, ReplyExpect, Scenario, Step,
-    Template, UserInput, WebhookCheck,
+    HostGlob, HostRoute, LoopbackAddr, OneOrMany, Origin, Pattern, PrivacyConfig, PrivacyPolicy,
+    ReplyExpect, Scenario, Step, Template, UnknownPolicy, UserInput, WebhookCheck,
 };
 pub use sinks::{SinkKind, SinkSpec};
 

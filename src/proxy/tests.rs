@@ -56,7 +56,7 @@ async fn settled(sinks: &Sinks<Seen>) -> Vec<Arc<Seen>> {
 async fn https_to_a_services_real_host_reaches_its_sink_and_is_scanned() {
     let customer = Customer::generate(1, "proxy", &CustomerSpec::default());
     let sinks = sinks_for(&customer).await;
-    let proxy = Proxy::start(&sinks).await.unwrap();
+    let proxy = Proxy::start(&sinks, Settings::default()).await.unwrap();
     let body = serde_json::json!({"event": "Signed In", "properties": {"email": customer.email}});
     let response = client(&proxy)
         .post("https://api.segment.io/v1/track")
@@ -87,7 +87,7 @@ async fn https_to_a_services_real_host_reaches_its_sink_and_is_scanned() {
 async fn unknown_hosts_are_answered_locally_and_plain_http_is_taken_too() {
     let customer = Customer::generate(1, "proxy", &CustomerSpec::default());
     let sinks = sinks_for(&customer).await;
-    let proxy = Proxy::start(&sinks).await.unwrap();
+    let proxy = Proxy::start(&sinks, Settings::default()).await.unwrap();
     let client = client(&proxy);
     let unknown = client
         .post("https://tracker.example.net/collect")
@@ -124,7 +124,7 @@ async fn unknown_hosts_are_answered_locally_and_plain_http_is_taken_too() {
 async fn the_ca_key_is_private_and_gone_with_the_proxy() {
     let customer = Customer::generate(1, "proxy", &CustomerSpec::default());
     let sinks = sinks_for(&customer).await;
-    let proxy = Proxy::start(&sinks).await.unwrap();
+    let proxy = Proxy::start(&sinks, Settings::default()).await.unwrap();
     let cert = PathBuf::from(var(&proxy, "SSL_CERT_FILE"));
     let dir = cert.parent().unwrap().to_path_buf();
     let key = std::fs::metadata(dir.join("banter-ca-key.pem")).unwrap();

@@ -358,6 +358,9 @@ pub struct Report {
     /// Every host the bot sent sink traffic to, by sink and host.
     #[serde(default)]
     pub egress: Vec<Egress>,
+    /// What the capture proxy could not see: hosts whose certificate the bot refused.
+    #[serde(default)]
+    pub capture_notes: Vec<String>,
 }
 
 impl Report {
@@ -375,6 +378,7 @@ impl Report {
             scenarios: Vec::new(),
             unattributed: Unattributed::default(),
             egress: Vec::new(),
+            capture_notes: Vec::new(),
         }
     }
 
