@@ -73,12 +73,15 @@ fn through(bot: &BotConfig, proxy: &Proxy) -> Result<BotConfig, Error> {
 }
 
 /// The proxy's settings from `capture:`: its address, the CA's directory (relative to the
-/// config's), the bank's production hosts and the host globs routed to sinks.
+/// config's, made absolute to be shown), the bank's production hosts and the host globs routed to sinks.
 fn proxy_settings(config: &Config, bank: &Bank) -> proxy::Settings {
     let capture = &config.capture;
     proxy::Settings {
         listen: capture.listen.map(|listen| listen.0),
-        ca_dir: capture.ca_dir.as_ref().map(|dir| config.base_dir.join(dir)),
+        ca_dir: capture.ca_dir.as_ref().map(|dir| {
+            let dir = config.base_dir.join(dir);
+            std::path::absolute(&dir).unwrap_or(dir)
+        }),
         bank_hosts: capture.bank_hosts.clone(),
         bank_url: bank.url(),
         hosts: capture
