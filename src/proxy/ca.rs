@@ -20,6 +20,7 @@ use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio_rustls::rustls::ServerConfig;
 
+use super::routes::normal;
 use super::ProxyError;
 use crate::sync::lock;
 
@@ -131,7 +132,8 @@ impl RunCa {
 
     /// The TLS settings that present a certificate for `host`, offering HTTP/2 and HTTP/1.1.
     pub(super) fn server_config(&self, host: &str) -> Result<Arc<ServerConfig>, ProxyError> {
-        let host = host.to_ascii_lowercase();
+        // A certificate names the host without a trailing dot, which clients strip.
+        let host = normal(host);
         if let Some(config) = lock(&self.leaves).get(&host) {
             return Ok(Arc::clone(config));
         }

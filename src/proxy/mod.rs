@@ -135,7 +135,7 @@ struct Observed {
 impl Observed {
     fn forward(&self, service: &'static str, host: &str) {
         *lock(&self.forwarded)
-            .entry((service, host.to_ascii_lowercase()))
+            .entry((service, routes::normal(host)))
             .or_default() += 1;
     }
 

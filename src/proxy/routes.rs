@@ -96,8 +96,8 @@ impl<S> Routes<S> {
     }
 }
 
-/// A host as routes compare it: lower case, without a trailing dot.
-fn normal(host: &str) -> String {
+/// A host as routes compare it and certificates name it: lower case, without a trailing dot.
+pub(super) fn normal(host: &str) -> String {
     host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase()
 }
 
