@@ -106,4 +106,9 @@ pub mod testing {
     pub mod sinks {
         pub use crate::sinks::{builtin, Lost, Record, SinkHandle, Sinks, Unsettled};
     }
+
+    /// The capture proxy on its own.
+    pub mod proxy {
+        pub use crate::proxy::{Forwarded, Proxy, Refusal, Settings};
+    }
 }
