@@ -163,7 +163,7 @@ impl<W: Write> TerminalReporter<W> {
         )
     }
 
-    /// Every host the bot sent sink traffic to.
+    /// Every host the bot sent traffic to.
     fn egress(&mut self, r: &Report) -> std::io::Result<()> {
         if r.egress.is_empty() {
             return Ok(());
