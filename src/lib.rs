@@ -72,8 +72,8 @@ pub use money::Money;
 pub use scenario::{
     load_paths, AccountDecl, Action, AllowRule, BankExpect, BotConfig, CallPattern, CaptureConfig,
     Config, ConnectorConfig, ConnectorKind, CustomerDecl, DemoConfig, Fault, FieldGlob, GlobText,
-    OneOrMany, Origin, Pattern, PrivacyConfig, PrivacyPolicy, ReplyExpect, Scenario, Step,
-    Template, UserInput, WebhookCheck,
+    HostGlob, HostRoute, LoopbackAddr, OneOrMany, Origin, Pattern, PrivacyConfig, PrivacyPolicy,
+    ReplyExpect, Scenario, Step, Template, UnknownPolicy, UserInput, WebhookCheck,
 };
 pub use sinks::{SinkKind, SinkSpec};
 
@@ -105,5 +105,10 @@ pub mod testing {
     /// The capture servers on their own.
     pub mod sinks {
         pub use crate::sinks::{builtin, Lost, Record, SinkHandle, Sinks, Unsettled};
+    }
+
+    /// The capture proxy on its own.
+    pub mod proxy {
+        pub use crate::proxy::{Forwarded, Proxy, Refusal, Settings};
     }
 }

@@ -289,7 +289,6 @@ fn amplitude_node_sdk_identify_with_a_phone_is_caught() {
 const MESSENGER_SCENARIOS: &str = "- name: botly bot over Messenger\n  customer:\n    accounts: [{ type: checking, balance: 1234.56 }]\n  steps:\n    - user: hi\n      bot: { contains: \"Hello! Ask me for your balance.\" }\n    - user: what's my balance?\n      bot: { contains: \"$1,234.56\" }\n      bank: { called: [\"GET /fdx/v6/accounts\"] }\n    - user: { webhook: bad_signature }\n    - user: { webhook: unsigned }\n    - user: { webhook: replay }\n- name: botly bot without a linked account\n  customer: { consent: none }\n  steps:\n    - user: balance?\n      bot: { contains: \"link your bank account\" }\n      bank: { not_called: [\"* /**\"] }\n";
 
 #[test]
-#[ignore = "needs Graph routing through the proxy"]
 fn botly_messenger_bot_answers_through_the_send_api_at_its_default_host() {
     let (run, report) = run(MESSENGER_SCENARIOS, |dir| {
         format!(

@@ -1,6 +1,7 @@
 //! The proxy's connections: the client's HTTP/1.1 connection to the proxy, CONNECT tunnels
-//! opened with the run CA's certificate for the host and served as HTTP/2 or HTTP/1.1 by
-//! ALPN, and every request inside handed to the sink its host maps to.
+//! opened with the CA's certificate for the host and served as HTTP/2 or HTTP/1.1 by ALPN,
+//! and every request inside taken where its host and path route it. A client that sends its
+//! hello in a tunnel and then does not finish the handshake has refused the certificate.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -16,10 +17,13 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
-use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls::server::Acceptor;
+use tokio_rustls::LazyConfigAcceptor;
 
 use super::ca::RunCa;
-use super::Routes;
+use super::forward::forward;
+use super::routes::{Route, Routes};
+use super::Observed;
 
 /// How long a client may take to start using a tunnel it asked for, and to finish the TLS
 /// handshake in it.
@@ -29,6 +33,9 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 pub(super) struct Shared<S> {
     pub routes: Routes<S>,
     pub ca: RunCa,
+    /// Forwards to banter's own servers.
+    pub client: reqwest::Client,
+    pub observed: Arc<Observed>,
     /// Changes (closes) when the proxy is dropped: every tunnel ends.
     pub stopped: watch::Receiver<()>,
 }
@@ -84,8 +91,23 @@ async fn front<S: Send + Sync + 'static>(
         .map(str::to_string)
         .or_else(|| host_header(&request));
     match host {
-        Some(host) => shared.routes.sink(&host).handle(&host, request).await,
+        Some(host) => dispatch(&shared, &host, request).await,
         None => Ok(status(StatusCode::BAD_REQUEST)),
+    }
+}
+
+/// Takes one request that the bot addressed to `host` where the routes say.
+async fn dispatch<S: Send + Sync + 'static>(
+    shared: &Shared<S>,
+    host: &str,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    match shared.routes.route(host, request.uri().path()) {
+        Route::Sink(sink) => sink.handle(host, request).await,
+        Route::Forward { service, base } => {
+            shared.observed.forward(service, host);
+            Ok(forward(&shared.client, base, request).await)
+        }
     }
 }
 
@@ -104,29 +126,36 @@ fn status(status: StatusCode) -> Response<Full<Bytes>> {
 }
 
 /// Serves the tunnel a CONNECT request opened to `host`, with TLS as `host`, until the
-/// client closes it. A client that never uses the tunnel or refuses the certificate ends it.
+/// client closes it. A client that never uses the tunnel ends it; one that refuses the
+/// certificate after its hello is recorded as refusing it.
 async fn tunnel<S: Send + Sync + 'static>(
-    shared: &Shared<S>,
+    shared: &Arc<Shared<S>>,
     host: &str,
     request: Request<Incoming>,
 ) {
     let Ok(config) = shared.ca.server_config(host) else {
         return;
     };
-    let handshake = async {
+    let hello = async {
         let upgraded = hyper::upgrade::on(request).await.ok()?;
-        TlsAcceptor::from(config)
-            .accept(TokioIo::new(upgraded))
+        LazyConfigAcceptor::new(Acceptor::default(), TokioIo::new(upgraded))
             .await
             .ok()
     };
-    let Ok(Some(tls)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await else {
+    let Ok(Some(start)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, hello).await else {
+        return;
+    };
+    let Ok(Ok(tls)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, start.into_stream(config)).await
+    else {
+        shared.observed.refuse(host);
         return;
     };
     let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
-    let sink = shared.routes.sink(host).clone();
-    let host = host.to_string();
-    let service = service_fn(move |request| sink.handle(&host, request));
+    let (shared, host) = (Arc::clone(shared), host.to_string());
+    let service = service_fn(move |request| {
+        let (shared, host) = (Arc::clone(&shared), host.clone());
+        async move { dispatch(&shared, &host, request).await }
+    });
     let io = TokioIo::new(tls);
     // A client hanging up mid-request is not the proxy's problem.
     let _ = if h2 {

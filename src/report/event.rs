@@ -1,5 +1,7 @@
 //! Run events and the reporter interface that consumes them.
 
+use std::path::Path;
+
 use super::{Report, ScenarioReport};
 
 /// Something that happened during a run, in order.
@@ -14,6 +16,8 @@ pub enum Event<'a> {
         bot: &'a str,
         /// The run seed.
         seed: u64,
+        /// The capture proxy's URL and the CA certificate its clients must trust, when it runs.
+        proxy: Option<(&'a str, &'a Path)>,
     },
     /// A scenario finished with a verdict.
     ScenarioFinished(&'a ScenarioReport),

@@ -78,7 +78,7 @@ pub fn merge_json(paths: &[PathBuf]) -> Result<Report, MergeError> {
 }
 
 impl Report {
-    /// Adds another report's scenarios, server panics, unattributed sink traffic and egress to this
+    /// Adds another report's scenarios, server panics, unattributed sink traffic, egress and capture notes to this
     /// one; the run was interrupted or stopped early if either was, and took the longer time.
     fn absorb(&mut self, other: Report) {
         self.interrupted |= other.interrupted;
@@ -90,6 +90,7 @@ impl Report {
             .warnings
             .extend(other.unattributed.warnings);
         self.unattributed.notes.extend(other.unattributed.notes);
+        self.capture_notes.extend(other.capture_notes);
         for egress in other.egress {
             match self
                 .egress

@@ -124,19 +124,21 @@ pub struct Unattributed {
     pub notes: Vec<String>,
 }
 
-/// Sink traffic to one host: every request the bot sent there during the run, whichever
-/// scenario owned it. A bank partner reads the list as "this bot talks to these services and
+/// Traffic to one host: every request the bot sent there during the run, whichever scenario
+/// owned it, at a sink or, through the capture proxy, at the mock bank or the Graph mock. A bank partner reads the list as "this bot talks to these services and
 /// nothing else".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Egress {
-    /// The sink that captured it (`segment`, …, or `unknown` for hosts nothing maps).
+    /// The sink that captured it (`segment`, …, or `unknown` for hosts nothing maps), or
+    /// `bank` or `messenger graph` for requests the capture proxy forwarded to those mocks.
     pub sink: String,
     /// The host the bot addressed, when the capture proxy brought the request; none when the
     /// bot used the sink's own URL.
     pub host: Option<String>,
     /// How many requests.
     pub requests: u64,
-    /// How many of them held some customer's values.
+    /// How many of them held some customer's values (sink requests only: the bank and the
+    /// Graph mock are not scanned).
     pub with_customer_values: u64,
 }
 
@@ -355,9 +357,12 @@ pub struct Report {
     /// Sink requests no scenario owned (they held no customer's values while conversations
     /// overlapped): every one scanned, with what the scans found.
     pub unattributed: Unattributed,
-    /// Every host the bot sent sink traffic to, by sink and host.
+    /// Every host the bot sent traffic to, by sink (or forwarded service) and host.
     #[serde(default)]
     pub egress: Vec<Egress>,
+    /// What the capture proxy could not see: hosts whose certificate the bot refused.
+    #[serde(default)]
+    pub capture_notes: Vec<String>,
 }
 
 impl Report {
@@ -375,6 +380,7 @@ impl Report {
             scenarios: Vec::new(),
             unattributed: Unattributed::default(),
             egress: Vec::new(),
+            capture_notes: Vec::new(),
         }
     }
 

@@ -163,12 +163,12 @@ impl<W: Write> TerminalReporter<W> {
         )
     }
 
-    /// Every host the bot sent sink traffic to.
+    /// Every host the bot sent traffic to.
     fn egress(&mut self, r: &Report) -> std::io::Result<()> {
         if r.egress.is_empty() {
             return Ok(());
         }
-        writeln!(self.out, "\nsink traffic by host:")?;
+        writeln!(self.out, "\ntraffic by host:")?;
         for e in &r.egress {
             let host = e.host.as_deref().unwrap_or("(the sink's own URL)");
             writeln!(
@@ -206,6 +206,9 @@ impl<W: Write> TerminalReporter<W> {
     fn summary(&mut self, r: &Report) -> std::io::Result<()> {
         self.unattributed(r)?;
         self.egress(r)?;
+        for note in &r.capture_notes {
+            writeln!(self.out, "\nnote: {}", escape_controls(note))?;
+        }
         for panic in &r.server_panics {
             writeln!(self.out, "ERROR {panic}; the run is an error")?;
         }
@@ -231,6 +234,7 @@ impl<W: Write + Send> Reporter for TerminalReporter<W> {
                 scenarios,
                 bot,
                 seed,
+                proxy,
             } => {
                 if self.progress {
                     let bar = ProgressBar::new(*scenarios as u64);
@@ -243,8 +247,17 @@ impl<W: Write + Send> Reporter for TerminalReporter<W> {
                 }
                 writeln!(
                     self.out,
-                    "banter: running {scenarios} scenarios against {bot} (seed {seed})\n"
+                    "banter: running {scenarios} scenarios against {bot} (seed {seed})"
                 )
+                .and_then(|()| match proxy {
+                    Some((url, ca)) => writeln!(
+                        self.out,
+                        "banter: capture proxy {url}, CA certificate {}",
+                        escape_controls(&ca.display().to_string())
+                    ),
+                    None => Ok(()),
+                })
+                .and_then(|()| writeln!(self.out))
             }
             Event::ScenarioFinished(s) => match self.bar.clone() {
                 Some(bar) => {

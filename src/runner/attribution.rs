@@ -11,8 +11,9 @@ use super::world::World;
 use crate::check::privacy::{self, Leak, SinkRequest, SinkWarning, Whose};
 use crate::check::{Failure, FailureKind};
 use crate::privacy::{Detector, Scan};
+use crate::proxy::{Forwarded, Refusal};
 use crate::report::{Egress, Unattributed};
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, UnknownPolicy};
 use crate::sinks::{self, Inspector, Lost, SinkKind};
 
 /// What the run keeps of one sink request: its scan, and what reports and snapshots show.
@@ -56,6 +57,51 @@ pub(super) fn egress(tally: EgressTally) -> Vec<Egress> {
             host,
             requests,
             with_customer_values,
+        })
+        .collect()
+}
+
+/// The requests the capture proxy forwarded to banter's own servers, for the egress
+/// inventory: held customer values are their purpose there, so none are counted.
+pub(super) fn forwarded(forwarded: Vec<Forwarded>) -> impl Iterator<Item = Egress> {
+    forwarded.into_iter().map(|f| Egress {
+        sink: f.service.to_string(),
+        host: Some(f.host),
+        requests: f.requests,
+        with_customer_values: 0,
+    })
+}
+
+/// One note per host whose certificate the bot refused, naming the scenarios (of `names`,
+/// by index) that were listening when it did.
+pub(super) fn refusals(world: &World, names: &[&str], refusals: Vec<Refusal>) -> Vec<String> {
+    let mut by_host: BTreeMap<String, (usize, Vec<&str>)> = BTreeMap::new();
+    for refusal in refusals {
+        let (count, during) = by_host.entry(refusal.host).or_default();
+        *count += 1;
+        for (index, name) in names.iter().enumerate() {
+            if world.listening(index, refusal.at) && !during.contains(name) {
+                during.push(name);
+            }
+        }
+    }
+    by_host
+        .into_iter()
+        .map(|(host, (count, during))| {
+            let times = if count == 1 {
+                String::new()
+            } else {
+                format!(" ({count} times)")
+            };
+            let scenarios = if during.is_empty() {
+                String::new()
+            } else {
+                format!(" during {}", during.join(", "))
+            };
+            format!(
+                "the bot refused the capture proxy's certificate for {host}{times}{scenarios} \
+                 (certificate pinning?): its traffic to that host was not seen"
+            )
         })
         .collect()
 }
@@ -181,7 +227,10 @@ pub(super) fn scan_sinks(
             continue;
         };
         claimed.push(record.seq);
-        let kind = world.sinks.kind(&request.sink).unwrap_or(SinkKind::Other);
+        let kind = match world.sinks.kind(&request.sink).unwrap_or(SinkKind::Other) {
+            SinkKind::Unknown if world.unknown == UnknownPolicy::Report => SinkKind::Other,
+            kind => kind,
+        };
         let turn = turn_at(turn_starts, record.at);
         // Only a scenario that runs alone can tell which content-free events are its own.
         if scenario.snapshots() {

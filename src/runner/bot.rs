@@ -3,7 +3,10 @@
 //! Builds the connector `banter.yaml` asks for. An HTTP-based bot (http, rasa, openai) may
 //! be a process banter starts and waits for; a stdio bot always is, and its connector owns
 //! the process, which the run shares to report its exit status and output and to stop it.
-//! A bot that banter starts is pointed at the capture proxy, unless `capture.proxy` is off.
+//! A bot that banter starts is pointed at the capture proxy, unless `capture.proxy` is off;
+//! `capture.proxy: true` runs the proxy for a bot started elsewhere too, which the user
+//! points at it. A Messenger bot's Send API calls to the real Graph host reach the Graph mock
+//! through the proxy once the connector has started it.
 
 use std::process::ExitStatus;
 use std::sync::Arc;
@@ -16,7 +19,7 @@ use crate::connector::{
     OpenAiConnector, Protocol, StdioConfig, StdioConnector,
 };
 use crate::demo::{DemoBot, Telemetry};
-use crate::proxy::Proxy;
+use crate::proxy::{self, Proxy};
 use crate::scenario::{BotConfig, Config, ConnectorConfig};
 use crate::sinks::Sinks;
 use crate::template::{self, Template};
@@ -35,8 +38,8 @@ pub(super) struct Bot {
     pub turn_timeout: Duration,
     /// Template variables shared by every scenario: `bank`, `sinks`, and `port` when banter started the bot.
     pub context: minijinja::Value,
-    /// The capture proxy the started bot is pointed at; it stops with the bot.
-    proxy: Option<Proxy>,
+    /// The capture proxy the bot is pointed at; it stops with the bot.
+    pub proxy: Option<Proxy>,
 }
 
 fn free_port() -> Result<u16, Error> {
@@ -67,6 +70,26 @@ fn through(bot: &BotConfig, proxy: &Proxy) -> Result<BotConfig, Error> {
         }
     }
     Ok(bot)
+}
+
+/// The proxy's settings from `capture:`: its address, the CA's directory (relative to the
+/// config's, made absolute to be shown), the bank's production hosts and the host globs routed to sinks.
+fn proxy_settings(config: &Config, bank: &Bank) -> proxy::Settings {
+    let capture = &config.capture;
+    proxy::Settings {
+        listen: capture.listen.map(|listen| listen.0),
+        ca_dir: capture.ca_dir.as_ref().map(|dir| {
+            let dir = config.base_dir.join(dir);
+            std::path::absolute(&dir).unwrap_or(dir)
+        }),
+        bank_hosts: capture.bank_hosts.clone(),
+        bank_url: bank.url(),
+        hosts: capture
+            .hosts
+            .iter()
+            .map(|route| (route.host.matcher.clone(), route.sink.clone()))
+            .collect(),
+    }
 }
 
 /// A protocol as the run's connector.
@@ -101,18 +124,18 @@ impl Bot {
             let telemetry = Telemetry::from_urls(|name| sinks.url(name), config.demo.leaky);
             let demo = DemoBot::start(&bank.url(), 0, telemetry).await?;
             let settings = BotConfig::http(&format!("{}/chat", demo.url()));
-            let connected = Bot::connect(config, &settings, base).await?;
+            let connected = Bot::connect(config, &settings, base, None).await?;
             return Ok(Bot {
                 running: Running::Demo(demo),
                 ..connected
             });
         };
-        if !config.capture.proxy || bot.start.is_none() {
-            return Bot::connect(config, bot, base).await;
+        if !config.capture.proxy_for(bot.start.is_some()) {
+            return Bot::connect(config, bot, base, None).await;
         }
-        let proxy = Proxy::start(sinks).await?;
+        let proxy = Proxy::start(sinks, proxy_settings(config, bank)).await?;
         let bot = through(bot, &proxy)?;
-        let connected = Bot::connect(config, &bot, base).await?;
+        let connected = Bot::connect(config, &bot, base, Some(&proxy)).await?;
         Ok(Bot {
             proxy: Some(proxy),
             ..connected
@@ -124,6 +147,7 @@ impl Bot {
         config: &Config,
         bot: &BotConfig,
         base: minijinja::Value,
+        proxy: Option<&Proxy>,
     ) -> Result<Bot, Error> {
         bot.validate()?;
         let context = match &bot.start {
@@ -134,7 +158,7 @@ impl Bot {
         let (connector, origin) = match &bot.connector {
             ConnectorConfig::Stdio(stdio) => return Bot::stdio(config, bot, stdio, context),
             ConnectorConfig::Messenger(messenger) => {
-                return Bot::messenger(config, bot, messenger, context).await
+                return Bot::messenger(config, bot, messenger, context, proxy).await
             }
             ConnectorConfig::Http(http) => {
                 let (url, origin) = rendered()?;
@@ -190,15 +214,20 @@ impl Bot {
     }
 
     /// A Messenger bot: the Graph mock starts first, so that `{{ graph.url }}` can reach the
-    /// bot's environment; once the bot is up, its webhook must pass the verification handshake.
+    /// bot's environment and the proxy can route the real Graph host's Send API to it; once
+    /// the bot is up, its webhook must pass the verification handshake.
     async fn messenger(
         config: &Config,
         bot: &BotConfig,
         messenger: &MessengerConfig,
         context: minijinja::Value,
+        proxy: Option<&Proxy>,
     ) -> Result<Bot, Error> {
         let (url, origin) = render_url(bot.url()?, &context)?;
         let connector = MessengerConnector::start(messenger, url).await?;
+        if let Some(proxy) = proxy {
+            proxy.route_graph(connector.graph_url());
+        }
         let context = minijinja::context! {
             graph => minijinja::context! { url => connector.graph_url() },
             messenger => minijinja::context! {

@@ -353,6 +353,7 @@ impl Plan {
             scenarios: self.scenarios.len(),
             bot: &report.bot,
             seed,
+            proxy: bot.proxy.as_ref().map(|p| (p.url(), p.cert_file())),
         });
         let world = Arc::new(World {
             seed,
@@ -361,6 +362,7 @@ impl Plan {
             detector,
             names,
             privacy: self.config.privacy.clone(),
+            unknown: self.config.capture.unknown,
             bot,
             snapshots: self.snapshots,
             windows: Default::default(),
@@ -457,6 +459,13 @@ impl Plan {
             let mut windows = crate::sync::lock(&world.windows);
             report.unattributed = std::mem::take(&mut windows.unattributed);
             report.egress = attribution::egress(std::mem::take(&mut windows.egress));
+        }
+        if let Some(proxy) = &world.bot.proxy {
+            report
+                .egress
+                .extend(attribution::forwarded(proxy.forwarded()));
+            let names: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
+            report.capture_notes = attribution::refusals(&world, &names, proxy.refusals());
         }
         if let Ok(world) = Arc::try_unwrap(world) {
             world.bot.stop().await;

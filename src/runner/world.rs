@@ -10,7 +10,7 @@ use super::bot::Bot;
 use crate::bank::Bank;
 use crate::privacy::Detector;
 use crate::report::Unattributed;
-use crate::scenario::PrivacyConfig;
+use crate::scenario::{PrivacyConfig, UnknownPolicy};
 use crate::sinks::{Lost, Record, Sinks};
 use crate::snapshot::SnapshotStore;
 use crate::sync::lock;
@@ -25,6 +25,8 @@ pub(super) struct World {
     /// The name of each customer of the detector: its scenario's name, or `decoy customer N`.
     pub names: Vec<String>,
     pub privacy: PrivacyConfig,
+    /// What a customer value at the `unknown` sink does.
+    pub unknown: UnknownPolicy,
     pub bot: Bot,
     pub snapshots: SnapshotStore,
     pub windows: Mutex<Windows>,

@@ -1,11 +1,14 @@
 //! `banter.yaml`: how to reach (and optionally start) the bot under test.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use std::fmt;
 use std::marker::PhantomData;
 
+use globset::{GlobBuilder, GlobMatcher};
+use regex::Regex;
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
@@ -17,7 +20,7 @@ use crate::connector::{
     BotFrameworkConfig, HttpConfig, MessengerConfig, OpenAiConfig, RasaConfig, StdioConfig,
 };
 use crate::duration::HumanDuration;
-use crate::sinks::SinkSpec;
+use crate::sinks::{Service, SinkSpec};
 use crate::template::Template;
 
 /// The run configuration. Without a `banter.yaml`, banter uses [`Config::default`]: the built-in demo bot.
@@ -65,24 +68,103 @@ fn default_settle() -> HumanDuration {
 }
 
 /// How the bot's outbound calls are captured.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CaptureConfig {
-    /// Point a bot that banter starts at the capture proxy (on by default).
-    #[serde(default = "default_proxy")]
-    pub proxy: bool,
+    /// Run the capture proxy: by default, only for a bot that banter starts (it is pointed
+    /// at the proxy); `true` runs it for a bot started elsewhere too.
+    #[serde(default)]
+    pub proxy: Option<bool>,
+    /// The proxy's address on the loopback; a free port of 127.0.0.1 by default.
+    #[serde(default)]
+    pub listen: Option<LoopbackAddr>,
+    /// A directory that keeps the proxy's CA across runs (made once, reused after), so that
+    /// it can be installed in the bot's trust store; by default the CA is made for the run.
+    #[serde(default)]
+    pub ca_dir: Option<PathBuf>,
+    /// Hosts whose requests the proxy takes to the mock bank.
+    #[serde(default)]
+    pub bank_hosts: Vec<String>,
+    /// Hosts (globs) whose requests the proxy takes to a sink.
+    #[serde(default)]
+    pub hosts: Vec<HostRoute>,
+    /// What a customer value at the `unknown` sink does.
+    #[serde(default)]
+    pub unknown: UnknownPolicy,
 }
 
-impl Default for CaptureConfig {
-    fn default() -> Self {
-        CaptureConfig {
-            proxy: default_proxy(),
-        }
+impl CaptureConfig {
+    /// Whether the proxy runs for a bot that banter starts (`started`) or not.
+    pub fn proxy_for(&self, started: bool) -> bool {
+        self.proxy.unwrap_or(started)
     }
 }
 
-fn default_proxy() -> bool {
-    true
+/// A socket address on the loopback, as `capture.listen` takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct LoopbackAddr(pub SocketAddr);
+
+impl TryFrom<String> for LoopbackAddr {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        let addr: SocketAddr = text
+            .parse()
+            .map_err(|e| format!("`{text}` is not an address such as 127.0.0.1:8899: {e}"))?;
+        if !addr.ip().is_loopback() {
+            return Err(format!(
+                "`{text}` is not on the loopback: the capture proxy listens on 127.0.0.1 or ::1 only"
+            ));
+        }
+        Ok(LoopbackAddr(addr))
+    }
+}
+
+/// Requests to hosts matching `host` (a glob: `*.tracker.example`) go to sink `sink`, a
+/// built-in sink or one declared under `sinks:`, whose kind decides the privacy policy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostRoute {
+    /// The host glob, matched without case.
+    pub host: HostGlob,
+    /// The sink's name.
+    pub sink: String,
+}
+
+/// A host glob, checked when read.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "String")]
+pub struct HostGlob {
+    /// As written.
+    pub text: String,
+    /// What matches hosts.
+    pub matcher: GlobMatcher,
+}
+
+impl TryFrom<String> for HostGlob {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        let matcher = GlobBuilder::new(&text)
+            .case_insensitive(true)
+            .build()
+            .map_err(|e| format!("`{text}` is not a host glob: {e}"))?
+            .compile_matcher();
+        Ok(HostGlob { text, matcher })
+    }
+}
+
+/// What a customer value sent to a host that no sink stands for (the `unknown` sink) does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum UnknownPolicy {
+    /// It fails the scenario.
+    #[default]
+    Fail,
+    /// It is reported, and the scenario does not fail for it.
+    Report,
 }
 
 /// The built-in demo bot's settings.
@@ -517,11 +599,14 @@ impl Config {
                 .map(|probe| probe.connector)
                 .unwrap_or_default();
             let file = kind.read(text).map_err(|e| invalid(path, &e))?;
-            file.into_config()
+            let config = file
+                .into_config()
                 .map_err(|source| ScenarioError::Setting {
                     path: path.to_path_buf(),
                     source,
-                })?
+                })?;
+            check_host_sinks(path, text, &config)?;
+            config
         };
         config.base_dir = path
             .parent()
@@ -551,6 +636,51 @@ impl File<Section> {
             base_dir: PathBuf::new(),
         })
     }
+}
+
+/// Every `capture.hosts` entry names a sink of the run, built-in or declared under `sinks:`;
+/// an unknown name is reported where it is written.
+fn check_host_sinks(path: &Path, text: &str, config: &Config) -> Result<(), ScenarioError> {
+    let Some(route) = config.capture.hosts.iter().find(|route| {
+        Service::named(&route.sink).is_none() && !config.sinks.iter().any(|s| s.name == route.sink)
+    }) else {
+        return Ok(());
+    };
+    let mut sinks: Vec<&str> = Service::all().map(|service| service.name).collect();
+    sinks.extend(config.sinks.iter().map(|s| s.name.as_str()));
+    let (line, column) = locate_sink(text, &route.sink);
+    Err(ScenarioError::Invalid {
+        path: path.to_path_buf(),
+        line,
+        column,
+        message: format!(
+            "capture.hosts: `{}` routes to sink `{}`, which the run does not have (its sinks: {}; declare others under `sinks:`)",
+            route.host.text,
+            route.sink,
+            sinks.join(", ")
+        ),
+    })
+}
+
+/// The line and column (1-based) of the first `sink: NAME` after the `capture:` key, or of
+/// that key when the value cannot be found (a YAML spelling the search does not follow).
+fn locate_sink(text: &str, name: &str) -> (usize, usize) {
+    let at = |offset: usize| {
+        let before = &text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let column = before.len() - before.rfind('\n').map_or(0, |n| n + 1) + 1;
+        (line, column)
+    };
+    let capture = Regex::new(r"(?m)^capture\s*:")
+        .ok()
+        .and_then(|re| re.find(text))
+        .map_or(0, |m| m.start());
+    let value = format!(r#"sink\s*:\s*["']?({})\b"#, regex::escape(name));
+    Regex::new(&value)
+        .ok()
+        .and_then(|re| re.captures(&text[capture..]))
+        .and_then(|captures| captures.get(1))
+        .map_or(at(capture), |m| at(capture + m.start()))
 }
 
 /// `key` was set for connector `kind`, which does not read it: say which connectors do.
@@ -636,6 +766,39 @@ mod tests {
         );
         let err = parse("bot:\n  url: http://h/\n  timeout: 1s\n  timeout: 2s\n").unwrap_err();
         assert!(err.contains("duplicate field `timeout`"), "{err}");
+    }
+
+    #[test]
+    fn capture_settings_are_checked_where_they_are_written() {
+        let config = parse(
+            "sinks: [{ name: braze, kind: analytics }]\ncapture:\n  listen: 127.0.0.1:8899\n  bank_hosts: [api.examplebank.com]\n  hosts:\n    - { host: \"*.Tracker.example\", sink: braze }\n  unknown: report\n",
+        )
+        .unwrap();
+        let capture = config.capture;
+        assert_eq!(capture.listen.map(|l| l.0.port()), Some(8899));
+        assert!(capture.hosts[0]
+            .host
+            .matcher
+            .is_match("cdn.tracker.example"));
+        assert!(!capture.hosts[0].host.matcher.is_match("tracker.example"));
+        assert_eq!(capture.unknown, UnknownPolicy::Report);
+        assert!(!capture.proxy_for(false) && capture.proxy_for(true));
+        for (text, expected) in [
+            (
+                "sinks: []\ncapture:\n  hosts:\n    - host: \"*.t.example\"\n      sink: brazee\n",
+                "banter.yaml:5:13: capture.hosts: `*.t.example` routes to sink `brazee`, which the run does not have (its sinks: meta, google, segment, mixpanel, amplitude; declare others under `sinks:`)",
+            ),
+            (
+                "capture:\n  listen: 0.0.0.0:8899\n",
+                "banter.yaml:2:3: capture: `0.0.0.0:8899` is not on the loopback: the capture proxy listens on 127.0.0.1 or ::1 only",
+            ),
+            (
+                "capture: { unknown: ignore }\n",
+                "banter.yaml:1:21: capture.unknown: unknown variant `ignore`, expected `fail` or `report`",
+            ),
+        ] {
+            assert_eq!(parse(text).unwrap_err(), expected, "{text}");
+        }
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub use crate::duration::HumanDuration;
 pub use crate::template::{CallPattern, Template};
 pub use config::{
     BotConfig, BotConfigError, CaptureConfig, Config, ConnectorConfig, ConnectorKind, DemoConfig,
-    PrivacyConfig,
+    HostGlob, HostRoute, LoopbackAddr, PrivacyConfig, UnknownPolicy,
 };
 pub use load::{load_paths, ScenarioError};
 pub use scalar::{FieldGlob, GlobText, Pattern};
