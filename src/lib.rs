@@ -20,6 +20,7 @@
 #![warn(missing_docs, unnameable_types)]
 
 mod bank;
+mod certify;
 mod check;
 mod connector;
 mod customer;
@@ -40,6 +41,13 @@ mod snapshot;
 mod sync;
 mod template;
 mod transcript;
+
+// Certifying a bot for bank partners.
+pub use certify::{
+    certify, keygen, verify, Area, BotIdentity, Certificate, Certification, CertifyError, Counts,
+    Evidence, EvidenceTurn, Overall, RequirementResult, SignatureError, Verdict, Verified,
+    VerifyError, CATALOGUE_VERSION, PRIVATE_FILE, PUBLIC_FILE, SIGNATURE_FILE,
+};
 
 // Running a suite.
 pub use runner::{ConfigSource, Interrupt, Plan, Shard, Suite, DEFAULT_SEED};
@@ -71,9 +79,10 @@ pub use duration::HumanDuration;
 pub use money::Money;
 pub use scenario::{
     load_paths, AccountDecl, Action, AllowRule, BankExpect, BotConfig, CallPattern, CaptureConfig,
-    Config, ConnectorConfig, ConnectorKind, CustomerDecl, DemoConfig, Fault, FieldGlob, GlobText,
-    HostGlob, HostRoute, LoopbackAddr, OneOrMany, Origin, Pattern, PrivacyConfig, PrivacyPolicy,
-    ReplyExpect, Scenario, Step, Template, UnknownPolicy, UserInput, WebhookCheck,
+    CertifyConfig, Config, ConnectorConfig, ConnectorKind, CustomerDecl, DemoConfig, Fault,
+    FieldGlob, GlobText, HostGlob, HostRoute, LoopbackAddr, OneOrMany, Origin, Pattern,
+    PrivacyConfig, PrivacyPolicy, ReplyExpect, Scenario, Step, Template, UnknownPolicy, UserInput,
+    Utterances, WebhookCheck,
 };
 pub use sinks::{SinkKind, SinkSpec};
 

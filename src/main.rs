@@ -11,7 +11,8 @@ use clap::{Parser, Subcommand};
 
 use banter::testing::{DemoBot, DemoMessengerConfig, Telemetry};
 use banter::{
-    merge_json, write_html, write_json, write_junit, Shard, SnapshotMode, Suite, TerminalReporter,
+    merge_json, write_html, write_json, write_junit, Certification, CertifyError, Overall, Shard,
+    SnapshotMode, Suite, TerminalReporter, Verified, VerifyError,
 };
 
 #[derive(Parser)]
@@ -49,6 +50,42 @@ enum Command {
     },
     /// Serve the bundled demo bot.
     DemoBot(DemoBotArgs),
+    /// Run the certification catalogue against the bot and write a certificate; exits 1
+    /// unless every applicable requirement passed.
+    Certify(CertifyArgs),
+    /// Make an Ed25519 key pair for signing certificates.
+    Keygen {
+        /// The directory for banter-ed25519.key (mode 0600) and banter-ed25519.pub.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Check a certificate's digest and signature; exits 1 when either does not match.
+    Verify {
+        /// The certificate.json (its certificate.sig is read from beside it).
+        certificate: PathBuf,
+        /// The public key the certificate must be signed with.
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
+}
+
+#[derive(clap::Args)]
+struct CertifyArgs {
+    /// The config file; ./banter.yaml is used when present, else the demo bot.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// The directory for certificate.json, certificate.html and certificate.sig.
+    #[arg(long)]
+    out: PathBuf,
+    /// Your own scenario files or directories, run besides the catalogue.
+    #[arg(long, num_args = 1..)]
+    include: Vec<PathBuf>,
+    /// Sign the certificate with this private key (from `banter keygen`).
+    #[arg(long)]
+    sign: Option<PathBuf>,
+    /// Seed for the synthetic customers.
+    #[arg(long)]
+    seed: Option<u64>,
 }
 
 #[derive(clap::Args)]
@@ -161,6 +198,24 @@ fn interruption() -> impl std::future::Future<Output = u8> {
 /// The config given, or ./banter.yaml when present.
 fn config_path(given: Option<PathBuf>) -> Option<PathBuf> {
     given.or_else(|| Some(PathBuf::from("banter.yaml")).filter(|p| p.is_file()))
+}
+
+/// A fresh interruption for each run of a command that runs several: every one of them ends
+/// at the first Ctrl-C or SIGTERM, whose exit code `signal` keeps.
+fn interruptions(signal: &Arc<OnceLock<u8>>) -> impl Fn() -> banter::Interrupt {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let signal = signal.clone();
+    let listening = interruption();
+    tokio::spawn(async move {
+        let _ = signal.set(listening.await);
+        let _ = tx.send(true);
+    });
+    move || {
+        let mut rx = rx.clone();
+        Box::pin(async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        })
+    }
 }
 
 fn fail(message: impl std::fmt::Display) -> ExitCode {
@@ -299,6 +354,98 @@ fn validate(paths: &[PathBuf], config: Option<PathBuf>) -> ExitCode {
     }
 }
 
+async fn certify(args: CertifyArgs) -> ExitCode {
+    let what = Certification {
+        config: config_path(args.config),
+        include: args.include,
+        seed: args.seed,
+        sign: args.sign,
+        out: args.out,
+    };
+    let mut reporter = TerminalReporter::new(std::io::stdout());
+    let signal = Arc::new(OnceLock::new());
+    let interrupt = interruptions(&signal);
+    let certificate = match banter::certify(&what, &mut reporter, &interrupt).await {
+        Ok(certificate) => certificate,
+        Err(CertifyError::Interrupted) => {
+            eprintln!("banter: interrupted: no certificate was written");
+            return ExitCode::from(signal.get().copied().unwrap_or(INTERRUPTED));
+        }
+        Err(e) => return fail(e),
+    };
+    println!();
+    for requirement in &certificate.requirements {
+        let verdict = serde_json::to_value(requirement.verdict)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let reason = requirement
+            .reason
+            .as_deref()
+            .map(str::to_owned)
+            .unwrap_or_default();
+        println!(
+            "{:<15}{:<11}{reason}",
+            verdict.to_uppercase(),
+            requirement.id
+        );
+    }
+    let summary = certificate.summary;
+    println!(
+        "certificate {}: {} passed, {} failed, {} not applicable, {} not tested; written to {}",
+        if certificate.verdict == Overall::Passed {
+            "PASSED"
+        } else {
+            "FAILED"
+        },
+        summary.passed,
+        summary.failed,
+        summary.not_applicable,
+        summary.not_tested,
+        what.out.display()
+    );
+    if certificate.verdict == Overall::Passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn keygen(out: &std::path::Path) -> ExitCode {
+    match banter::keygen(out) {
+        Ok((private, public)) => {
+            println!("private key {} (keep it secret)", private.display());
+            println!("public key  {}", public.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
+fn verify(certificate: &std::path::Path, key: Option<&std::path::Path>) -> ExitCode {
+    match banter::verify(certificate, key) {
+        Ok(Verified::Signed(key)) => {
+            println!(
+                "{}: digest and signature OK (Ed25519 key {key})",
+                certificate.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(Verified::Unsigned) => {
+            println!(
+                "{}: digest OK; the certificate is not signed",
+                certificate.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e @ VerifyError::Mismatch { .. }) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+        Err(e) => fail(e),
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     match Cli::parse().command {
@@ -306,5 +453,8 @@ async fn main() -> ExitCode {
         Command::Validate { paths, config } => validate(&paths, config),
         Command::Merge { reports, json } => merge(&reports, &json),
         Command::DemoBot(args) => demo_bot(args).await,
+        Command::Certify(args) => certify(args).await,
+        Command::Keygen { out } => keygen(&out),
+        Command::Verify { certificate, key } => verify(&certificate, key.as_deref()),
     }
 }

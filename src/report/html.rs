@@ -12,10 +12,14 @@ const TEMPLATE: &str = include_str!("report.html");
 
 /// Renders the report as an HTML page.
 pub fn html(report: &Report) -> Result<String, minijinja::Error> {
+    render_html(TEMPLATE, minijinja::context! { report => report.clipped() })
+}
+
+/// Renders a page template with HTML auto-escaping: every value shown is escaped.
+pub fn render_html(template: &str, context: minijinja::Value) -> Result<String, minijinja::Error> {
     let mut env = Environment::new();
     env.set_auto_escape_callback(|_| AutoEscape::Html);
-    env.template_from_str(TEMPLATE)?
-        .render(minijinja::context! { report => report.clipped() })
+    env.template_from_str(template)?.render(context)
 }
 
 /// Writes the HTML report to `path`, creating parent directories.

@@ -14,7 +14,7 @@ use aho_corasick::{AhoCorasick, BuildError, MatchKind};
 use serde::{Deserialize, Serialize};
 
 pub use event::{Event, Reporter, Silent};
-pub use html::write_html;
+pub use html::{render_html, write_html};
 pub use json::write_json;
 pub use junit::write_junit;
 pub use merge::{merge_json, MergeError};

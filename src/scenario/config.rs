@@ -38,6 +38,8 @@ pub struct Config {
     pub demo: DemoConfig,
     /// How the bot's outbound calls are captured.
     pub capture: CaptureConfig,
+    /// Settings of `banter certify`: the phrasing of each intent.
+    pub certify: CertifyConfig,
     /// The directory of the config file; relative paths (the bot's command) resolve against it.
     pub base_dir: PathBuf,
 }
@@ -174,6 +176,40 @@ pub struct DemoConfig {
     /// Make it leak customer data to the sinks, as careless integrations do.
     #[serde(default)]
     pub leaky: bool,
+}
+
+/// `certify:` in `banter.yaml`: how `banter certify` talks to this bot.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertifyConfig {
+    /// The phrasing of each intent; English defaults where a list is absent or empty.
+    #[serde(default)]
+    pub utterances: Utterances,
+    /// How long the bank takes to answer in the slow-bank requirement: longer than the bot
+    /// waits for its bank, shorter than the turn `timeout`; half the turn timeout by default.
+    #[serde(default)]
+    pub slow_bank: Option<HumanDuration>,
+}
+
+/// What the customer says for each intent the certification catalogue plays (templates).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Utterances {
+    /// Asking for the balance of the customer's only account.
+    #[serde(default)]
+    pub balance: Vec<Template>,
+    /// Asking for recent transactions.
+    #[serde(default)]
+    pub transactions: Vec<Template>,
+    /// Asking for a human advisor.
+    #[serde(default)]
+    pub advisor: Vec<Template>,
+    /// Withdrawing the bot's access to the bank for the rest of the conversation.
+    #[serde(default)]
+    pub opt_out: Vec<Template>,
+    /// A greeting.
+    #[serde(default)]
+    pub greeting: Vec<Template>,
 }
 
 /// Declares the connectors once: the `connector:` names ([`ConnectorKind`]), the settings
@@ -361,6 +397,8 @@ struct File<B> {
     demo: DemoConfig,
     #[serde(default)]
     capture: CaptureConfig,
+    #[serde(default)]
+    certify: CertifyConfig,
 }
 
 impl<B> File<B> {
@@ -372,6 +410,7 @@ impl<B> File<B> {
             privacy: self.privacy,
             demo: self.demo,
             capture: self.capture,
+            certify: self.certify,
         }
     }
 }
@@ -617,6 +656,56 @@ impl Config {
     }
 }
 
+impl Config {
+    /// The settings of the `banter.yaml` at `path` as data, every secret replaced by
+    /// `[REDACTED]`: the values of keys that name one (`app_secret`, `page_token`, `api_key`,
+    /// `password`, `authorization`, …) and every header value. A certificate digests this, so
+    /// that the config can be recognised without being disclosed.
+    pub fn redacted_settings(path: &Path) -> Result<serde_json::Value, ScenarioError> {
+        let text = read_regular(path)?;
+        if text.trim().is_empty() {
+            return Ok(serde_json::Value::Object(serde_json::Map::new()));
+        }
+        check_depth(path, &text)?;
+        let mut settings: serde_json::Value =
+            serde_yaml::from_str(&text).map_err(|e| invalid(path, &e))?;
+        redact_secrets(&mut settings, false);
+        Ok(settings)
+    }
+}
+
+/// Replaces the values of secret keys (and, `inside_headers`, of every key) by `[REDACTED]`.
+fn redact_secrets(value: &mut serde_json::Value, inside_headers: bool) {
+    const SECRET: [&str; 8] = [
+        "secret",
+        "token",
+        "password",
+        "passwd",
+        "api_key",
+        "apikey",
+        "authorization",
+        "credential",
+    ];
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                let lower = key.to_ascii_lowercase().replace('-', "_");
+                if inside_headers || SECRET.iter().any(|s| lower.contains(s)) {
+                    *value = serde_json::Value::String("[REDACTED]".into());
+                } else {
+                    redact_secrets(value, lower == "headers");
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            items
+                .iter_mut()
+                .for_each(|v| redact_secrets(v, inside_headers));
+        }
+        _ => {}
+    }
+}
+
 impl File<Section> {
     /// The configuration, once `bot:` is checked: no other connector's key, nothing missing.
     fn into_config(self) -> Result<Config, BotConfigError> {
@@ -633,6 +722,7 @@ impl File<Section> {
             privacy: self.privacy,
             demo: self.demo,
             capture: self.capture,
+            certify: self.certify,
             base_dir: PathBuf::new(),
         })
     }
@@ -799,6 +889,36 @@ mod tests {
         ] {
             assert_eq!(parse(text).unwrap_err(), expected, "{text}");
         }
+    }
+
+    #[test]
+    fn secrets_and_header_values_are_redacted_from_the_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("banter.yaml");
+        std::fs::write(
+            &path,
+            "bot:\n  connector: messenger\n  url: http://h/\n  app_secret: s3\n  page_token: p\n  headers: { X-Id: abc }\n  start: { command: bot, env: { API_KEY: k, PORT: \"1\" } }\ncertify:\n  utterances: { balance: [\"balance?\"] }\n",
+        )
+        .unwrap();
+        let settings = Config::redacted_settings(&path).unwrap();
+        assert_eq!(
+            settings,
+            serde_json::json!({
+                "bot": {
+                    "connector": "messenger", "url": "http://h/", "app_secret": "[REDACTED]",
+                    "page_token": "[REDACTED]", "headers": { "X-Id": "[REDACTED]" },
+                    "start": { "command": "bot", "env": { "API_KEY": "[REDACTED]", "PORT": "1" } }
+                },
+                "certify": { "utterances": { "balance": ["balance?"] } }
+            })
+        );
+        let config = Config::load(&path).unwrap();
+        assert_eq!(
+            config.certify.utterances.balance,
+            [Template::from("balance?")]
+        );
+        let err = parse("certify:\n  utterances: { balanse: [x] }\n").unwrap_err();
+        assert!(err.starts_with("banter.yaml:2:"), "{err}");
     }
 
     #[test]

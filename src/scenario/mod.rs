@@ -20,8 +20,9 @@ use crate::privacy::ValueKind;
 pub use crate::duration::HumanDuration;
 pub use crate::template::{CallPattern, Template};
 pub use config::{
-    BotConfig, BotConfigError, CaptureConfig, Config, ConnectorConfig, ConnectorKind, DemoConfig,
-    HostGlob, HostRoute, LoopbackAddr, PrivacyConfig, UnknownPolicy,
+    BotConfig, BotConfigError, CaptureConfig, CertifyConfig, Config, ConnectorConfig,
+    ConnectorKind, DemoConfig, HostGlob, HostRoute, LoopbackAddr, PrivacyConfig, UnknownPolicy,
+    Utterances,
 };
 pub use load::{load_paths, ScenarioError};
 pub use scalar::{FieldGlob, GlobText, Pattern};
