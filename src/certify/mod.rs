@@ -335,6 +335,11 @@ fn judge(
             scenarios, across, ..
         } => (scenarios, *across),
     };
+    if own.is_empty() {
+        result.verdict = Verdict::NotTested;
+        result.reason = Some("the catalogue could not generate its scenarios".into());
+        return result;
+    }
     for scenario in own {
         let Some(report) = scenarios.get(scenario.name.as_str()) else {
             result.verdict = Verdict::NotTested;
