@@ -143,6 +143,27 @@ fn a_messenger_bot_is_held_to_the_webhook_requirements_and_hands_over() {
     assert!(text.contains("[hand-over to a human]"), "{text}");
 }
 
+#[test]
+fn an_http_bot_banter_starts_is_seen_through_the_proxy_and_webhooks_do_not_apply() {
+    let ws = Workspace::new();
+    ws.demo_bot();
+    let run = ws.banter(&["certify", "--out", "cert"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let cert = certificate(&ws.path().join("cert"));
+    assert_eq!(cert["bot"]["connector"], "http");
+    assert_eq!(
+        cert["bot"]["description"],
+        "http bot http://127.0.0.1:{{ port }}/chat"
+    );
+    for id in ["MSG-1", "MSG-2", "MSG-3"] {
+        assert_eq!(verdict_of(&cert, id), "not_applicable", "{id}");
+    }
+    assert_eq!(cert["summary"]["passed"], 13);
+    // The capture proxy ran: only the limit that holds for every bot is left.
+    let limits = cert["limits"].as_array().unwrap();
+    assert_eq!(limits.len(), 1, "{limits:?}");
+}
+
 /// Signs a demo certificate in a fresh workspace: the workspace and its key directory.
 fn signed() -> Workspace {
     let ws = Workspace::new();
