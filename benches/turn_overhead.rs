@@ -4,22 +4,18 @@
 //!
 //! Run with `cargo bench --bench turn_overhead`. Prints per-turn times and their ratio.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use banter::testing::sinks::{self, Sinks};
 use banter::testing::{Bank, DemoBot, Telemetry};
-use banter::{Config, Customer, CustomerSpec, HumanDuration, Suite};
+use banter::{Config, Customer, CustomerSpec};
+use common::{median, run_suite, TEXTS};
 
 const SCENARIOS: usize = 100;
 const ROUNDS: usize = 5;
 const SEED: u64 = 11;
-const TEXTS: [&str; 5] = [
-    "hi",
-    "what's my checking balance?",
-    "show my last 3 transactions",
-    "how much did I spend at Starbucks?",
-    "talk to an advisor",
-];
 
 fn write_scenarios(dir: &std::path::Path) {
     let mut yaml = String::new();
@@ -33,19 +29,8 @@ fn write_scenarios(dir: &std::path::Path) {
 }
 
 async fn harness(dir: &std::path::Path) -> Duration {
-    // No settle window: the demo bot sends its telemetry before it replies.
-    let mut config = Config::default();
-    config.privacy.settle = HumanDuration(Duration::ZERO);
-    let started = Instant::now();
-    let report = Suite::from_paths([dir])
-        .config(config)
-        .jobs(1) // the raw client below is sequential too
-        .seed(SEED)
-        .run()
-        .await
-        .expect("run");
-    assert!(report.passed(), "bench scenarios must pass");
-    started.elapsed()
+    // One scenario at a time: the raw client below is sequential too.
+    run_suite(dir, Config::default(), SEED).await
 }
 
 async fn raw() -> Duration {
@@ -84,11 +69,6 @@ async fn raw() -> Duration {
     let elapsed = started.elapsed();
     bot.shutdown();
     elapsed
-}
-
-fn median(mut values: Vec<Duration>) -> Duration {
-    values.sort();
-    values[values.len() / 2]
 }
 
 #[tokio::main]

@@ -152,7 +152,7 @@ impl Protocol for BotFrameworkConnector {
                     .filter(|p| belongs(p) && p.at >= since)
                     .count()
             };
-            settle(count, FIRST_REPLY, &context).await;
+            settle(count, FIRST_REPLY, &context, || false).await;
             // Taking the activities out keeps the log bounded; earlier ones were a previous turn's.
             let mine = take(&mut lock(&self.posted), belongs);
             Ok(mine

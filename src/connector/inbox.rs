@@ -52,11 +52,13 @@ pub(super) fn take<T>(items: &mut Vec<T>, belongs: impl Fn(&T) -> bool) -> Vec<T
 
 /// Polls `count` (the replies received so far) until it has not changed for [`QUIET`], or,
 /// while it is 0, until `first_reply` has passed, or until the replies the step expects (the
-/// turn's `message.expected_replies`) have arrived. The runner's turn timeout bounds it too.
+/// turn's `message.expected_replies`) have arrived, or until `complete` says the replies are
+/// complete already. The runner's turn timeout bounds it too.
 pub(super) async fn settle(
     count: impl Fn() -> usize,
     first_reply: Duration,
     context: &minijinja::Value,
+    complete: impl Fn() -> bool,
 ) {
     let enough = context
         .get_attr("message")
@@ -72,7 +74,7 @@ pub(super) async fn settle(
             seen = now;
             last_change = Instant::now();
         }
-        if enough.is_some_and(|n| seen >= n) {
+        if enough.is_some_and(|n| seen >= n) || complete() {
             return;
         }
         let quiet = last_change.elapsed() >= QUIET;

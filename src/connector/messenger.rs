@@ -74,6 +74,13 @@ struct GraphCall {
     stray: bool,
 }
 
+impl GraphCall {
+    /// Whether the call is a reply (a message, or the thread handed over), not a sender action.
+    fn replies(&self) -> bool {
+        matches!(self.kind, GraphKind::Message(_) | GraphKind::Handover)
+    }
+}
+
 #[derive(Debug, Clone)]
 enum GraphKind {
     /// `POST /{version}/me/messages` with a message.
@@ -92,6 +99,42 @@ struct Graph {
     psids: HashSet<String>,
     /// The PSIDs whose conversation is in a turn, waiting for replies.
     awaiting: HashSet<String>,
+    timing: Timing,
+}
+
+/// How many turns, played out to the quiet window, must have had every Send API call before
+/// their webhook call returned before the bot's turns end as soon as it returns.
+const SYNCHRONOUS_TURNS: usize = 3;
+
+/// When the bot answers, as learnt from its turns. A bot that sends its replies before it
+/// answers the webhook call (as the Messenger samples do) has said everything once that call
+/// returned; one that answers afterwards needs the quiet window.
+#[derive(Debug, Default)]
+struct Timing {
+    /// Turns so far whose every Send API call came before their webhook call returned.
+    synchronous: usize,
+    /// A Send API call came after its webhook call returned, or after its turn: every turn
+    /// waits for the quiet window from then on.
+    asynchronous: bool,
+}
+
+impl Timing {
+    /// Whether a turn may end once its webhook call returned with a reply sent.
+    fn synchronous(&self) -> bool {
+        !self.asynchronous && self.synchronous >= SYNCHRONOUS_TURNS
+    }
+
+    /// Learns from a turn's Send API calls for its PSID, taken once it ended: those sent
+    /// after the turn began, and late ones, sent after the previous turn had ended.
+    fn learn(&mut self, calls: &[&GraphCall], since: Instant, returned: Instant, waited: bool) {
+        let late = calls.iter().any(|c| c.at < since || c.at > returned);
+        let replied = calls.iter().any(|c| c.at >= since && c.replies());
+        if late {
+            self.asynchronous = true;
+        } else if replied && waited {
+            self.synchronous += 1;
+        }
+    }
 }
 
 /// Talks to a Messenger bot as the Messenger Platform does.
@@ -385,7 +428,7 @@ impl MessengerConnector {
             Ok(()) => {}
             Err(e) => return Err(e),
         }
-        let replies = self.collect(psid, since, CHECK_WAIT, context).await?;
+        let replies = self.collect(psid, since, None, CHECK_WAIT, context).await?;
         if !replies.is_empty() {
             return Err(ConnectorError::Webhook {
                 bot: bot(),
@@ -395,15 +438,19 @@ impl MessengerConnector {
         Ok(replies)
     }
 
-    /// The Send API calls for `psid` since `since`, once the bot has gone quiet.
+    /// The Send API calls for `psid` since `since`, once the bot has gone quiet, or, for a bot
+    /// known to answer before its webhook call returns (at `returned`), once that call returned
+    /// with a reply sent. Without `returned` (a webhook check), the quiet window always.
     async fn collect(
         &self,
         psid: &str,
         since: Instant,
+        returned: Option<Instant>,
         first_reply: Duration,
         context: &minijinja::Value,
     ) -> Result<Vec<BotMessage>, ConnectorError> {
         let belongs = |c: &GraphCall| c.psid == psid || c.stray;
+        let fast = returned.is_some() && lock(&self.graph).timing.synchronous();
         let count = || {
             lock(&self.graph)
                 .calls
@@ -411,9 +458,21 @@ impl MessengerConnector {
                 .filter(|c| belongs(c) && c.at >= since)
                 .count()
         };
-        super::inbox::settle(count, first_reply, context).await;
+        let replied = || {
+            lock(&self.graph)
+                .calls
+                .iter()
+                .any(|c| c.psid == psid && c.at >= since && c.replies())
+        };
+        super::inbox::settle(count, first_reply, context, || fast && replied()).await;
         // Taking the calls out keeps the log bounded; earlier ones were a previous turn's.
-        let mine = take(&mut lock(&self.graph).calls, belongs);
+        let mut graph = lock(&self.graph);
+        let mine = take(&mut graph.calls, belongs);
+        if let Some(returned) = returned {
+            let own: Vec<&GraphCall> = mine.iter().filter(|c| c.psid == psid).collect();
+            graph.timing.learn(&own, since, returned, !fast);
+        }
+        drop(graph);
         let mut replies = Vec::new();
         for call in mine.into_iter().filter(|c| c.at >= since) {
             if call.psid != psid && !matches!(call.kind, GraphKind::Refused(_)) {
@@ -485,7 +544,9 @@ impl Protocol for MessengerConnector {
                             "account_linking": { "status": "linked", "authorization_code": code.to_string() },
                         });
                         self.post_event(&event, &context, Signing::Right).await?;
-                        self.collect(&psid, since, FIRST_REPLY, &minijinja::Value::UNDEFINED)
+                        let returned = Some(Instant::now());
+                        let nothing = minijinja::Value::UNDEFINED;
+                        self.collect(&psid, since, returned, FIRST_REPLY, &nothing)
                             .await?;
                     }
                     psid
@@ -535,8 +596,10 @@ impl Protocol for MessengerConnector {
                 _ => {}
             }
             self.post_event(&event, &context, Signing::Right).await?;
+            let returned = Some(Instant::now());
             state.last = Some(event);
-            self.collect(&psid, since, FIRST_REPLY, &context).await
+            self.collect(&psid, since, returned, FIRST_REPLY, &context)
+                .await
         })
     }
 }
@@ -567,6 +630,34 @@ mod tests {
         );
         assert_eq!(generic.text, "Checking\nSavings");
         assert_eq!(generic.buttons, ["Details", "Open"]);
+    }
+
+    #[test]
+    fn turns_end_early_only_after_synchronous_turns_and_never_after_a_late_call() {
+        let since = Instant::now();
+        let at = |ms| since + Duration::from_millis(ms);
+        let call = |ms, kind| GraphCall {
+            psid: "1".into(),
+            at: at(ms),
+            kind,
+            stray: false,
+        };
+        let (typing, message) = (
+            call(1, GraphKind::Action),
+            call(2, GraphKind::Message(json!({ "text": "hi" }))),
+        );
+        let mut timing = Timing::default();
+        timing.learn(&[&typing], since, at(3), true);
+        for _ in 0..SYNCHRONOUS_TURNS {
+            assert!(!timing.synchronous(), "{timing:?}");
+            timing.learn(&[&typing, &message], since, at(3), true);
+        }
+        assert!(timing.synchronous());
+        // A reply after the webhook call returned: the quiet window from now on.
+        timing.learn(&[&message], since, at(1), false);
+        assert!(!timing.synchronous());
+        timing.learn(&[&typing, &message], since, at(3), true);
+        assert!(!timing.synchronous());
     }
 
     #[test]

@@ -69,7 +69,8 @@ fn bare_cents(text: &[u8]) -> Vec<i64> {
 /// Money-formatted tokens, as cents. A token next to a digit, a dot followed by a digit, or a
 /// letter, `_` or `/` is part of something else (a version, `Safari/537.36`) and skipped.
 fn money(text: &[u8]) -> Vec<i64> {
-    if !text.contains(&b'.') {
+    let cents = |w: &[u8]| matches!(w, [b'.', a, b] if a.is_ascii_digit() && b.is_ascii_digit());
+    if !text.windows(3).any(cents) {
         return Vec::new();
     }
     let glued =

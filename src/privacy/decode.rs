@@ -79,9 +79,9 @@ pub(super) fn looks_like_json(text: &[u8]) -> bool {
     matches!(text.trim_ascii_start().first(), Some(b'{' | b'['))
 }
 
-/// `text` parsed as JSON.
-pub(super) fn json(text: &[u8]) -> Option<serde_json::Value> {
-    serde_json::from_slice(text).ok()
+/// Whether `text` is one JSON document.
+pub(super) fn is_json(text: &[u8]) -> bool {
+    serde_json::from_slice::<serde::de::IgnoredAny>(text).is_ok()
 }
 
 /// Percent-decoded, `+` as a space; `None` when that changes nothing.
@@ -181,6 +181,39 @@ pub(super) fn base64_runs(text: &[u8]) -> impl Iterator<Item = &[u8]> {
         .filter(|run| run.len() >= 12)
 }
 
+/// The bytes a base64 run without padding decodes to.
+pub(super) fn base64_len(run: &[u8]) -> usize {
+    run.len() / 4 * 3 + (run.len() % 4).saturating_sub(1)
+}
+
+/// Whether a base64 run can decode to text ([`printable`]). The first character of each
+/// quartet carries the top six bits of a byte, which for printable ASCII and whitespace is one
+/// of `C D I…Z a…f`: more other ones than `printable` allows non-printable bytes rule text out.
+pub(super) fn base64_may_be_text(run: &[u8]) -> bool {
+    let other = run
+        .iter()
+        .step_by(4)
+        .filter(|&&c| !matches!(c, b'C' | b'D' | b'I'..=b'Z' | b'a'..=b'f'))
+        .count();
+    other * 100 <= base64_len(run) * 15
+}
+
+/// Whether a run is only hex digits and dashes.
+pub(super) fn hexish(run: &[u8]) -> bool {
+    run.iter().all(|b| b.is_ascii_hexdigit() || *b == b'-')
+}
+
+/// Whether a hex run can decode to text ([`printable`]): the first digit of each pair is the
+/// byte's high nibble, `0` or `2`…`7` for printable ASCII and whitespace.
+pub(super) fn hex_may_be_text(run: &[u8]) -> bool {
+    let other = run
+        .iter()
+        .step_by(2)
+        .filter(|&&c| !matches!(c, b'0' | b'2'..=b'7'))
+        .count();
+    other * 100 <= run.len() / 2 * 15
+}
+
 /// Maximal runs of hex digits long enough to hold 8 bytes.
 pub(super) fn hex_runs(text: &[u8]) -> impl Iterator<Item = &[u8]> {
     text.split(|b| !b.is_ascii_hexdigit())
@@ -232,6 +265,30 @@ mod tests {
         assert_eq!(base64(b"-_-_").as_deref(), Some(&[0xfb, 0xff, 0xbf][..]));
         assert_eq!(hex(b"48454C4c6f").as_deref(), Some(&b"HELLo"[..]));
         assert!(printable(b"hello\n") && !printable(&[0, 1, 2, b'a']));
+    }
+
+    #[test]
+    fn gates_agree_with_decoding() {
+        let texts: [&[u8]; 4] = [
+            b"hello world",
+            b"a@b.com\tx\r\n",
+            b"~ ~ ~ ~",
+            b" !\"#$%&'()*+,-./",
+        ];
+        for text in texts {
+            for engine in [&BASE64, &BASE64URL] {
+                let encoded = engine.encode(text);
+                let run = encoded.trim_end_matches('=').as_bytes();
+                assert!(base64_may_be_text(run), "{encoded}");
+                assert_eq!(base64_len(run), text.len());
+            }
+            let hex: String = text.iter().map(|b| format!("{b:02x}")).collect();
+            assert!(hex_may_be_text(hex.as_bytes()), "{hex}");
+        }
+        let binary = [0xffu8, 0x80, 0x01, 0xfe, 0x90, 0x00, 0xc3, 0xa9, 0x9f];
+        assert!(!base64_may_be_text(BASE64.encode(binary).as_bytes()));
+        assert!(!hex_may_be_text(b"ff8001fe9000c3a99f"));
+        assert!(hexish(b"0123-abcd-EF") && !hexish(b"0123g"));
     }
 
     #[test]

@@ -2,6 +2,10 @@
 //! there may be an amount) or names one kind of personal value (so a short value there may be
 //! that value, where the same digits elsewhere are a coincidence).
 
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
+
 use super::ValueKind;
 
 /// The key a value sat under, as far as the scan cares.
@@ -64,6 +68,29 @@ const NAMING: [(ValueKind, &[&str], &[&str]); 5] = [
     (ValueKind::Phone, &["ph"], &["phone", "mobile", "tel"]),
 ];
 
+/// Whole keys that name money.
+const VALUE_KEYS: [&str; 2] = ["total", "sum"];
+/// Words that make a key name money.
+const VALUE_WORDS: [&str; 5] = ["amount", "balance", "price", "revenue", "value"];
+
+/// The value words, then every word of `NAMING`, in one case-insensitive automaton.
+static KEY_WORDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    let naming = NAMING.iter().flat_map(|(_, _, words)| words.iter());
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(VALUE_WORDS.iter().chain(naming))
+        .expect("valid key words")
+});
+
+/// Per pattern of `KEY_WORDS`: `None` for a value word, else its entry in `NAMING`.
+static KEY_WORD_ENTRIES: LazyLock<Vec<Option<usize>>> = LazyLock::new(|| {
+    let naming = NAMING
+        .iter()
+        .enumerate()
+        .flat_map(|(entry, (_, _, words))| words.iter().map(move |_| Some(entry)));
+    VALUE_WORDS.iter().map(|_| None).chain(naming).collect()
+});
+
 impl KeyKind {
     /// The kind of a header's name: a protocol header, or as any other key.
     pub fn of_header(name: &str) -> KeyKind {
@@ -75,28 +102,29 @@ impl KeyKind {
     }
 
     pub fn of(key: &str) -> KeyKind {
-        let key = key.as_bytes();
-        let has = |word: &str| {
-            key.windows(word.len())
-                .any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
-        };
         if key.is_empty() {
             return KeyKind::None;
         }
-        let value_like = key.eq_ignore_ascii_case(b"total")
-            || key.eq_ignore_ascii_case(b"sum")
-            || ["amount", "balance", "price", "revenue", "value"]
-                .into_iter()
-                .any(has);
-        if value_like {
+        let whole = |w: &&str| key.eq_ignore_ascii_case(w);
+        if VALUE_KEYS.iter().any(whole) {
             return KeyKind::ValueLike;
         }
-        NAMING
+        // The first entry of NAMING whose whole key or word matches; a value word wins outright.
+        let mut named = NAMING
             .iter()
-            .find(|(_, whole, words)| {
-                whole.iter().any(|w| key.eq_ignore_ascii_case(w.as_bytes()))
-                    || words.iter().copied().any(has)
-            })
+            .position(|(_, keys, _)| keys.iter().any(whole));
+        for word in KEY_WORDS.find_overlapping_iter(key) {
+            match KEY_WORD_ENTRIES
+                .get(word.pattern().as_usize())
+                .copied()
+                .flatten()
+            {
+                None => return KeyKind::ValueLike,
+                Some(entry) => named = Some(named.map_or(entry, |n| n.min(entry))),
+            }
+        }
+        named
+            .and_then(|entry| NAMING.get(entry))
             .map_or(KeyKind::Other, |&(kind, ..)| KeyKind::Names(kind))
     }
 

@@ -5,8 +5,10 @@
 //! phone) go into a map keyed by digest bytes; amounts into a map keyed by cents. Each needle
 //! maps to its owners: (customer, value kind, form label).
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use chrono::NaiveDate;
@@ -69,7 +71,13 @@ fn rot13(text: &[u8]) -> Vec<u8> {
 }
 
 fn lower_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        hex.push(char::from(DIGITS[usize::from(b >> 4)]));
+        hex.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    hex
 }
 
 /// A hash algorithm an ad platform or a careless bot may apply.
@@ -204,8 +212,40 @@ impl Owner {
 
 /// A digest by its first 16 bytes and its length: exact for md5, and a 2^-128 coincidence for
 /// the longer ones, without a heap allocation per needle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct DigestKey([u8; 16], u8);
+
+/// Digest bytes are uniformly random already: the key hashes as its first eight bytes.
+impl Hash for DigestKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let (head, _) = self.0.split_at(8);
+        let mut word = [0u8; 8];
+        word.copy_from_slice(head);
+        state.write_u64(u64::from_le_bytes(word) ^ u64::from(self.1));
+    }
+}
+
+/// The hasher of [`DigestKey`]s: it keeps the word the key hands it.
+#[derive(Default)]
+struct DigestHasher(u64);
+
+impl Hasher for DigestHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, word: u64) {
+        self.0 = word;
+    }
+}
+
+type DigestMap<V> = HashMap<DigestKey, V, BuildHasherDefault<DigestHasher>>;
 
 impl DigestKey {
     fn of(bytes: &[u8]) -> Option<DigestKey> {
@@ -219,13 +259,13 @@ impl DigestKey {
 
 /// Every needle of a set of customers.
 pub(super) struct Needles {
-    /// `None` only if the automaton could not be built; then `broken` says why.
+    /// `None` only if the automaton could not be built; then `broken` says why (also for digests).
     automaton: Option<AhoCorasick>,
     broken: Option<String>,
     /// The owners of each automaton pattern, by pattern id.
     owners: Vec<Vec<Owner>>,
     /// The owners of each digest, as a range of `digest_owners`.
-    digests: HashMap<DigestKey, (usize, usize)>,
+    digests: DigestMap<(usize, usize)>,
     digest_owners: Vec<Owner>,
     /// Customers by amount in cents.
     amounts: HashMap<i64, Vec<usize>>,
@@ -234,15 +274,30 @@ pub(super) struct Needles {
 }
 
 impl Needles {
+    /// Prepares the plaintext half (automaton, amounts, known values) and the digest half side
+    /// by side: the digests on a second thread, when one can be started.
     pub fn build(customers: &[Customer]) -> Needles {
-        let mut builder = Builder::default();
-        for (i, customer) in customers.iter().enumerate() {
-            builder.customer(i, customer);
-        }
-        builder.finish()
+        let half = |half| {
+            let mut builder = Builder::new(half);
+            for (i, customer) in customers.iter().enumerate() {
+                builder.customer(i, customer);
+            }
+            builder
+        };
+        std::thread::scope(|scope| {
+            let digests = std::thread::Builder::new()
+                .name("needles".to_owned())
+                .spawn_scoped(scope, || half(Half::Digests).digest_table());
+            let plain = half(Half::Plain);
+            let digests = match digests {
+                Ok(thread) => thread.join().map_err(|_| "their preparation panicked"),
+                Err(_) => Ok(half(Half::Digests).digest_table()),
+            };
+            plain.finish(digests)
+        })
     }
 
-    /// Why the plaintext automaton is missing, to be noted on every scan.
+    /// Why the plaintext automaton or the digest table is missing, to be noted on every scan.
     pub fn broken(&self) -> Option<&str> {
         self.broken.as_deref()
     }
@@ -251,7 +306,11 @@ impl Needles {
     /// token, owners), once per needle however often it occurs, overlapping matches included,
     /// except matches that continue a word or number (see [`bounded`]).
     pub fn plain(&self, hay: &[u8]) -> Vec<(usize, bool, &[Owner])> {
-        let Some(automaton) = &self.automaton else {
+        let Some(automaton) = self
+            .automaton
+            .as_ref()
+            .filter(|_| hay.len() >= MIN_PLAIN_CHARS)
+        else {
             return Vec::new();
         };
         let mut spans: Vec<(usize, usize, usize)> = automaton
@@ -259,6 +318,9 @@ impl Needles {
             .filter(|m| bounded(hay, m.start(), m.end()))
             .map(|m| (m.start(), m.end(), m.pattern().as_usize()))
             .collect();
+        if spans.is_empty() {
+            return Vec::new();
+        }
         let mut hits: Vec<(usize, bool, usize)> = uncovered(&mut spans)
             .map(|(start, end, id)| (id, !whole_token(hay, start, end), end - start))
             .collect();
@@ -268,6 +330,11 @@ impl Needles {
         hits.into_iter()
             .filter_map(|(id, partial, len)| Some((len, !partial, self.owners.get(id)?.as_slice())))
             .collect()
+    }
+
+    /// Whether `len` bytes can be a digest needle.
+    pub fn digest_len(len: usize) -> bool {
+        DIGEST_LENS.contains(&len)
     }
 
     /// The owners of the digest `bytes` (raw digest bytes), if it is one of ours.
@@ -351,8 +418,23 @@ fn buried(hay: &[u8], start: usize, end: usize, class: impl Fn(&u8) -> bool, min
     left + right > 0 && left + matched.len() + right >= min && matched.iter().all(&class)
 }
 
-#[derive(Default)]
+/// Which needles a [`Builder`] prepares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Half {
+    /// Plaintext patterns, amounts and known values.
+    Plain,
+    /// Digests.
+    Digests,
+}
+
+/// The digests of every customer, each with the range of its owners in `owners`.
+struct DigestTable {
+    ranges: DigestMap<(usize, usize)>,
+    owners: Vec<Owner>,
+}
+
 struct Builder {
+    half: Half,
     patterns: Vec<Vec<u8>>,
     index: HashMap<Vec<u8>, usize>,
     owners: Vec<Vec<Owner>>,
@@ -362,10 +444,22 @@ struct Builder {
 }
 
 impl Builder {
+    fn new(half: Half) -> Builder {
+        Builder {
+            half,
+            patterns: Vec::new(),
+            index: HashMap::new(),
+            owners: Vec::new(),
+            digests: Vec::new(),
+            amounts: HashMap::new(),
+            known: HashSet::new(),
+        }
+    }
+
     /// A plaintext needle, and its rot13 when it has letters; the automaton is ASCII
     /// case-insensitive, so needles are keyed lowercased.
     fn plain(&mut self, customer: usize, kind: ValueKind, form: &'static str, text: &str) {
-        if text.chars().count() < MIN_PLAIN_CHARS {
+        if self.half != Half::Plain || text.chars().count() < MIN_PLAIN_CHARS {
             return;
         }
         let key = text.to_ascii_lowercase().into_bytes();
@@ -419,7 +513,7 @@ impl Builder {
         text: &str,
         nested: bool,
     ) {
-        if text.is_empty() {
+        if self.half != Half::Digests || text.is_empty() {
             return;
         }
         for inner in Algo::ALL {
@@ -444,6 +538,9 @@ impl Builder {
         inner: Option<Algo>,
         form: &'static str,
     ) {
+        if self.half != Half::Digests {
+            return;
+        }
         if let Some(key) = DigestKey::of(digest) {
             let label = Label::Digest { algo, inner, form };
             self.digests.push((
@@ -461,7 +558,7 @@ impl Builder {
 
     fn amount(&mut self, customer: usize, cents: i64) {
         let cents = cents.saturating_abs();
-        if cents >= MIN_AMOUNT_CENTS {
+        if self.half == Half::Plain && cents >= MIN_AMOUNT_CENTS {
             let owners = self.amounts.entry(cents).or_default();
             if !owners.contains(&customer) {
                 owners.push(customer);
@@ -470,7 +567,9 @@ impl Builder {
     }
 
     fn known(&mut self, value: &str) {
-        self.known.insert(value.to_owned());
+        if self.half == Half::Plain {
+            self.known.insert(value.to_owned());
+        }
     }
 
     /// Every needle of customer `i`.
@@ -657,7 +756,48 @@ impl Builder {
         }
     }
 
-    fn finish(mut self) -> Needles {
+    /// The digest half's table: each digest's owners in the order added, the first form of a
+    /// (customer, kind) winning, laid out contiguously.
+    fn digest_table(self) -> DigestTable {
+        let count = self.digests.len();
+        // Per digest, its first and last entry; `next` chains the entries of one digest.
+        let mut chains: DigestMap<(usize, usize)> = DigestMap::default();
+        chains.reserve(count);
+        let mut next = vec![usize::MAX; count];
+        for (i, (key, _)) in self.digests.iter().enumerate() {
+            match chains.entry(*key) {
+                Entry::Vacant(slot) => {
+                    slot.insert((i, i));
+                }
+                Entry::Occupied(mut slot) => {
+                    let (_, last) = slot.get_mut();
+                    if let Some(link) = next.get_mut(*last) {
+                        *link = i;
+                    }
+                    *last = i;
+                }
+            }
+        }
+        let mut ranges: DigestMap<(usize, usize)> = DigestMap::default();
+        ranges.reserve(chains.len());
+        let mut owners: Vec<Owner> = Vec::with_capacity(count);
+        for (key, (first, _)) in chains {
+            let start = owners.len();
+            let mut at = first;
+            while let Some((_, owner)) = self.digests.get(at) {
+                let same = |o: &Owner| (o.customer, o.kind) == (owner.customer, owner.kind);
+                if !owners.get(start..).unwrap_or_default().iter().any(same) {
+                    owners.push(*owner);
+                }
+                at = next.get(at).copied().unwrap_or(usize::MAX);
+            }
+            ranges.insert(key, (start, owners.len()));
+        }
+        DigestTable { ranges, owners }
+    }
+
+    /// The plaintext half's needles, with the digest half's table (or why it is missing).
+    fn finish(self, digests: Result<DigestTable, &str>) -> Needles {
         let (automaton, broken) = match AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
@@ -669,21 +809,26 @@ impl Builder {
                 Some(format!("plaintext needles unavailable: {error}")),
             ),
         };
-        // Stable: among equal keys of one customer and kind, the first form added wins.
-        self.digests
-            .sort_by(|(a, x), (b, y)| (a, x.customer, x.kind).cmp(&(b, y.customer, y.kind)));
-        self.digests
-            .dedup_by(|(a, x), (b, y)| a == b && x.customer == y.customer && x.kind == y.kind);
-        let mut digests: HashMap<DigestKey, (usize, usize)> = HashMap::new();
-        for (i, (key, _)) in self.digests.iter().enumerate() {
-            digests.entry(*key).or_insert((i, i)).1 = i + 1;
-        }
+        let (digests, unhashed) = match digests {
+            Ok(digests) => (digests, None),
+            Err(why) => {
+                let empty = DigestTable {
+                    ranges: DigestMap::default(),
+                    owners: Vec::new(),
+                };
+                (empty, Some(format!("digest needles unavailable: {why}")))
+            }
+        };
+        let broken = match (broken, unhashed) {
+            (Some(plain), Some(digests)) => Some(format!("{plain}; {digests}")),
+            (plain, digests) => plain.or(digests),
+        };
         Needles {
             automaton,
             broken,
             owners: self.owners,
-            digests,
-            digest_owners: self.digests.into_iter().map(|(_, owner)| owner).collect(),
+            digests: digests.ranges,
+            digest_owners: digests.owners,
             amounts: self.amounts,
             known: self.known,
         }

@@ -10,8 +10,13 @@
 use std::cmp::Reverse;
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
-use serde_json::Value;
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
 
 use super::amounts;
 use super::decode;
@@ -54,7 +59,8 @@ pub(super) enum Mode {
 #[derive(Debug, Clone)]
 pub(super) struct Site {
     pub location: String,
-    steps: Vec<&'static str>,
+    /// Shared between a site and its fields: a field copies no steps.
+    steps: Rc<[&'static str]>,
     key: KeyKind,
     depth: u8,
 }
@@ -63,7 +69,7 @@ impl Site {
     pub fn new(location: impl Into<String>, key: KeyKind) -> Site {
         Site {
             location: location.into(),
-            steps: Vec::new(),
+            steps: Rc::new([]),
             key,
             depth: 0,
         }
@@ -72,7 +78,7 @@ impl Site {
     /// The same site after a container step (gzip, json, form, multipart).
     pub fn step(&self, step: &'static str) -> Site {
         let mut next = self.clone();
-        next.steps.push(step);
+        next.steps = self.steps.iter().copied().chain([step]).collect();
         next
     }
 
@@ -88,7 +94,7 @@ impl Site {
 
     /// The chain for a needle label found here, after an optional last step.
     fn chain(&self, step: Option<&'static str>, label: &str) -> String {
-        let mut parts: Vec<&str> = self.steps.clone();
+        let mut parts: Vec<&str> = self.steps.to_vec();
         parts.extend(step);
         parts.push(label);
         parts.join(" → ")
@@ -178,7 +184,7 @@ impl<'n> Scanner<'n> {
 
     /// Scans a string: walked as JSON if it is JSON, else searched as text.
     pub fn value(&mut self, text: &[u8], site: &Site) {
-        if !self.json(text, &site.step("json")) {
+        if !(decode::looks_like_json(text) && self.json(text, &site.step("json"))) {
             self.text(text, site);
         }
     }
@@ -193,13 +199,17 @@ impl<'n> Scanner<'n> {
         if !self.admit(fields, site) {
             return false;
         }
-        match decode::json(text) {
-            Some(json) => {
-                self.walk(&json, site);
-                true
-            }
-            None => false,
+        if !decode::is_json(text) {
+            return false;
         }
+        let mut document = serde_json::Deserializer::from_slice(text);
+        // Checked above: the walk cannot fail.
+        let _ = Walk {
+            scanner: self,
+            site,
+        }
+        .deserialize(&mut document);
+        true
     }
 
     /// Counts `fields` of a document at `site` against the field budget; `false` (noted)
@@ -214,31 +224,6 @@ impl<'n> Scanner<'n> {
         }
         self.fields_left -= fields;
         true
-    }
-
-    /// Scans every string and number of a JSON document; the location grows by the JSON
-    /// pointer of each field, and the key of the nearest object governs amounts.
-    fn walk(&mut self, json: &Value, site: &Site) {
-        match json {
-            Value::Object(fields) => {
-                for (key, value) in fields {
-                    let pointer = key.replace('~', "~0").replace('/', "~1");
-                    let location = format!("{}/{pointer}", site.location);
-                    self.walk(value, &site.field(location, KeyKind::of(key)));
-                }
-            }
-            Value::Array(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    self.walk(
-                        item,
-                        &site.field(format!("{}/{i}", site.location), site.key),
-                    );
-                }
-            }
-            Value::String(text) => self.value(text.as_bytes(), site),
-            Value::Number(number) => self.text(number.to_string().as_bytes(), site),
-            Value::Bool(_) | Value::Null => {}
-        }
     }
 
     /// Scans a string as text, then what it decodes to.
@@ -279,24 +264,40 @@ impl<'n> Scanner<'n> {
     }
 
     /// Base64 and hex tokens: looked up as digests, and rescanned when they decode to text.
+    /// A token is decoded only when it can be either: of a digest's length, or with the
+    /// alphabet of encoded text where it matters (see `decode::base64_may_be_text`).
     fn tokens(&mut self, text: &[u8], site: &Site) {
         let needles = self.needles;
         for token in decode::base64_runs(text) {
             let token = self.capped(token, MAX_DECODED / 3 * 4, site);
+            // Hex digits and dashes alone are hex, uuids and numbers: no base64 of a digest or
+            // of text is made of them (a chance below 10^-10 for a 16-byte digest).
+            let digest = Needles::digest_len(decode::base64_len(token));
+            if decode::hexish(token) || !(digest || decode::base64_may_be_text(token)) {
+                continue;
+            }
             let Some(bytes) = decode::base64(token) else {
                 continue;
             };
-            self.found(needles.digest(&bytes), site, Some("base64"), 0);
+            if digest {
+                self.found(needles.digest(&bytes), site, Some("base64"), 0);
+            }
             if decode::printable(&bytes) {
                 self.recurse(&bytes, site, "base64", true);
             }
         }
         for run in decode::hex_runs(text) {
             let run = self.capped(run, MAX_DECODED * 2, site);
+            let digest = Needles::digest_len(run.len() / 2);
+            if !(digest || decode::hex_may_be_text(run)) {
+                continue;
+            }
             let Some(bytes) = decode::hex(run) else {
                 continue;
             };
-            self.found(needles.digest(&bytes), site, None, 0);
+            if digest {
+                self.found(needles.digest(&bytes), site, None, 0);
+            }
             if decode::printable(&bytes) {
                 self.recurse(&bytes, site, "hex", true);
             }
@@ -390,5 +391,122 @@ impl<'n> Scanner<'n> {
             (candidate.kind, site.location.clone(), candidate.masked),
             rank,
         );
+    }
+}
+
+/// Scans every string and number of a JSON document as it is parsed, in document order, with
+/// no tree built: strings without escapes are slices of the document. The location grows by
+/// the JSON pointer of each field, and the key of the nearest object governs amounts.
+struct Walk<'s, 'n> {
+    scanner: &'s mut Scanner<'n>,
+    site: &'s Site,
+}
+
+impl<'de> DeserializeSeed<'de> for Walk<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, document: D) -> Result<(), D::Error> {
+        document.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Walk<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, number: i64) -> Result<(), E> {
+        self.scanner.text(number.to_string().as_bytes(), self.site);
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, number: u64) -> Result<(), E> {
+        self.scanner.text(number.to_string().as_bytes(), self.site);
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, number: f64) -> Result<(), E> {
+        if let Some(number) = serde_json::Number::from_f64(number) {
+            self.scanner.text(number.to_string().as_bytes(), self.site);
+        }
+        Ok(())
+    }
+
+    fn visit_str<E>(self, text: &str) -> Result<(), E> {
+        self.scanner.value(text.as_bytes(), self.site);
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<(), A::Error> {
+        for i in 0usize.. {
+            let site = self
+                .site
+                .field(format!("{}/{i}", self.site.location), self.site.key);
+            let walk = Walk {
+                scanner: &mut *self.scanner,
+                site: &site,
+            };
+            if items.next_element_seed(walk)?.is_none() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut fields: A) -> Result<(), A::Error> {
+        while let Some(Key(key)) = fields.next_key()? {
+            let site = self.site;
+            let mut location = String::with_capacity(site.location.len() + key.len() + 1);
+            location.push_str(&site.location);
+            location.push('/');
+            if key.contains(['~', '/']) {
+                location.push_str(&key.replace('~', "~0").replace('/', "~1"));
+            } else {
+                location.push_str(&key);
+            }
+            let site = site.field(location, KeyKind::of(&key));
+            fields.next_value_seed(Walk {
+                scanner: &mut *self.scanner,
+                site: &site,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// An object key: borrowed from the document unless it had escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(document: D) -> Result<Self, D::Error> {
+        document.deserialize_str(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl<'de> Visitor<'de> for KeyVisitor {
+    type Value = Key<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_borrowed_str<E>(self, key: &'de str) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Borrowed(key)))
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Owned(key.to_owned())))
     }
 }
