@@ -1,7 +1,9 @@
 //! Haystack decoding: body decompression (gzip, deflate, brotli, sniffed from the bytes
 //! because Content-Encoding lies, capped at 8 MiB of output), JSON sniffing, and the string
 //! decoders a scan recurses through: url (percent, `+`), HTML entities, JSON escapes,
-//! base64/base64url and hex.
+//! base64/base64url and hex; and, gated by alphabet and length because they cost more, the
+//! rarer token encodings trackers use (base32, base58, LZ-String) and compressed streams
+//! inside tokens (zlib, gzip, raw deflate).
 
 use std::borrow::Cow;
 
@@ -10,7 +12,7 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine;
 
-use crate::inflate::Codec;
+use crate::inflate::{self, Codec};
 
 /// A body after decompression: the bytes to scan, the chain step if it was decompressed, and
 /// notes on caps and lying headers.
@@ -199,6 +201,121 @@ pub(super) fn hex(run: &[u8]) -> Option<Vec<u8>> {
             _ => None,
         })
         .collect()
+}
+
+/// Tokens shorter than this are not tried in the rarer encodings: too short to hold a value.
+const MIN_RARE: usize = 12;
+/// Base58 decoding is quadratic: longer tokens are not tried.
+const MAX_BASE58: usize = 256;
+/// LZ-String output can grow quadratically with its input: longer tokens are not tried.
+const MAX_LZ: usize = 2048;
+/// The Bitcoin base58 alphabet: no `0`, `O`, `I` or `l`.
+const BASE58: &[u8] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+
+/// The decodings of the tokens of `text` in the rarer encodings, by chain step: base32,
+/// base58 and LZ-String (`compressToBase64`, `compressToEncodedURIComponent`) of its runs of
+/// 12 or more letters, digits and `+/-$` that are not hex, and LZ-String `compressToUTF16` of
+/// the whole text. Only decodings that can hold a value come back: base32 and base58 bytes
+/// that are text, of a digest's length or a zlib or gzip stream; LZ-String text.
+pub(super) fn rare_tokens(text: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
+    let mut found = Vec::new();
+    let runs = text
+        .split(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'$')))
+        .filter(|run| run.len() >= MIN_RARE && !run.iter().all(u8::is_ascii_hexdigit));
+    for run in runs {
+        let decoded = [
+            ("base32", base32(run)),
+            ("base58", base58(run)),
+            ("lzstring", lz_string(run)),
+        ];
+        found.extend(
+            decoded
+                .into_iter()
+                .filter_map(|(step, bytes)| Some((step, bytes?))),
+        );
+    }
+    found.extend(lz_utf16(text).map(|bytes| ("lzstring", bytes)));
+    found
+}
+
+/// Whether decoded bytes are worth a look: text, a digest's length, or a zlib or gzip stream.
+fn holds_value(bytes: &[u8]) -> bool {
+    matches!(bytes.len(), 16 | 20 | 28 | 32 | 48 | 64)
+        || printable(bytes)
+        || Codec::sniff(bytes).is_some()
+}
+
+/// An RFC 4648 base32 run (all upper or all lower case, no padding) decoded.
+fn base32(run: &[u8]) -> Option<Vec<u8>> {
+    let upper = run.iter().all(|b| matches!(b, b'A'..=b'Z' | b'2'..=b'7'));
+    let lower = run.iter().all(|b| matches!(b, b'a'..=b'z' | b'2'..=b'7'));
+    if !(upper || lower) || matches!(run.len() % 8, 1 | 3 | 6) {
+        return None;
+    }
+    let decoded = data_encoding::BASE32_NOPAD
+        .decode(&run.to_ascii_uppercase())
+        .ok()?;
+    holds_value(&decoded).then_some(decoded)
+}
+
+/// A base58 run decoded.
+fn base58(run: &[u8]) -> Option<Vec<u8>> {
+    if run.len() > MAX_BASE58 || !run.iter().all(|b| BASE58.contains(b)) {
+        return None;
+    }
+    let decoded = bs58::decode(run).into_vec().ok()?;
+    holds_value(&decoded).then_some(decoded)
+}
+
+/// An LZ-String run decompressed to text: `compressToEncodedURIComponent` when it has `$`
+/// or `-`, else `compressToBase64` (the two agree on letters and digits). A run whose base64
+/// is already text is base64, not LZ-String.
+fn lz_string(run: &[u8]) -> Option<Vec<u8>> {
+    if run.len() > MAX_LZ || base64(run).is_some_and(|bytes| printable(&bytes)) {
+        return None;
+    }
+    let text = std::str::from_utf8(run).ok()?;
+    let uri = run.iter().any(|b| matches!(b, b'$' | b'-'));
+    let units = if uri {
+        lz_str::decompress_from_encoded_uri_component(text)?
+    } else {
+        lz_str::decompress_from_base64(text)?
+    };
+    utf16_text(&units)
+}
+
+/// A whole text that looks like LZ-String's `compressToUTF16` (characters from U+0020 to
+/// U+801F, most of them past Latin-1) decompressed.
+fn lz_utf16(text: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(text)
+        .ok()?
+        .trim_matches(|c: char| c.is_ascii_whitespace() && c != ' ');
+    let count = text.chars().count();
+    let wide = text.chars().filter(|&c| c >= '\u{100}').count();
+    let in_range = text.chars().all(|c| ('\u{20}'..='\u{801f}').contains(&c));
+    if !(4..=MAX_LZ).contains(&count) || !in_range || wide * 2 < count {
+        return None;
+    }
+    utf16_text(&lz_str::decompress_from_utf16(text)?)
+}
+
+/// UTF-16 code units as UTF-8, when they are text.
+fn utf16_text(units: &[u16]) -> Option<Vec<u8>> {
+    let text = String::from_utf16(units).ok()?.into_bytes();
+    printable(&text).then_some(text)
+}
+
+/// Bytes decoded from a token, inflated when they are a zlib or gzip stream (by their magic
+/// bytes) or a raw deflate stream that inflates whole, within `cap` bytes, to text; with the
+/// chain step.
+pub(super) fn decompressed(bytes: &[u8], cap: usize) -> Option<(&'static str, Vec<u8>)> {
+    let (codec, step) = match Codec::sniff(bytes) {
+        Some(Codec::Gzip) => (Codec::Gzip, "gzip"),
+        Some(Codec::Zlib) => (Codec::Zlib, "zlib"),
+        _ => (Codec::RawDeflate, "deflate"),
+    };
+    let out = inflate::inflate_at_most(codec, bytes, cap).complete()?;
+    printable(&out).then_some((step, out))
 }
 
 /// Whether decoded bytes look like text: at least 85% printable ASCII or whitespace.

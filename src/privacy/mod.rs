@@ -2,7 +2,8 @@
 //! sent to ad and analytics sinks, and in its replies.
 //!
 //! This module owns the public API ([`Detector`], [`Scan`], [`Finding`], [`Warning`]).
-//! [`Detector::new`] prepares every needle once (`needles`); a scan splits a request into
+//! [`Detector::new`] prepares every needle once (`needles`, from the forms of `normalise`
+//! and the hashes of `digests`); a scan splits a request into
 //! located strings (`sites`) and searches each one, decoding what it finds inside (`scan`,
 //! `decode`, `amounts`), and reports unknown card, routing, SSN and email shapes (`warnings`).
 //!
@@ -19,8 +20,10 @@
 
 mod amounts;
 mod decode;
+mod digests;
 mod keys;
 mod needles;
+mod normalise;
 mod scan;
 mod sites;
 mod warnings;
@@ -28,6 +31,8 @@ mod warnings;
 pub mod corpus;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod transform_tests;
 
 use std::fmt;
 
