@@ -117,12 +117,14 @@ impl KeyKind {
         if let Some(&(kind, ..)) = named {
             return KeyKind::Names(kind);
         }
-        let bare: Vec<u8> = key
-            .iter()
-            .filter(|b| !matches!(b, b'_' | b'-' | b'$'))
-            .map(u8::to_ascii_lowercase)
-            .collect();
-        if IDENTITY.iter().any(|w| w.as_bytes() == bare.as_slice()) {
+        let bare = || {
+            key.iter()
+                .filter(|b| !matches!(b, b'_' | b'-' | b'$'))
+                .map(u8::to_ascii_lowercase)
+        };
+        // Every identifier key ends in `id` or `user`.
+        let last = key.last().map(u8::to_ascii_lowercase);
+        if matches!(last, Some(b'd' | b'r')) && IDENTITY.iter().any(|w| w.bytes().eq(bare())) {
             KeyKind::Identity
         } else {
             KeyKind::Other

@@ -294,8 +294,8 @@ impl<'n> Scanner<'n> {
             self.found(needles.digest(&bytes), site, Some("base64"), 0);
             if decode::printable(&bytes) {
                 self.recurse(&bytes, site, "base64", true);
-            } else {
-                self.compressed(&bytes, &site.step("base64"));
+            } else if !decode::hexish(token) {
+                self.compressed(&bytes, site, "base64", true);
             }
         }
         for run in decode::hex_runs(text) {
@@ -307,7 +307,7 @@ impl<'n> Scanner<'n> {
             if decode::printable(&bytes) {
                 self.recurse(&bytes, site, "hex", true);
             } else {
-                self.compressed(&bytes, &site.step("hex"));
+                self.compressed(&bytes, site, "hex", false);
             }
         }
         if site.depth < MAX_DEPTH {
@@ -315,15 +315,16 @@ impl<'n> Scanner<'n> {
         }
     }
 
-    /// Binary decoded from a token at `site` (whose steps end with the token's encoding):
-    /// rescanned when it is a compressed stream that inflates to text.
-    fn compressed(&mut self, bytes: &[u8], site: &Site) {
+    /// Binary decoded from a token at `site` by `encoding`: rescanned when it is a
+    /// compressed stream that inflates to text; `raw` tries raw deflate too (not for hex,
+    /// where every digest would be tried).
+    fn compressed(&mut self, bytes: &[u8], site: &Site, encoding: &'static str, raw: bool) {
         if site.depth >= MAX_DEPTH || self.tokens_left == 0 {
             return;
         }
         let cap = MAX_DECODED.min(self.bytes_left);
-        if let Some((step, inflated)) = decode::decompressed(bytes, cap) {
-            self.recurse(&inflated, site, step, true);
+        if let Some((step, inflated)) = decode::decompressed(bytes, cap, raw) {
+            self.recurse(&inflated, &site.step(encoding), step, true);
         }
     }
 
@@ -336,7 +337,7 @@ impl<'n> Scanner<'n> {
             if decode::printable(&bytes) {
                 self.recurse(&bytes, site, step, true);
             } else {
-                self.compressed(&bytes, &site.step(step));
+                self.compressed(&bytes, site, step, true);
             }
         }
     }
