@@ -79,7 +79,8 @@ impl Detector {
 pub struct Scan {
     /// One per (customer, kind, location), sorted. Where a value was found several ways,
     /// the most complete match wins (`url → email` over the local part seen before decoding),
-    /// then the fewest decoding steps, then the shortest chain.
+    /// then the fewest decoding steps, then the shortest chain. A value found both in a
+    /// container and in a field decoded from it is one finding, at the deepest location.
     pub findings: Vec<Finding>,
     /// Unknown card, routing, SSN and email shapes, one per (pattern, location, value).
     pub warnings: Vec<Warning>,

@@ -9,12 +9,13 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
+use aho_corasick::{AhoCorasick, MatchKind};
+
 use super::digests::{Algo, Checksum};
 use super::keys::KeyKind;
 use super::normalise::{self, Form, Hash};
 use super::{ValueForm, ValueKind};
 use crate::customer::{Account, Customer};
-use aho_corasick::{AhoCorasick, MatchKind};
 
 /// Plaintext needles shorter than this many characters are skipped (too coincidental).
 const MIN_PLAIN_CHARS: usize = 4;
