@@ -215,16 +215,18 @@ const MAX_LZ: usize = 2048;
 const LZ_BASE64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const LZ_URI: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+-$";
 
-/// The decodings of the tokens of `text` in the rarer encodings, by chain step: base32,
-/// base58 and LZ-String (`compressToBase64`, `compressToEncodedURIComponent`) of its runs of
-/// 12 or more letters, digits and `+/-$` that are not hex, and LZ-String `compressToUTF16` of
-/// the whole text. Only decodings that can hold a value come back: base32 and base58 bytes
-/// that are text, of a digest's length or a zlib or gzip stream; LZ-String text.
+/// The decodings of the tokens of `text` in the rarer encodings, by chain step: base32 and
+/// base58 of its runs of 12 or more letters, digits and `+/-$` that are not [`hexish`]; and
+/// LZ-String as trackers send it, a whole value: `compressToBase64` or
+/// `compressToEncodedURIComponent` when the text is one such run, `compressToUTF16`. Only
+/// decodings that can hold a value come back: base32 and base58 bytes that are text, of a
+/// digest's length or a zlib or gzip stream; LZ-String text.
 pub(super) fn rare_tokens(text: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
     let mut found = Vec::new();
     let runs = text
         .split(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'$')))
         .filter(|run| run.len() >= MIN_RARE);
+    let whole = text.trim_ascii();
     for run in runs {
         let alphabets = Alphabets::of(run);
         if alphabets.hexish {
@@ -237,7 +239,7 @@ pub(super) fn rare_tokens(text: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
         let decoded = [
             ("base32", base32),
             ("base58", base58),
-            ("lzstring", lz_string(run)),
+            ("lzstring", (run == whole).then(|| lz_string(run)).flatten()),
         ];
         found.extend(
             decoded
@@ -311,7 +313,7 @@ fn base58(run: &[u8]) -> Option<Vec<u8>> {
 
 /// An LZ-String run decompressed to text: `compressToEncodedURIComponent` when it has `$`
 /// or `-`, else `compressToBase64` (the two agree on letters and digits). A run whose base64
-/// is already text is base64, not LZ-String.
+/// is text is base64, not LZ-String.
 fn lz_string(run: &[u8]) -> Option<Vec<u8>> {
     let uri = run.iter().any(|b| matches!(b, b'$' | b'-'));
     // The first two bits read (bit 5, then bit 4, of the first character's value) are a
@@ -320,10 +322,7 @@ fn lz_string(run: &[u8]) -> Option<Vec<u8>> {
         let alphabet = if uri { LZ_URI } else { LZ_BASE64 };
         alphabet.iter().position(|b| b == first)
     });
-    if run.len() > MAX_LZ
-        || opens.is_none_or(|value| value & 0b1_0000 != 0)
-        || base64(run).is_some_and(|bytes| printable(&bytes))
-    {
+    if run.len() > MAX_LZ || opens.is_none_or(|value| value & 0b1_0000 != 0) {
         return None;
     }
     let text = std::str::from_utf8(run).ok()?;
@@ -334,9 +333,10 @@ fn lz_string(run: &[u8]) -> Option<Vec<u8>> {
     };
     // Text compresses to at least half as many characters: a short decoding of a long run is
     // noise that happened to hit the end marker.
-    (units.len() * 2 >= run.len())
-        .then(|| utf16_text(&units))
-        .flatten()
+    if units.len() * 2 < run.len() || base64(run).is_some_and(|bytes| printable(&bytes)) {
+        return None;
+    }
+    utf16_text(&units)
 }
 
 /// A whole text that looks like LZ-String's `compressToUTF16` (characters from U+0020 to

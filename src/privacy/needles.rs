@@ -536,7 +536,8 @@ impl Builder {
             .sort_by(|(a, x), (b, y)| (a, x.customer, x.kind).cmp(&(b, y.customer, y.kind)));
         self.digests
             .dedup_by(|(a, x), (b, y)| a == b && x.customer == y.customer && x.kind == y.kind);
-        let mut digests: HashMap<DigestKey, (usize, usize)> = HashMap::new();
+        let mut digests: HashMap<DigestKey, (usize, usize)> =
+            HashMap::with_capacity(self.digests.len());
         for (i, (key, _)) in self.digests.iter().enumerate() {
             digests.entry(*key).or_insert((i, i)).1 = i + 1;
         }
