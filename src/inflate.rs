@@ -78,13 +78,18 @@ impl Inflated {
 
 /// Decompresses `body` as `codec`, stopping at [`MAX_INFLATED`] bytes of output.
 pub(crate) fn inflate(codec: Codec, body: &[u8]) -> Inflated {
+    inflate_at_most(codec, body, MAX_INFLATED)
+}
+
+/// Decompresses `body` as `codec`, stopping at `cap` bytes of output.
+pub(crate) fn inflate_at_most(codec: Codec, body: &[u8], cap: usize) -> Inflated {
     let mut bytes = Vec::new();
     let read = codec
         .reader(body)
-        .take(MAX_INFLATED as u64 + 1)
+        .take(u64::try_from(cap).unwrap_or(u64::MAX).saturating_add(1))
         .read_to_end(&mut bytes);
-    let capped = bytes.len() > MAX_INFLATED;
-    bytes.truncate(MAX_INFLATED);
+    let capped = bytes.len() > cap;
+    bytes.truncate(cap);
     Inflated {
         bytes,
         corrupt: read.is_err(),

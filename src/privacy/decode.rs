@@ -1,7 +1,9 @@
 //! Haystack decoding: body decompression (gzip, deflate, brotli, sniffed from the bytes
 //! because Content-Encoding lies, capped at 8 MiB of output), JSON sniffing, and the string
 //! decoders a scan recurses through: url (percent, `+`), HTML entities, JSON escapes,
-//! base64/base64url and hex.
+//! base64/base64url and hex; and, gated by alphabet and length because they cost more, the
+//! rarer token encodings trackers use (base32, base58, LZ-String) and compressed streams
+//! inside tokens (zlib, gzip, raw deflate).
 
 use std::borrow::Cow;
 
@@ -10,7 +12,9 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine;
 
-use crate::inflate::Codec;
+use miniz_oxide::inflate::TINFLStatus;
+
+use crate::inflate::{self, Codec};
 
 /// A body after decompression: the bytes to scan, the chain step if it was decompressed, and
 /// notes on caps and lying headers.
@@ -198,9 +202,24 @@ pub(super) fn base64_may_be_text(run: &[u8]) -> bool {
     other * 100 <= base64_len(run) * 15
 }
 
-/// Whether a run is only hex digits and dashes.
+/// Whether a run is only hex digits and dashes: a digest, a uuid, an api key or a number, read
+/// as hex, never as base64, base32, base58, LZ-String or a compressed stream.
 pub(super) fn hexish(run: &[u8]) -> bool {
     run.iter().all(|b| b.is_ascii_hexdigit() || *b == b'-')
+}
+
+/// Whether a base64 run can hold a compressed stream: its first 33 bytes open a gzip or zlib
+/// stream, or a raw deflate block ([`deflate_header`]).
+pub(super) fn base64_may_be_stream(run: &[u8]) -> bool {
+    let head = run.get(..44).unwrap_or(run);
+    base64(head).is_some_and(|bytes| Codec::sniff(&bytes).is_some() || deflate_header(&bytes))
+}
+
+/// Whether a hex run can hold a gzip or zlib stream (raw deflate is not tried in hex).
+pub(super) fn hex_may_be_stream(run: &[u8]) -> bool {
+    run.get(..4)
+        .and_then(hex)
+        .is_some_and(|bytes| Codec::sniff(&bytes).is_some())
 }
 
 /// Whether a hex run can decode to text ([`printable`]): the first digit of each pair is the
@@ -232,6 +251,222 @@ pub(super) fn hex(run: &[u8]) -> Option<Vec<u8>> {
             _ => None,
         })
         .collect()
+}
+
+/// Tokens shorter than this are not tried in the rarer encodings: too short to hold a value.
+const MIN_RARE: usize = 12;
+/// Base58 decoding is quadratic: longer tokens are not tried.
+const MAX_BASE58: usize = 256;
+/// LZ-String output can grow quadratically with its input: longer tokens are not tried.
+const MAX_LZ: usize = 2048;
+/// LZ-String's alphabets for `compressToBase64` and `compressToEncodedURIComponent`.
+const LZ_BASE64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const LZ_URI: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+-$";
+
+/// The decodings of the tokens of `text` in the rarer encodings, by chain step: base32 and
+/// base58 of its runs of 12 or more letters, digits and `+/-$` that are not [`hexish`]; and
+/// LZ-String as trackers send it, a whole value: `compressToBase64` or
+/// `compressToEncodedURIComponent` when the text is one such run, `compressToUTF16`. Only
+/// decodings that can hold a value come back: base32 and base58 bytes that are text, of a
+/// digest's length or a zlib or gzip stream; LZ-String text.
+pub(super) fn rare_tokens(text: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
+    let mut found = Vec::new();
+    let runs = text
+        .split(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'$')))
+        .filter(|run| run.len() >= MIN_RARE);
+    let whole = text.trim_ascii();
+    for run in runs {
+        let alphabets = Alphabets::of(run);
+        if alphabets.hexish {
+            continue;
+        }
+        let base32 = (alphabets.upper32 || alphabets.lower32)
+            .then(|| base32(run))
+            .flatten();
+        let base58 = alphabets.base58.then(|| base58(run)).flatten();
+        let decoded = [
+            ("base32", base32),
+            ("base58", base58),
+            ("lzstring", (run == whole).then(|| lz_string(run)).flatten()),
+        ];
+        found.extend(
+            decoded
+                .into_iter()
+                .filter_map(|(step, bytes)| Some((step, bytes?))),
+        );
+    }
+    found.extend(lz_utf16(text).map(|bytes| ("lzstring", bytes)));
+    found
+}
+
+/// Which alphabets a run is written in, told in one pass.
+struct Alphabets {
+    hexish: bool,
+    upper32: bool,
+    lower32: bool,
+    base58: bool,
+}
+
+impl Alphabets {
+    fn of(run: &[u8]) -> Alphabets {
+        let mut alphabets = Alphabets {
+            hexish: true,
+            upper32: true,
+            lower32: true,
+            base58: true,
+        };
+        for &b in run {
+            alphabets.hexish &= b.is_ascii_hexdigit() || b == b'-';
+            alphabets.upper32 &= matches!(b, b'A'..=b'Z' | b'2'..=b'7');
+            alphabets.lower32 &= matches!(b, b'a'..=b'z' | b'2'..=b'7');
+            alphabets.base58 &=
+                b.is_ascii_alphanumeric() && !matches!(b, b'0' | b'O' | b'I' | b'l');
+        }
+        alphabets
+    }
+}
+
+/// Whether decoded bytes are worth a look: text, a digest's length, or a zlib or gzip stream.
+fn holds_value(bytes: &[u8]) -> bool {
+    matches!(bytes.len(), 16 | 20 | 28 | 32 | 48 | 64)
+        || printable(bytes)
+        || Codec::sniff(bytes).is_some()
+}
+
+/// An RFC 4648 base32 run (all upper or all lower case, no padding) decoded.
+fn base32(run: &[u8]) -> Option<Vec<u8>> {
+    if matches!(run.len() % 8, 1 | 3 | 6) {
+        return None;
+    }
+    let decoded = data_encoding::BASE32_NOPAD
+        .decode(&run.to_ascii_uppercase())
+        .ok()?;
+    holds_value(&decoded).then_some(decoded)
+}
+
+/// A base58 run (the Bitcoin alphabet: letters and digits but `0`, `O`, `I` and `l`) decoded.
+fn base58(run: &[u8]) -> Option<Vec<u8>> {
+    if run.len() > MAX_BASE58 {
+        return None;
+    }
+    let decoded = bs58::decode(run).into_vec().ok()?;
+    holds_value(&decoded).then_some(decoded)
+}
+
+/// An LZ-String run decompressed to text: `compressToEncodedURIComponent` when it has `$`
+/// or `-`, else `compressToBase64` (the two agree on letters and digits). A run whose base64
+/// is text is base64, not LZ-String.
+fn lz_string(run: &[u8]) -> Option<Vec<u8>> {
+    let uri = run.iter().any(|b| matches!(b, b'$' | b'-'));
+    // The first two bits read (bit 5, then bit 4, of the first character's value) are a
+    // literal's marker, 0 or 1: bit 4 is clear.
+    let opens = run.first().and_then(|first| {
+        let alphabet = if uri { LZ_URI } else { LZ_BASE64 };
+        alphabet.iter().position(|b| b == first)
+    });
+    if run.len() > MAX_LZ || opens.is_none_or(|value| value & 0b1_0000 != 0) {
+        return None;
+    }
+    let text = std::str::from_utf8(run).ok()?;
+    let units = if uri {
+        lz_str::decompress_from_encoded_uri_component(text)?
+    } else {
+        lz_str::decompress_from_base64(text)?
+    };
+    // Text compresses to at least half as many characters: a short decoding of a long run is
+    // noise that happened to hit the end marker.
+    if units.len() * 2 < run.len() || base64(run).is_some_and(|bytes| printable(&bytes)) {
+        return None;
+    }
+    utf16_text(&units)
+}
+
+/// A whole text that looks like LZ-String's `compressToUTF16` (characters from U+0020 to
+/// U+801F, most of them past Latin-1) decompressed.
+fn lz_utf16(text: &[u8]) -> Option<Vec<u8>> {
+    // Past Latin-1, every character is two or three UTF-8 bytes of 0x80 and more.
+    let high = text.iter().filter(|&&b| b >= 0x80).count();
+    if text.len() < 8 || high * 3 < text.len() {
+        return None;
+    }
+    let text = std::str::from_utf8(text)
+        .ok()?
+        .trim_matches(|c: char| c.is_ascii_whitespace() && c != ' ');
+    let count = text.chars().count();
+    let wide = text.chars().filter(|&c| c >= '\u{100}').count();
+    let in_range = text.chars().all(|c| ('\u{20}'..='\u{801f}').contains(&c));
+    if !(4..=MAX_LZ).contains(&count) || !in_range || wide * 2 < count {
+        return None;
+    }
+    utf16_text(&lz_str::decompress_from_utf16(text)?)
+}
+
+/// UTF-16 code units as UTF-8, when they are text.
+fn utf16_text(units: &[u16]) -> Option<Vec<u8>> {
+    let text = String::from_utf16(units).ok()?.into_bytes();
+    printable(&text).then_some(text)
+}
+
+/// Bytes decoded from a token, inflated when they are a zlib or gzip stream (by their magic
+/// bytes) or, with `raw`, a raw deflate stream that starts like one of text, and
+/// inflate whole, within `cap` bytes, to text; with the chain step.
+pub(super) fn decompressed(bytes: &[u8], cap: usize, raw: bool) -> Option<(&'static str, Vec<u8>)> {
+    let (codec, step) = match Codec::sniff(bytes) {
+        Some(Codec::Gzip) => (Codec::Gzip, "gzip"),
+        Some(Codec::Zlib) => (Codec::Zlib, "zlib"),
+        _ if raw && deflate_header(bytes) => return raw_deflate(bytes, cap),
+        _ => return None,
+    };
+    let out = inflate::inflate_at_most(codec, bytes, cap).complete()?;
+    printable(&out).then_some((step, out))
+}
+
+/// A raw deflate stream inflated to text. It is first inflated into a small buffer on the
+/// stack, so that the many binary tokens that are no deflate stream fail within a few bytes
+/// without an allocation; only a stream whose first KiB is text is inflated whole.
+fn raw_deflate(bytes: &[u8], cap: usize) -> Option<(&'static str, Vec<u8>)> {
+    let mut probe = [0u8; 1024];
+    let head = miniz_oxide::inflate::decompress_slice_iter_to_slice(
+        &mut probe,
+        std::iter::once(bytes),
+        false,
+        true,
+    );
+    let out = match head {
+        Ok(len) => probe.get(..len)?.to_vec(),
+        Err(TINFLStatus::HasMoreOutput) if printable(&probe) => {
+            inflate::inflate_at_most(Codec::RawDeflate, bytes, cap).complete()?
+        }
+        Err(_) => return None,
+    };
+    printable(&out).then_some(("deflate", out))
+}
+
+/// Whether `bytes` start like a raw deflate stream of text: a fixed-Huffman block whose
+/// first symbol is a printable ASCII literal (the shape short texts compress to), a
+/// dynamic-Huffman block of 32 bytes or more with valid table sizes, or a stored block whose
+/// length and its complement agree. Most random tokens fail here, before any inflating.
+fn deflate_header(bytes: &[u8]) -> bool {
+    // Deflate reads bits from the least significant end of each byte.
+    let bit = |i: usize| bytes.get(i / 8).map(|b| u16::from((b >> (i % 8)) & 1));
+    let bits = |from: usize, count: usize| {
+        (from..from + count).try_fold(0u16, |value, i| Some(value | (bit(i)? << (i - from))))
+    };
+    match bits(1, 2) {
+        // Huffman codes are read most significant bit first; literals 0-143 are 8-bit codes
+        // from 0x30: tab, newline, carriage return, and space to tilde.
+        Some(0b01) => (3..11)
+            .try_fold(0u16, |code, i| Some((code << 1) | bit(i)?))
+            .is_some_and(|code| matches!(code, 0x39 | 0x3a | 0x3d | 0x50..=0xae)),
+        Some(0b10) => {
+            bytes.len() >= 32
+                && bits(3, 5).is_some_and(|hlit| hlit <= 29)
+                && bits(8, 5).is_some_and(|hdist| hdist <= 29)
+        }
+        Some(0b00) => matches!(bytes, [_, a, b, c, d, ..]
+            if u16::from_le_bytes([*a, *b]) == !u16::from_le_bytes([*c, *d])),
+        _ => false,
+    }
 }
 
 /// Whether decoded bytes look like text: at least 85% printable ASCII or whitespace.
@@ -289,6 +524,36 @@ mod tests {
         assert!(!base64_may_be_text(BASE64.encode(binary).as_bytes()));
         assert!(!hex_may_be_text(b"ff8001fe9000c3a99f"));
         assert!(hexish(b"0123-abcd-EF") && !hexish(b"0123g"));
+    }
+
+    #[test]
+    fn raw_deflate_is_told_by_its_first_block() {
+        let raw = |text: &[u8]| {
+            let mut encoder =
+                flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+            std::io::Write::write_all(&mut encoder, text).expect("write to a Vec");
+            encoder.finish().expect("finish to a Vec")
+        };
+        let long = br#"{"email":"adele.lovelace@gmail.com","events":["a","b","c"]}"#.repeat(40);
+        for text in [&b"+16505551212"[..], b"a@b.co", b"\n{}", &long] {
+            let stream = raw(text);
+            assert!(deflate_header(&stream), "{}", String::from_utf8_lossy(text));
+            assert_eq!(
+                decompressed(&stream, 1 << 20, true),
+                Some(("deflate", text.to_vec()))
+            );
+            assert_eq!(decompressed(&stream, 1 << 20, false), None);
+        }
+        // A fixed block opening with a length code, a reserved block type, a stored block whose
+        // lengths disagree, a dynamic block too short to be one.
+        for bytes in [
+            &[0b0000_0010, 0xff][..],
+            &[0b0000_0110, 0, 0],
+            &[0, 4, 0, 4, 0],
+            &[0b100; 20],
+        ] {
+            assert!(!deflate_header(bytes), "{bytes:?}");
+        }
     }
 
     #[test]

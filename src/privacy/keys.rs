@@ -17,6 +17,9 @@ pub(super) enum KeyKind {
     ValueLike,
     /// A key that names one kind of personal value: `zip`, `zp`, `email`, `em`, `dob`, ...
     Names(ValueKind),
+    /// A key that names a person's identifier (`id`, `uid`, `user_id`, `external_id`, …):
+    /// where a 32-bit checksum of an identity value may stand for the person.
+    Identity,
     /// A header that holds protocol values (`Host`, `Content-Length`, `Date`, …): its numbers
     /// are ports, lengths and dates, so short digit needles never count there.
     Protocol,
@@ -58,11 +61,27 @@ pub(super) fn is_protocol_header(name: &str) -> bool {
         .any(|h| h.eq_ignore_ascii_case(name))
 }
 
+/// Whole keys, ignoring case and `_`, `-`, `$`, that name a person's identifier.
+const IDENTITY: [&str; 8] = [
+    "id",
+    "uid",
+    "user",
+    "userid",
+    "externalid",
+    "customerid",
+    "distinctid",
+    "hashedid",
+];
+
 /// Keys that name a kind of value: whole keys (Meta's short `user_data` keys), and words a key
 /// may contain.
 const NAMING: [(ValueKind, &[&str], &[&str]); 5] = [
     (ValueKind::Email, &["em"], &["email", "mail"]),
-    (ValueKind::Address, &["zp"], &["zip", "postal", "postcode"]),
+    (
+        ValueKind::Address,
+        &["zp", "ct", "st", "city", "state", "region", "country"],
+        &["zip", "postal", "postcode"],
+    ),
     (ValueKind::DateOfBirth, &["db"], &["dob", "birth"]),
     (ValueKind::Ssn, &[], &["ssn", "social", "tax"]),
     (ValueKind::Phone, &["ph"], &["phone", "mobile", "tel"]),
@@ -123,9 +142,31 @@ impl KeyKind {
                 Some(entry) => named = Some(named.map_or(entry, |n| n.min(entry))),
             }
         }
-        named
-            .and_then(|entry| NAMING.get(entry))
-            .map_or(KeyKind::Other, |&(kind, ..)| KeyKind::Names(kind))
+        if let Some(&(kind, ..)) = named.and_then(|entry| NAMING.get(entry)) {
+            return KeyKind::Names(kind);
+        }
+        let key = key.as_bytes();
+        let bare = || {
+            key.iter()
+                .filter(|b| !matches!(b, b'_' | b'-' | b'$'))
+                .map(u8::to_ascii_lowercase)
+        };
+        // Every identifier key ends in `id` or `user`.
+        let last = key.last().map(u8::to_ascii_lowercase);
+        if matches!(last, Some(b'd' | b'r')) && IDENTITY.iter().any(|w| w.bytes().eq(bare())) {
+            KeyKind::Identity
+        } else {
+            KeyKind::Other
+        }
+    }
+
+    /// Whether a value under this key may be a person's identifier: a key naming an email
+    /// or a phone number, or an identifier key.
+    pub fn identifies(self) -> bool {
+        matches!(
+            self,
+            KeyKind::Identity | KeyKind::Names(ValueKind::Email | ValueKind::Phone)
+        )
     }
 
     /// Whether the key names values of `kind`.
@@ -150,5 +191,29 @@ mod tests {
         assert!(KeyKind::of("em").names(ValueKind::Email));
         assert!(!KeyKind::of("item").names(ValueKind::Email));
         assert!(KeyKind::of("date_of_birth").names(ValueKind::DateOfBirth));
+        assert!(KeyKind::of("st").names(ValueKind::Address));
+        assert!(KeyKind::of("country").names(ValueKind::Address));
+        for key in [
+            "uid",
+            "user_id",
+            "userId",
+            "$user_id",
+            "external_id",
+            "id",
+            "distinct_id",
+        ] {
+            assert!(KeyKind::of(key).identifies(), "{key}");
+        }
+        for key in [
+            "session_id",
+            "event_id",
+            "insert_id",
+            "sid",
+            "ts",
+            "latency_ms",
+        ] {
+            assert!(!KeyKind::of(key).identifies(), "{key}");
+        }
+        assert!(KeyKind::of("ph").identifies() && KeyKind::of("email").identifies());
     }
 }

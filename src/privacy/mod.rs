@@ -2,7 +2,8 @@
 //! sent to ad and analytics sinks, and in its replies.
 //!
 //! This module owns the public API ([`Detector`], [`Scan`], [`Finding`], [`Warning`]).
-//! [`Detector::new`] prepares every needle once (`needles`); a scan splits a request into
+//! [`Detector::new`] prepares every needle once (`needles`, from the forms of `normalise`
+//! and the hashes of `digests`); a scan splits a request into
 //! located strings (`sites`) and searches each one, decoding what it finds inside (`scan`,
 //! `decode`, `amounts`), and reports unknown card, routing, SSN and email shapes (`warnings`).
 //!
@@ -19,8 +20,10 @@
 
 mod amounts;
 mod decode;
+mod digests;
 mod keys;
 mod needles;
+mod normalise;
 mod scan;
 mod sites;
 mod warnings;
@@ -28,6 +31,8 @@ mod warnings;
 pub mod corpus;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod transform_tests;
 
 use std::fmt;
 
@@ -74,7 +79,8 @@ impl Detector {
 pub struct Scan {
     /// One per (customer, kind, location), sorted. Where a value was found several ways,
     /// the most complete match wins (`url → email` over the local part seen before decoding),
-    /// then the fewest decoding steps, then the shortest chain.
+    /// then the fewest decoding steps, then the shortest chain. A value found both in a
+    /// container and in a field decoded from it is one finding, at the deepest location.
     pub findings: Vec<Finding>,
     /// Unknown card, routing, SSN and email shapes, one per (pattern, location, value).
     pub warnings: Vec<Warning>,

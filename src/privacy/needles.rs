@@ -1,9 +1,10 @@
 //! Needles: every value of every customer in each of its normal forms, prepared once.
 //!
-//! Plaintext forms, and their rot13, go into ONE case-insensitive aho-corasick automaton
-//! searched with overlapping matches; digests (7 algorithms, and hash-of-hash for email and
-//! phone) go into a map keyed by digest bytes; amounts into a map keyed by cents. Each needle
-//! maps to its owners: (customer, value kind, form label).
+//! The forms come from `normalise`. Plaintext forms, and their rot13, go into ONE
+//! case-insensitive aho-corasick automaton searched with overlapping matches; digests (every
+//! algorithm of `digests`, and hash-of-hash for email and phone) go into a map keyed by digest
+//! bytes, 32-bit checksums into a map keyed by their number; amounts into a map keyed by
+//! cents. Each needle maps to its owners: (customer, value kind, form label).
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
@@ -11,15 +12,12 @@ use std::fmt;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use aho_corasick::{AhoCorasick, MatchKind};
-use chrono::NaiveDate;
-use md5::Md5;
-use sha1::Sha1;
-use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
-use sha3::Sha3_256;
 
+use super::digests::{Algo, Checksum};
 use super::keys::KeyKind;
+use super::normalise::{self, Form, Hash as Hashing};
 use super::{ValueForm, ValueKind};
-use crate::customer::{Account, Address, Customer};
+use crate::customer::{Account, Customer};
 
 /// Plaintext needles shorter than this many characters are skipped (too coincidental).
 const MIN_PLAIN_CHARS: usize = 4;
@@ -27,37 +25,6 @@ const MIN_PLAIN_CHARS: usize = 4;
 const MIN_AMOUNT_CENTS: i64 = 100;
 /// The byte lengths of the supported digests, for haystack tokens worth a lookup.
 const DIGEST_LENS: [usize; 6] = [16, 20, 28, 32, 48, 64];
-
-/// Latin-1 accented letters and their unaccented ASCII letter.
-const FOLD: [(&str, char); 16] = [
-    ("ÀÁÂÃÄÅ", 'A'),
-    ("àáâãäå", 'a'),
-    ("Ç", 'C'),
-    ("ç", 'c'),
-    ("ÈÉÊË", 'E'),
-    ("èéêë", 'e'),
-    ("ÌÍÎÏ", 'I'),
-    ("ìíîï", 'i'),
-    ("Ñ", 'N'),
-    ("ñ", 'n'),
-    ("ÒÓÔÕÖØ", 'O'),
-    ("òóôõöø", 'o'),
-    ("ÙÚÛÜ", 'U'),
-    ("ùúûü", 'u'),
-    ("Ý", 'Y'),
-    ("ýÿ", 'y'),
-];
-
-/// `text` with Latin-1 accents stripped: "José" → "Jose".
-fn fold(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            FOLD.iter()
-                .find(|(set, _)| set.contains(c))
-                .map_or(c, |&(_, a)| a)
-        })
-        .collect()
-}
 
 /// ASCII letters rotated by 13.
 fn rot13(text: &[u8]) -> Vec<u8> {
@@ -80,54 +47,6 @@ fn lower_hex(bytes: &[u8]) -> String {
     hex
 }
 
-/// A hash algorithm an ad platform or a careless bot may apply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Algo {
-    Md5,
-    Sha1,
-    Sha224,
-    Sha256,
-    Sha384,
-    Sha512,
-    Sha3_256,
-}
-
-impl Algo {
-    const ALL: [Algo; 7] = [
-        Algo::Md5,
-        Algo::Sha1,
-        Algo::Sha224,
-        Algo::Sha256,
-        Algo::Sha384,
-        Algo::Sha512,
-        Algo::Sha3_256,
-    ];
-
-    fn name(self) -> &'static str {
-        match self {
-            Algo::Md5 => "md5",
-            Algo::Sha1 => "sha1",
-            Algo::Sha224 => "sha224",
-            Algo::Sha256 => "sha256",
-            Algo::Sha384 => "sha384",
-            Algo::Sha512 => "sha512",
-            Algo::Sha3_256 => "sha3-256",
-        }
-    }
-
-    fn digest(self, data: &[u8]) -> Vec<u8> {
-        match self {
-            Algo::Md5 => Md5::digest(data).to_vec(),
-            Algo::Sha1 => Sha1::digest(data).to_vec(),
-            Algo::Sha224 => Sha224::digest(data).to_vec(),
-            Algo::Sha256 => Sha256::digest(data).to_vec(),
-            Algo::Sha384 => Sha384::digest(data).to_vec(),
-            Algo::Sha512 => Sha512::digest(data).to_vec(),
-            Algo::Sha3_256 => Sha3_256::digest(data).to_vec(),
-        }
-    }
-}
-
 /// The needle form that matched, rendered as the end of a finding's chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Label {
@@ -139,6 +58,8 @@ pub(super) enum Label {
         inner: Option<Algo>,
         form: &'static str,
     },
+    /// `sum(form)`: a 32-bit checksum of the form.
+    Checksum { sum: Checksum, form: &'static str },
 }
 
 impl Label {
@@ -147,7 +68,7 @@ impl Label {
         match self {
             Label::Plain("full_name") => ValueForm::FullName,
             Label::Plain("street") => ValueForm::Street,
-            Label::Plain(_) | Label::Digest { .. } => ValueForm::Other,
+            Label::Plain(_) | Label::Digest { .. } | Label::Checksum { .. } => ValueForm::Other,
         }
     }
 }
@@ -166,6 +87,7 @@ impl fmt::Display for Label {
                 inner: Some(inner),
                 form,
             } => write!(f, "{}({}({form}))", algo.name(), inner.name()),
+            Label::Checksum { sum, form } => write!(f, "{}({form})", sum.name()),
         }
     }
 }
@@ -190,8 +112,9 @@ pub(super) enum Weak {
     /// (a port in `Host`, a `Content-Length`), or under a key that names its kind (`zp`,
     /// `zip`, `dob`, …): short digit runs, and local parts that are no word.
     Token,
-    /// Only under a key that names its kind (`em`, `email`, …): a local part that is a plain
-    /// word, which in free text is just a name.
+    /// Only under a key that names its kind (`em`, `email`, `st`, `country`, …): a local part
+    /// that is a plain word, which in free text is just a name, and the digests of a value
+    /// that many customers share (a state, the country).
     Key,
 }
 
@@ -199,6 +122,17 @@ pub(super) enum Weak {
 const STRONG_DIGITS: usize = 10;
 
 impl Owner {
+    /// The owner of a digest of the form `form`, before its label names the algorithm.
+    fn digest(customer: usize, kind: ValueKind, form: &'static str, weak: Option<Weak>) -> Owner {
+        Owner {
+            customer,
+            kind,
+            label: Label::Plain(form),
+            rot13: false,
+            weak,
+        }
+    }
+
     /// Whether a plaintext match of this owner's needle counts, given whether it was a whole
     /// token and the key it sat under.
     pub fn counts(&self, whole_token: bool, key: KeyKind) -> bool {
@@ -267,6 +201,8 @@ pub(super) struct Needles {
     /// The owners of each digest, as a range of `digest_owners`.
     digests: DigestMap<(usize, usize)>,
     digest_owners: Vec<Owner>,
+    /// The owners of each 32-bit checksum.
+    checksums: HashMap<u32, Vec<Owner>>,
     /// Customers by amount in cents.
     amounts: HashMap<i64, Vec<usize>>,
     /// Known values as the warning patterns normalise them (digits only; lowercase email).
@@ -346,6 +282,11 @@ impl Needles {
             .get(&key)
             .and_then(|&(start, end)| self.digest_owners.get(start..end))
             .unwrap_or_default()
+    }
+
+    /// The owners of the 32-bit checksum `sum`, if it is one of ours.
+    pub fn checksum(&self, sum: u32) -> &[Owner] {
+        self.checksums.get(&sum).map_or(&[], Vec::as_slice)
     }
 
     /// The customers with an amount of exactly `cents`.
@@ -431,6 +372,8 @@ enum Half {
 struct DigestTable {
     ranges: DigestMap<(usize, usize)>,
     owners: Vec<Owner>,
+    /// The owners of each 32-bit checksum.
+    checksums: HashMap<u32, Vec<Owner>>,
 }
 
 struct Builder {
@@ -439,6 +382,9 @@ struct Builder {
     index: HashMap<Vec<u8>, usize>,
     owners: Vec<Vec<Owner>>,
     digests: Vec<(DigestKey, Owner)>,
+    checksums: HashMap<u32, Vec<Owner>>,
+    /// The (kind, text) pairs of a customer already hashed: each digest is computed once.
+    hashed_texts: HashSet<(ValueKind, String)>,
     amounts: HashMap<i64, Vec<usize>>,
     known: HashSet<String>,
 }
@@ -451,6 +397,8 @@ impl Builder {
             index: HashMap::new(),
             owners: Vec::new(),
             digests: Vec::new(),
+            checksums: HashMap::new(),
+            hashed_texts: HashSet::new(),
             amounts: HashMap::new(),
             known: HashSet::new(),
         }
@@ -503,56 +451,84 @@ impl Builder {
         }
     }
 
-    /// Digest needles of `text` under every algorithm; with `nested`, also every
-    /// outer(lowercase-hex(inner(text))) pair.
-    fn hashed(
-        &mut self,
-        customer: usize,
-        kind: ValueKind,
-        form: &'static str,
-        text: &str,
-        nested: bool,
-    ) {
-        if self.half != Half::Digests || text.is_empty() {
+    /// Digest and checksum needles of `text` under every algorithm; with `nested`, also every
+    /// outer(lowercase-hex(inner(text))) pair of the nested algorithms. A text already hashed
+    /// for this customer and kind is skipped.
+    fn hashed(&mut self, owner: Owner, text: &str, nested: bool) {
+        if self.half != Half::Digests
+            || text.is_empty()
+            || !self.hashed_texts.insert((owner.kind, text.to_owned())) {
             return;
         }
-        for inner in Algo::ALL {
-            let digest = inner.digest(text.as_bytes());
-            self.digest(customer, kind, &digest, inner, None, form);
-            if nested {
-                let hex = lower_hex(&digest);
-                for outer in Algo::ALL {
-                    let twice = outer.digest(hex.as_bytes());
-                    self.digest(customer, kind, &twice, outer, Some(inner), form);
+        let Label::Plain(form) = owner.label else {
+            return;
+        };
+        for algo in Algo::ALL {
+            let label = Label::Digest {
+                algo,
+                inner: None,
+                form,
+            };
+            for digest in algo.outputs(text.as_bytes()) {
+                self.digest(&digest, Owner { label, ..owner });
+            }
+        }
+        if nested {
+            for inner in Algo::NESTED {
+                for digest in inner.outputs(text.as_bytes()) {
+                    let hex = lower_hex(&digest);
+                    for algo in Algo::NESTED {
+                        let label = Label::Digest {
+                            algo,
+                            inner: Some(inner),
+                            form,
+                        };
+                        for twice in algo.outputs(hex.as_bytes()) {
+                            self.digest(&twice, Owner { label, ..owner });
+                        }
+                    }
                 }
+            }
+        }
+        for sum in Checksum::ALL {
+            let owner = Owner {
+                label: Label::Checksum { sum, form },
+                ..owner
+            };
+            let owners = self.checksums.entry(sum.of(text.as_bytes())).or_default();
+            if !owners
+                .iter()
+                .any(|o| (o.customer, o.kind) == (owner.customer, owner.kind))
+            {
+                owners.push(owner);
             }
         }
     }
 
-    fn digest(
-        &mut self,
-        customer: usize,
-        kind: ValueKind,
-        digest: &[u8],
-        algo: Algo,
-        inner: Option<Algo>,
-        form: &'static str,
-    ) {
+    fn digest(&mut self, digest: &[u8], owner: Owner) {
         if self.half != Half::Digests {
             return;
         }
         if let Some(key) = DigestKey::of(digest) {
-            let label = Label::Digest { algo, inner, form };
-            self.digests.push((
-                key,
-                Owner {
-                    customer,
-                    kind,
-                    label,
-                    rot13: false,
-                    weak: None,
-                },
-            ));
+            self.digests.push((key, owner));
+        }
+    }
+
+    /// The plaintext and digest needles of one form.
+    fn form(&mut self, i: usize, form: &Form) {
+        if form.plain {
+            self.plain(i, form.kind, form.label, &form.text);
+        }
+        if form.known {
+            self.known(&form.text);
+        }
+        let weak = (form.hash == Hashing::UnderKey).then_some(Weak::Key);
+        if form.hash != Hashing::No {
+            self.hashed(
+                Owner::digest(i, form.kind, form.label, weak),
+                &form.text,
+                form.hash == Hashing::Twice,
+            );
         }
     }
 
@@ -574,74 +550,22 @@ impl Builder {
 
     /// Every needle of customer `i`.
     fn customer(&mut self, i: usize, c: &Customer) {
-        self.email(i, &c.email);
-        self.phone(i, &c.phone);
-        self.names(i, c);
-        self.date_of_birth(i, c.date_of_birth);
-        self.address(i, &c.address);
+        self.hashed_texts.clear();
+        for form in normalise::identity_forms(c) {
+            self.form(i, &form);
+        }
         self.ssn(i, &c.ssn);
         self.accounts(i, &c.accounts);
         if !c.token.is_empty() {
             self.plain(i, ValueKind::Token, "token", &c.token);
-            self.hashed(i, ValueKind::Token, "token", &c.token, false);
+            self.hashed(
+                Owner::digest(i, ValueKind::Token, "token", None),
+                &c.token,
+                false,
+            );
         }
         if let Some(code) = c.authorization_code() {
             self.plain(i, ValueKind::Token, "authorization_code", &code);
-        }
-    }
-
-    /// First, last and full name, as given and with accents stripped; hashed lowercased.
-    fn names(&mut self, i: usize, c: &Customer) {
-        let full_name = c.full_name();
-        let names = [
-            ("first_name", "lower(first_name)", c.first_name.as_str()),
-            ("last_name", "lower(last_name)", c.last_name.as_str()),
-            ("full_name", "lower(full_name)", full_name.as_str()),
-        ];
-        for (form, hashed_form, name) in names {
-            let name = name.trim();
-            let folded = fold(name);
-            let (lower, folded_lower) = (name.to_lowercase(), folded.to_lowercase());
-            for variant in [name, &folded, &lower, &folded_lower] {
-                self.plain(i, ValueKind::Name, form, variant);
-            }
-            self.hashed(i, ValueKind::Name, hashed_form, &lower, false);
-            if folded_lower != lower {
-                self.hashed(i, ValueKind::Name, hashed_form, &folded_lower, false);
-            }
-        }
-    }
-
-    fn date_of_birth(&mut self, i: usize, dob: NaiveDate) {
-        let compact = dob.format("%Y%m%d").to_string();
-        let form = "yyyymmdd(date_of_birth)";
-        self.hashed(i, ValueKind::DateOfBirth, form, &compact, false);
-        self.plain(i, ValueKind::DateOfBirth, form, &compact);
-        for (form, pattern) in [
-            ("yyyy-mm-dd(date_of_birth)", "%Y-%m-%d"),
-            ("mm/dd/yyyy(date_of_birth)", "%m/%d/%Y"),
-            ("dd/mm/yyyy(date_of_birth)", "%d/%m/%Y"),
-        ] {
-            let text = dob.format(pattern).to_string();
-            self.plain(i, ValueKind::DateOfBirth, form, &text);
-        }
-    }
-
-    fn address(&mut self, i: usize, address: &Address) {
-        let parts = [
-            ("street", "lower(street)", address.street.trim()),
-            ("city", "lower(city)", address.city.trim()),
-            ("zip", "zip", address.zip.trim()),
-        ];
-        for (form, hashed_form, value) in parts {
-            self.plain(i, ValueKind::Address, form, value);
-            self.hashed(
-                i,
-                ValueKind::Address,
-                hashed_form,
-                &value.to_lowercase(),
-                false,
-            );
         }
     }
 
@@ -649,7 +573,7 @@ impl Builder {
         let digits: String = ssn.chars().filter(char::is_ascii_digit).collect();
         for (form, value) in [("ssn", ssn.trim()), ("compact(ssn)", &digits)] {
             self.plain(i, ValueKind::Ssn, form, value);
-            self.hashed(i, ValueKind::Ssn, form, value, false);
+            self.hashed(Owner::digest(i, ValueKind::Ssn, form, None), value, false);
         }
         self.known(&digits);
     }
@@ -674,7 +598,7 @@ impl Builder {
                 let digits: String = number.chars().filter(char::is_ascii_digit).collect();
                 if numbers_seen.insert((kind, digits.clone())) {
                     self.plain(i, kind, form, &digits);
-                    self.hashed(i, kind, form, &digits, false);
+                    self.hashed(Owner::digest(i, kind, form, None), &digits, false);
                     self.known(&digits);
                 }
             }
@@ -687,62 +611,6 @@ impl Builder {
                     self.plain(i, ValueKind::Merchant, "merchant", merchant);
                 }
             }
-        }
-    }
-
-    fn email(&mut self, i: usize, email: &str) {
-        let email = email.trim();
-        if email.is_empty() {
-            return;
-        }
-        let lower = email.to_lowercase();
-        // Case-insensitive matching covers the lowercased and upper-case forms.
-        self.plain(i, ValueKind::Email, "email", email);
-        self.hashed(i, ValueKind::Email, "lower(email)", &lower, true);
-        if email != lower {
-            self.hashed(i, ValueKind::Email, "email", email, true);
-        }
-        self.known(&lower);
-        let Some((local, domain)) = lower.split_once('@') else {
-            return;
-        };
-        if local.chars().count() >= 5 {
-            self.plain(i, ValueKind::Email, "local(email)", local);
-        }
-        if matches!(domain, "gmail.com" | "googlemail.com") && local.contains('.') {
-            let nodots = format!("{}@{domain}", local.replace('.', ""));
-            self.plain(i, ValueKind::Email, "nodots(email)", &nodots);
-            self.hashed(i, ValueKind::Email, "nodots(email)", &nodots, true);
-            self.known(&nodots);
-        }
-    }
-
-    fn phone(&mut self, i: usize, phone: &str) {
-        let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
-        if digits.is_empty() {
-            return;
-        }
-        let e164 = format!("+{digits}");
-        for (form, value) in [("e164(phone)", &e164), ("digits(phone)", &digits)] {
-            self.plain(i, ValueKind::Phone, form, value);
-            self.hashed(i, ValueKind::Phone, form, value, true);
-        }
-        self.known(&digits);
-        // National forms for NANP numbers (+1 and ten digits).
-        let Some(national) = digits.strip_prefix('1').filter(|n| n.len() == 10) else {
-            return;
-        };
-        self.plain(i, ValueKind::Phone, "national(phone)", national);
-        self.hashed(i, ValueKind::Phone, "national(phone)", national, true);
-        self.known(national);
-        let (area, rest) = national.split_at(3);
-        let (exchange, line) = rest.split_at(3);
-        for (form, value) in [
-            ("formatted(phone)", format!("({area}) {exchange}-{line}")),
-            ("dashed(phone)", format!("{area}-{exchange}-{line}")),
-            ("dotted(phone)", format!("{area}.{exchange}.{line}")),
-        ] {
-            self.plain(i, ValueKind::Phone, form, &value);
         }
     }
 
@@ -793,7 +661,11 @@ impl Builder {
             }
             ranges.insert(key, (start, owners.len()));
         }
-        DigestTable { ranges, owners }
+        DigestTable {
+            ranges,
+            owners,
+            checksums: self.checksums,
+        }
     }
 
     /// The plaintext half's needles, with the digest half's table (or why it is missing).
@@ -815,6 +687,7 @@ impl Builder {
                 let empty = DigestTable {
                     ranges: DigestMap::default(),
                     owners: Vec::new(),
+                    checksums: HashMap::new(),
                 };
                 (empty, Some(format!("digest needles unavailable: {why}")))
             }
@@ -829,6 +702,7 @@ impl Builder {
             owners: self.owners,
             digests: digests.ranges,
             digest_owners: digests.owners,
+            checksums: digests.checksums,
             amounts: self.amounts,
             known: self.known,
         }

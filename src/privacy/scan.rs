@@ -2,10 +2,13 @@
 //! recursively decodes what it holds, collecting deduplicated findings, warnings and notes.
 //!
 //! Each site gets (a) the plaintext automaton over its bytes (which holds the rot13 of every
-//! needle too), (b) digest lookups of its hex and base64 tokens, (c) amount tokens and (d)
-//! warning patterns; then, depth and budget permitting, it recurses into its url, HTML-entity
-//! and JSON-escape decodings and into its base64 and hex tokens that decode to text. A site or
-//! decoding that is JSON is walked field by field instead.
+//! needle too), (b) digest lookups of its hex and base64 tokens, and of 32-bit checksum tokens
+//! under an identity key, (c) amount tokens and (d) warning patterns; then, depth and budget
+//! permitting, it recurses into its url, HTML-entity and JSON-escape decodings, into its
+//! base64 and hex tokens that decode to text or to a compressed stream, and into its rarer
+//! tokens (base32, base58, LZ-String). A site or decoding that is JSON is walked field by
+//! field instead. When one value is found both in a container and in a field decoded from
+//! it, only the deepest location is reported (see [`deepest_only`]).
 
 use std::cmp::Reverse;
 use std::collections::btree_map::Entry;
@@ -20,8 +23,9 @@ use serde::Deserialize;
 
 use super::amounts;
 use super::decode;
+use super::digests;
 use super::keys::KeyKind;
-use super::needles::{Label, Needles, Owner};
+use super::needles::{Label, Needles, Owner, Weak};
 use super::warnings;
 use super::{Finding, Scan, ValueForm, ValueKind, Warning, WarningKind};
 
@@ -152,7 +156,7 @@ impl<'n> Scanner<'n> {
     }
 
     pub fn finish(self) -> Scan {
-        let findings = self.findings.into_iter();
+        let findings = deepest_only(self.findings).into_iter();
         let warnings = self.warnings.into_iter();
         Scan {
             findings: findings
@@ -246,6 +250,7 @@ impl<'n> Scanner<'n> {
             }
         }
         self.tokens(text, site);
+        self.checksums(text, site);
         if site.depth < MAX_DEPTH {
             let head = text.get(..MAX_DECODED).unwrap_or(text);
             for (step, decoder) in WHOLE_DECODERS {
@@ -264,8 +269,9 @@ impl<'n> Scanner<'n> {
     }
 
     /// Base64 and hex tokens: looked up as digests, and rescanned when they decode to text.
-    /// A token is decoded only when it can be either: of a digest's length, or with the
-    /// alphabet of encoded text where it matters (see `decode::base64_may_be_text`).
+    /// A token is decoded only when it can be one of them: of a digest's length, with the
+    /// alphabet of encoded text where it matters (see `decode::base64_may_be_text`), or
+    /// opening a compressed stream (`decode::base64_may_be_stream`).
     fn tokens(&mut self, text: &[u8], site: &Site) {
         let needles = self.needles;
         for token in decode::base64_runs(text) {
@@ -273,7 +279,11 @@ impl<'n> Scanner<'n> {
             // Hex digits and dashes alone are hex, uuids and numbers: no base64 of a digest or
             // of text is made of them (a chance below 10^-10 for a 16-byte digest).
             let digest = Needles::digest_len(decode::base64_len(token));
-            if decode::hexish(token) || !(digest || decode::base64_may_be_text(token)) {
+            if decode::hexish(token)
+                || !(digest
+                    || decode::base64_may_be_text(token)
+                    || decode::base64_may_be_stream(token))
+            {
                 continue;
             }
             let Some(bytes) = decode::base64(token) else {
@@ -284,12 +294,14 @@ impl<'n> Scanner<'n> {
             }
             if decode::printable(&bytes) {
                 self.recurse(&bytes, site, "base64", true);
+            } else if !decode::hexish(token) {
+                self.compressed(&bytes, site, "base64", true);
             }
         }
         for run in decode::hex_runs(text) {
             let run = self.capped(run, MAX_DECODED * 2, site);
             let digest = Needles::digest_len(run.len() / 2);
-            if !(digest || decode::hex_may_be_text(run)) {
+            if !(digest || decode::hex_may_be_text(run) || decode::hex_may_be_stream(run)) {
                 continue;
             }
             let Some(bytes) = decode::hex(run) else {
@@ -300,6 +312,53 @@ impl<'n> Scanner<'n> {
             }
             if decode::printable(&bytes) {
                 self.recurse(&bytes, site, "hex", true);
+            } else {
+                self.compressed(&bytes, site, "hex", false);
+            }
+        }
+        if site.depth < MAX_DEPTH {
+            self.rare_tokens(text, site);
+        }
+    }
+
+    /// Binary decoded from a token at `site` by `encoding`: rescanned when it is a
+    /// compressed stream that inflates to text; `raw` tries raw deflate too (not for hex,
+    /// where every digest would be tried).
+    fn compressed(&mut self, bytes: &[u8], site: &Site, encoding: &'static str, raw: bool) {
+        if site.depth >= MAX_DEPTH || self.tokens_left == 0 {
+            return;
+        }
+        let cap = MAX_DECODED.min(self.bytes_left);
+        if let Some((step, inflated)) = decode::decompressed(bytes, cap, raw) {
+            self.recurse(&inflated, &site.step(encoding), step, true);
+        }
+    }
+
+    /// Base32, base58 and LZ-String tokens: looked up as digests, and rescanned when they
+    /// decode to text.
+    fn rare_tokens(&mut self, text: &[u8], site: &Site) {
+        let needles = self.needles;
+        for (step, bytes) in decode::rare_tokens(text.get(..MAX_DECODED).unwrap_or(text)) {
+            self.found(needles.digest(&bytes), site, Some(step), 0);
+            if decode::printable(&bytes) {
+                self.recurse(&bytes, site, step, true);
+            } else {
+                self.compressed(&bytes, site, step, true);
+            }
+        }
+    }
+
+    /// 32-bit checksum tokens (8 hex digits, or a decimal), only under a key that names an
+    /// identity and only as whole tokens: elsewhere they are ids and timestamps.
+    fn checksums(&mut self, text: &[u8], site: &Site) {
+        if !site.key.identifies() {
+            return;
+        }
+        let needles = self.needles;
+        let tokens = text.split(|&b| !(b.is_ascii_alphanumeric() || b == b'-'));
+        for token in tokens.filter(|t| (1..=11).contains(&t.len())) {
+            for sum in digests::checksum_values(token).into_iter().flatten() {
+                self.found(needles.checksum(sum), site, None, 0);
             }
         }
     }
@@ -369,6 +428,9 @@ impl<'n> Scanner<'n> {
             if self.mode == Mode::Text
                 && matches!(owner.kind, ValueKind::Merchant | ValueKind::Amount)
             {
+                continue;
+            }
+            if owner.weak == Some(Weak::Key) && !site.key.names(owner.kind) {
                 continue;
             }
             let step = if owner.rot13 { Some("rot13") } else { step };
@@ -509,4 +571,33 @@ impl<'de> Visitor<'de> for KeyVisitor {
     fn visit_str<E>(self, key: &str) -> Result<Key<'de>, E> {
         Ok(Key(Cow::Owned(key.to_owned())))
     }
+}
+
+/// One leak, one finding: a finding is dropped when the same value (customer, kind and needle
+/// form) was also found in a field decoded from its location (`body:form:data` against
+/// `body:form:data/0/user_data/em/0`), which says more precisely where it sat.
+fn deepest_only(
+    findings: BTreeMap<(usize, ValueKind, String), FindingRank>,
+) -> BTreeMap<(usize, ValueKind, String), FindingRank> {
+    let needle = |chain: &str| chain.rsplit(" → ").next().unwrap_or(chain).to_owned();
+    let found: Vec<(usize, ValueKind, String, String)> = findings
+        .iter()
+        .map(|((customer, kind, location), rank)| {
+            (*customer, *kind, location.clone(), needle(&rank.3))
+        })
+        .collect();
+    let deeper = |customer: usize, kind: ValueKind, location: &str, form: &str| {
+        found.iter().any(|(c, k, l, f)| {
+            (*c, *k) == (customer, kind)
+                && f == form
+                && l.strip_prefix(location)
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
+    };
+    findings
+        .into_iter()
+        .filter(|((customer, kind, location), rank)| {
+            !deeper(*customer, *kind, location, &needle(&rank.3))
+        })
+        .collect()
 }

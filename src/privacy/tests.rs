@@ -17,12 +17,12 @@ use super::*;
 use crate::customer::{AccountSpec, AccountType, Consent, CustomerSpec};
 use crate::money::Money;
 
-const EMAIL: &str = "adele.lovelace@gmail.com";
+pub(super) const EMAIL: &str = "adele.lovelace@gmail.com";
 const SSN: &str = "123-45-6789";
 
 /// Customer 0 has known identity values, a checking balance of $1,234.56 and a credit card;
 /// customers 1 to 3 are decoys, 1 with the email bob@example.com.
-fn customers() -> Vec<Customer> {
+pub(super) fn customers() -> Vec<Customer> {
     let spec = CustomerSpec {
         consent: Consent::Granted,
         accounts: vec![
@@ -50,23 +50,27 @@ fn customers() -> Vec<Customer> {
     std::iter::once(planted).chain(decoys).collect()
 }
 
-fn hex_of<D: Digest>(data: &[u8]) -> String {
+pub(super) fn hex_of<D: Digest>(data: &[u8]) -> String {
     D::digest(data).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn sha256(data: &str) -> String {
+pub(super) fn sha256(data: &str) -> String {
     hex_of::<Sha256>(data.as_bytes())
 }
 
-fn get(target: &str) -> CapturedRequest {
+pub(super) fn get(target: &str) -> CapturedRequest {
     CapturedRequest::new("meta", "GET", target, &[], "")
 }
 
-fn post(target: &str, headers: &[(&str, &str)], body: impl Into<Vec<u8>>) -> CapturedRequest {
+pub(super) fn post(
+    target: &str,
+    headers: &[(&str, &str)],
+    body: impl Into<Vec<u8>>,
+) -> CapturedRequest {
     CapturedRequest::new("segment", "POST", target, headers, body)
 }
 
-fn json_post(body: serde_json::Value) -> CapturedRequest {
+pub(super) fn json_post(body: serde_json::Value) -> CapturedRequest {
     json_post_raw(body.to_string())
 }
 
@@ -78,7 +82,7 @@ fn text_post(body: &str) -> CapturedRequest {
     post("/log", &[("content-type", "text/plain")], body)
 }
 
-fn deflate(data: &[u8]) -> Vec<u8> {
+pub(super) fn deflate(data: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
     encoder.write_all(data).expect("write to a Vec");
     encoder.finish().expect("finish to a Vec")
