@@ -1,6 +1,7 @@
 //! `certificate.html`: one self-contained page, the requirement matrix first, then the
 //! evidence of each requirement. Everything the bot said is HTML-escaped by the template
-//! engine, and long texts are clipped (`certificate.json` keeps them whole).
+//! engine, its control characters are shown as escapes, and long texts are clipped
+//! (`certificate.json` keeps them whole).
 
 use super::Certificate;
 use crate::report::{clip, render_html};

@@ -169,13 +169,20 @@ pub fn clip(text: &str) -> Cow<'_, str> {
 /// (`\u{1b}`), so that nothing a bot sends can clear, retitle or otherwise drive a terminal,
 /// or break an XML report.
 pub fn escape_controls(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
+    escape_controls_but(text, &[])
+}
+
+/// `text` with its control characters written as Rust escapes, as [`escape_controls`] does,
+/// except those in `kept`.
+fn escape_controls_but<'a>(text: &'a str, kept: &[char]) -> Cow<'a, str> {
+    let escaped = |c: char| c.is_control() && !kept.contains(&c);
+    if !text.chars().any(escaped) {
         return Cow::Borrowed(text);
     }
     Cow::Owned(
         text.chars()
             .map(|c| {
-                if c.is_control() {
+                if escaped(c) {
                     c.escape_debug().to_string()
                 } else {
                     c.to_string()

@@ -37,12 +37,17 @@ impl Workspace {
 
     /// A banter.yaml that starts the misbehaving Python bot in `mode`.
     pub fn misbehaving_bot(&self, mode: &str, timeout: &str) -> &Self {
-        let script = repo().join("tests/bots/misbehaving_bot.py");
+        self.python_bot(&format!("misbehaving_bot.py {mode}"), timeout)
+    }
+
+    /// A banter.yaml that starts `bot`, a Python bot of `tests/bots/` and its arguments,
+    /// speaking the generic protocol, with `PORT`, `BANK_URL` and `PID_FILE` (`bot.pid`) set.
+    pub fn python_bot(&self, bot: &str, timeout: &str) -> &Self {
         self.write(
             "banter.yaml",
             &format!(
-                "bot:\n  url: \"http://127.0.0.1:{{{{ port }}}}/chat\"\n  timeout: {timeout}\n  start:\n    command: \"exec python3 {} {mode}\"\n    env: {{ PORT: \"{{{{ port }}}}\", BANK_URL: \"{{{{ bank.url }}}}\", PID_FILE: \"{}\" }}\n    ready: \"GET /health\"\n    timeout: 20s\n",
-                script.display(),
+                "bot:\n  url: \"http://127.0.0.1:{{{{ port }}}}/chat\"\n  timeout: {timeout}\n  start:\n    command: \"exec python3 {}/{bot}\"\n    env: {{ PORT: \"{{{{ port }}}}\", BANK_URL: \"{{{{ bank.url }}}}\", PID_FILE: \"{}\" }}\n    ready: \"GET /health\"\n    timeout: 20s\n",
+                repo().join("tests/bots").display(),
                 self.path().join("bot.pid").display()
             ),
         )
@@ -169,7 +174,8 @@ pub fn banter_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
 }
 
 /// Waits up to `limit` for a spawned `banter` (stdout and stderr piped) and collects its output;
-/// kills it and fails the test if it is still running then.
+/// kills it (and its process group, when it leads one) and fails the test if it is still
+/// running then.
 pub fn finish_within(mut child: Child, limit: Duration) -> Run {
     fn drain(stream: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<String> {
         std::thread::spawn(move || {
@@ -187,6 +193,8 @@ pub fn finish_within(mut child: Child, limit: Duration) -> Run {
             break Some(status);
         }
         if Instant::now() >= deadline {
+            // SAFETY: signalling a process group; none is found when the child leads none.
+            unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
             let _ = child.kill();
             let _ = child.wait();
             break None;
@@ -200,7 +208,7 @@ pub fn finish_within(mut child: Child, limit: Duration) -> Run {
     };
     assert!(
         status.is_some(),
-        "banter still ran after {limit:?}: {run:?}"
+        "still running after {limit:?}, killed: {run:?}"
     );
     run
 }
