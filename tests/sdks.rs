@@ -186,8 +186,8 @@ impl Sdk {
         );
     }
 
-    /// The leaky bot fails on the leak it planted, and on nothing else; the egress inventory
-    /// names the SDK's host as carrying customer values.
+    /// The leaky bot fails on the leak it planted, once per request, and on nothing else; the
+    /// egress inventory names the SDK's host as carrying customer values.
     fn assert_leaky(&self) {
         let (run, report) = self.run("leaky");
         assert_eq!(run.code, 1, "{run:?}");
@@ -207,6 +207,12 @@ impl Sdk {
                 .all(|leak| leak["sink"] == self.sink && leak["allowed"] == false),
             "{leaks:#?}"
         );
+        // One leak, one finding: the planted value is reported once per request, at its
+        // deepest location, not again at the form field or query that contains it.
+        let mut requests: Vec<_> = leaks.iter().map(|l| (&l["turn"], &l["request"])).collect();
+        let found = requests.len();
+        requests.dedup();
+        assert_eq!(requests.len(), found, "{leaks:#?}");
         let egress = self.only_own_host(&report);
         assert!(
             egress
