@@ -75,8 +75,11 @@ async fn many_overlapping_conversations_give_the_same_report_at_any_concurrency(
     }
 }
 
+/// The leaky demo bot sends its Meta and Segment calls of a turn at once, so they arrive in
+/// either order: the reports list the leaks, warnings and failures in an order of their own,
+/// the same at every `--jobs` and on every run.
 #[tokio::test]
-async fn eight_jobs_keep_leak_verdicts() {
+async fn eight_jobs_keep_leak_reports() {
     let run = |jobs| async move {
         let report = Suite::from_dir(repo().join("examples/leaky/scenarios"))
             .config(repo().join("examples/leaky/banter.yaml"))
@@ -84,13 +87,13 @@ async fn eight_jobs_keep_leak_verdicts() {
             .run()
             .await
             .unwrap();
-        report
-            .scenarios
-            .iter()
-            .map(|s| (s.name.clone(), s.status, s.leaks.len()))
-            .collect::<Vec<_>>()
+        assert!(report.scenarios.iter().all(|s| !s.leaks.is_empty()));
+        stable(&report)
     };
-    assert_eq!(run(1).await, run(8).await);
+    let one = run(1).await;
+    for _ in 0..3 {
+        assert_eq!(one, run(8).await);
+    }
 }
 
 #[test]

@@ -8,7 +8,7 @@ use crate::scenario::AllowRule;
 use crate::sinks::{CapturedRequest, SinkKind};
 
 /// Whose value a finding is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Whose {

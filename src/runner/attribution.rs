@@ -10,7 +10,7 @@ use std::time::Instant;
 use super::world::World;
 use crate::check::privacy::{self, Leak, SinkRequest, SinkWarning, Whose};
 use crate::check::{Failure, FailureKind};
-use crate::privacy::{Detector, Scan};
+use crate::privacy::{Detector, Scan, ValueKind, WarningKind};
 use crate::proxy::{Forwarded, Refusal};
 use crate::report::{Egress, Unattributed};
 use crate::scenario::{Scenario, UnknownPolicy};
@@ -124,6 +124,15 @@ impl Unattributed {
                 .iter()
                 .map(|n| format!("{} {}: {n}", request.sink, request.line)),
         );
+    }
+
+    /// The tally with its warnings and notes in an order of their own, not the order in which
+    /// requests arrived.
+    pub(super) fn ordered(mut self) -> Unattributed {
+        self.warnings
+            .sort_by(|a, b| warning_order(a).cmp(&warning_order(b)));
+        self.notes.sort();
+        self
     }
 
     pub(super) fn lose(&mut self, lost: &Lost) {
@@ -257,6 +266,11 @@ pub(super) fn scan_sinks(
                 .map(|n| format!("{} {}: {n}", request.sink, request.line)),
         );
     }
+    // Requests of one turn arrive in whatever order the bot's concurrent calls finish: the
+    // report lists what they held in an order of its own, whatever `--jobs` is.
+    leaks.sort_by(|a, b| leak_order(a).cmp(&leak_order(b)));
+    warnings.sort_by(|a, b| warning_order(a).cmp(&warning_order(b)));
+    notes.sort();
     let requests = claimed.len() - lost.len();
     world.claim(claimed);
     let lost = lost
@@ -277,6 +291,33 @@ pub(super) fn scan_sinks(
         events,
         lost,
     }
+}
+
+/// The order of a scenario's leaks: by turn, then where, then what; its own customer's first.
+fn leak_order(leak: &Leak) -> (usize, &str, &str, &str, ValueKind, &str, &Whose, bool) {
+    (
+        leak.turn,
+        &leak.sink,
+        &leak.request,
+        &leak.location,
+        leak.kind,
+        &leak.chain,
+        &leak.whose,
+        leak.allowed,
+    )
+}
+
+/// The order of a scenario's warnings: by turn, then where, then what.
+fn warning_order(warning: &SinkWarning) -> (usize, &str, &str, &str, WarningKind, &str, &str) {
+    (
+        warning.turn,
+        &warning.sink,
+        &warning.request,
+        &warning.location,
+        warning.pattern,
+        &warning.chain,
+        &warning.masked,
+    )
 }
 
 /// One leak per place and form: the own customer's when it is among the owners (merchant

@@ -457,7 +457,7 @@ impl Plan {
         }
         {
             let mut windows = crate::sync::lock(&world.windows);
-            report.unattributed = std::mem::take(&mut windows.unattributed);
+            report.unattributed = std::mem::take(&mut windows.unattributed).ordered();
             report.egress = attribution::egress(std::mem::take(&mut windows.egress));
         }
         if let Some(proxy) = &world.bot.proxy {
