@@ -46,6 +46,15 @@ impl Drop for Serving {
     }
 }
 
+/// The message a panic was raised with.
+pub(crate) fn message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
+}
+
 /// Installs the hook (once, keeping the previous hook's output) and returns the number of
 /// server panics so far, to pass to [`since`] when the run ends.
 pub(crate) fn mark() -> usize {
@@ -54,12 +63,7 @@ pub(crate) fn mark() -> usize {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             if let Some(server) = SERVING.get() {
-                let payload = info.payload();
-                let message = payload
-                    .downcast_ref::<&str>()
-                    .copied()
-                    .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-                    .unwrap_or("(no message)");
+                let message = message(info.payload());
                 let place = info
                     .location()
                     .map(|l| format!(" at {}:{}", l.file(), l.line()))

@@ -4,7 +4,7 @@
 mod common;
 
 use banter::{Leak, Report, Status, Suite, ValueKind, Whose};
-use common::{banter_in, repo};
+use common::{banter_in, repo, timeless};
 
 async fn leaky_report() -> Report {
     Suite::from_paths([repo().join("examples/leaky/scenarios")])
@@ -349,4 +349,40 @@ fn telemetry_that_no_scenario_owns_is_reported_with_what_its_scan_found() {
     assert_eq!(report["unattributed"]["requests"], 1);
     assert_eq!(report["scenarios"][0]["sink_requests"], 0);
     assert_eq!(report["scenarios"][0]["warnings"], serde_json::json!([]));
+}
+
+#[test]
+fn a_leak_in_the_first_turn_is_caught_while_the_needles_are_prepared_and_reported_alike_at_one_job(
+) {
+    // 300 customers: their needles take longer to prepare than the bank, the sinks, the bot
+    // and a first turn take to start, so the first leaks reach the sinks before the detector
+    // is ready. Each balance is the customer's own, so each request belongs to one scenario.
+    let ws = common::Workspace::new();
+    let scenarios: String = (0..300)
+        .map(|i| {
+            format!(
+                "- name: Balance {i:03}\n  customer: {{ accounts: [{{ type: checking, balance: {}.17 }}] }}\n  steps: [{{ user: \"what's my checking balance?\" }}]\n",
+                1000 + 7 * i
+            )
+        })
+        .collect();
+    ws.write("banter.yaml", "demo: { leaky: true }\n")
+        .write("scenarios/balances.yaml", &scenarios);
+    let (run, side_by_side) = ws.banter_json(&["run"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let reports = side_by_side["scenarios"].as_array().expect("scenarios");
+    assert_eq!(reports.len(), 300, "{run:?}");
+    for report in reports {
+        assert_eq!(
+            report["failures"],
+            serde_json::json!([{
+                "turn": 1,
+                "kind": "privacy",
+                "message": "the customer's amount leaked to google (POST /mp/collect) at body:/events/0/params/value via json → value(amount)"
+            }]),
+            "{report}"
+        );
+    }
+    let (_, alone) = ws.banter_json(&["run", "--jobs", "1"]);
+    assert_eq!(timeless(side_by_side), timeless(alone));
 }

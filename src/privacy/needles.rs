@@ -211,25 +211,18 @@ pub(super) struct Needles {
 
 impl Needles {
     /// Prepares the plaintext half (automaton, amounts, known values) and the digest half side
-    /// by side: the digests on a second thread, when one can be started.
+    /// by side: the digests on threads of their own, when they can be started.
     pub fn build(customers: &[Customer]) -> Needles {
-        let half = |half| {
-            let mut builder = Builder::new(half);
-            for (i, customer) in customers.iter().enumerate() {
-                builder.customer(i, customer);
-            }
-            builder
-        };
         std::thread::scope(|scope| {
             let digests = std::thread::Builder::new()
                 .name("needles".to_owned())
-                .spawn_scoped(scope, || half(Half::Digests).digest_table());
-            let plain = half(Half::Plain);
+                .spawn_scoped(scope, || Builder::digests(customers));
+            let plain = Builder::of(Half::Plain, customers, 0);
             let digests = match digests {
-                Ok(thread) => thread.join().map_err(|_| "their preparation panicked"),
-                Err(_) => Ok(half(Half::Digests).digest_table()),
+                Ok(thread) => thread.join().unwrap_or(Err(PANICKED)),
+                Err(_) => Builder::digests(customers),
             };
-            plain.finish(digests)
+            plain.finish(digests.map(Builder::digest_table))
         })
     }
 
@@ -389,7 +382,54 @@ struct Builder {
     known: HashSet<String>,
 }
 
+/// Why the digest half is missing when one of its threads panicked.
+const PANICKED: &str = "their preparation panicked";
+
 impl Builder {
+    /// One half of the needles of `customers`, the first of which is customer `first`.
+    fn of(half: Half, customers: &[Customer], first: usize) -> Builder {
+        let mut builder = Builder::new(half);
+        for (i, customer) in customers.iter().enumerate() {
+            builder.customer(first + i, customer);
+        }
+        builder
+    }
+
+    /// The digest half, its customers split in chunks across the available CPUs; the chunks'
+    /// digests are joined in customer order, so the table is the one a single thread builds.
+    fn digests(customers: &[Customer]) -> Result<Builder, &'static str> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let size = customers.len().div_ceil(threads).max(1);
+        let mut chunks = customers.chunks(size).enumerate();
+        let Some((_, head)) = chunks.next() else {
+            return Ok(Builder::new(Half::Digests));
+        };
+        std::thread::scope(|scope| {
+            let rest: Vec<_> = chunks
+                .map(|(n, chunk)| {
+                    let first = n * size;
+                    let build = move || Builder::of(Half::Digests, chunk, first);
+                    std::thread::Builder::new()
+                        .name("needles".to_owned())
+                        .spawn_scoped(scope, build)
+                        .map_err(|_| (chunk, first))
+                })
+                .collect();
+            let mut all = Builder::of(Half::Digests, head, 0);
+            for thread in rest {
+                let chunk = match thread {
+                    Ok(thread) => thread.join().map_err(|_| PANICKED)?,
+                    Err((chunk, first)) => Builder::of(Half::Digests, chunk, first),
+                };
+                all.digests.extend(chunk.digests);
+                for (sum, owners) in chunk.checksums {
+                    all.checksums.entry(sum).or_default().extend(owners);
+                }
+            }
+            Ok(all)
+        })
+    }
+
     fn new(half: Half) -> Builder {
         Builder {
             half,
@@ -706,5 +746,22 @@ impl Builder {
             amounts: self.amounts,
             known: self.known,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::customer::CustomerSpec;
+
+    #[test]
+    fn the_digest_half_built_in_chunks_is_the_one_a_single_thread_builds() {
+        let customers: Vec<Customer> = (0..7)
+            .map(|i| Customer::generate(3, &format!("c{i}"), &CustomerSpec::default()))
+            .collect();
+        let chunked = Builder::digests(&customers).expect("no thread panicked");
+        let single = Builder::of(Half::Digests, &customers, 0);
+        assert_eq!(chunked.digests, single.digests);
+        assert_eq!(chunked.checksums, single.checksums);
     }
 }

@@ -1,16 +1,17 @@
 //! Attributing what the bot sent to the sinks to scenarios, customers and turns: leaks of
 //! the scenario's own customer, and of customers no running scenario stands for. Each sink
-//! request is scanned once, as it arrives ([`inspector`]); a scenario then claims the
-//! requests that hold its customer's values.
+//! request is scanned once, as it arrives ([`inspector`]), when the run's needles are ready; a
+//! scenario then claims the requests that hold its customer's values.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::prepared::{Prepared, PREPARE_WAIT};
 use super::world::World;
 use crate::check::privacy::{self, Leak, SinkRequest, SinkWarning, Whose};
 use crate::check::{Failure, FailureKind};
-use crate::privacy::{Detector, Scan, ValueKind, WarningKind};
+use crate::privacy::{Scan, ValueKind, WarningKind};
 use crate::proxy::{Forwarded, Refusal};
 use crate::report::{Egress, Unattributed};
 use crate::scenario::{Scenario, UnknownPolicy};
@@ -22,17 +23,26 @@ pub(super) struct Inspected {
     /// The host the bot addressed, when the capture proxy brought the request.
     host: Option<String>,
     scan: Scan,
+    /// Why it was not scanned (the needles were not ready): its scenarios are errors.
+    unscanned: Option<String>,
     /// The events it reported, by name (`google: balance_viewed`).
     events: Vec<String>,
 }
 
-/// Scans each sink request with `detector` as it arrives.
-pub(super) fn inspector(detector: Arc<Detector>) -> Inspector<Inspected> {
-    Arc::new(move |request| Inspected {
-        request: SinkRequest::of(request),
-        host: request.host.clone(),
-        scan: detector.scan_request(request),
-        events: sinks::event_names(request),
+/// Scans each sink request as it arrives, once `detector` is ready.
+pub(super) fn inspector(detector: Arc<Prepared>) -> Inspector<Inspected> {
+    Arc::new(move |request| {
+        let (scan, unscanned) = match detector.wait(PREPARE_WAIT) {
+            Ok(detector) => (detector.scan_request(request), None),
+            Err(e) => (Scan::default(), Some(e.to_string())),
+        };
+        Inspected {
+            request: SinkRequest::of(request),
+            host: request.host.clone(),
+            scan,
+            unscanned,
+            events: sinks::event_names(request),
+        }
     })
 }
 
@@ -110,6 +120,12 @@ impl Unattributed {
     pub(super) fn add(&mut self, inspected: &Inspected) {
         self.requests += 1;
         let request = &inspected.request;
+        self.notes.extend(
+            inspected
+                .unscanned
+                .iter()
+                .map(|why| format!("a sink request was not scanned: {why}")),
+        );
         self.warnings.extend(
             inspected
                 .scan
@@ -223,13 +239,20 @@ pub(super) fn scan_sinks(
     let (mut leaks, mut warnings, mut notes, mut events) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut claimed: Vec<u64> = lost.iter().map(|l| l.seq).collect();
+    let mut unscanned_why: Vec<String> = Vec::new();
     for record in &records {
         let Inspected {
             request,
             scan,
             events: request_events,
+            unscanned,
             ..
         } = record.summary.as_ref();
+        if let Some(why) = unscanned {
+            claimed.push(record.seq);
+            unscanned_why.push(why.clone());
+            continue;
+        }
         let customers: Vec<usize> = scan.findings.iter().map(|f| f.customer).collect();
         let listening = |customer| world.listening(customer, record.at);
         let Some(holders) = claim(&customers, listening, index, scenario.snapshots()) else {
@@ -275,11 +298,11 @@ pub(super) fn scan_sinks(
     world.claim(claimed);
     let lost = lost
         .iter()
-        .map(|l| {
-            let message = format!(
-                "a sink request that arrived during the scenario was not scanned: {}",
-                l.why
-            );
+        .map(|l| &l.why)
+        .chain(&unscanned_why)
+        .map(|why| {
+            let message =
+                format!("a sink request that arrived during the scenario was not scanned: {why}");
             Failure::new(None, FailureKind::Error, message)
         })
         .collect();

@@ -52,11 +52,12 @@ pub(super) async fn run(
     let bot_context = world.bot.context.clone();
     let context = scenario_context(world.seed, &scenario.name, &customer, bot_context);
     let mut verdict = Verdict::default();
-    let mut played = play(world, scenario, index, &session, &context, &mut verdict).await;
+    let mut played = play(world, scenario, &session, &context, &mut verdict).await;
     verdict
         .failures
         .extend(check::check_isolation(&session.calls()));
     slot.turns_played();
+    check_replies(world, index, &played, &mut verdict).await;
     let sinks = collect_sinks(world, scenario, index, &mut played, &mut verdict).await;
     verdict
         .failures
@@ -100,18 +101,19 @@ impl Verdict {
     }
 }
 
-/// The turns played, and when each started.
+/// The turns played, when each started, and where its reply checks' failures go.
 struct Played {
     turns: Vec<Turn>,
     starts: Vec<Instant>,
+    checked_at: Vec<usize>,
 }
 
-/// Plays the scenario's steps turn by turn, checking each turn's replies (for other customers'
-/// data too) and bank calls; stops at the first turn that cannot be completed.
+/// Plays the scenario's steps turn by turn, checking each turn's replies and bank calls (other
+/// customers' data in the replies is looked for later, by [`check_replies`]); stops at the
+/// first turn that cannot be completed.
 async fn play(
     world: &World,
     scenario: &Scenario,
-    index: usize,
     session: &BankSession,
     context: &minijinja::Value,
     verdict: &mut Verdict,
@@ -121,6 +123,7 @@ async fn play(
     let mut played = Played {
         turns: Vec::new(),
         starts: Vec::new(),
+        checked_at: Vec::new(),
     };
     let mut seen_calls = 0;
     for (step, turn) in scenario.steps.iter().zip(1..) {
@@ -141,11 +144,8 @@ async fn play(
         let (record, unanswered) =
             exchange(bot, chat.as_mut(), session, message, turn, seen_calls).await;
         seen_calls += record.bank_calls.len();
-        for reply in &record.replies {
-            let findings = world.detector.scan_text(&reply.text, "reply");
-            let shown = privacy::cross_session(&findings, index, &world.names, turn);
-            verdict.failures.extend(shown);
-        }
+        // The replies are checked once the needles are ready, their failures put here.
+        played.checked_at.push(verdict.failures.len());
         if let Some(why) = unanswered {
             verdict.error(Some(turn), why);
             played.turns.push(record);
@@ -156,6 +156,33 @@ async fn play(
         played.turns.push(record);
     }
     played
+}
+
+/// Checks each turn's replies for other customers' data, once the needles are ready: the
+/// failures of turn `n` go at `checked_at[n - 1]` among the failures, where the turn left them,
+/// so that the report does not depend on when the needles were ready.
+async fn check_replies(world: &World, index: usize, played: &Played, verdict: &mut Verdict) {
+    let detector = match world.detector.ready().await {
+        Ok(detector) => detector,
+        Err(e) => {
+            verdict.error(None, e.to_string());
+            return;
+        }
+    };
+    // From the last turn back, so that each insertion leaves the earlier places as they were.
+    let places = played.turns.iter().zip(&played.checked_at).enumerate();
+    for (i, (record, &at)) in places.rev() {
+        let turn = i + 1;
+        let shown: Vec<Failure> = record
+            .replies
+            .iter()
+            .flat_map(|reply| {
+                let findings = detector.scan_text(&reply.text, "reply");
+                privacy::cross_session(&findings, index, &world.names, turn)
+            })
+            .collect();
+        verdict.failures.splice(at..at, shown);
+    }
 }
 
 /// The message that plays `step`: the user's, its text rendered with `context`, or a webhook

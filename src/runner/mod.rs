@@ -5,6 +5,7 @@ mod attribution;
 mod bot;
 mod context;
 mod conversation;
+mod prepared;
 mod shard;
 mod slot;
 mod snapshot;
@@ -26,13 +27,13 @@ pub use shard::Shard;
 use crate::bank::{self, Bank};
 use crate::check::{Failure, FailureKind};
 use crate::customer::Customer;
-use crate::privacy::Detector;
 use crate::report::{Redactor, Report, ScenarioReport, Status};
 use crate::scenario::{load_paths, Config, Scenario};
 use crate::sinks::{self, Sinks};
 use crate::snapshot::{Mode as SnapshotMode, SnapshotStore};
 use crate::Error;
 use bot::Bot;
+use prepared::Prepared;
 use slot::Slot;
 use world::World;
 
@@ -325,9 +326,11 @@ impl Plan {
             .collect();
         let mut everyone = customers.clone();
         everyone.extend(bank.decoys().iter().cloned());
+        let everyone = Arc::new(everyone);
+        // The needles are prepared while the sinks, the bot and the first turns start.
+        let detector = Prepared::start(Arc::clone(&everyone));
         let mut names: Vec<String> = self.scenarios.iter().map(|s| s.name.clone()).collect();
         names.extend((1..=bank.decoys().len()).map(bank::decoy_name));
-        let detector = Arc::new(Detector::new(&everyone));
         let sinks = Sinks::start(
             &sink_specs(&self.config),
             attribution::inspector(detector.clone()),

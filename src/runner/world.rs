@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use super::attribution::{self, EgressTally, Inspected};
 use super::bot::Bot;
+use super::prepared::Prepared;
 use crate::bank::Bank;
-use crate::privacy::Detector;
 use crate::report::Unattributed;
 use crate::scenario::{PrivacyConfig, UnknownPolicy};
 use crate::sinks::{Lost, Record, Sinks};
@@ -20,8 +20,9 @@ pub(super) struct World {
     pub seed: u64,
     pub bank: Bank,
     pub sinks: Sinks<Inspected>,
-    /// Knows every customer of the run: the scenarios' in order, then the decoys.
-    pub detector: Arc<Detector>,
+    /// Knows every customer of the run: the scenarios' in order, then the decoys (prepared
+    /// while the run starts).
+    pub detector: Arc<Prepared>,
     /// The name of each customer of the detector: its scenario's name, or `decoy customer N`.
     pub names: Vec<String>,
     pub privacy: PrivacyConfig,
