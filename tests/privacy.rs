@@ -352,8 +352,8 @@ fn telemetry_that_no_scenario_owns_is_reported_with_what_its_scan_found() {
 }
 
 #[test]
-fn a_leak_in_the_first_turn_is_caught_while_the_needles_are_prepared_and_reported_alike_at_one_job(
-) {
+fn a_leak_in_the_first_turn_is_caught_while_the_needles_are_prepared_and_reported_alike_at_one_job()
+{
     // 300 customers: their needles take longer to prepare than the bank, the sinks, the bot
     // and a first turn take to start, so the first leaks reach the sinks before the detector
     // is ready. Each balance is the customer's own, so each request belongs to one scenario.

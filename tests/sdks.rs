@@ -22,7 +22,9 @@ use serde_json::Value;
 fn installed() -> PathBuf {
     static SETUP: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
     let dir = repo().join("tests/bots/sdk");
-    let mut done = SETUP.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut done = SETUP
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if !*done && !current(&dir) {
         let setup = std::process::Command::new("bash")
             .arg(dir.join("setup.sh"))
@@ -46,7 +48,10 @@ fn current(dir: &std::path::Path) -> bool {
         std::fs::read_to_string(dir.join(copy)).is_ok_and(|installed| installed == pins)
     };
     same("requirements.txt", ".venv/installed-requirements.txt")
-        && same("package-lock.json", "node_modules/installed-package-lock.json")
+        && same(
+            "package-lock.json",
+            "node_modules/installed-package-lock.json",
+        )
 }
 
 /// One customer with a known balance asks for it twice.

@@ -497,7 +497,8 @@ impl Builder {
     fn hashed(&mut self, owner: Owner, text: &str, nested: bool) {
         if self.half != Half::Digests
             || text.is_empty()
-            || !self.hashed_texts.insert((owner.kind, text.to_owned())) {
+            || !self.hashed_texts.insert((owner.kind, text.to_owned()))
+        {
             return;
         }
         let Label::Plain(form) = owner.label else {
