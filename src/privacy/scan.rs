@@ -292,11 +292,7 @@ impl<'n> Scanner<'n> {
             if digest {
                 self.found(needles.digest(&bytes), site, Some("base64"), 0);
             }
-            if decode::printable(&bytes) {
-                self.recurse(&bytes, site, "base64", true);
-            } else if !decode::hexish(token) {
-                self.compressed(&bytes, site, "base64", true);
-            }
+            self.decoded(&bytes, site, "base64", true);
         }
         for run in decode::hex_runs(text) {
             let run = self.capped(run, MAX_DECODED * 2, site);
@@ -310,14 +306,20 @@ impl<'n> Scanner<'n> {
             if digest {
                 self.found(needles.digest(&bytes), site, None, 0);
             }
-            if decode::printable(&bytes) {
-                self.recurse(&bytes, site, "hex", true);
-            } else {
-                self.compressed(&bytes, site, "hex", false);
-            }
+            self.decoded(&bytes, site, "hex", false);
         }
         if site.depth < MAX_DEPTH {
             self.rare_tokens(text, site);
+        }
+    }
+
+    /// Bytes decoded from a token at `site` by `encoding`: rescanned as text, or tried as a
+    /// compressed stream (`raw`: raw deflate too).
+    fn decoded(&mut self, bytes: &[u8], site: &Site, encoding: &'static str, raw: bool) {
+        if decode::printable(bytes) {
+            self.recurse(bytes, site, encoding, true);
+        } else {
+            self.compressed(bytes, site, encoding, raw);
         }
     }
 
@@ -340,11 +342,7 @@ impl<'n> Scanner<'n> {
         let needles = self.needles;
         for (step, bytes) in decode::rare_tokens(text.get(..MAX_DECODED).unwrap_or(text)) {
             self.found(needles.digest(&bytes), site, Some(step), 0);
-            if decode::printable(&bytes) {
-                self.recurse(&bytes, site, step, true);
-            } else {
-                self.compressed(&bytes, site, step, true);
-            }
+            self.decoded(&bytes, site, step, true);
         }
     }
 
