@@ -386,3 +386,71 @@ fn a_leak_in_the_first_turn_is_caught_while_the_needles_are_prepared_and_reporte
     let (_, alone) = ws.banter_json(&["run", "--jobs", "1"]);
     assert_eq!(timeless(side_by_side), timeless(alone));
 }
+
+/// A demo bot started outside banter, with no way to learn the sinks' URLs.
+struct OutsideBot {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl OutsideBot {
+    fn start() -> OutsideBot {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_banter"))
+            .args(["demo-bot", "--port", &port.to_string()])
+            .args(["--bank-url", "http://127.0.0.1:9"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "the demo bot did not start");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        OutsideBot { child, port }
+    }
+}
+
+impl Drop for OutsideBot {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_bot_that_cannot_reach_the_sinks_is_named_and_one_handed_a_sink_is_not() {
+    let bot = OutsideBot::start();
+    let ws = common::Workspace::new();
+    ws.write(
+        "scenarios/hi.yaml",
+        // The outside bot has no bank: it apologises, which is all this test needs.
+        "name: greeting\nsteps:\n  - user: hi\n    bot: { contains: \"can't reach your bank\" }\n",
+    );
+    let note = "the bot could not reach the sinks";
+    let config = |extra: &str| {
+        format!(
+            "bot:\n  url: \"http://127.0.0.1:{}/chat\"\n{extra}",
+            bot.port
+        )
+    };
+    ws.write("banter.yaml", &config(""));
+    let (run, report) = ws.banter_json(&["run", "scenarios"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains(note), "{run:?}");
+    assert!(report["capture_notes"][0].as_str().unwrap().contains(note));
+
+    // A sink URL in a header reaches the bot: it could send there, so the window is kept.
+    ws.write(
+        "banter.yaml",
+        &config("  headers: { X-Telemetry: \"{{ sinks.segment.url }}\" }\n"),
+    );
+    let (run, report) = ws.banter_json(&["run", "scenarios"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!run.stdout.contains(note), "{run:?}");
+    assert_eq!(report["capture_notes"], serde_json::json!([]), "{run:?}");
+}

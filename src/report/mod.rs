@@ -367,7 +367,8 @@ pub struct Report {
     /// Every host the bot sent traffic to, by sink (or forwarded service) and host.
     #[serde(default)]
     pub egress: Vec<Egress>,
-    /// What the capture proxy could not see: hosts whose certificate the bot refused.
+    /// What the run could not see: hosts whose certificate the bot refused through the capture
+    /// proxy, or a bot that had no way to reach the sinks at all.
     #[serde(default)]
     pub capture_notes: Vec<String>,
 }

@@ -265,6 +265,12 @@ impl Bot {
         }
     }
 
+    /// Whether the bot can send to the sinks: banter runs it (in-process, or as a process given
+    /// the sinks' URLs), a capture proxy stands in front of it, or a template handed it a sink.
+    pub fn reaches<S>(&self, sinks: &Sinks<S>) -> bool {
+        !matches!(self.running, Running::External) || self.proxy.is_some() || sinks.handed_out()
+    }
+
     /// The bot's recent output, if banter started it.
     pub fn recent_output(&self) -> Vec<String> {
         match &self.running {

@@ -40,6 +40,9 @@ use world::World;
 /// The default run seed.
 pub const DEFAULT_SEED: u64 = 1;
 
+/// The note of a run whose bot had no way to reach the sinks.
+const UNREACHABLE_SINKS: &str = "the bot could not reach the sinks: banter did not start it, no capture proxy ran (`capture: { proxy: true }`) and no template handed it a `{{ sinks.NAME.url }}`, so none of its telemetry was checked";
+
 /// Where the scenarios come from.
 enum Source {
     Paths(Vec<PathBuf>),
@@ -469,6 +472,9 @@ impl Plan {
                 .extend(attribution::forwarded(proxy.forwarded()));
             let names: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
             report.capture_notes = attribution::refusals(&world, &names, proxy.refusals());
+        }
+        if !world.bot.reaches(&world.sinks) {
+            report.capture_notes.push(UNREACHABLE_SINKS.into());
         }
         if let Ok(world) = Arc::try_unwrap(world) {
             world.bot.stop().await;

@@ -6,6 +6,7 @@
 //! built-in sink's service (its answers, event names and real host names) has its own module.
 
 mod amplitude;
+mod directory;
 mod google;
 mod log;
 mod meta;
@@ -18,6 +19,7 @@ mod service;
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -101,6 +103,8 @@ pub struct Sinks<S> {
     unknown: SinkHandle<S>,
     tasks: Vec<JoinHandle<()>>,
     log: Arc<log::Log<S>>,
+    /// Set once a template has read a sink from [`Sinks::context`].
+    handed_out: Arc<AtomicBool>,
 }
 
 /// One running sink: its base URL (none for [`UNKNOWN`]) and what its requests share.
@@ -185,12 +189,14 @@ impl<S: Send + Sync + 'static> Sinks<S> {
             unknown,
             tasks,
             log,
+            handed_out: Arc::default(),
         })
     }
 }
 
 impl<S> Sinks<S> {
-    /// `{ meta: { url, kind }, … }` for templates.
+    /// `{ meta: { url, kind }, … }` for templates; reading a sink from it marks the sinks as
+    /// [handed out](Sinks::handed_out).
     pub fn context(&self) -> minijinja::Value {
         let sinks: std::collections::BTreeMap<String, minijinja::Value> = self
             .sinks
@@ -201,7 +207,13 @@ impl<S> Sinks<S> {
                 Some((sink.spec.name.clone(), context))
             })
             .collect();
-        minijinja::Value::from(sinks)
+        let directory = directory::Directory::new(sinks, Arc::clone(&self.handed_out));
+        minijinja::Value::from_object(directory)
+    }
+
+    /// Whether a template has read a sink's URL or kind from [`Sinks::context`].
+    pub fn handed_out(&self) -> bool {
+        self.handed_out.load(Ordering::Relaxed)
     }
 
     fn sink(&self, name: &str) -> Option<&Sink<S>> {
