@@ -408,7 +408,10 @@ impl OutsideBot {
             .unwrap();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(std::time::Instant::now() < deadline, "the demo bot did not start");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the demo bot did not start"
+            );
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
         OutsideBot { child, port }

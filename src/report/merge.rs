@@ -90,7 +90,12 @@ impl Report {
             .warnings
             .extend(other.unattributed.warnings);
         self.unattributed.notes.extend(other.unattributed.notes);
-        self.capture_notes.extend(other.capture_notes);
+        // Shards of one run share their run-wide notes (a bot that cannot reach the sinks).
+        for note in other.capture_notes {
+            if !self.capture_notes.contains(&note) {
+                self.capture_notes.push(note);
+            }
+        }
         for egress in other.egress {
             match self
                 .egress
@@ -267,6 +272,7 @@ mod tests {
         second.server_panics.push("boom".into());
         second.unattributed.requests = 2;
         second.unattributed.notes.push("second".into());
+        second.capture_notes = vec!["run-wide".into(), "second's host".into()];
         let egress = |host: &str, requests, with_customer_values| super::super::Egress {
             sink: "segment".into(),
             host: Some(host.into()),
@@ -277,6 +283,7 @@ mod tests {
         let mut first = report(7, vec![scenario("b", "a.yaml", 20, Status::Failed)]);
         first.unattributed.requests = 3;
         first.unattributed.notes.push("first".into());
+        first.capture_notes = vec!["run-wide".into()];
         first.egress = vec![
             egress("api.segment.io", 5, 0),
             egress("events.eu1.segmentapis.com", 1, 0),
@@ -307,6 +314,7 @@ mod tests {
         assert_eq!(merged.server_panics, ["boom"]);
         assert_eq!(merged.unattributed.requests, 5);
         assert_eq!(merged.unattributed.notes, ["first", "second"]);
+        assert_eq!(merged.capture_notes, ["run-wide", "second's host"]);
         assert_eq!(merged.version, REPORT_VERSION);
         assert!(!merged.passed());
     }

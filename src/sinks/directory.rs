@@ -34,6 +34,11 @@ impl Object for Directory {
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
-        Enumerator::Values(self.entries.keys().map(|k| Value::from(k.as_str())).collect())
+        Enumerator::Values(
+            self.entries
+                .keys()
+                .map(|k| Value::from(k.as_str()))
+                .collect(),
+        )
     }
 }
