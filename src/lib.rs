@@ -81,14 +81,17 @@ pub use scenario::{
     load_paths, AccountDecl, Action, AllowRule, BankExpect, BotConfig, CallPattern, CaptureConfig,
     CertifyConfig, Config, ConnectorConfig, ConnectorKind, CustomerDecl, DemoConfig, Fault,
     FieldGlob, GlobText, HostGlob, HostRoute, LoopbackAddr, OneOrMany, Origin, Pattern,
-    PrivacyConfig, PrivacyPolicy, ReplyExpect, Scenario, Step, Template, UnknownPolicy, UserInput,
-    Utterances, WebhookCheck,
+    PrivacyConfig, PrivacyPolicy, ReplyExpect, Scenario, StatusConfig, Step, Template,
+    UnknownPolicy, UserInput, Utterances, WebhookCheck,
 };
 pub use sinks::{SinkKind, SinkSpec};
 
 // The leak detector and its findings.
 pub use customer::{Account, Address, Customer, CustomerSpec, Direction, Transaction};
-pub use privacy::{Detector, Finding, Scan, ValueForm, ValueKind, Warning, WarningKind};
+pub use privacy::{
+    Detector, Finding, Scan, Signal, SignalField, ValueForm, ValueKind, Vocabulary, Warning,
+    WarningKind, BUILTIN_TERMS,
+};
 pub use sinks::{CapturedRequest, Service, Spill};
 
 // Errors.

@@ -45,7 +45,7 @@ async fn every_planted_leak_is_found_with_its_exact_chain() {
             .unwrap_or_else(|| panic!("no scenario {prefix}"))
     };
     let meta = "POST /v19.0/1234567890/events";
-    let expected: [(&str, &str, &str, &str, ValueKind, &str); 11] = [
+    let expected: [(&str, &str, &str, &str, ValueKind, &str); 12] = [
         (
             "Greeting",
             "meta",
@@ -125,6 +125,14 @@ async fn every_planted_leak_is_found_with_its_exact_chain() {
             "body:/events/0/user_properties/dob",
             ValueKind::DateOfBirth,
             "gzip → json → yyyy-mm-dd(date_of_birth)",
+        ),
+        (
+            "Greeting",
+            "meta",
+            "POST /v19.0/1234567890/events",
+            "body:/data/0/custom_data/credit_tier",
+            ValueKind::FinancialStatus,
+            "json → status(credit tier)",
         ),
         (
             "Advisor",
@@ -456,4 +464,49 @@ fn a_bot_that_cannot_reach_the_sinks_is_named_and_one_handed_a_sink_is_not() {
     assert_eq!(run.code, 0, "{run:?}");
     assert!(!run.stdout.contains(note), "{run:?}");
     assert_eq!(report["capture_notes"], serde_json::json!([]), "{run:?}");
+}
+
+#[test]
+fn financial_status_fails_at_an_ads_sink_warns_at_analytics_and_follows_the_config() {
+    let workspace = |kind: &str, extra: &str| {
+        sink_bot_workspace(
+            "status",
+            "",
+            &format!("sinks:\n  - {{ name: braze, kind: {kind} }}\n{extra}"),
+        )
+    };
+    let overdraft = "a financial-status signal went to braze (POST /events) at body:/events/0 via json → status(overdraft)";
+    let payday = "status(payday advance)";
+    // No customer value rides along: no scenario owns the request, and the run fails.
+    let ws = workspace("ads", "");
+    let (run, report) = ws.banter_json(&["run", "--junit", "junit.xml"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains(&format!("FAIL {overdraft}")), "{run:?}");
+    assert!(!run.stdout.contains(payday), "{run:?}");
+    assert!(!run.stdout.contains("balance viewed"), "{run:?}");
+    assert_eq!(report["summary"]["failed"], 0, "{run:?}");
+    let signals = report["unattributed"]["signals"].as_array().unwrap();
+    assert_eq!(signals.len(), 1, "{signals:?}");
+    assert_eq!(signals[0]["kind"], "financial_status");
+    let junit = std::fs::read_to_string(ws.path().join("junit.xml")).unwrap();
+    assert!(junit.contains("sink requests no scenario owned"), "{junit}");
+
+    // At an analytics sink the same request is a warning only.
+    let (run, report) = workspace("analytics", "").banter_json(&["run"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let warnings = report["unattributed"]["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0]["pattern"], "financial_status");
+    assert_eq!(warnings[0]["masked"], "overdraft_warning");
+
+    // The config allows a built-in term and adds one of its own.
+    let status = "privacy:\n  status: { allow: [Overdraft], terms: [payday-advance] }\n";
+    let (run, report) = workspace("ads", status).banter_json(&["run"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(!run.stdout.contains("status(overdraft)"), "{run:?}");
+    assert!(run.stdout.contains(payday), "{run:?}");
+    assert_eq!(
+        report["unattributed"]["signals"][0]["location"],
+        "body:/events/1"
+    );
 }

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Failure, FailureKind};
-use crate::privacy::{Finding, ValueForm, ValueKind, Warning, WarningKind};
+use crate::privacy::{Finding, Signal, ValueForm, ValueKind, Warning, WarningKind};
 use crate::scenario::AllowRule;
 use crate::sinks::{CapturedRequest, SinkKind};
 
@@ -118,6 +118,50 @@ pub fn warn(warning: &Warning, request: &SinkRequest, turn: usize) -> SinkWarnin
     }
 }
 
+/// What a financial-status signal in a sink request is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// At an ads sink, or a host no sink stands for under `unknown: fail`: it fails unless
+    /// an allow rule (`kind: financial_status`) allows it.
+    Leak(Leak),
+    /// At an analytics sink: reported, never a failure.
+    Warning(SinkWarning),
+}
+
+/// Judges one financial-status signal; a sink of kind `other` takes them silently.
+pub fn status(
+    signal: &Signal,
+    request: &SinkRequest,
+    sink_kind: SinkKind,
+    turn: usize,
+    rules: &[&AllowRule],
+) -> Option<Status> {
+    match sink_kind {
+        SinkKind::Ads | SinkKind::Unknown => Some(Status::Leak(Leak {
+            sink: request.sink.clone(),
+            request: request.line.clone(),
+            location: signal.location.clone(),
+            kind: ValueKind::FinancialStatus,
+            chain: signal.chain.clone(),
+            turn,
+            whose: Whose::Own,
+            allowed: rules
+                .iter()
+                .any(|r| r.allows(ValueKind::FinancialStatus, &request.sink, &signal.location)),
+        })),
+        SinkKind::Analytics => Some(Status::Warning(SinkWarning {
+            sink: request.sink.clone(),
+            request: request.line.clone(),
+            location: signal.location.clone(),
+            pattern: WarningKind::FinancialStatus,
+            chain: signal.chain.clone(),
+            masked: signal.text.clone(),
+            turn,
+        })),
+        SinkKind::Other => None,
+    }
+}
+
 fn whose_text(whose: &Whose) -> String {
     match whose {
         Whose::Own => "the customer's".into(),
@@ -131,9 +175,12 @@ pub fn leak_failures(leaks: &[Leak]) -> Vec<Failure> {
         .iter()
         .filter(|l| !l.allowed)
         .map(|l| {
-            Failure::new(
-                Some(l.turn).filter(|&t| t > 0),
-                FailureKind::Privacy,
+            let message = if l.kind == ValueKind::FinancialStatus {
+                format!(
+                    "a financial-status signal went to {} ({}) at {} via {}",
+                    l.sink, l.request, l.location, l.chain
+                )
+            } else {
                 format!(
                     "{} {} leaked to {} ({}) at {} via {}",
                     whose_text(&l.whose),
@@ -142,7 +189,12 @@ pub fn leak_failures(leaks: &[Leak]) -> Vec<Failure> {
                     l.request,
                     l.location,
                     l.chain
-                ),
+                )
+            };
+            Failure::new(
+                Some(l.turn).filter(|&t| t > 0),
+                FailureKind::Privacy,
+                message,
             )
         })
         .collect()

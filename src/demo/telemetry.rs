@@ -29,7 +29,9 @@
 //! 1. meta, on a greeting with a linked customer: `POST /v19.0/1234567890/events`, the normal
 //!    body with `"event_name":"Lead"` and `user_data` `{"em":[H(lower(trim(email)))],
 //!    "ph":[H(phone digits incl. country code, e.g. "16505551212")], "fn":[H(lower(first name))],
-//!    "external_id":[H(C)]}`: chain `json → sha256(lower(email))` at `body:/data/0/user_data/em/0`.
+//!    "external_id":[H(C)]}`: chain `json → sha256(lower(email))` at `body:/data/0/user_data/em/0`;
+//!    and `custom_data` `{"credit_tier":"subprime"}`, a financial-status signal: chain
+//!    `json → status(credit tier)` at `body:/data/0/custom_data/credit_tier`.
 //! 2. google, on a balance answer that shows a balance: `POST /mp/collect?…`, same `client_id`,
 //!    `"events":[{"name":"balance_viewed","params":{"value": <first balance shown, JSON number in
 //!    dollars, e.g. 2481.17>, "currency":"USD"}}]`: `body:/events/0/params/value`.
@@ -232,7 +234,12 @@ impl Sender {
                     }),
                 )
             }),
-            self.meta(turn, "Contact", json!({"external_id": [sha256_hex(id)]})),
+            self.meta(
+                turn,
+                "Contact",
+                json!({"external_id": [sha256_hex(id)]}),
+                None,
+            ),
             self.mixpanel(json!({"event": turn.intent, "properties": {
                 "distinct_id": hex16("mixpanel", id),
                 "token": MIXPANEL_TOKEN,
@@ -273,7 +280,9 @@ impl Sender {
                     }))
                     .header("X-Bank-Token", token)
                 });
-                vec![self.meta(turn, "Lead", user_data), identify]
+                // Tagging the lead with a credit tier is a financial-status signal.
+                let status = json!({"credit_tier": "subprime"});
+                vec![self.meta(turn, "Lead", user_data, Some(status)), identify]
             }
             LeakedData::Balance(balance) => vec![self.google(
                 id,
@@ -309,22 +318,24 @@ impl Sender {
             .json(&body)
     }
 
-    /// A Meta Conversions API event from the chat.
+    /// A Meta Conversions API event from the chat, with `custom_data` when given.
     fn meta(
         &self,
         turn: &HandledMessage<'_>,
         event_name: &str,
         user_data: Value,
+        custom_data: Option<Value>,
     ) -> Option<RequestBuilder> {
-        let body = json!({
-            "data": [{
-                "event_name": event_name,
-                "event_time": turn.time(),
-                "action_source": "chat",
-                "user_data": user_data,
-            }],
-            "access_token": META_ACCESS_TOKEN,
+        let mut event = json!({
+            "event_name": event_name,
+            "event_time": turn.time(),
+            "action_source": "chat",
+            "user_data": user_data,
         });
+        if let Some(custom_data) = custom_data {
+            event["custom_data"] = custom_data;
+        }
+        let body = json!({"data": [event], "access_token": META_ACCESS_TOKEN});
         Some(self.http.post(self.meta.clone()?).json(&body))
     }
 

@@ -26,6 +26,7 @@ mod needles;
 mod normalise;
 mod scan;
 mod sites;
+mod status;
 mod warnings;
 
 pub mod corpus;
@@ -43,23 +44,33 @@ use crate::sinks::CapturedRequest;
 use keys::KeyKind;
 use needles::Needles;
 use scan::{Mode, Scanner, Site};
+pub use status::{Vocabulary, BUILTIN_TERMS};
 
-/// Needles for a set of customers, prepared once and shared by every scan.
+/// Needles for a set of customers, prepared once and shared by every scan, and the
+/// financial-status vocabulary.
 pub struct Detector {
     needles: Needles,
+    vocabulary: Vocabulary,
 }
 
 impl Detector {
-    /// Precomputes needles for these customers; a Finding's `customer` is the index into this slice.
+    /// Precomputes needles for these customers; a Finding's `customer` is the index into this
+    /// slice. Financial-status terms are the built-in ones.
     pub fn new(customers: &[Customer]) -> Detector {
+        Detector::with_vocabulary(customers, Vocabulary::default())
+    }
+
+    /// Like [`Detector::new`], with these financial-status terms.
+    pub fn with_vocabulary(customers: &[Customer], vocabulary: Vocabulary) -> Detector {
         Detector {
             needles: Needles::build(customers),
+            vocabulary,
         }
     }
 
     /// Scans one captured sink request: path, query, headers, body.
     pub fn scan_request(&self, request: &CapturedRequest) -> Scan {
-        let mut scanner = Scanner::new(&self.needles, Mode::Request);
+        let mut scanner = Scanner::new(&self.needles, &self.vocabulary, Mode::Request);
         sites::scan_request(&mut scanner, request);
         scanner.finish()
     }
@@ -67,7 +78,7 @@ impl Detector {
     /// Scans a free text (a bot reply) for IDENTITY values only (no amounts, no merchants),
     /// location = `location`.
     pub fn scan_text(&self, text: &str, location: &str) -> Vec<Finding> {
-        let mut scanner = Scanner::new(&self.needles, Mode::Text);
+        let mut scanner = Scanner::new(&self.needles, &self.vocabulary, Mode::Text);
         scanner.value(text.as_bytes(), &Site::new(location, KeyKind::None));
         scanner.finish().findings
     }
@@ -84,6 +95,8 @@ pub struct Scan {
     pub findings: Vec<Finding>,
     /// Unknown card, routing, SSN and email shapes, one per (pattern, location, value).
     pub warnings: Vec<Warning>,
+    /// Financial-status terms in keys and values, one per (location, term).
+    pub signals: Vec<Signal>,
     /// What was not scanned whole: "body: gzip output capped at 8 MiB", "body: Content-Encoding
     /// says gzip but the body is not gzip; scanned as is", budgets that ran out.
     pub notes: Vec<String>,
@@ -150,6 +163,9 @@ pub enum ValueKind {
     Merchant,
     /// The bank token or the authorization code.
     Token,
+    /// A financial-status term (`overdraft`, `credit tier`): no value of the customer's, but
+    /// a fact about their finances (see [`BUILTIN_TERMS`]).
+    FinancialStatus,
 }
 
 impl ValueKind {
@@ -168,6 +184,7 @@ impl ValueKind {
             ValueKind::Amount => "amount",
             ValueKind::Merchant => "merchant",
             ValueKind::Token => "token",
+            ValueKind::FinancialStatus => "financial_status",
         }
     }
 }
@@ -191,6 +208,31 @@ pub struct Warning {
     pub masked: String,
 }
 
+/// A financial-status term in a key or value of a sink request (see [`BUILTIN_TERMS`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Signal {
+    /// The term, as words: `low balance`, `credit tier`.
+    pub term: String,
+    /// Where it sat, as in [`Finding::location`].
+    pub location: String,
+    /// The decoding steps, then the term: `json → status(low balance)`.
+    pub chain: String,
+    /// Whether a key on the way to the value, or the value, held it.
+    pub field: SignalField,
+    /// The keys or the value that held it, as sent.
+    pub text: String,
+}
+
+/// Where a financial-status term sat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignalField {
+    /// A key (or a key of a parent object): `custom_data/credit_tier`.
+    Key,
+    /// The value itself: an event name such as `overdraft_warning`.
+    Value,
+}
+
 /// The shape an unknown value matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -204,16 +246,19 @@ pub enum WarningKind {
     Ssn,
     /// An email address.
     Email,
+    /// A financial-status term at an analytics sink (at an ads sink it fails the scenario).
+    FinancialStatus,
 }
 
 impl WarningKind {
-    /// The snake_case name: "card_number", "routing_number", "ssn", "email".
+    /// The snake_case name: "card_number", "routing_number", "ssn", "email", "financial_status".
     pub fn as_str(self) -> &'static str {
         match self {
             WarningKind::CardNumber => "card_number",
             WarningKind::RoutingNumber => "routing_number",
             WarningKind::Ssn => "ssn",
             WarningKind::Email => "email",
+            WarningKind::FinancialStatus => "financial_status",
         }
     }
 }

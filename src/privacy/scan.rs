@@ -26,8 +26,9 @@ use super::decode;
 use super::digests;
 use super::keys::KeyKind;
 use super::needles::{Label, Needles, Owner, Weak};
+use super::status::Vocabulary;
 use super::warnings;
-use super::{Finding, Scan, ValueForm, ValueKind, Warning, WarningKind};
+use super::{Finding, Scan, Signal, SignalField, ValueForm, ValueKind, Warning, WarningKind};
 
 /// Nested decodings (url, html, json-escape, base64, hex) below a site.
 const MAX_DEPTH: u8 = 4;
@@ -108,9 +109,12 @@ impl Site {
 /// Collects one scan's results.
 pub(super) struct Scanner<'n> {
     needles: &'n Needles,
+    vocabulary: &'n Vocabulary,
     mode: Mode,
     findings: BTreeMap<(usize, ValueKind, String), FindingRank>,
     warnings: BTreeMap<(WarningKind, String, String), (usize, String)>,
+    /// Financial-status terms by (location, term): where they were, the shortest chain first.
+    signals: BTreeMap<(String, String), (usize, String, SignalField, String)>,
     notes: Vec<String>,
     tokens_left: usize,
     fields_left: usize,
@@ -138,12 +142,14 @@ fn keep_best<K: Ord, V: Ord>(map: &mut BTreeMap<K, V>, key: K, value: V) {
 }
 
 impl<'n> Scanner<'n> {
-    pub fn new(needles: &'n Needles, mode: Mode) -> Scanner<'n> {
+    pub fn new(needles: &'n Needles, vocabulary: &'n Vocabulary, mode: Mode) -> Scanner<'n> {
         let mut scanner = Scanner {
             needles,
+            vocabulary,
             mode,
             findings: BTreeMap::new(),
             warnings: BTreeMap::new(),
+            signals: BTreeMap::new(),
             notes: Vec::new(),
             tokens_left: MAX_TOKENS,
             fields_left: MAX_FIELDS,
@@ -174,6 +180,17 @@ impl<'n> Scanner<'n> {
                     location,
                     chain,
                     masked,
+                })
+                .collect(),
+            signals: self
+                .signals
+                .into_iter()
+                .map(|((location, term), (_, chain, field, text))| Signal {
+                    term,
+                    location,
+                    chain,
+                    field,
+                    text,
                 })
                 .collect(),
             notes: self.notes,
@@ -242,6 +259,7 @@ impl<'n> Scanner<'n> {
             self.found(&counted, site, None, span);
         }
         if self.mode == Mode::Request {
+            self.status(Some(text), site);
             self.amounts(text, site);
             for candidate in warnings::find(text, &site.location) {
                 if !needles.is_known(&candidate.normalized) {
@@ -357,6 +375,28 @@ impl<'n> Scanner<'n> {
         for token in tokens.filter(|t| (1..=11).contains(&t.len())) {
             for sum in digests::checksum_values(token).into_iter().flatten() {
                 self.found(needles.checksum(sum), site, None, 0);
+            }
+        }
+    }
+
+    /// Financial-status terms in the keys that lead to `site` and in its `value` (a string,
+    /// number or boolean as written).
+    pub fn status(&mut self, value: Option<&[u8]>, site: &Site) {
+        let vocabulary = self.vocabulary;
+        let keys = site.location.split_once(':').map_or("", |(_, keys)| keys);
+        let value = value.and_then(|v| std::str::from_utf8(v).ok());
+        let found = [
+            (SignalField::Key, keys),
+            (SignalField::Value, value.unwrap_or("")),
+        ];
+        for (field, text) in found {
+            if let Some(term) = vocabulary.find(text) {
+                let chain = site.chain(None, &format!("status({term})"));
+                keep_best(
+                    &mut self.signals,
+                    (site.location.clone(), term),
+                    (chain.len(), chain, field, text.to_owned()),
+                );
             }
         }
     }
@@ -477,7 +517,11 @@ impl<'de> Visitor<'de> for Walk<'_, '_> {
         f.write_str("a JSON value")
     }
 
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+    fn visit_bool<E>(self, value: bool) -> Result<(), E> {
+        if self.scanner.mode == Mode::Request {
+            let value = if value { "true" } else { "false" };
+            self.scanner.status(Some(value.as_bytes()), self.site);
+        }
         Ok(())
     }
 

@@ -798,10 +798,12 @@ fn clean_corpus_has_no_findings() {
     let requests = clean_requests();
     assert!(requests.len() >= 200);
     let (mut findings, mut warnings, mut notes) = (Vec::new(), Vec::new(), Vec::new());
+    let mut signals = Vec::new();
     for request in &requests {
         let scan = detector.scan_request(request);
         let target = format!("{} {}?{}", request.method, request.path, request.query);
         findings.extend(scan.findings.into_iter().map(|f| (target.clone(), f)));
+        signals.extend(scan.signals.into_iter().map(|s| (target.clone(), s)));
         warnings.extend(scan.warnings.into_iter().map(|w| (target.clone(), w)));
         notes.extend(scan.notes);
     }
@@ -821,6 +823,7 @@ fn clean_corpus_has_no_findings() {
         warnings.len()
     );
     assert!(notes.is_empty(), "{notes:#?}");
+    assert!(signals.is_empty(), "{signals:#?}");
 }
 
 #[test]

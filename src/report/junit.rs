@@ -65,6 +65,18 @@ pub fn junit_xml(report: &Report) -> Result<String, quick_junit::SerializeError>
     let mut suite = TestSuite::new("banter");
     suite.set_time(Duration::from_millis(report.duration_ms));
     suite.add_test_cases(report.clipped().scenarios.iter().map(case));
+    let unowned = crate::check::privacy::leak_failures(&report.unattributed.signals);
+    if !unowned.is_empty() {
+        let lines: Vec<String> = unowned
+            .iter()
+            .map(|f| escape_controls(&f.message).into_owned())
+            .collect();
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+        status.set_message(lines[0].clone());
+        status.set_type("privacy");
+        status.set_description(lines.join("\n"));
+        suite.add_test_case(TestCase::new("sink requests no scenario owned", status));
+    }
     let mut junit = Junit::new("banter");
     junit.set_time(Duration::from_millis(report.duration_ms));
     junit.add_test_suite(suite);

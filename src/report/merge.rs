@@ -89,6 +89,7 @@ impl Report {
         self.unattributed
             .warnings
             .extend(other.unattributed.warnings);
+        self.unattributed.signals.extend(other.unattributed.signals);
         self.unattributed.notes.extend(other.unattributed.notes);
         // Shards of one run share their run-wide notes (a bot that cannot reach the sinks).
         for note in other.capture_notes {

@@ -118,8 +118,12 @@ pub struct SnapshotResult {
 pub struct Unattributed {
     /// How many requests.
     pub requests: u64,
-    /// Unknown values in them that look like personal data.
+    /// Unknown values in them that look like personal data, and financial-status terms at
+    /// analytics sinks.
     pub warnings: Vec<SinkWarning>,
+    /// Financial-status terms in them at ads sinks: these fail the run.
+    #[serde(default)]
+    pub signals: Vec<Leak>,
     /// What their scans could not read whole, and requests that could not be scanned.
     pub notes: Vec<String>,
 }
@@ -408,6 +412,7 @@ impl Report {
         !self.interrupted
             && !self.stopped_early
             && self.server_panics.is_empty()
+            && self.unattributed.signals.iter().all(|s| s.allowed)
             && self.summary.passed == self.summary.total
     }
 
@@ -434,6 +439,9 @@ impl Report {
         }
         for panic in &self.server_panics {
             text.push_str(&format!("\n  {panic}"));
+        }
+        for failure in crate::check::privacy::leak_failures(&self.unattributed.signals) {
+            text.push_str(&format!("\n  no scenario's request: {}", failure.message));
         }
         if self.interrupted || self.stopped_early {
             text.push_str("\n  (the run did not complete)");

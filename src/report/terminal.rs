@@ -186,7 +186,7 @@ impl<W: Write> TerminalReporter<W> {
     /// What the scans of sink requests that no scenario owned found, if anything.
     fn unattributed(&mut self, r: &Report) -> std::io::Result<()> {
         let u = &r.unattributed;
-        if u.notes.is_empty() && u.warnings.is_empty() {
+        if u.notes.is_empty() && u.warnings.is_empty() && u.signals.is_empty() {
             return Ok(());
         }
         writeln!(
@@ -194,6 +194,9 @@ impl<W: Write> TerminalReporter<W> {
             "\nsink requests that no scenario owned ({}, all scanned):",
             u.requests
         )?;
+        for failure in crate::check::privacy::leak_failures(&u.signals) {
+            writeln!(self.out, "      FAIL {}", escape_controls(&failure.message))?;
+        }
         for note in &u.notes {
             writeln!(self.out, "      note: {}", escape_controls(note))?;
         }

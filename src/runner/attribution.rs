@@ -14,7 +14,7 @@ use crate::check::{Failure, FailureKind};
 use crate::privacy::{Scan, ValueKind, WarningKind};
 use crate::proxy::{Forwarded, Refusal};
 use crate::report::{Egress, Unattributed};
-use crate::scenario::{Scenario, UnknownPolicy};
+use crate::scenario::Scenario;
 use crate::sinks::{self, Inspector, Lost, SinkKind};
 
 /// What the run keeps of one sink request: its scan, and what reports and snapshots show.
@@ -27,6 +27,13 @@ pub(super) struct Inspected {
     unscanned: Option<String>,
     /// The events it reported, by name (`google: balance_viewed`).
     events: Vec<String>,
+}
+
+impl Inspected {
+    /// The name of the sink that captured it.
+    pub fn sink(&self) -> &str {
+        &self.request.sink
+    }
 }
 
 /// Scans each sink request as it arrives, once `detector` is ready.
@@ -117,9 +124,18 @@ pub(super) fn refusals(world: &World, names: &[&str], refusals: Vec<Refusal>) ->
 }
 
 impl Unattributed {
-    pub(super) fn add(&mut self, inspected: &Inspected) {
+    /// A request no scenario owned, sent to a sink of `kind`: its warnings are reported, and
+    /// its financial-status signals at an ads sink fail the run.
+    pub(super) fn add(&mut self, inspected: &Inspected, kind: SinkKind) {
         self.requests += 1;
         let request = &inspected.request;
+        for signal in &inspected.scan.signals {
+            match privacy::status(signal, request, kind, 0, &[]) {
+                Some(privacy::Status::Leak(leak)) => self.signals.push(leak),
+                Some(privacy::Status::Warning(warning)) => self.warnings.push(warning),
+                None => {}
+            }
+        }
         self.notes.extend(
             inspected
                 .unscanned
@@ -147,6 +163,9 @@ impl Unattributed {
     pub(super) fn ordered(mut self) -> Unattributed {
         self.warnings
             .sort_by(|a, b| warning_order(a).cmp(&warning_order(b)));
+        self.signals
+            .sort_by(|a, b| leak_order(a).cmp(&leak_order(b)));
+        self.signals.dedup();
         self.notes.sort();
         self
     }
@@ -259,10 +278,7 @@ pub(super) fn scan_sinks(
             continue;
         };
         claimed.push(record.seq);
-        let kind = match world.sinks.kind(&request.sink).unwrap_or(SinkKind::Other) {
-            SinkKind::Unknown if world.unknown == UnknownPolicy::Report => SinkKind::Other,
-            kind => kind,
-        };
+        let kind = world.sink_kind(&request.sink);
         let turn = turn_at(turn_starts, record.at);
         // Only a scenario that runs alone can tell which content-free events are its own.
         if scenario.snapshots() {
@@ -283,6 +299,13 @@ pub(super) fn scan_sinks(
                 .iter()
                 .map(|w| privacy::warn(w, request, turn)),
         );
+        for signal in &scan.signals {
+            match privacy::status(signal, request, kind, turn, &rules) {
+                Some(privacy::Status::Leak(leak)) => leaks.push(leak),
+                Some(privacy::Status::Warning(warning)) => warnings.push(warning),
+                None => {}
+            }
+        }
         notes.extend(
             scan.notes
                 .iter()

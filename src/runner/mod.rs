@@ -27,6 +27,7 @@ pub use shard::Shard;
 use crate::bank::{self, Bank};
 use crate::check::{Failure, FailureKind};
 use crate::customer::Customer;
+use crate::privacy::Vocabulary;
 use crate::report::{Redactor, Report, ScenarioReport, Status};
 use crate::scenario::{load_paths, Config, Scenario};
 use crate::sinks::{self, Sinks};
@@ -331,7 +332,9 @@ impl Plan {
         everyone.extend(bank.decoys().iter().cloned());
         let everyone = Arc::new(everyone);
         // The needles are prepared while the sinks, the bot and the first turns start.
-        let detector = Prepared::start(Arc::clone(&everyone));
+        let status = &self.config.privacy.status;
+        let vocabulary = Vocabulary::new(&status.terms, &status.allow);
+        let detector = Prepared::start(Arc::clone(&everyone), vocabulary);
         let mut names: Vec<String> = self.scenarios.iter().map(|s| s.name.clone()).collect();
         names.extend((1..=bank.decoys().len()).map(bank::decoy_name));
         let sinks = Sinks::start(

@@ -6,7 +6,7 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::customer::Customer;
-use crate::privacy::Detector;
+use crate::privacy::{Detector, Vocabulary};
 use crate::sync::lock;
 
 /// How long anything waits for the needles before it reports that they are not ready.
@@ -36,8 +36,9 @@ pub(super) struct Prepared {
 }
 
 impl Prepared {
-    /// Starts preparing the needles of `customers` (a finding's `customer` indexes them).
-    pub fn start(customers: Arc<Vec<Customer>>) -> Arc<Prepared> {
+    /// Starts preparing the needles of `customers` (a finding's `customer` indexes them),
+    /// beside the run's financial-status `vocabulary`.
+    pub fn start(customers: Arc<Vec<Customer>>, vocabulary: Vocabulary) -> Arc<Prepared> {
         let prepared = Arc::new(Prepared {
             state: Mutex::new(State::Preparing),
             done: Condvar::new(),
@@ -47,7 +48,7 @@ impl Prepared {
             .name("needles".into())
             .spawn(move || {
                 let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    Detector::new(&customers)
+                    Detector::with_vocabulary(&customers, vocabulary)
                 }));
                 filler.set(match built {
                     Ok(detector) => State::Ready(Arc::new(detector)),

@@ -11,7 +11,7 @@ use super::prepared::Prepared;
 use crate::bank::Bank;
 use crate::report::Unattributed;
 use crate::scenario::{PrivacyConfig, UnknownPolicy};
-use crate::sinks::{Lost, Record, Sinks};
+use crate::sinks::{Lost, Record, SinkKind, Sinks};
 use crate::snapshot::SnapshotStore;
 use crate::sync::lock;
 
@@ -105,6 +105,15 @@ impl World {
         (records, lost)
     }
 
+    /// The kind of the sink `name` as the verdicts see it: a host no sink stands for counts as
+    /// `other` under `capture.unknown: report`.
+    pub fn sink_kind(&self, name: &str) -> SinkKind {
+        match self.sinks.kind(name).unwrap_or(SinkKind::Other) {
+            SinkKind::Unknown if self.unknown == UnknownPolicy::Report => SinkKind::Other,
+            kind => kind,
+        }
+    }
+
     /// Scenario `index` owns these requests.
     pub fn claim(&self, seqs: impl IntoIterator<Item = u64>) {
         lock(&self.windows).claimed.extend(seqs);
@@ -146,7 +155,8 @@ impl World {
         for record in &records {
             attribution::tally(&mut windows.egress, &record.summary);
             if !windows.claimed.remove(&record.seq) {
-                windows.unattributed.add(&record.summary);
+                let kind = self.sink_kind(record.summary.sink());
+                windows.unattributed.add(&record.summary, kind);
             }
         }
         for lost in &lost {

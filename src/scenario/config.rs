@@ -54,6 +54,9 @@ pub struct PrivacyConfig {
     /// Exceptions for every scenario.
     #[serde(default)]
     pub allow: Vec<AllowRule>,
+    /// The financial-status vocabulary: terms to add, built-in terms to allow.
+    #[serde(default)]
+    pub status: StatusConfig,
 }
 
 impl Default for PrivacyConfig {
@@ -61,8 +64,21 @@ impl Default for PrivacyConfig {
         PrivacyConfig {
             settle: default_settle(),
             allow: Vec::new(),
+            status: StatusConfig::default(),
         }
     }
+}
+
+/// `privacy.status`: the financial-status terms of the run besides the built-in ones.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusConfig {
+    /// Terms to look for too, in any casing: `payday advance`, `credit-line-cut`.
+    #[serde(default)]
+    pub terms: Vec<String>,
+    /// Built-in terms not to look for, in any casing: `income`.
+    #[serde(default)]
+    pub allow: Vec<String>,
 }
 
 fn default_settle() -> HumanDuration {

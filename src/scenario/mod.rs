@@ -21,8 +21,8 @@ pub use crate::duration::HumanDuration;
 pub use crate::template::{CallPattern, Template};
 pub use config::{
     BotConfig, BotConfigError, CaptureConfig, CertifyConfig, Config, ConnectorConfig,
-    ConnectorKind, DemoConfig, HostGlob, HostRoute, LoopbackAddr, PrivacyConfig, UnknownPolicy,
-    Utterances,
+    ConnectorKind, DemoConfig, HostGlob, HostRoute, LoopbackAddr, PrivacyConfig, StatusConfig,
+    UnknownPolicy, Utterances,
 };
 pub use load::{load_paths, ScenarioError};
 pub use scalar::{FieldGlob, GlobText, Pattern};
