@@ -45,7 +45,7 @@ async fn every_planted_leak_is_found_with_its_exact_chain() {
             .unwrap_or_else(|| panic!("no scenario {prefix}"))
     };
     let meta = "POST /v19.0/1234567890/events";
-    let expected: [(&str, &str, &str, &str, ValueKind, &str); 12] = [
+    let expected: [(&str, &str, &str, &str, ValueKind, &str); 13] = [
         (
             "Greeting",
             "meta",
@@ -101,6 +101,14 @@ async fn every_planted_leak_is_found_with_its_exact_chain() {
             "body:/events/0/params/value",
             ValueKind::Amount,
             "json → value(amount)",
+        ),
+        (
+            "Balance",
+            "google",
+            "POST /mp/collect",
+            "body:/events/0/params/balance_band",
+            ValueKind::Amount,
+            "json → bucket(balance)",
         ),
         (
             "Transactions",

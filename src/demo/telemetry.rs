@@ -34,7 +34,9 @@
 //!    `json → status(credit tier)` at `body:/data/0/custom_data/credit_tier`.
 //! 2. google, on a balance answer that shows a balance: `POST /mp/collect?…`, same `client_id`,
 //!    `"events":[{"name":"balance_viewed","params":{"value": <first balance shown, JSON number in
-//!    dollars, e.g. 2481.17>, "currency":"USD"}}]`: `body:/events/0/params/value`.
+//!    dollars, e.g. 2481.17>, "currency":"USD", "balance_band": <its band, e.g. "1k-5k">}}]`:
+//!    `body:/events/0/params/value`, and the derived `json → bucket(balance)` at
+//!    `body:/events/0/params/balance_band`.
 //! 3. segment, on a greeting with a linked customer: `POST /v1/identify` with the same Basic auth
 //!    and the raw bank token in header `X-Bank-Token`, JSON `{"userId": customerId, "anonymousId":
 //!    …, "traits": {"email": email, "firstName": first, "lastName": last, "phone": "+1…"
@@ -273,11 +275,14 @@ impl Sender {
                         "lastName": customer.name.last,
                         "phone": phone,
                     });
-                    self.segment(url, json!({
-                        "userId": customer.customer_id,
-                        "anonymousId": anonymous_id(id),
-                        "traits": traits,
-                    }))
+                    self.segment(
+                        url,
+                        json!({
+                            "userId": customer.customer_id,
+                            "anonymousId": anonymous_id(id),
+                            "traits": traits,
+                        }),
+                    )
                     .header("X-Bank-Token", token)
                 });
                 // Tagging the lead with a credit tier is a financial-status signal.
@@ -286,16 +291,22 @@ impl Sender {
             }
             LeakedData::Balance(balance) => vec![self.google(
                 id,
-                json!({"name": "balance_viewed", "params": {"value": balance.dollars(), "currency": "USD"}}),
+                json!({"name": "balance_viewed", "params": {
+                    "value": balance.dollars(),
+                    "currency": "USD",
+                    "balance_band": band(*balance),
+                }}),
             )],
             LeakedData::Transactions { customer, merchant } => {
-                vec![self.mixpanel(json!({"event": "Transactions Viewed", "properties": {
-                    "distinct_id": hex16("mixpanel", id),
-                    "$email": customer.first_email(),
-                    "last_merchant": merchant,
-                    "token": MIXPANEL_TOKEN,
-                    "time": turn.time(),
-                }}))]
+                vec![
+                    self.mixpanel(json!({"event": "Transactions Viewed", "properties": {
+                        "distinct_id": hex16("mixpanel", id),
+                        "$email": customer.first_email(),
+                        "last_merchant": merchant,
+                        "token": MIXPANEL_TOKEN,
+                        "time": turn.time(),
+                    }})),
+                ]
             }
             LeakedData::Spending(customer) => vec![self.profile(id, customer, "Spending Viewed")],
             LeakedData::Advisor(customer) => vec![self.profile(id, customer, "Advisor Requested")],
@@ -376,6 +387,20 @@ impl Sender {
             "event_type": event_type,
             "user_properties": {"dob": customer.date_of_birth, "zip": customer.postal_code()},
         }))
+    }
+}
+
+/// The band a balance falls in, as an analytics dashboard would bucket it: `1k-5k`.
+fn band(balance: Money) -> String {
+    const EDGES: [i64; 8] = [0, 100, 500, 1_000, 5_000, 10_000, 50_000, 100_000];
+    let dollars = balance.cents().max(0) / 100;
+    let short = |d: i64| match d {
+        d if d >= 1_000 => format!("{}k", d / 1_000),
+        d => d.to_string(),
+    };
+    match EDGES.windows(2).find(|pair| dollars < pair[1]) {
+        Some(pair) => format!("{}-{}", short(pair[0]), short(pair[1])),
+        None => format!("{}+", short(EDGES[EDGES.len() - 1])),
     }
 }
 

@@ -20,6 +20,7 @@
 
 mod amounts;
 mod decode;
+mod derived;
 mod digests;
 mod keys;
 mod needles;

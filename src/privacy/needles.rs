@@ -13,6 +13,7 @@ use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
+use super::derived::Derived;
 use super::digests::{Algo, Checksum};
 use super::keys::KeyKind;
 use super::normalise::{self, Form, Hash as Hashing};
@@ -207,6 +208,8 @@ pub(super) struct Needles {
     amounts: HashMap<i64, Vec<usize>>,
     /// Known values as the warning patterns normalise them (digits only; lowercase email).
     known: HashSet<String>,
+    /// Rounded balances, buckets and sums per merchant.
+    derived: Derived,
 }
 
 impl Needles {
@@ -222,8 +225,15 @@ impl Needles {
                 Ok(thread) => thread.join().unwrap_or(Err(PANICKED)),
                 Err(_) => Builder::digests(customers),
             };
-            plain.finish(digests.map(Builder::digest_table))
+            let mut needles = plain.finish(digests.map(Builder::digest_table));
+            needles.derived = Derived::new(customers);
+            needles
         })
+    }
+
+    /// The values derived from the customers' data.
+    pub fn derived(&self) -> &Derived {
+        &self.derived
     }
 
     /// Why the plaintext automaton or the digest table is missing, to be noted on every scan.
@@ -746,6 +756,7 @@ impl Builder {
             checksums: digests.checksums,
             amounts: self.amounts,
             known: self.known,
+            derived: Derived::default(),
         }
     }
 }

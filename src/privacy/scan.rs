@@ -113,6 +113,9 @@ pub(super) struct Scanner<'n> {
     mode: Mode,
     findings: BTreeMap<(usize, ValueKind, String), FindingRank>,
     warnings: BTreeMap<(WarningKind, String, String), (usize, String)>,
+    /// Derived values (rounded balances, buckets, sums per merchant), kept at the end only for
+    /// customers the request holds a value of.
+    derived: BTreeMap<(usize, ValueKind, String), FindingRank>,
     /// Financial-status terms by (location, term): where they were, the shortest chain first.
     signals: BTreeMap<(String, String), (usize, String, SignalField, String)>,
     notes: Vec<String>,
@@ -149,6 +152,7 @@ impl<'n> Scanner<'n> {
             mode,
             findings: BTreeMap::new(),
             warnings: BTreeMap::new(),
+            derived: BTreeMap::new(),
             signals: BTreeMap::new(),
             notes: Vec::new(),
             tokens_left: MAX_TOKENS,
@@ -161,7 +165,16 @@ impl<'n> Scanner<'n> {
         scanner
     }
 
-    pub fn finish(self) -> Scan {
+    pub fn finish(mut self) -> Scan {
+        for (key, rank) in std::mem::take(&mut self.derived) {
+            let identified = self
+                .findings
+                .keys()
+                .any(|(customer, ..)| *customer == key.0);
+            if identified {
+                keep_best(&mut self.findings, key, rank);
+            }
+        }
         let findings = deepest_only(self.findings).into_iter();
         let warnings = self.warnings.into_iter();
         Scan {
@@ -403,6 +416,28 @@ impl<'n> Scanner<'n> {
 
     fn amounts(&mut self, text: &[u8], site: &Site) {
         let (cents, label) = amounts::find(text, site.key);
+        if site.key == KeyKind::ValueLike {
+            let derived = self.needles.derived();
+            let rounded = cents
+                .iter()
+                .flat_map(|&c| derived.amount(c).iter().copied());
+            let bucketed = derived
+                .bucket(text)
+                .into_iter()
+                .map(|c| (c, "bucket(balance)"));
+            for (customer, label) in rounded.chain(bucketed).collect::<Vec<_>>() {
+                let chain = site.chain(None, label);
+                let rank = (
+                    Reverse(0),
+                    site.steps.len(),
+                    chain.len(),
+                    chain,
+                    ValueForm::Other,
+                );
+                let key = (customer, ValueKind::Amount, site.location.clone());
+                keep_best(&mut self.derived, key, rank);
+            }
+        }
         for cents in cents {
             for &customer in self.needles.amount(cents) {
                 let owner = Owner {

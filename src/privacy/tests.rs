@@ -1069,3 +1069,56 @@ fn a_local_part_that_is_a_word_counts_only_under_an_email_key() {
     assert_eq!(findings[0].chain, "local(email)");
     assert_eq!(detector.scan_text("id xbrice_77", "reply"), []);
 }
+
+#[test]
+fn derived_values_count_under_money_keys_for_a_customer_the_request_names() {
+    let detector = Detector::new(&customers());
+    let em = sha256(EMAIL);
+    let derived = |body: serde_json::Value| -> Vec<(String, String)> {
+        let scan = detector.scan_request(&json_post(body));
+        scan.findings
+            .into_iter()
+            .filter(|f| {
+                ["bucket(", "rounded(", "sum("]
+                    .iter()
+                    .any(|d| f.chain.contains(d))
+            })
+            .map(|f| {
+                assert_eq!((f.customer, f.kind), (0, ValueKind::Amount), "{f:?}");
+                (f.location, f.chain)
+            })
+            .collect()
+    };
+    let bucket = |location: &str| vec![(location.to_owned(), "json → bucket(balance)".to_owned())];
+    // (body, derived findings) — customer 0's checking balance is $1,234.56.
+    let cases: Vec<(serde_json::Value, Vec<(String, String)>)> = vec![
+        (
+            serde_json::json!({"em": em, "balance_bucket": "1k-5k"}),
+            bucket("body:/balance_bucket"),
+        ),
+        (
+            serde_json::json!({"em": em, "balance_tier": "$1,000–$5,000"}),
+            bucket("body:/balance_tier"),
+        ),
+        (
+            serde_json::json!({"em": em, "balance": 1200}),
+            vec![("body:/balance".into(), "json → rounded(balance)".into())],
+        ),
+        // No value of the customer's beside it: a bucket says nothing about anyone.
+        (
+            serde_json::json!({"session": "x", "balance_bucket": "1k-5k"}),
+            vec![],
+        ),
+        // A bucket that does not hold the balance, or under a key that names no money.
+        (
+            serde_json::json!({"em": em, "balance_bucket": "5k-10k"}),
+            vec![],
+        ),
+        (serde_json::json!({"em": em, "range": "1k-5k"}), vec![]),
+        // The exact amount is an amount finding of its own, not a derived one.
+        (serde_json::json!({"em": em, "value": 1234.56}), vec![]),
+    ];
+    for (body, expected) in cases {
+        assert_eq!(derived(body.clone()), expected, "{body}");
+    }
+}
