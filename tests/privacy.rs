@@ -372,7 +372,8 @@ fn a_leak_in_the_first_turn_is_caught_while_the_needles_are_prepared_and_reporte
 {
     // 300 customers: their needles take longer to prepare than the bank, the sinks, the bot
     // and a first turn take to start, so the first leaks reach the sinks before the detector
-    // is ready. Each balance is the customer's own, so each request belongs to one scenario.
+    // is ready. Each balance is the customer's own, so each request belongs to one scenario;
+    // its band (1k-5k) is many customers', and counts only for the one the request names.
     let ws = common::Workspace::new();
     let scenarios: String = (0..300)
         .map(|i| {
@@ -392,6 +393,10 @@ fn a_leak_in_the_first_turn_is_caught_while_the_needles_are_prepared_and_reporte
         assert_eq!(
             report["failures"],
             serde_json::json!([{
+                "turn": 1,
+                "kind": "privacy",
+                "message": "the customer's amount leaked to google (POST /mp/collect) at body:/events/0/params/balance_band via json → bucket(balance)"
+            }, {
                 "turn": 1,
                 "kind": "privacy",
                 "message": "the customer's amount leaked to google (POST /mp/collect) at body:/events/0/params/value via json → value(amount)"

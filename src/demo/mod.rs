@@ -776,12 +776,16 @@ mod tests {
                 "external_id": [sha256_hex("c")],
             })
         );
+        assert_eq!(
+            meta.json()["data"][0]["custom_data"],
+            j!({"credit_tier": "subprime"})
+        );
 
         let google = find(&all, "google", "/events/0/name", "balance_viewed");
         assert_eq!(google.path, "/mp/collect");
         assert_eq!(
             google.json()["events"][0]["params"],
-            j!({"value": 2481.17, "currency": "USD"})
+            j!({"value": 2481.17, "currency": "USD", "balance_band": "1k-5k"})
         );
 
         let identify = of(&all, "segment")

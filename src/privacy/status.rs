@@ -9,6 +9,8 @@
 
 use std::collections::BTreeSet;
 
+use aho_corasick::AhoCorasick;
+
 /// The built-in vocabulary, each term as words. Multi-word terms keep common words (`balance`,
 /// `loan`, `declined`) from matching where they only name a feature or a consent choice.
 pub const BUILTIN_TERMS: &[&str] = &[
@@ -79,10 +81,13 @@ pub const BUILTIN_TERMS: &[&str] = &[
 const MAX_IDENTIFIER: usize = 256;
 
 /// The terms a scan looks for: the built-in ones, plus the config's, less those it allows.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Vocabulary {
     /// Each term as its words, longest first so the most specific term names a match.
     terms: Vec<Vec<String>>,
+    /// The longest word of every term, case-insensitive: text that holds none of them as a
+    /// substring holds no term, and most keys and values are rejected here without splitting.
+    prefilter: Option<AhoCorasick>,
 }
 
 impl Default for Vocabulary {
@@ -110,12 +115,24 @@ impl Vocabulary {
             .into_iter()
             .collect();
         terms.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-        Vocabulary { terms }
+        let longest = terms
+            .iter()
+            .filter_map(|term| term.iter().max_by_key(|word| word.len()));
+        let prefilter = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(longest)
+            .ok();
+        Vocabulary { terms, prefilter }
     }
 
     /// The term `identifier` holds, as words joined by spaces, if any.
     pub fn find(&self, identifier: &str) -> Option<String> {
-        if identifier.len() > MAX_IDENTIFIER {
+        if identifier.len() > MAX_IDENTIFIER
+            || self
+                .prefilter
+                .as_ref()
+                .is_some_and(|p| !p.is_match(identifier))
+        {
             return None;
         }
         let words = words(identifier);
