@@ -272,7 +272,7 @@ impl<'n> Scanner<'n> {
             self.found(&counted, site, None, span);
         }
         if self.mode == Mode::Request {
-            self.status(Some(text), site);
+            self.status_value(text, site);
             self.amounts(text, site);
             for candidate in warnings::find(text, &site.location) {
                 if !needles.is_known(&candidate.normalized) {
@@ -392,25 +392,30 @@ impl<'n> Scanner<'n> {
         }
     }
 
-    /// Financial-status terms in the keys that lead to `site` and in its `value` (a string,
-    /// number or boolean as written).
-    pub fn status(&mut self, value: Option<&[u8]>, site: &Site) {
-        let vocabulary = self.vocabulary;
-        let keys = site.location.split_once(':').map_or("", |(_, keys)| keys);
-        let value = value.and_then(|v| std::str::from_utf8(v).ok());
-        let found = [
-            (SignalField::Key, keys),
-            (SignalField::Value, value.unwrap_or("")),
-        ];
-        for (field, text) in found {
-            if let Some(term) = vocabulary.find(text) {
-                let chain = site.chain(None, &format!("status({term})"));
-                keep_best(
-                    &mut self.signals,
-                    (site.location.clone(), term),
-                    (chain.len(), chain, field, text.to_owned()),
-                );
-            }
+    /// A financial-status term in `key`, a key on the way to `site`'s values: a JSON key
+    /// (containers' too: `{"overdraft": {"amount": 5}}`), a query, form or cookie field's
+    /// name, a header's name.
+    pub fn status_key(&mut self, key: &str, site: &Site) {
+        if self.mode == Mode::Request {
+            self.signal(key, SignalField::Key, site);
+        }
+    }
+
+    /// A financial-status term in a value as written.
+    fn status_value(&mut self, value: &[u8], site: &Site) {
+        if let Ok(value) = std::str::from_utf8(value) {
+            self.signal(value, SignalField::Value, site);
+        }
+    }
+
+    fn signal(&mut self, text: &str, field: SignalField, site: &Site) {
+        if let Some(term) = self.vocabulary.find(text) {
+            let chain = site.chain(None, &format!("status({term})"));
+            keep_best(
+                &mut self.signals,
+                (site.location.clone(), term),
+                (chain.len(), chain, field, text.to_owned()),
+            );
         }
     }
 
@@ -552,11 +557,7 @@ impl<'de> Visitor<'de> for Walk<'_, '_> {
         f.write_str("a JSON value")
     }
 
-    fn visit_bool<E>(self, value: bool) -> Result<(), E> {
-        if self.scanner.mode == Mode::Request {
-            let value = if value { "true" } else { "false" };
-            self.scanner.status(Some(value.as_bytes()), self.site);
-        }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
         Ok(())
     }
 
@@ -614,6 +615,7 @@ impl<'de> Visitor<'de> for Walk<'_, '_> {
                 location.push_str(&key);
             }
             let site = site.field(location, KeyKind::of(&key));
+            self.scanner.status_key(&key, &site);
             fields.next_value_seed(Walk {
                 scanner: &mut *self.scanner,
                 site: &site,

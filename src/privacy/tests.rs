@@ -1122,3 +1122,45 @@ fn derived_values_count_under_money_keys_for_a_customer_the_request_names() {
         assert_eq!(derived(body.clone()), expected, "{body}");
     }
 }
+
+#[test]
+fn status_signals_are_found_in_keys_on_the_way_field_names_headers_paths_and_values() {
+    let detector = Detector::new(&customers());
+    let signals = |request: CapturedRequest| -> Vec<(String, String, SignalField)> {
+        let scan = detector.scan_request(&request);
+        scan.signals
+            .into_iter()
+            .map(|s| (s.location, s.term, s.field))
+            .collect()
+    };
+    let one = |location: &str, term: &str, field| vec![(location.into(), term.into(), field)];
+    let cases: Vec<(CapturedRequest, Vec<(String, String, SignalField)>)> = vec![
+        (
+            json_post(serde_json::json!({"overdraft": {"amount": 5}})),
+            one("body:/overdraft", "overdraft", SignalField::Key),
+        ),
+        (
+            json_post(serde_json::json!({"event": "lowBalanceAlert"})),
+            one("body:/event", "low balance", SignalField::Value),
+        ),
+        (
+            get("/tr?ev=Lead&cd[credit_tier]=b"),
+            one("query:cd[credit_tier]", "credit tier", SignalField::Key),
+        ),
+        (
+            post("/v1/track", &[("x-low-balance", "1")], ""),
+            one("header:x-low-balance", "low balance", SignalField::Key),
+        ),
+        (
+            post("/track/loan-declined", &[], ""),
+            one("path", "loan declined", SignalField::Value),
+        ),
+        (
+            json_post(serde_json::json!({"event": "balance_viewed", "intent": "balance"})),
+            vec![],
+        ),
+    ];
+    for (request, expected) in cases {
+        assert_eq!(signals(request.clone()), expected, "{request:?}");
+    }
+}
