@@ -54,7 +54,7 @@ pub use runner::{ConfigSource, Interrupt, Plan, Shard, Suite, DEFAULT_SEED};
 pub use snapshot::Mode as SnapshotMode;
 
 // The report and its parts.
-pub use bank::{BankCall, Outcome};
+pub use bank::{BankCall, Movement, MovementKind, Outcome};
 pub use check::privacy::{Leak, SinkWarning, Whose};
 pub use check::{Failure, FailureKind};
 pub use report::{
@@ -87,7 +87,7 @@ pub use scenario::{
 pub use sinks::{SinkKind, SinkSpec};
 
 // The leak detector and its findings.
-pub use customer::{Account, Address, Customer, CustomerSpec, Direction, Transaction};
+pub use customer::{Account, Address, Customer, CustomerSpec, Direction, Payee, Transaction};
 pub use privacy::{Detector, Finding, Scan, ValueForm, ValueKind, Warning, WarningKind};
 pub use sinks::{CapturedRequest, Service, Spill};
 

@@ -548,6 +548,7 @@ fn fault(status: Option<u16>, delay: Option<Duration>, times: Option<u32>) -> Ve
             status,
             delay: delay.map(HumanDuration),
             times,
+            lost: false,
         })
         .into_iter()
         .collect()

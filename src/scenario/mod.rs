@@ -362,6 +362,9 @@ pub struct Fault {
     /// Only the first N matching calls; every call when absent.
     #[serde(default)]
     pub times: Option<u32>,
+    /// The bank does the work, then the answer is lost: `status` (504 when absent) instead.
+    #[serde(default)]
+    pub lost: bool,
 }
 
 impl From<&Fault> for bank::Fault {
@@ -372,6 +375,7 @@ impl From<&Fault> for bank::Fault {
             status: fault.status,
             delay: fault.delay.map(|d| d.0),
             times: fault.times,
+            lost: fault.lost,
         }
     }
 }
