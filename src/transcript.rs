@@ -1,8 +1,8 @@
-//! The record of one conversation: user turns, bot replies, bank calls and timings.
+//! The record of one conversation: user turns, bot replies, bank calls, money moved and timings.
 
 use serde::{Deserialize, Serialize};
 
-use crate::bank::BankCall;
+use crate::bank::{BankCall, Movement};
 
 /// How the user said something: typed text, a tapped quick reply, or a pressed button.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,6 +77,9 @@ pub struct Turn {
     pub replies: Vec<BotMessage>,
     /// The bank calls the bot made during the turn.
     pub bank_calls: Vec<BankCall>,
+    /// The money the bank moved during the turn.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub moved: Vec<Movement>,
     /// The events the bot sent to sinks during the turn, as `sink: event name`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sink_events: Vec<String>,

@@ -217,6 +217,7 @@ mod tests {
                 status: 200,
                 outcome: Outcome::Ok,
             }],
+            moved: Vec::new(),
             sink_events: vec!["google: transfer".into()],
             duration_ms: 12,
         };

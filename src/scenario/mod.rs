@@ -8,6 +8,7 @@ mod depth;
 mod load;
 mod scalar;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::Deserialize;
@@ -51,6 +52,9 @@ pub struct Scenario {
     /// Snapshot the whole transcript.
     #[serde(default)]
     pub snapshot: bool,
+    /// The built-in money checks, each on unless turned off.
+    #[serde(default)]
+    pub money: MoneyChecks,
     /// Where the scenario was read from (`file:line`).
     #[serde(skip)]
     pub origin: Origin,
@@ -284,6 +288,51 @@ pub struct BankExpect {
     /// None may match any call in the turn.
     #[serde(default)]
     pub not_called: Vec<CallPattern>,
+    /// Exactly these movements of money happened in the turn (`[]`: none).
+    #[serde(default)]
+    pub moved: Option<Vec<MoveExpect>>,
+    /// Account balances after the turn, by alias (`checking`) or account id.
+    #[serde(default)]
+    pub balances: BTreeMap<String, Money>,
+}
+
+/// Money that moved in a turn: `{ from: "{{ checking.id }}", to: payee, amount: 25.00 }`.
+/// `from` and `to` are templates naming an account or payee by id, by alias (`checking`,
+/// `payee`) or, for `to`, by the payee's name or the account's type; without `from`, any
+/// account.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoveExpect {
+    /// The account the money left.
+    #[serde(default)]
+    pub from: Option<Template>,
+    /// The account or payee it went to.
+    pub to: Template,
+    /// How much, in dollars.
+    pub amount: Money,
+}
+
+/// The built-in money checks of a scenario (`money:`), each on by default.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MoneyChecks {
+    /// Money moves only in a turn where the user confirmed what the bot asked them to confirm
+    /// in the turn before.
+    pub require_confirmation: bool,
+    /// What moved (amount and payee or account) is what the bot asked the user to confirm.
+    pub match_confirmation: bool,
+    /// The same payment or transfer does not go out twice on one confirmation.
+    pub no_double_spend: bool,
+}
+
+impl Default for MoneyChecks {
+    fn default() -> Self {
+        MoneyChecks {
+            require_confirmation: true,
+            match_confirmation: true,
+            no_double_spend: true,
+        }
+    }
 }
 
 /// A value written either as one item or as a list.
