@@ -4,7 +4,8 @@
 //! A turn *asks for confirmation* when one of its replies says `confirm`, `are you sure`,
 //! `shall I`, `should I`, `do you want` or `would you like`; the user *confirms* in the next
 //! turn by saying (or tapping) `yes`, `confirm`, `ok`, `sure`, `go ahead`, `send it`, … A
-//! webhook replay is never a confirmation: the user said nothing new.
+//! webhook check (a replay included) is never a confirmation, since the user said nothing
+//! new, and is skipped when looking for the turn that asked.
 
 use std::sync::LazyLock;
 
@@ -193,9 +194,12 @@ pub fn check_conversation(checks: &MoneyChecks, turns: &[Turn]) -> Vec<Failure> 
     // Per movement: the turn whose confirmation it used, if any.
     let mut spent: Vec<(&Movement, Option<usize>)> = Vec::new();
     for (i, turn) in turns.iter().enumerate() {
-        let asked = i
-            .checked_sub(1)
-            .and_then(|p| confirmation_asked(&turns[p]))
+        // The bot's last turn before this one; banter's webhook probes are not conversation.
+        let asked = turns[..i]
+            .iter()
+            .rev()
+            .find(|t| !t.user_kind.is_webhook_check())
+            .and_then(confirmation_asked)
             .filter(|_| confirms(turn));
         for m in &turn.moved {
             let fail = |message: String| Failure::new(Some(turn.turn), FailureKind::Money, message);
@@ -371,6 +375,15 @@ mod tests {
         let found = messages(on, &replayed);
         assert_eq!(found.len(), 2, "{found:?}");
         assert!(found[1].contains("went out twice"), "{found:?}");
+        // A probe between the question and the answer does not hide the question.
+        let mut probe = turn(2, "hi", "", vec![]);
+        probe.user_kind = UserKind::Replay;
+        let probed = [
+            turn(1, "pay Maria $25", ASK, vec![]),
+            probe,
+            turn(3, "yes", "Sent.", vec![movement(3, "pmt_1", 2_500)]),
+        ];
+        assert!(messages(on, &probed).is_empty());
         // The same payment confirmed twice is two payments.
         let twice = [
             turn(1, "pay Maria $25", ASK, vec![]),

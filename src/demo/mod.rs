@@ -8,6 +8,7 @@ mod bank_client;
 mod conversation;
 mod intent;
 mod messenger;
+mod money;
 mod telemetry;
 
 pub use messenger::MessengerConfig;
@@ -95,25 +96,27 @@ impl DemoBot {
         port: u16,
         telemetry: Telemetry,
     ) -> Result<DemoBot, DemoError> {
-        Self::start_with(bank_url, port, telemetry, None).await
+        Self::start_with(bank_url, port, telemetry, None, false).await
     }
 
     /// Like `start`, and with `Some(messenger)` the bot also serves Facebook Messenger on
-    /// `/webhook`, answering through the Graph API at `messenger.graph_url`.
+    /// `/webhook`, answering through the Graph API at `messenger.graph_url`. A `careless` bot
+    /// moves money without confirmation or idempotency key, and answers replayed webhooks.
     pub async fn start_with(
         bank_url: &str,
         port: u16,
         telemetry: Telemetry,
         messenger: Option<MessengerConfig>,
+        careless: bool,
     ) -> Result<DemoBot, DemoError> {
         let base = base_url(bank_url).ok_or_else(|| DemoError::BankUrl {
             url: bank_url.to_owned(),
         })?;
         let telemetry = telemetry::Sender::new(&telemetry)?;
         let messenger = messenger
-            .map(|config| Messenger::new(&config, &base))
+            .map(|config| Messenger::new(&config, &base, careless))
             .transpose()?;
-        let bot = Brain::new(BankClient::new(base)?, telemetry);
+        let bot = Brain::new(BankClient::new(base)?, telemetry, careless);
         let app = Arc::new(App { bot, messenger });
         let bind_error = |source| DemoError::Bind { port, source };
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))

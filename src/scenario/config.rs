@@ -176,6 +176,10 @@ pub struct DemoConfig {
     /// Make it leak customer data to the sinks, as careless integrations do.
     #[serde(default)]
     pub leaky: bool,
+    /// Make it move money at once, without a confirmation turn or an idempotency key, and
+    /// answer replayed webhooks.
+    #[serde(default)]
+    pub careless: bool,
 }
 
 /// `certify:` in `banter.yaml`: how `banter certify` talks to this bot.
