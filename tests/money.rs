@@ -192,3 +192,41 @@ fn money_expectations_written_wrong_are_located() {
         );
     }
 }
+
+#[test]
+fn a_leaky_bot_that_reports_a_payment_leaks_the_payee_and_the_amount() {
+    let ws = Workspace::new();
+    ws.write("banter.yaml", "demo:\n  leaky: true\n");
+    let scenarios = repo().join("scenarios/money.yaml");
+    let args = [
+        "run",
+        scenarios.to_str().unwrap(),
+        "--config",
+        "banter.yaml",
+        "--filter",
+        "Pay a payee",
+    ];
+    let (run, report) = ws.banter_json(&args);
+    assert_eq!(run.code, 1, "{run:?}");
+    let leaks: Vec<(String, String)> = report["scenarios"][0]["leaks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["kind"].as_str().unwrap().to_string(),
+                l["location"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("payee", "body:/events/0/params/payee"),
+        ("amount", "body:/events/0/params/value"),
+    ];
+    for (kind, location) in expected {
+        assert!(
+            leaks.iter().any(|(k, l)| k == kind && l == location),
+            "{leaks:?}"
+        );
+    }
+}

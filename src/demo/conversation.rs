@@ -101,6 +101,8 @@ enum Shown {
     Merchant(String),
     Spending,
     Advisor,
+    /// Money moved: to whom, how much.
+    Payment(String, Money),
 }
 
 type Answer = (Vec<Reply>, Shown);
@@ -198,11 +200,11 @@ impl Brain {
                 let moving =
                     self.payments
                         .request(&self.bank, conversation_id, token, state.turns, request);
-                moving.await.map(|replies| (replies, Shown::Nothing))
+                moving.await.map(paid)
             }
             (None, Intent::Confirm) => {
                 let confirmed = self.payments.confirm(&self.bank, conversation_id, token);
-                confirmed.await.map(|replies| (replies, Shown::Nothing))
+                confirmed.await.map(paid)
             }
             (None, _) => Ok((self.payments.cancel(conversation_id), Shown::Nothing)),
         };
@@ -261,6 +263,7 @@ impl Brain {
             },
             Shown::Spending => LeakedData::Spending(self.customer(conversation_id, token).await?),
             Shown::Advisor => LeakedData::Advisor(self.customer(conversation_id, token).await?),
+            Shown::Payment(payee, amount) => LeakedData::Payment { payee, amount },
         })
     }
 
@@ -379,6 +382,15 @@ impl Brain {
     fn update<T>(&self, conversation_id: &str, change: impl FnOnce(&mut State) -> T) -> T {
         change(self.states().entry(conversation_id.to_owned()).or_default())
     }
+}
+
+/// Replies about money, with what they showed: the payment their receipt is for, if any.
+fn paid(replies: Vec<Reply>) -> Answer {
+    let receipt = replies.iter().find_map(|r| r.receipt.as_ref());
+    let shown = receipt.map_or(Shown::Nothing, |r| {
+        Shown::Payment(r.recipient.clone(), r.total)
+    });
+    (replies, shown)
 }
 
 fn find(accounts: &[BankAccount], kind: AccountKind) -> Option<&BankAccount> {

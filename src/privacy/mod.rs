@@ -39,6 +39,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::customer::Customer;
+use crate::money::Money;
 use crate::sinks::CapturedRequest;
 use keys::KeyKind;
 use needles::Needles;
@@ -52,8 +53,15 @@ pub struct Detector {
 impl Detector {
     /// Precomputes needles for these customers; a Finding's `customer` is the index into this slice.
     pub fn new(customers: &[Customer]) -> Detector {
+        Detector::with_amounts(customers, &[])
+    }
+
+    /// Like [`Detector::new`], also knowing the amounts each customer is expected to move
+    /// (`amounts[i]` for customer `i`, such as a scenario's `bank.moved`), which exist only
+    /// once the conversation happens.
+    pub fn with_amounts(customers: &[Customer], amounts: &[Vec<Money>]) -> Detector {
         Detector {
-            needles: Needles::build(customers),
+            needles: Needles::build(customers, amounts),
         }
     }
 
@@ -64,7 +72,7 @@ impl Detector {
         scanner.finish()
     }
 
-    /// Scans a free text (a bot reply) for IDENTITY values only (no amounts, no merchants),
+    /// Scans a free text (a bot reply) for IDENTITY values only (no amounts, merchants or payees),
     /// location = `location`.
     pub fn scan_text(&self, text: &str, location: &str) -> Vec<Finding> {
         let mut scanner = Scanner::new(&self.needles, Mode::Text);
@@ -148,6 +156,8 @@ pub enum ValueKind {
     Amount,
     /// A merchant of the customer's transactions.
     Merchant,
+    /// The name of someone the customer pays.
+    Payee,
     /// The bank token or the authorization code.
     Token,
 }
@@ -167,6 +177,7 @@ impl ValueKind {
             ValueKind::CardNumber => "card_number",
             ValueKind::Amount => "amount",
             ValueKind::Merchant => "merchant",
+            ValueKind::Payee => "payee",
             ValueKind::Token => "token",
         }
     }

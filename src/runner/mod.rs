@@ -328,7 +328,8 @@ impl Plan {
         everyone.extend(bank.decoys().iter().cloned());
         let everyone = Arc::new(everyone);
         // The needles are prepared while the sinks, the bot and the first turns start.
-        let detector = Prepared::start(Arc::clone(&everyone));
+        let amounts = self.scenarios.iter().map(Scenario::amounts_moved).collect();
+        let detector = Prepared::start(Arc::clone(&everyone), amounts);
         let mut names: Vec<String> = self.scenarios.iter().map(|s| s.name.clone()).collect();
         names.extend((1..=bank.decoys().len()).map(bank::decoy_name));
         let sinks = Sinks::start(

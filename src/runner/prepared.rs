@@ -6,6 +6,7 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::customer::Customer;
+use crate::money::Money;
 use crate::privacy::Detector;
 use crate::sync::lock;
 
@@ -36,8 +37,9 @@ pub(super) struct Prepared {
 }
 
 impl Prepared {
-    /// Starts preparing the needles of `customers` (a finding's `customer` indexes them).
-    pub fn start(customers: Arc<Vec<Customer>>) -> Arc<Prepared> {
+    /// Starts preparing the needles of `customers` (a finding's `customer` indexes them), and
+    /// of the amounts each is expected to move (`amounts[i]` for customer `i`).
+    pub fn start(customers: Arc<Vec<Customer>>, amounts: Vec<Vec<Money>>) -> Arc<Prepared> {
         let prepared = Arc::new(Prepared {
             state: Mutex::new(State::Preparing),
             done: Condvar::new(),
@@ -47,7 +49,7 @@ impl Prepared {
             .name("needles".into())
             .spawn(move || {
                 let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    Detector::new(&customers)
+                    Detector::with_amounts(&customers, &amounts)
                 }));
                 filler.set(match built {
                     Ok(detector) => State::Ready(Arc::new(detector)),

@@ -61,6 +61,13 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// The amounts its steps expect to move (`bank.moved`), which the leak detector looks for.
+    pub fn amounts_moved(&self) -> Vec<Money> {
+        let expected = self.steps.iter().filter_map(|s| s.bank.as_ref());
+        let moved = expected.flat_map(|b| b.moved.iter().flatten());
+        moved.map(|m| m.amount).collect()
+    }
+
     /// Whether any part of the scenario is snapshotted.
     pub fn snapshots(&self) -> bool {
         self.snapshot || self.steps.iter().any(|s| s.snapshot)
