@@ -61,7 +61,7 @@ pub use report::{
     merge_json, write_html, write_json, write_junit, Egress, Report, ScenarioReport,
     SnapshotResult, SnapshotStatus, Status, Summary, Unattributed, REPORT_VERSION,
 };
-pub use transcript::{BotMessage, Turn, UserKind};
+pub use transcript::{BotMessage, Receipt, Turn, UserKind};
 
 // Run events and the reporters that receive them.
 pub use report::{Event, Reporter, Silent, TerminalReporter};
@@ -81,8 +81,8 @@ pub use scenario::{
     load_paths, AccountDecl, Action, AllowRule, BankExpect, BotConfig, CallPattern, CaptureConfig,
     CertifyConfig, Config, ConnectorConfig, ConnectorKind, CustomerDecl, DemoConfig, Fault,
     FieldGlob, GlobText, HostGlob, HostRoute, LoopbackAddr, MoneyChecks, MoveExpect, OneOrMany,
-    Origin, Pattern, PrivacyConfig, PrivacyPolicy, ReplyExpect, Scenario, Step, Template,
-    UnknownPolicy, UserInput, Utterances, WebhookCheck,
+    Origin, Pattern, PrivacyConfig, PrivacyPolicy, ReceiptExpect, ReplyExpect, Scenario, Step,
+    Template, UnknownPolicy, UserInput, Utterances, WebhookCheck,
 };
 pub use sinks::{SinkKind, SinkSpec};
 

@@ -274,6 +274,7 @@ mod tests {
                 quick_replies: Vec::new(),
                 buttons: Vec::new(),
                 handover: false,
+                receipt: None,
             }],
             bank_calls: Vec::new(),
             moved,

@@ -49,8 +49,8 @@ pub struct Receipt {
     /// The transfer's or payment's id, when the bank gave one.
     pub order: String,
     pub total: Money,
-    /// The confirmation text.
-    pub summary: String,
+    /// Its one line: "Payment to Maria Garcia".
+    pub item: String,
 }
 
 impl Reply {

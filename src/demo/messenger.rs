@@ -543,7 +543,7 @@ fn receipt_template(receipt: &Receipt) -> Value {
         "order_number": receipt.order,
         "currency": "USD",
         "payment_method": "Bank account",
-        "elements": [{"title": receipt.summary, "price": receipt.total}],
+        "elements": [{"title": receipt.item, "price": receipt.total}],
         "summary": {"total_cost": receipt.total},
     }}})
 }

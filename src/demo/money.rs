@@ -27,6 +27,8 @@ const FAILED: &str = "Sorry, I couldn't complete that. No money was moved.";
 struct Pending {
     /// `transfers` or `payments`.
     collection: &'static str,
+    /// `Transfer` or `Payment`.
+    noun: &'static str,
     body: serde_json::Value,
     /// The idempotency key: the conversation and the turn that asked.
     key: String,
@@ -80,7 +82,7 @@ impl Payments {
             let text = format!("You don't have a {} account to send from.", from.label());
             return Ok(vec![Reply::plain(text)]);
         };
-        let (collection, body, to) = match &request.to {
+        let (collection, noun, body, to) = match &request.to {
             Destination::Account(kind) => {
                 let Some(target) = find(*kind).filter(|t| t.account_id != source.account_id) else {
                     let text = format!("You don't have another {} account.", kind.label());
@@ -88,7 +90,7 @@ impl Payments {
                 };
                 let body = json!({"fromAccountId": source.account_id,
                     "toAccountId": target.account_id, "amount": request.amount});
-                ("transfers", body, account_phrase(target))
+                ("transfers", "Transfer", body, account_phrase(target))
             }
             Destination::Payee(name) => {
                 let payees = bank.payees(token).await?;
@@ -109,11 +111,13 @@ impl Payments {
                 };
                 let body = json!({"fromAccountId": source.account_id,
                     "toPayeeId": payee.payee_id, "amount": request.amount});
-                ("payments", body, payee.merchant.display_name.clone())
+                let to = payee.merchant.display_name.clone();
+                ("payments", "Payment", body, to)
             }
         };
         let pending = Pending {
             collection,
+            noun,
             body,
             key: format!("{conversation}-{turn}"),
             amount: request.amount,
@@ -190,7 +194,7 @@ impl Payments {
                 recipient: pending.to.clone(),
                 order: order.map(|o| o.id).unwrap_or_default(),
                 total: pending.amount,
-                summary: text.clone(),
+                item: format!("{} to {}", pending.noun, pending.to),
             };
             vec![Reply::plain(text).with_receipt(receipt)]
         };

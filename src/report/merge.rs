@@ -208,6 +208,7 @@ mod tests {
                 quick_replies: vec!["Checking".into()],
                 buttons: vec!["Savings".into()],
                 handover: true,
+                receipt: None,
             }],
             bank_calls: vec![BankCall {
                 turn: 1,

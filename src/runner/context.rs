@@ -109,6 +109,10 @@ fn step_templates(step: &crate::scenario::Step) -> Vec<(&'static str, &Template)
             ("bot.buttons", bot.buttons.as_slice()),
             ("bot.equals", bot.equals.as_slice()),
         ];
+        if let Some(receipt) = &bot.receipt {
+            let fields = [&receipt.total, &receipt.recipient, &receipt.order];
+            templates.extend(fields.into_iter().flatten().map(|t| ("bot.receipt", t)));
+        }
         for (field, list) in lists {
             templates.extend(list.iter().map(|t| (field, t)));
         }

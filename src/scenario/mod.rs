@@ -280,9 +280,29 @@ pub struct ReplyExpect {
     /// The reply text must match this regular expression.
     #[serde(default)]
     pub matches: Option<Pattern>,
+    /// A receipt in the replies has these fields.
+    #[serde(default)]
+    pub receipt: Option<ReceiptExpect>,
     /// Compare with case.
     #[serde(default)]
     pub case_sensitive: bool,
+}
+
+/// A receipt the bot sent: `receipt: { total: "$25.00" }`. Every field given must match one
+/// receipt of the turn: `total` as an amount (`$25.00`, `25`), `recipient` as a part of its
+/// name, `order` whole.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptExpect {
+    /// The total.
+    #[serde(default)]
+    pub total: Option<Template>,
+    /// Who the receipt is for.
+    #[serde(default)]
+    pub recipient: Option<Template>,
+    /// The order or confirmation number.
+    #[serde(default)]
+    pub order: Option<Template>,
 }
 
 /// Expectations on bank calls, each written `METHOD /path` with templates and globs.

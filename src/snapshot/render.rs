@@ -199,6 +199,7 @@ mod tests {
             quick_replies: quick_replies.iter().map(|q| q.to_string()).collect(),
             buttons: Vec::new(),
             handover: false,
+            receipt: None,
         }
     }
 
