@@ -117,7 +117,8 @@ fn a_careless_messenger_bot_pays_again_on_a_replayed_webhook() {
         ),
     );
     let report = failing_run(&ws, "scenarios/messenger/money.yaml");
-    let name = "Messenger payment is confirmed, sent once and receipted; replayed webhooks move nothing";
+    let name =
+        "Messenger payment is confirmed, sent once and receipted; replayed webhooks move nothing";
     let money = failures(&report, name, "money");
     assert!(
         any(&money, "money moved without a confirmation turn"),

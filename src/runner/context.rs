@@ -21,14 +21,9 @@ pub(super) fn conversation_id(seed: u64, name: &str) -> String {
 pub(super) fn scenario_context(seed: u64, name: &str, customer: &Customer, bot: Value) -> Value {
     // `{{ checking.id }}`, `{{ savings.balance }}`, …: the customer's accounts by type.
     // `{{ payee.id }}`, `{{ payee_2.name }}`: the customer's payees, in order.
-    let payees = customer.payees.iter().enumerate().map(|(i, payee)| {
-        let alias = if i == 0 {
-            "payee".to_string()
-        } else {
-            format!("payee_{}", i + 1)
-        };
-        (alias, Value::from_serialize(payee))
-    });
+    let payees = crate::snapshot::payee_aliases(customer)
+        .zip(&customer.payees)
+        .map(|((alias, _), payee)| (alias, Value::from_serialize(payee)));
     let aliases = Value::from_iter(
         crate::snapshot::account_aliases(customer)
             .into_iter()
