@@ -97,12 +97,27 @@ fn a_careless_bot_is_caught_moving_money_unconfirmed_twice_and_claiming_success(
         failures(&report, refused, "money").is_empty(),
         "nothing moved: {report}"
     );
-    // Turning the built-in checks off leaves only the scenario's own expectations.
+    // Turning the built-in checks off, in the scenario or in banter.yaml for every scenario
+    // without its own, leaves only the scenario's own expectations.
+    let off = "{ require_confirmation: false, match_confirmation: false, no_double_spend: false }";
+    let steps = "faults: [{ path: /fdx/v6/payments, method: POST, lost: true, times: 1 }]\nsteps:\n  - user: \"pay {{ payee.name }} $5\"\n    bank: { moved: [{ to: payee, amount: 5 }, { to: payee, amount: 5 }] }\n";
     ws.write(
         "unchecked.yaml",
-        "name: Careless but allowed\nmoney: { require_confirmation: false, match_confirmation: false, no_double_spend: false }\nfaults: [{ path: /fdx/v6/payments, method: POST, lost: true, times: 1 }]\nsteps:\n  - user: \"pay {{ payee.name }} $5\"\n    bank: { moved: [{ to: payee, amount: 5 }, { to: payee, amount: 5 }] }\n",
+        &format!("name: Careless but allowed\nmoney: {off}\n{steps}"),
+    );
+    ws.write(
+        "default.yaml",
+        &format!("name: Careless, checked by default\n{steps}"),
     );
     let (run, report) = ws.banter_json(&["run", "unchecked.yaml", "--config", "banter.yaml"]);
+    assert_eq!(run.code, 0, "{run:?}\n{report}");
+    let (run, _) = ws.banter_json(&["run", "default.yaml", "--config", "banter.yaml"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    ws.write(
+        "off.yaml",
+        &format!("demo: {{ careless: true }}\nmoney: {off}\n"),
+    );
+    let (run, report) = ws.banter_json(&["run", "default.yaml", "--config", "off.yaml"]);
     assert_eq!(run.code, 0, "{run:?}\n{report}");
 }
 

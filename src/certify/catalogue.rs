@@ -239,7 +239,7 @@ fn scenario(name: String, consent: Consent, balance: Money, steps: Vec<Step>) ->
         faults: Vec::new(),
         privacy: Default::default(),
         snapshot: false,
-        money: Default::default(),
+        money: None,
         origin: Origin {
             file: PathBuf::from(ORIGIN),
             line: 0,

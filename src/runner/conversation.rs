@@ -160,7 +160,8 @@ async fn play(
         }
         played.turns.push(record);
     }
-    let built_in = money::check_conversation(&scenario.money, &played.turns);
+    let checks = scenario.money.unwrap_or(world.money);
+    let built_in = money::check_conversation(&checks, &played.turns);
     verdict.failures.extend(built_in);
     played
 }

@@ -366,6 +366,7 @@ impl Plan {
             detector,
             names,
             privacy: self.config.privacy.clone(),
+            money: self.config.money,
             unknown: self.config.capture.unknown,
             bot,
             snapshots: self.snapshots,

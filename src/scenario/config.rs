@@ -14,7 +14,7 @@ use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAc
 use serde::{Deserialize, Deserializer};
 
 use super::load::{check_depth, invalid, read_regular, ScenarioError};
-use super::AllowRule;
+use super::{AllowRule, MoneyChecks};
 use crate::connector::process::{StartConfig, DEFAULT_START_TIMEOUT};
 use crate::connector::{
     BotFrameworkConfig, HttpConfig, MessengerConfig, OpenAiConfig, RasaConfig, StdioConfig,
@@ -40,6 +40,8 @@ pub struct Config {
     pub capture: CaptureConfig,
     /// Settings of `banter certify`: the phrasing of each intent.
     pub certify: CertifyConfig,
+    /// The built-in money checks of scenarios that do not set their own.
+    pub money: MoneyChecks,
     /// The directory of the config file; relative paths (the bot's command) resolve against it.
     pub base_dir: PathBuf,
 }
@@ -403,6 +405,8 @@ struct File<B> {
     capture: CaptureConfig,
     #[serde(default)]
     certify: CertifyConfig,
+    #[serde(default)]
+    money: MoneyChecks,
 }
 
 impl<B> File<B> {
@@ -415,6 +419,7 @@ impl<B> File<B> {
             demo: self.demo,
             capture: self.capture,
             certify: self.certify,
+            money: self.money,
         }
     }
 }
@@ -727,6 +732,7 @@ impl File<Section> {
             demo: self.demo,
             capture: self.capture,
             certify: self.certify,
+            money: self.money,
             base_dir: PathBuf::new(),
         })
     }

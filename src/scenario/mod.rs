@@ -52,9 +52,9 @@ pub struct Scenario {
     /// Snapshot the whole transcript.
     #[serde(default)]
     pub snapshot: bool,
-    /// The built-in money checks, each on unless turned off.
+    /// The built-in money checks; those of `banter.yaml` (each on by default) when absent.
     #[serde(default)]
-    pub money: MoneyChecks,
+    pub money: Option<MoneyChecks>,
     /// Where the scenario was read from (`file:line`).
     #[serde(skip)]
     pub origin: Origin,
