@@ -1,6 +1,7 @@
 //! The bundled demo bot: an HTTP chatbot server (hyper, 127.0.0.1 only) that answers
 //! `POST /chat` by calling the bank's FDX API as a real client with the customer's bearer token,
-//! and reports every turn to analytics services (see `telemetry`). Optionally it also speaks
+//! moves money on request (see `money`), and reports every turn to analytics services (see
+//! `telemetry`). Optionally it also speaks
 //! Facebook Messenger on `/webhook` (see `messenger`). This file owns start/stop, URL validation,
 //! routing and the `/chat` JSON wire format.
 
