@@ -162,6 +162,10 @@ fn a_bot_that_pays_more_than_it_asked_to_confirm_fails() {
     assert_eq!(run.code, 1, "{run:?}");
     let money = failures(&report, "Overpays", "money");
     assert_eq!(money.len(), 1, "{money:?}");
+    // The key the bot chose is its token: reports redact it like every token banter issued.
+    let paid = &report["scenarios"][0]["turns"][1]["moved"][0];
+    assert_eq!(paid["idempotency_key"], "[REDACTED]", "{report}");
+    assert!(!report.to_string().contains("tok_"), "{report}");
     assert!(
         money[0]
             .starts_with("money moved differs from what the user confirmed: payment of $250.00"),
