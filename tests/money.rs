@@ -68,7 +68,8 @@ fn the_money_scenarios_pass_against_the_demo_bot() {
 #[test]
 fn a_careless_bot_is_caught_moving_money_unconfirmed_twice_and_claiming_success() {
     let ws = Workspace::new();
-    ws.write("banter.yaml", "demo:\n  careless: true\n");
+    let example = repo().join("examples/careless/banter.yaml");
+    ws.write("banter.yaml", &std::fs::read_to_string(example).unwrap());
     let report = failing_run(&ws, "scenarios/money.yaml");
     let money = failures(&report, "Pay a payee after confirming", "money");
     assert!(
