@@ -54,14 +54,14 @@ pub use runner::{ConfigSource, Interrupt, Plan, Shard, Suite, DEFAULT_SEED};
 pub use snapshot::Mode as SnapshotMode;
 
 // The report and its parts.
-pub use bank::{BankCall, Outcome};
+pub use bank::{BankCall, Movement, MovementKind, Outcome};
 pub use check::privacy::{Leak, SinkWarning, Whose};
 pub use check::{Failure, FailureKind};
 pub use report::{
     merge_json, write_html, write_json, write_junit, Egress, Report, ScenarioReport,
     SnapshotResult, SnapshotStatus, Status, Summary, Unattributed, REPORT_VERSION,
 };
-pub use transcript::{BotMessage, Turn, UserKind};
+pub use transcript::{BotMessage, Receipt, Turn, UserKind};
 
 // Run events and the reporters that receive them.
 pub use report::{Event, Reporter, Silent, TerminalReporter};
@@ -80,14 +80,14 @@ pub use money::Money;
 pub use scenario::{
     load_paths, AccountDecl, Action, AllowRule, BankExpect, BotConfig, CallPattern, CaptureConfig,
     CertifyConfig, Config, ConnectorConfig, ConnectorKind, CustomerDecl, DemoConfig, Fault,
-    FieldGlob, GlobText, HostGlob, HostRoute, LoopbackAddr, OneOrMany, Origin, Pattern,
-    PrivacyConfig, PrivacyPolicy, ReplyExpect, Scenario, StatusConfig, Step, Template,
-    UnknownPolicy, UserInput, Utterances, WebhookCheck,
+    FieldGlob, GlobText, HostGlob, HostRoute, LoopbackAddr, MoneyChecks, MoveExpect, OneOrMany,
+    Origin, Pattern, PrivacyConfig, PrivacyPolicy, ReceiptExpect, ReplyExpect, Scenario,
+    StatusConfig, Step, Template, UnknownPolicy, UserInput, Utterances, WebhookCheck,
 };
 pub use sinks::{SinkKind, SinkSpec};
 
 // The leak detector and its findings.
-pub use customer::{Account, Address, Customer, CustomerSpec, Direction, Transaction};
+pub use customer::{Account, Address, Customer, CustomerSpec, Direction, Payee, Transaction};
 pub use privacy::{
     Detector, Finding, Scan, Signal, SignalField, ValueForm, ValueKind, Vocabulary, Warning,
     WarningKind, BUILTIN_TERMS,

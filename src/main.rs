@@ -99,6 +99,9 @@ struct DemoBotArgs {
     /// Leak customer data to the analytics services, as careless integrations do.
     #[arg(long)]
     leaky: bool,
+    /// Move money without a confirmation turn or an idempotency key, and answer replayed webhooks.
+    #[arg(long)]
+    careless: bool,
     /// Meta (Conversions API) base URL.
     #[arg(long, env = "META_URL")]
     meta_url: Option<String>,
@@ -307,7 +310,9 @@ async fn demo_bot(args: DemoBotArgs) -> ExitCode {
         page_token: args.page_token.unwrap_or_default(),
     });
     let bank_url = args.bank_url;
-    let bot = match DemoBot::start_with(&bank_url, args.port, telemetry, messenger).await {
+    let bot = match DemoBot::start_with(&bank_url, args.port, telemetry, messenger, args.careless)
+        .await
+    {
         Ok(bot) => bot,
         Err(e) => return fail(e),
     };

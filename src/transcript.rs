@@ -1,8 +1,8 @@
-//! The record of one conversation: user turns, bot replies, bank calls and timings.
+//! The record of one conversation: user turns, bot replies, bank calls, money moved and timings.
 
 use serde::{Deserialize, Serialize};
 
-use crate::bank::BankCall;
+use crate::bank::{BankCall, Movement};
 
 /// How the user said something: typed text, a tapped quick reply, or a pressed button.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,6 +61,45 @@ pub struct BotMessage {
     /// `pass_thread_control`); its text is empty.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub handover: bool,
+    /// The receipt it carries (a Messenger receipt template, a Bot Framework receipt card);
+    /// its text reads the receipt too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<Receipt>,
+}
+
+/// A receipt a bot sent, as the transcript reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    /// Who it is for (Messenger's `recipient_name`, a receipt card's `title`).
+    pub recipient: String,
+    /// The order or confirmation number, when it has one.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub order: String,
+    /// The lines, by title.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<String>,
+    /// The total as shown: `$25.00`.
+    pub total: String,
+}
+
+impl Receipt {
+    /// The readable transcript text: `Receipt for Maria Garcia (order pmt_1): Payment; total $25.00`.
+    pub fn text(&self) -> String {
+        let order = if self.order.is_empty() {
+            String::new()
+        } else {
+            format!(" (order {})", self.order)
+        };
+        let items = if self.items.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", self.items.join("; "))
+        };
+        format!(
+            "Receipt for {}{order}{items}; total {}",
+            self.recipient, self.total
+        )
+    }
 }
 
 /// One turn of a conversation.
@@ -77,6 +116,9 @@ pub struct Turn {
     pub replies: Vec<BotMessage>,
     /// The bank calls the bot made during the turn.
     pub bank_calls: Vec<BankCall>,
+    /// The money the bank moved during the turn.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub moved: Vec<Movement>,
     /// The events the bot sent to sinks during the turn, as `sink: event name`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sink_events: Vec<String>,

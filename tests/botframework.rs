@@ -105,3 +105,19 @@ fn a_bot_built_with_the_botbuilder_sdk_is_driven_through_the_channel() {
         "{run:?}"
     );
 }
+
+#[test]
+fn a_receipt_card_is_a_receipt_the_matchers_see() {
+    let ws = workspace("normal");
+    ws.write(
+        "scenarios/s.yaml",
+        "- name: Receipt\n  steps:\n    - user: receipt please\n      bot: { contains: \"Receipt for Maria Garcia (order pmt_7): Payment; total $25.00\", receipt: { total: \"$25.00\", recipient: maria, order: pmt_7 } }\n- name: Wrong total\n  steps:\n    - user: receipt please\n      bot: { receipt: { total: 26 } }\n",
+    );
+    let (run, report) = ws.banter_json(&["run"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(report["scenarios"][0]["status"], "passed", "{report}");
+    let receipt = &report["scenarios"][0]["turns"][0]["replies"][0]["receipt"];
+    assert_eq!(receipt["total"], "$25.00", "{report}");
+    let failure = &report["scenarios"][1]["failures"][0];
+    assert_eq!(failure["message"], "no receipt with total 26", "{report}");
+}

@@ -108,12 +108,13 @@ async fn tokens_are_redacted_from_reports() {
 }
 
 async fn get(bank: &Bank, path: &str, token: &str) -> (u16, serde_json::Value) {
-    let response = reqwest::Client::new()
-        .get(format!("{}{path}", bank.url()))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    let request = reqwest::Client::new().get(format!("{}{path}", bank.url()));
+    answer(request.bearer_auth(token)).await
+}
+
+/// The status and JSON body (`null` when there is none) of a request to the bank.
+async fn answer(request: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
+    let response = request.send().await.unwrap();
     let status = response.status().as_u16();
     (
         status,
@@ -227,4 +228,102 @@ async fn the_bank_exchanges_codes_and_denies_revoked_consent() {
     let (status, error) = get(&bank, "/fdx/v6/accounts", &revoked.token).await;
     assert_eq!((status, error["code"].as_str()), (403, Some("1107")));
     assert_eq!(b.calls()[0].outcome, Outcome::ConsentRevoked);
+}
+
+async fn post(
+    bank: &Bank,
+    path: &str,
+    token: &str,
+    key: Option<&str>,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let mut request = reqwest::Client::new()
+        .post(format!("{}{path}", bank.url()))
+        .bearer_auth(token)
+        .json(&body);
+    if let Some(key) = key {
+        request = request.header("Idempotency-Key", key);
+    }
+    answer(request).await
+}
+
+#[tokio::test]
+async fn the_bank_moves_money_once_per_idempotency_key_even_when_the_answer_is_lost() {
+    let bank = Bank::start(5).await.unwrap();
+    let carol = Customer::generate(5, "carol", &CustomerSpec::default());
+    let dave = Customer::generate(5, "dave", &CustomerSpec::default());
+    let lost = banter::testing::BankFault {
+        path: globset::Glob::new("/fdx/v6/payments")
+            .unwrap()
+            .compile_matcher(),
+        method: Some("POST".into()),
+        status: None,
+        delay: None,
+        times: Some(1),
+        lost: true,
+    };
+    let session = bank.open(carol.clone(), vec![lost]);
+    let _dave = bank.open(dave.clone(), Vec::new());
+    session.begin_turn(1);
+    let (checking, payee) = (&carol.accounts[0], &carol.payees[0]);
+    let (status, payees) = get(&bank, "/fdx/v6/payees", &carol.token).await;
+    assert_eq!(
+        (status, payees["payees"][0]["payeeId"].as_str()),
+        (200, Some(payee.id.as_str()))
+    );
+    let body =
+        serde_json::json!({"fromAccountId": checking.id, "toPayeeId": payee.id, "amount": 25});
+    // The first answer is lost, but the payment went out; the retry with the same key gets the
+    // payment back and moves nothing.
+    let pay = || {
+        post(
+            &bank,
+            "/fdx/v6/payments",
+            &carol.token,
+            Some("k-1"),
+            body.clone(),
+        )
+    };
+    assert_eq!(pay().await.0, 504);
+    let (status, payment) = pay().await;
+    assert_eq!((status, payment["status"].as_str()), (201, Some("PENDING")));
+    let id = payment["paymentId"].as_str().unwrap();
+    let (status, settled) = get(&bank, &format!("/fdx/v6/payments/{id}"), &carol.token).await;
+    assert_eq!(
+        (status, settled["status"].as_str()),
+        (200, Some("PROCESSED"))
+    );
+    let (_, account) = get(
+        &bank,
+        &format!("/fdx/v6/accounts/{}", checking.id),
+        &carol.token,
+    )
+    .await;
+    let expected = checking.balance - banter::Money::from_cents(2_500);
+    assert_eq!(account["currentBalance"], serde_json::json!(expected));
+    // Another customer's account: refused, and an isolation violation.
+    let theirs = serde_json::json!({"fromAccountId": dave.accounts[0].id, "toPayeeId": payee.id, "amount": 1});
+    let (status, error) = post(&bank, "/fdx/v6/payments", &carol.token, None, theirs).await;
+    assert_eq!((status, error["code"].as_str()), (403, Some("706")));
+    session.end_turn();
+    let moved = session.movements_since(0);
+    assert_eq!(moved.len(), 1);
+    assert_eq!(
+        (moved[0].id.as_str(), moved[0].turn, moved[0].amount),
+        (id, 1, banter::Money::from_cents(2_500))
+    );
+    let outcomes: Vec<Outcome> = session.calls().iter().map(|c| c.outcome).collect();
+    assert_eq!(
+        outcomes,
+        [
+            Outcome::Ok,
+            Outcome::Lost,
+            Outcome::Replayed,
+            Outcome::Ok,
+            Outcome::Ok,
+            Outcome::IsolationViolation
+        ]
+    );
+    let balances = session.balances();
+    assert_eq!(balances[0], (checking.id.clone(), expected));
 }

@@ -37,7 +37,7 @@ fn messenger_scenarios_pass_through_signed_webhooks_and_the_send_api() {
     assert_eq!(run.code, 0, "{run:?}");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
-    assert_eq!(json["summary"]["passed"], 8, "{json}");
+    assert_eq!(json["summary"]["passed"], 9, "{json}");
     let greeting = &json["scenarios"][0]["turns"][0]["replies"][0];
     assert_eq!(
         greeting["buttons"],

@@ -21,6 +21,12 @@ pub enum Outcome {
     BadRequest,
     /// A fault injected by the scenario answered instead.
     Fault,
+    /// The bank refused to move money (insufficient funds, a limit, a reused idempotency key): 422.
+    Refused,
+    /// A request with an idempotency key already answered: the first answer again, nothing moved.
+    Replayed,
+    /// The bank did what was asked, but an injected fault lost the answer.
+    Lost,
 }
 
 /// One request the bot made to the bank.

@@ -1,4 +1,5 @@
-//! Faults injected into the bank: by method and path glob, a status, a delay, a count.
+//! Faults injected into the bank: by method and path glob, a status, a delay, a count, and
+//! answers lost after the work is done.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -17,6 +18,9 @@ pub struct Fault {
     pub delay: Option<Duration>,
     /// Only the first N matching calls; every call when absent.
     pub times: Option<u32>,
+    /// The bank processes the call, then answers `status` (504 when absent) instead: the
+    /// answer is lost, the work is done.
+    pub lost: bool,
 }
 
 /// A fault armed for one customer's calls, counting down its uses.
@@ -30,6 +34,7 @@ pub(super) struct ArmedFault {
 pub(super) struct Hit {
     pub status: Option<u16>,
     pub delay: Option<Duration>,
+    pub lost: bool,
 }
 
 impl ArmedFault {
@@ -56,6 +61,7 @@ impl ArmedFault {
         Some(Hit {
             status: self.fault.status,
             delay: self.fault.delay,
+            lost: self.fault.lost,
         })
     }
 }

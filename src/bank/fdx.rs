@@ -31,8 +31,30 @@ pub enum Route<'a> {
     Transactions(&'a str),
     /// `GET /fdx/v6/accounts/{id}/payment-networks`
     PaymentNetworks(&'a str),
+    /// `GET /fdx/v6/payees`
+    Payees,
+    /// `POST /fdx/v6/payees`
+    CreatePayee,
+    /// `POST /fdx/v6/transfers`
+    CreateTransfer,
+    /// `GET /fdx/v6/transfers/{id}`
+    Transfer(&'a str),
+    /// `POST /fdx/v6/payments`
+    CreatePayment,
+    /// `GET /fdx/v6/payments/{id}`
+    Payment(&'a str),
     /// Anything else.
     Unknown,
+}
+
+impl Route<'_> {
+    /// Whether the endpoint moves money or sets up a payee (a `POST` that honours idempotency keys).
+    pub fn moves_money(&self) -> bool {
+        matches!(
+            self,
+            Route::CreatePayee | Route::CreateTransfer | Route::CreatePayment
+        )
+    }
 }
 
 /// Maps a method and path to an endpoint.
@@ -45,6 +67,12 @@ pub fn route<'a>(method: &str, path: &'a str) -> Route<'a> {
         ("GET", ["fdx", "v6", "accounts", id]) => Route::Account(id),
         ("GET", ["fdx", "v6", "accounts", id, "transactions"]) => Route::Transactions(id),
         ("GET", ["fdx", "v6", "accounts", id, "payment-networks"]) => Route::PaymentNetworks(id),
+        ("GET", ["fdx", "v6", "payees"]) => Route::Payees,
+        ("POST", ["fdx", "v6", "payees"]) => Route::CreatePayee,
+        ("POST", ["fdx", "v6", "transfers"]) => Route::CreateTransfer,
+        ("GET", ["fdx", "v6", "transfers", id]) => Route::Transfer(id),
+        ("POST", ["fdx", "v6", "payments"]) => Route::CreatePayment,
+        ("GET", ["fdx", "v6", "payments", id]) => Route::Payment(id),
         _ => Route::Unknown,
     }
 }
@@ -192,5 +220,11 @@ mod tests {
         assert_eq!(route("GET", "/fdx/v6/accounts/"), Route::Accounts);
         assert_eq!(route("POST", "/fdx/v6/accounts"), Route::Unknown);
         assert_eq!(route("POST", "/oauth/token"), Route::Token);
+        assert_eq!(route("POST", "/fdx/v6/payments/"), Route::CreatePayment);
+        assert_eq!(
+            route("GET", "/fdx/v6/payments/pmt_1"),
+            Route::Payment("pmt_1")
+        );
+        assert_eq!(route("DELETE", "/fdx/v6/payees"), Route::Unknown);
     }
 }

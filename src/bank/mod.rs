@@ -8,6 +8,7 @@
 mod call;
 mod fault;
 pub mod fdx;
+mod payments;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -19,8 +20,11 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 pub use call::{BankCall, Outcome};
 use fault::ArmedFault;
 pub use fault::Fault;
+use payments::{Ledger, Write};
+pub use payments::{Movement, MovementKind};
 
 use crate::customer::{Consent, Customer};
+use crate::money::Money;
 use crate::sync::lock;
 
 /// How many calls one session keeps; later ones are counted but not stored.
@@ -70,6 +74,8 @@ struct Tenant {
     calls: Mutex<Vec<BankCall>>,
     dropped: AtomicUsize,
     faults: Vec<ArmedFault>,
+    /// The customer's money as it stands now.
+    ledger: Mutex<Ledger>,
 }
 
 impl Tenant {
@@ -122,6 +128,7 @@ impl Bank {
 
     fn register(&self, customer: Customer, faults: Vec<Fault>) -> Arc<Tenant> {
         let tenant = Arc::new(Tenant {
+            ledger: Mutex::new(Ledger::new(customer.clone())),
             customer,
             turn: AtomicUsize::new(0),
             in_turn: AtomicBool::new(false),
@@ -186,6 +193,22 @@ impl BankSession {
             .get(seen..)
             .map(<[BankCall]>::to_vec)
             .unwrap_or_default()
+    }
+
+    /// The money moved after the first `seen` movements, in order.
+    pub fn movements_since(&self, seen: usize) -> Vec<Movement> {
+        lock(&self.tenant.ledger)
+            .movements()
+            .get(seen..)
+            .map(<[Movement]>::to_vec)
+            .unwrap_or_default()
+    }
+
+    /// Every account's balance as it stands now, by account id.
+    pub fn balances(&self) -> Vec<(String, Money)> {
+        let ledger = lock(&self.tenant.ledger);
+        let accounts = &ledger.live.accounts;
+        accounts.iter().map(|a| (a.id.clone(), a.balance)).collect()
     }
 
     /// The customer this session serves.
@@ -256,7 +279,7 @@ impl Respond for Responder {
             (tenant, open)
         };
         let (template, status, outcome) = match &tenant {
-            Some(tenant) => self.serve(tenant, &method, &path, &query, route),
+            Some(tenant) => self.serve(tenant, request, &method, &path, route),
             None => (
                 reply(
                     401,
@@ -291,30 +314,55 @@ fn token_request_code(request: &Request) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
+/// The idempotency key of a write: `Idempotency-Key`, else FDX's request id
+/// (`x-fapi-interaction-id`).
+fn idempotency_key(request: &Request) -> Option<String> {
+    ["idempotency-key", "x-fapi-interaction-id"]
+        .iter()
+        .find_map(|name| request.headers.get(*name))
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
 impl Responder {
     fn serve(
         &self,
         tenant: &Tenant,
+        request: &Request,
         method: &str,
         path: &str,
-        query: &str,
         route: fdx::Route<'_>,
     ) -> (ResponseTemplate, u16, Outcome) {
         let mut delay = None;
+        let mut lost = None;
         for fault in &tenant.faults {
             if let Some(hit) = fault.hit(method, path) {
-                if let Some(status) = hit.status {
+                delay = hit.delay;
+                if hit.lost {
+                    lost = Some(hit.status.unwrap_or(504));
+                } else if let Some(status) = hit.status {
                     let mut t = reply(status, fdx::error(&status.to_string(), "injected fault"));
-                    if let Some(d) = hit.delay {
+                    if let Some(d) = delay {
                         t = t.set_delay(d);
                     }
                     return (t, status, Outcome::Fault);
                 }
-                delay = hit.delay;
                 break;
             }
         }
-        let (template, status, outcome) = self.answer(tenant, route, query);
+        let (status, body, outcome) = self.answer(tenant, request, route);
+        // The work is done; only the answer is lost.
+        let (status, body, outcome) = match lost {
+            Some(status) => (
+                status,
+                fdx::error(&status.to_string(), "injected fault: the answer was lost"),
+                Outcome::Lost,
+            ),
+            None => (status, body, outcome),
+        };
+        let template = reply(status, body);
         let template = match delay {
             Some(d) => template.set_delay(d),
             None => template,
@@ -325,31 +373,42 @@ impl Responder {
     fn answer(
         &self,
         tenant: &Tenant,
+        request: &Request,
         route: fdx::Route<'_>,
-        query: &str,
-    ) -> (ResponseTemplate, u16, Outcome) {
+    ) -> (u16, Value, Outcome) {
         let c = &tenant.customer;
         if route == fdx::Route::Token {
             let body = serde_json::json!({ "access_token": c.token, "token_type": "Bearer", "expires_in": 3600 });
-            return (reply(200, body), 200, Outcome::Ok);
+            return (200, body, Outcome::Ok);
         }
         if c.consent == Consent::Revoked {
             let body = fdx::error(
                 fdx::CODE_CONSENT_REVOKED,
                 "the customer revoked consent for this data recipient",
             );
-            return (reply(403, body), 403, Outcome::ConsentRevoked);
+            return (403, body, Outcome::ConsentRevoked);
         }
+        let foreign = |id: &str| lock(&self.0.registry).account_owner.contains_key(id);
+        let mut ledger = lock(&tenant.ledger);
+        if route.moves_money() {
+            let write = Write {
+                route,
+                body: &request.body,
+                key: idempotency_key(request),
+                turn: tenant.turn.load(Ordering::SeqCst),
+            };
+            return ledger.write(write, &foreign);
+        }
+        let c = &ledger.live;
         let account = |id: &str| {
-            c.account(id).ok_or_else(|| {
-                if lock(&self.0.registry).account_owner.contains_key(id) {
-                    Outcome::IsolationViolation
-                } else {
-                    Outcome::NotFound
-                }
+            c.account(id).ok_or(if foreign(id) {
+                Outcome::IsolationViolation
+            } else {
+                Outcome::NotFound
             })
         };
-        let ok = |body: Value| (reply(200, body), 200, Outcome::Ok);
+        let ok = |body: Value| (200, body, Outcome::Ok);
+        let query = request.url.query().unwrap_or("");
         let result = match route {
             fdx::Route::CurrentCustomer => Ok(ok(fdx::customer(c))),
             fdx::Route::Accounts => Ok(ok(fdx::accounts(c))),
@@ -358,16 +417,15 @@ impl Responder {
             fdx::Route::Transactions(id) => {
                 account(id).map(|a| match fdx::transactions(a, query) {
                     Ok(body) => ok(body),
-                    Err(message) => (
-                        reply(400, fdx::error("400", &message)),
-                        400,
-                        Outcome::BadRequest,
-                    ),
+                    Err(message) => (400, fdx::error("400", &message), Outcome::BadRequest),
                 })
             }
-            fdx::Route::Token | fdx::Route::Unknown => Ok((
-                reply(404, fdx::error("404", "no such endpoint")),
+            fdx::Route::Payees => Ok(ok(ledger.payees())),
+            fdx::Route::Transfer(id) => Ok(ledger.order(id, MovementKind::Transfer)),
+            fdx::Route::Payment(id) => Ok(ledger.order(id, MovementKind::Payment)),
+            _ => Ok((
                 404,
+                fdx::error("404", "no such endpoint"),
                 Outcome::NotFound,
             )),
         };
@@ -377,14 +435,11 @@ impl Responder {
                     fdx::CODE_NOT_YOUR_ACCOUNT,
                     "account is not accessible to this customer",
                 );
-                (reply(403, body), 403, outcome)
+                (403, body, outcome)
             } else {
                 (
-                    reply(
-                        404,
-                        fdx::error(fdx::CODE_ACCOUNT_NOT_FOUND, "account not found"),
-                    ),
                     404,
+                    fdx::error(fdx::CODE_ACCOUNT_NOT_FOUND, "account not found"),
                     Outcome::NotFound,
                 )
             }

@@ -239,6 +239,7 @@ fn scenario(name: String, consent: Consent, balance: Money, steps: Vec<Step>) ->
         faults: Vec::new(),
         privacy: Default::default(),
         snapshot: false,
+        money: None,
         origin: Origin {
             file: PathBuf::from(ORIGIN),
             line: 0,
@@ -287,6 +288,7 @@ fn no_bank_call() -> Option<BankExpect> {
         not_called: CallPattern::try_from("* /fdx/**".to_string())
             .into_iter()
             .collect(),
+        ..BankExpect::default()
     })
 }
 
@@ -548,6 +550,7 @@ fn fault(status: Option<u16>, delay: Option<Duration>, times: Option<u32>) -> Ve
             status,
             delay: delay.map(HumanDuration),
             times,
+            lost: false,
         })
         .into_iter()
         .collect()

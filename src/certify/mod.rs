@@ -221,8 +221,12 @@ fn limits(config: &Config) -> Vec<String> {
 /// port of this run), so that two certifications of the same bot describe it alike.
 fn identity(config: &Config) -> (String, String) {
     match &config.bot {
-        None if config.demo.leaky => ("demo".into(), "the built-in demo bot, leaky".into()),
-        None => ("demo".into(), "the built-in demo bot".into()),
+        None => {
+            let demo = &config.demo;
+            let modes = [(demo.leaky, ", leaky"), (demo.careless, ", careless")];
+            let modes: String = modes.iter().filter(|(on, _)| *on).map(|m| m.1).collect();
+            ("demo".into(), format!("the built-in demo bot{modes}"))
+        }
         Some(bot) => {
             let connector = bot.connector.kind().name();
             let at = match (bot.url(), &bot.start) {

@@ -1,6 +1,8 @@
-//! The checks: reply matchers, bank-call expectations, isolation and privacy, each producing [`Failure`]s.
+//! The checks: reply matchers, bank-call expectations, money movement, isolation and privacy,
+//! each producing [`Failure`]s.
 
 mod bank;
+pub mod money;
 pub mod privacy;
 mod reply;
 
@@ -33,6 +35,8 @@ pub enum FailureKind {
     Reply,
     /// A bank expectation.
     Bank,
+    /// Money moved other than expected, without a confirmation, or twice.
+    Money,
     /// The bot read another customer's data at the bank.
     Isolation,
     /// Customer data reached an ads or analytics sink.
@@ -51,6 +55,7 @@ impl FailureKind {
         match self {
             FailureKind::Reply => "reply",
             FailureKind::Bank => "bank",
+            FailureKind::Money => "money",
             FailureKind::Isolation => "isolation",
             FailureKind::Privacy => "privacy",
             FailureKind::CrossSession => "cross_session",

@@ -1,11 +1,11 @@
 //! Reply matchers: contains, contains_any, not_contains, equals and matches on the text, the
-//! number of replies, hand-over, and the quick replies and buttons offered; case-insensitive
+//! number of replies, hand-over, the quick replies and buttons offered, and receipts; case-insensitive
 //! by default. Each matcher is one method of [`Matching`].
 
 use super::{Failure, FailureKind};
-use crate::scenario::{Pattern, ReplyExpect};
+use crate::scenario::{Pattern, ReceiptExpect, ReplyExpect};
 use crate::template::{self, Template};
-use crate::transcript::BotMessage;
+use crate::transcript::{BotMessage, Receipt};
 
 /// Checks one turn's replies against its matchers; templates render with `context`.
 pub fn check_reply(
@@ -38,7 +38,23 @@ pub fn check_reply(
     );
     let buttons = replies.iter().flat_map(|r| &r.buttons).collect();
     m.offered("button", expect.buttons.as_slice(), buttons);
+    if let Some(receipt) = &expect.receipt {
+        m.receipt(receipt);
+    }
     m.failures
+}
+
+/// An amount as written (`$1,250.00`, `1250`), in cents.
+fn cents(text: &str) -> Option<i64> {
+    let plain: String = text
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, '$' | ','))
+        .collect();
+    let dollars: f64 = plain.parse().ok()?;
+    dollars
+        .is_finite()
+        .then(|| crate::money::Money::from_dollars(dollars).cents())
 }
 
 fn fold(text: &str, case_sensitive: bool) -> String {
@@ -215,6 +231,52 @@ impl<'a> Matching<'a> {
         self.failures.push(failure);
     }
 
+    /// `receipt`: one receipt of the turn has every field asked for.
+    fn receipt(&mut self, expect: &ReceiptExpect) {
+        let mut wanted = Vec::new();
+        for (field, template) in [
+            ("total", &expect.total),
+            ("recipient", &expect.recipient),
+            ("order", &expect.order),
+        ] {
+            if let Some(template) = template {
+                let Some(text) = self.render(template) else {
+                    return;
+                };
+                wanted.push((field, text));
+            }
+        }
+        let fits = |r: &Receipt| {
+            wanted.iter().all(|(field, text)| match *field {
+                "total" => match (cents(text), cents(&r.total)) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => text.trim().eq_ignore_ascii_case(r.total.trim()),
+                },
+                "recipient" => self.fold(&r.recipient).contains(&self.fold(text)),
+                _ => r.order == text.trim(),
+            })
+        };
+        let receipts: Vec<&Receipt> = self
+            .replies
+            .iter()
+            .filter_map(|r| r.receipt.as_ref())
+            .collect();
+        if receipts.iter().any(|r| fits(r)) {
+            return;
+        }
+        let asked: Vec<String> = wanted.iter().map(|(f, t)| format!("{f} {t}")).collect();
+        let shown: Vec<String> = receipts.iter().map(|r| r.text()).collect();
+        let actual = if shown.is_empty() {
+            "no receipt".to_string()
+        } else {
+            shown.join("\n")
+        };
+        let failure = self
+            .failure(format!("no receipt with {}", asked.join(", ")))
+            .with(format!("receipt with {}", asked.join(", ")), actual);
+        self.failures.push(failure);
+    }
+
     /// `quick_replies` and `buttons`: every title (`what`) wanted is among those `offered`.
     fn offered(&mut self, what: &str, wanted: &[Template], offered: Vec<&String>) {
         let shown: Vec<String> = offered.iter().map(|t| self.fold(t)).collect();
@@ -245,6 +307,7 @@ mod tests {
             quick_replies: Vec::new(),
             buttons: Vec::new(),
             handover: false,
+            receipt: None,
         }
     }
 
@@ -261,6 +324,51 @@ mod tests {
             handover: true,
             ..says("")
         }
+    }
+
+    #[test]
+    fn receipt_matches_a_receipt_of_the_turn() {
+        let receipt = |recipient: &str, total: &str| BotMessage {
+            receipt: Some(Receipt {
+                recipient: recipient.into(),
+                order: "pmt_1".into(),
+                items: vec!["Payment".into()],
+                total: total.into(),
+            }),
+            ..says("Receipt")
+        };
+        table(&[
+            (
+                "receipt: { total: '$25.00' }",
+                vec![says("Done"), receipt("Ada Byron", "$25.00")],
+                &[],
+            ),
+            (
+                "receipt: { total: 25, recipient: '{{ name }}', order: pmt_1 }",
+                vec![receipt("Ada Byron", "25.00")],
+                &[],
+            ),
+            (
+                "receipt: { total: '$1,250.00' }",
+                vec![receipt("Ada", "1250")],
+                &[],
+            ),
+            (
+                "receipt: { total: '$25.00' }",
+                vec![says("Done: $25.00")],
+                &["no receipt with total $25.00"],
+            ),
+            (
+                "receipt: { total: '$25.00' }",
+                vec![receipt("Ada", "$250.00")],
+                &["no receipt with total $25.00"],
+            ),
+            (
+                "receipt: { total: '$25.00', recipient: Grace }",
+                vec![receipt("Ada", "$25.00"), receipt("Grace", "$26.00")],
+                &["no receipt with total $25.00, recipient Grace"],
+            ),
+        ]);
     }
 
     /// The failure messages of `yaml` matchers against `replies`.

@@ -19,7 +19,7 @@ use super::{Protocol, Replies, ServerError, CONVERSATION_ID};
 use crate::sync::lock;
 use crate::template;
 use crate::template::Template;
-use crate::transcript::BotMessage;
+use crate::transcript::{BotMessage, Receipt};
 
 /// The `bot:` settings of the Bot Framework connector (`connector: botframework`).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -72,21 +72,41 @@ fn reply(activity: &Value) -> Option<BotMessage> {
     if activity["type"] != "message" {
         return None;
     }
-    let card = activity["attachments"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|a| a["contentType"] == "application/vnd.microsoft.card.hero")
-        .map(|a| &a["content"]);
+    let attachments = activity["attachments"].as_array().map(Vec::as_slice);
+    let card = |kind: &str| {
+        attachments
+            .unwrap_or_default()
+            .iter()
+            .find(|a| a["contentType"] == kind)
+            .map(|a| &a["content"])
+    };
+    let receipt = card("application/vnd.microsoft.card.receipt").map(|c| {
+        let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+        let facts = c["facts"].as_array().map(Vec::as_slice).unwrap_or_default();
+        let items = c["items"].as_array().map(Vec::as_slice).unwrap_or_default();
+        Receipt {
+            recipient: text(&c["title"]),
+            order: facts.first().map(|f| text(&f["value"])).unwrap_or_default(),
+            items: items.iter().map(|i| text(&i["title"])).collect(),
+            total: text(&c["total"]),
+        }
+    });
+    let card = card("application/vnd.microsoft.card.hero");
     let text = activity["text"]
         .as_str()
         .or_else(|| card.and_then(|c| c["text"].as_str()))
-        .unwrap_or_default();
+        .map(str::to_string);
+    let text = match (text, &receipt) {
+        (Some(text), Some(receipt)) => format!("{text}\n{}", receipt.text()),
+        (None, Some(receipt)) => receipt.text(),
+        (text, None) => text.unwrap_or_default(),
+    };
     Some(BotMessage {
-        text: text.to_string(),
+        text,
         quick_replies: titles(&activity["suggestedActions"]["actions"]),
         buttons: card.map(|c| titles(&c["buttons"])).unwrap_or_default(),
         handover: false,
+        receipt,
     })
 }
 
@@ -161,5 +181,30 @@ impl Protocol for BotFrameworkConnector {
                 .filter_map(|p| reply(&p.activity))
                 .collect())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_receipt_card_reads_as_a_receipt() {
+        let activity = json!({ "type": "message", "text": "Done.", "attachments": [{
+            "contentType": "application/vnd.microsoft.card.receipt",
+            "content": { "title": "Maria Garcia", "facts": [{ "key": "Order", "value": "pmt_1" }],
+                "items": [{ "title": "Payment", "price": "$25.00" }], "total": "$25.00" } }] });
+        let message = reply(&activity).expect("a message");
+        assert_eq!(
+            message.text,
+            "Done.\nReceipt for Maria Garcia (order pmt_1): Payment; total $25.00"
+        );
+        let receipt = message.receipt.expect("a receipt");
+        assert_eq!(
+            (receipt.recipient.as_str(), receipt.total.as_str()),
+            ("Maria Garcia", "$25.00")
+        );
+        let plain = reply(&json!({ "type": "message", "text": "Hi" })).expect("a message");
+        assert_eq!((plain.text.as_str(), plain.receipt), ("Hi", None));
     }
 }

@@ -108,6 +108,7 @@ impl ReplyShape {
                 quick_replies,
                 buttons: Vec::new(),
                 handover: false,
+                receipt: None,
             });
         }
         Ok(messages)
@@ -152,12 +153,14 @@ mod tests {
                     quick_replies: vec!["Balance".into()],
                     buttons: vec![],
                     handover: false,
+                    receipt: None,
                 },
                 BotMessage {
                     text: "Bye".into(),
                     quick_replies: vec![],
                     buttons: vec![],
                     handover: false,
+                    receipt: None,
                 },
             ]
         );

@@ -20,8 +20,9 @@ use wiremock::{MockServer, Request, ResponseTemplate};
 use super::http::HttpEndpoint;
 use super::settings::Headers;
 use super::{ConnectorError, Protocol, Replies, ServerError};
+use crate::money::Money;
 use crate::template::Template;
-use crate::transcript::BotMessage;
+use crate::transcript::{BotMessage, Receipt};
 
 /// The page the conversations are with.
 const PAGE_ID: &str = "1000000000000001";
@@ -262,10 +263,38 @@ fn hmac_hex<M: Mac + KeyInit>(secret: &str, body: &[u8]) -> String {
         .unwrap_or_default()
 }
 
-/// A reply as the transcript shows it: the text (or a button template's text), the
-/// quick replies' titles and the buttons' titles.
+/// A reply as the transcript shows it: the text (or a button template's text, or a receipt
+/// template read out), the quick replies' titles and the buttons' titles.
 fn reply(message: &Value) -> BotMessage {
     let payload = &message["attachment"]["payload"];
+    if payload["template_type"] == "receipt" {
+        let text = |v: &Value| match v {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            _ => String::new(),
+        };
+        let elements = payload["elements"].as_array().map(Vec::as_slice);
+        let receipt = Receipt {
+            recipient: text(&payload["recipient_name"]),
+            order: text(&payload["order_number"]),
+            items: elements
+                .unwrap_or_default()
+                .iter()
+                .map(|e| text(&e["title"]))
+                .collect(),
+            total: payload["summary"]["total_cost"].as_f64().map_or_else(
+                || text(&payload["summary"]["total_cost"]),
+                |t| Money::from_dollars(t).usd(),
+            ),
+        };
+        return BotMessage {
+            text: receipt.text(),
+            quick_replies: Vec::new(),
+            buttons: titles(&payload["buttons"]),
+            handover: false,
+            receipt: Some(receipt),
+        };
+    }
     // A generic template is a carousel of elements, each with a title and its own buttons.
     let elements = payload["elements"]
         .as_array()
@@ -289,6 +318,7 @@ fn reply(message: &Value) -> BotMessage {
         quick_replies: titles(&message["quick_replies"]),
         buttons,
         handover: false,
+        receipt: None,
     }
 }
 
@@ -497,6 +527,7 @@ impl MessengerConnector {
                     quick_replies: Vec::new(),
                     buttons: Vec::new(),
                     handover: true,
+                    receipt: None,
                 }),
                 GraphKind::Action => {}
             }
@@ -630,6 +661,16 @@ mod tests {
         );
         assert_eq!(generic.text, "Checking\nSavings");
         assert_eq!(generic.buttons, ["Details", "Open"]);
+        let receipt = reply(&json!({ "attachment": { "type": "template", "payload": {
+            "template_type": "receipt", "recipient_name": "Maria Garcia", "order_number": "pmt_1",
+            "currency": "USD", "payment_method": "Bank account",
+            "elements": [{ "title": "Payment to Maria Garcia", "price": 25 }],
+            "summary": { "total_cost": 25 } } } }));
+        assert_eq!(
+            receipt.text,
+            "Receipt for Maria Garcia (order pmt_1): Payment to Maria Garcia; total $25.00"
+        );
+        assert_eq!(receipt.receipt.map(|r| r.total).as_deref(), Some("$25.00"));
     }
 
     #[test]

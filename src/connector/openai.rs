@@ -116,6 +116,7 @@ impl Protocol for OpenAiConnector {
                 quick_replies: Vec::new(),
                 buttons: Vec::new(),
                 handover: false,
+                receipt: None,
             }])
         })
     }

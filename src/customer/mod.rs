@@ -3,6 +3,7 @@
 
 mod history;
 mod numbers;
+mod payees;
 
 use chrono::NaiveDate;
 use fake::faker::address::en::{BuildingNumber, CityName, PostCode, StateAbbr, StreetName};
@@ -16,6 +17,7 @@ use sha2::{Digest, Sha256};
 
 use crate::money::Money;
 pub use numbers::{aba_valid, luhn_valid};
+pub use payees::Payee;
 
 /// The fixed "today" of every synthetic world, so that transaction dates are reproducible.
 pub const AS_OF: (i32, u32, u32) = (2026, 6, 30);
@@ -135,6 +137,8 @@ pub struct Customer {
     pub consent: Consent,
     /// The customer's accounts.
     pub accounts: Vec<Account>,
+    /// Who the customer can pay (a person, then a company).
+    pub payees: Vec<Payee>,
 }
 
 /// A US postal address.
@@ -299,6 +303,7 @@ impl Customer {
             Consent::Granted | Consent::Revoked => token,
         };
         Customer {
+            payees: payees::payees(&id),
             id,
             first_name,
             last_name,
@@ -316,6 +321,11 @@ impl Customer {
     /// "First Last".
     pub fn full_name(&self) -> String {
         format!("{} {}", self.first_name, self.last_name)
+    }
+
+    /// The payee with this id, if the customer has it.
+    pub fn payee(&self, id: &str) -> Option<&Payee> {
+        self.payees.iter().find(|p| p.id == id)
     }
 
     /// The account with this id, if the customer has it.

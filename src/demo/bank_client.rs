@@ -1,5 +1,6 @@
-//! The demo bot's FDX v6 client: customer, account and transaction calls over HTTP with the
-//! customer's bearer token, and the mapping of FDX error answers to typed errors.
+//! The demo bot's FDX v6 client: customer, account, transaction, payee, transfer and payment
+//! calls over HTTP with the customer's bearer token, and the mapping of FDX error answers to
+//! typed errors.
 
 use std::time::Duration;
 
@@ -113,6 +114,33 @@ pub struct BankTransaction {
     pub debit_credit_memo: String,
 }
 
+/// A payee from `GET /fdx/v6/payees`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BankPayee {
+    pub payee_id: String,
+    pub merchant: Merchant,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Merchant {
+    pub display_name: String,
+}
+
+#[derive(Deserialize)]
+struct PayeeList {
+    payees: Vec<BankPayee>,
+}
+
+/// A transfer or payment the bank accepted.
+#[derive(Deserialize)]
+pub struct Order {
+    #[serde(alias = "paymentId", alias = "transferId")]
+    pub id: String,
+    pub status: String,
+}
+
 #[derive(Deserialize)]
 struct AccountList {
     accounts: Vec<BankAccount>,
@@ -196,23 +224,51 @@ impl BankClient {
         Err(BankClientError::EndlessPages)
     }
 
-    /// GET `{bank}/fdx/v6/{segments…}?{query}` with the bearer token; each segment is percent-encoded.
+    /// The customer's payees.
+    pub async fn payees(&self, token: &str) -> Result<Vec<BankPayee>, BankClientError> {
+        let list: PayeeList = self.get(token, &["payees"], &[]).await?;
+        Ok(list.payees)
+    }
+
+    /// `POST /fdx/v6/{collection}` (`transfers` or `payments`) with `body`, carrying
+    /// `Idempotency-Key: key` when there is one.
+    pub async fn create(
+        &self,
+        token: &str,
+        collection: &str,
+        body: &serde_json::Value,
+        key: Option<&str>,
+    ) -> Result<Order, BankClientError> {
+        let mut request = self.http.post(self.url(&[collection])?).json(body);
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        self.send(request.bearer_auth(token)).await
+    }
+
+    /// `{bank}/fdx/v6/{segments…}`, each segment percent-encoded.
+    fn url(&self, segments: &[&str]) -> Result<Url, BankClientError> {
+        let path = ["fdx", "v6"].into_iter().chain(segments.iter().copied());
+        join_url(&self.base, path).ok_or_else(|| BankClientError::Url(self.base.clone()))
+    }
+
+    /// GET `{bank}/fdx/v6/{segments…}?{query}` with the bearer token.
     async fn get<T: DeserializeOwned>(
         &self,
         token: &str,
         segments: &[&str],
         query: &[(&str, String)],
     ) -> Result<T, BankClientError> {
-        let path = ["fdx", "v6"].into_iter().chain(segments.iter().copied());
-        let url =
-            join_url(&self.base, path).ok_or_else(|| BankClientError::Url(self.base.clone()))?;
-        let response = self
-            .http
-            .get(url)
-            .bearer_auth(token)
-            .query(query)
-            .send()
-            .await?;
+        let request = self.http.get(self.url(segments)?).bearer_auth(token);
+        self.send(request.query(query)).await
+    }
+
+    /// Sends a request and reads the FDX answer: the body, or the error it stands for.
+    async fn send<T: DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, BankClientError> {
+        let response = request.send().await?;
         let status = response.status();
         let body = response.bytes().await?;
         if status.is_success() {

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::bank_client::{BankAccount, BankClient, BankClientError, BankTransaction, Profile};
 use super::intent::{classify, AccountKind, BankQuery, Intent};
+use super::money::Payments;
 use super::telemetry::{HandledMessage, LeakedData, Sender};
 use crate::money::Money;
 
@@ -35,19 +36,40 @@ pub struct Reply {
     pub text: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub quick_replies: Vec<String>,
+    /// Money moved: Messenger shows a receipt after the text; `/chat` has the text only.
+    #[serde(skip)]
+    pub receipt: Option<Receipt>,
+}
+
+/// The receipt of a transfer or payment.
+#[derive(Debug, Clone)]
+pub struct Receipt {
+    /// Who or which account got the money.
+    pub recipient: String,
+    /// The transfer's or payment's id, when the bank gave one.
+    pub order: String,
+    pub total: Money,
+    /// Its one line: "Payment to Maria Garcia".
+    pub item: String,
 }
 
 impl Reply {
-    fn new(text: impl Into<String>, quick_replies: &[&str]) -> Self {
+    pub(super) fn new(text: impl Into<String>, quick_replies: &[&str]) -> Self {
         let quick_replies = quick_replies.iter().map(|q| (*q).to_owned()).collect();
         Self {
             text: text.into(),
             quick_replies,
+            receipt: None,
         }
     }
 
-    fn plain(text: impl Into<String>) -> Self {
+    pub(super) fn plain(text: impl Into<String>) -> Self {
         Self::new(text, &[])
+    }
+
+    pub(super) fn with_receipt(mut self, receipt: Receipt) -> Self {
+        self.receipt = Some(receipt);
+        self
     }
 }
 
@@ -79,22 +101,28 @@ enum Shown {
     Merchant(String),
     Spending,
     Advisor,
+    /// Money moved: to whom, how much.
+    Payment(String, Money),
 }
 
 type Answer = (Vec<Reply>, Shown);
 
-/// The bot's brain: the bank client, the telemetry sender and every conversation's state.
+/// The bot's brain: the bank client, the telemetry sender, money movement and every
+/// conversation's state.
 pub struct Brain {
     bank: BankClient,
     telemetry: Sender,
+    payments: Payments,
     states: Mutex<HashMap<String, State>>,
 }
 
 impl Brain {
-    pub fn new(bank: BankClient, telemetry: Sender) -> Self {
+    /// A careless brain moves money without confirmation or idempotency key (see `money`).
+    pub fn new(bank: BankClient, telemetry: Sender, careless: bool) -> Self {
         Self {
             bank,
             telemetry,
+            payments: Payments::new(careless),
             states: Mutex::new(HashMap::new()),
         }
     }
@@ -141,8 +169,9 @@ impl Brain {
         state: &State,
     ) -> Answer {
         let only = |reply| (vec![reply], Shown::Nothing);
-        let query = match intent {
-            Intent::Bank(query) => query,
+        let query = match &intent {
+            Intent::Bank(query) => Some(query.clone()),
+            Intent::Move(_) | Intent::Confirm | Intent::Cancel => None,
             Intent::Advisor => return (vec![Reply::plain(ADVISOR)], Shown::Advisor),
             Intent::Unknown => return only(Reply::new(HELP, &MENU)),
             Intent::OptOut => {
@@ -165,7 +194,21 @@ impl Brain {
         if !state.may_call_bank(token) {
             return only(Reply::new(OPT_IN, &LINK));
         }
-        match self.answer(query, token).await {
+        let answered = match (query, intent) {
+            (Some(query), _) => self.answer(query, token).await,
+            (None, Intent::Move(request)) => {
+                let moving =
+                    self.payments
+                        .request(&self.bank, conversation_id, token, state.turns, request);
+                moving.await.map(paid)
+            }
+            (None, Intent::Confirm) => {
+                let confirmed = self.payments.confirm(&self.bank, conversation_id, token);
+                confirmed.await.map(paid)
+            }
+            (None, _) => Ok((self.payments.cancel(conversation_id), Shown::Nothing)),
+        };
+        match answered {
             Ok(answer) => answer,
             Err(error) => only(self.bank_failed(conversation_id, error)),
         }
@@ -220,6 +263,7 @@ impl Brain {
             },
             Shown::Spending => LeakedData::Spending(self.customer(conversation_id, token).await?),
             Shown::Advisor => LeakedData::Advisor(self.customer(conversation_id, token).await?),
+            Shown::Payment(payee, amount) => LeakedData::Payment { payee, amount },
         })
     }
 
@@ -338,6 +382,15 @@ impl Brain {
     fn update<T>(&self, conversation_id: &str, change: impl FnOnce(&mut State) -> T) -> T {
         change(self.states().entry(conversation_id.to_owned()).or_default())
     }
+}
+
+/// Replies about money, with what they showed: the payment their receipt is for, if any.
+fn paid(replies: Vec<Reply>) -> Answer {
+    let receipt = replies.iter().find_map(|r| r.receipt.as_ref());
+    let shown = receipt.map_or(Shown::Nothing, |r| {
+        Shown::Payment(r.recipient.clone(), r.total)
+    });
+    (replies, shown)
 }
 
 fn find(accounts: &[BankAccount], kind: AccountKind) -> Option<&BankAccount> {

@@ -5,6 +5,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::money::Money;
+
 /// Default number of transactions shown when the text names none.
 const DEFAULT_COUNT: usize = 5;
 /// Most transactions shown in one answer.
@@ -16,6 +18,21 @@ static SPENDING: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r"(?i)\b(?:spend|spent|spending)\b.*?\bat\b(.*)$").ok());
 /// "last N …" in normalised text.
 static LAST_N: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r" last \d+ ").ok());
+/// "transfer/move … $N … to (my) savings", with "from (my) checking" anywhere.
+static TRANSFER: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^\s*(?:transfer|move)\b.*?\bto\s+(?:my\s+)?(checking|savings|credit card|card)\b",
+    )
+    .ok()
+});
+static FROM: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"(?i)\bfrom\s+(?:my\s+)?(checking|savings)\b").ok());
+/// "pay …" or "send …": the payee and the amount are in the rest.
+static PAY: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"(?i)^\s*(?:pay|send)\s+(.+)$").ok());
+/// An amount: `$1,250.50`, `25`, `25.5`.
+static AMOUNT: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"\$?\s*(\d[\d,]*(?:\.\d{1,2})?)").ok());
 
 /// The account types the bot can talk about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,10 +80,33 @@ pub enum BankQuery {
     Spending(String),
 }
 
+/// Where the user wants money to go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// One of their own accounts.
+    Account(AccountKind),
+    /// A payee, by the name the user wrote.
+    Payee(String),
+}
+
+/// Money the user asked to move.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MoveRequest {
+    pub amount: Money,
+    pub to: Destination,
+    /// The account named after "from", if any.
+    pub from: Option<AccountKind>,
+}
+
 /// What the user asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Intent {
     Bank(BankQuery),
+    Move(MoveRequest),
+    /// "yes": go ahead with what the bot asked to confirm.
+    Confirm,
+    /// "no": drop it.
+    Cancel,
     Advisor,
     OptOut,
     LinkAccount,
@@ -81,6 +121,13 @@ impl Intent {
             Intent::Bank(BankQuery::Balance(_)) => "balance",
             Intent::Bank(BankQuery::Transactions(..)) => "transactions",
             Intent::Bank(BankQuery::Spending(_)) => "spending",
+            Intent::Move(MoveRequest {
+                to: Destination::Account(_),
+                ..
+            }) => "transfer",
+            Intent::Move(_) => "payment",
+            Intent::Confirm => "confirm",
+            Intent::Cancel => "cancel",
             Intent::Advisor => "advisor",
             Intent::OptOut => "opt_out",
             Intent::LinkAccount => "link_account",
@@ -108,6 +155,17 @@ pub fn classify(text: &str) -> Intent {
         || has("talk to someone|talk to a person|speak to someone|speak to a person")
     {
         return Intent::Advisor;
+    }
+    if let Some(request) = move_request(text) {
+        return Intent::Move(request);
+    }
+    // Only a short answer: "no" or "ok" inside a question is not one.
+    let short = words.split_whitespace().count() <= 4;
+    if short && has("yes|y|yep|yeah|confirm|ok|okay|sure|go ahead|send it") {
+        return Intent::Confirm;
+    }
+    if short && has("no|nope|cancel|never mind") {
+        return Intent::Cancel;
     }
     if let Some(merchant) = spending_merchant(text) {
         return Intent::Bank(BankQuery::Spending(merchant));
@@ -145,6 +203,56 @@ fn normalise(text: &str) -> String {
     format!(" {} ", words.join(" "))
 }
 
+fn account_kind(word: &str) -> Option<AccountKind> {
+    match word.to_lowercase().as_str() {
+        "checking" => Some(AccountKind::Checking),
+        "savings" => Some(AccountKind::Savings),
+        "credit card" | "card" => Some(AccountKind::CreditCard),
+        _ => None,
+    }
+}
+
+/// The first amount in `text`, and where it is.
+fn amount(text: &str) -> Option<(Money, std::ops::Range<usize>)> {
+    let captures = AMOUNT.as_ref()?.captures(text)?;
+    let digits = captures.get(1)?.as_str().replace(',', "");
+    let dollars: f64 = digits.parse().ok()?;
+    let at = captures.get(0)?.range();
+    (dollars > 0.0 && dollars < 1e12).then(|| (Money::from_dollars(dollars), at))
+}
+
+/// "transfer $50 from checking to savings", "move 50 to savings", "pay Maria $25",
+/// "send $25 to Acme Corp from savings".
+fn move_request(text: &str) -> Option<MoveRequest> {
+    let from = FROM
+        .as_ref()
+        .and_then(|re| re.captures(text))
+        .and_then(|c| account_kind(c.get(1)?.as_str()));
+    if let Some(captures) = TRANSFER.as_ref()?.captures(text) {
+        let to = account_kind(captures.get(1)?.as_str())?;
+        let (amount, _) = amount(text)?;
+        return Some(MoveRequest {
+            amount,
+            to: Destination::Account(to),
+            from,
+        });
+    }
+    let rest = PAY.as_ref()?.captures(text)?.get(1)?.as_str();
+    let (amount, at) = amount(rest)?;
+    let without = format!("{} {}", &rest[..at.start], &rest[at.end..]);
+    let without = match FROM.as_ref()?.find(&without) {
+        Some(found) => without[..found.start()].to_string(),
+        None => without,
+    };
+    let name = without.trim().trim_start_matches("to ").trim();
+    let name = name.trim_matches(|c: char| !c.is_alphanumeric());
+    (!name.is_empty()).then(|| MoveRequest {
+        amount,
+        to: Destination::Payee(name.to_string()),
+        from,
+    })
+}
+
 fn spending_merchant(text: &str) -> Option<String> {
     let captures = SPENDING.as_ref()?.captures(text)?;
     let merchant = captures
@@ -171,6 +279,20 @@ mod tests {
     fn classifies_the_documented_phrasings() {
         let bank = Intent::Bank;
         let spend = |m: &str| bank(Spending(m.into()));
+        let pay = |name: &str, cents, from| {
+            Intent::Move(MoveRequest {
+                amount: Money::from_cents(cents),
+                to: Destination::Payee(name.into()),
+                from,
+            })
+        };
+        let transfer = |to, cents, from| {
+            Intent::Move(MoveRequest {
+                amount: Money::from_cents(cents),
+                to: Destination::Account(to),
+                from,
+            })
+        };
         let table = [
             ("hi", bank(Greeting)),
             ("Good morning.", bank(Greeting)),
@@ -205,6 +327,26 @@ mod tests {
             ("opt-out please", Intent::OptOut),
             ("unlink my bank", Intent::OptOut),
             ("Link account", Intent::LinkAccount),
+            ("yes", Intent::Confirm),
+            ("YES", Intent::Confirm),
+            ("Yes, go ahead", Intent::Confirm),
+            ("no", Intent::Cancel),
+            ("Cancel", Intent::Cancel),
+            ("pay Maria $25", pay("Maria", 2_500, None)),
+            (
+                "Send $1,250.50 to Acme Corp from savings",
+                pay("Acme Corp", 125_050, Some(Savings)),
+            ),
+            ("pay $25 to Maria Garcia.", pay("Maria Garcia", 2_500, None)),
+            ("pay Maria", Intent::Unknown),
+            (
+                "transfer $50 from checking to savings",
+                transfer(Savings, 5_000, Some(Checking)),
+            ),
+            (
+                "move 20.5 to my credit card",
+                transfer(CreditCard, 2_050, None),
+            ),
         ];
         for (text, expected) in table {
             assert_eq!(classify(text), expected, "text: {text:?}");

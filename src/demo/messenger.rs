@@ -63,7 +63,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-use super::conversation::{Brain, Reply, MENU};
+use super::conversation::{Brain, Receipt, Reply, MENU};
 use super::intent::{classify, BankQuery, Intent};
 use super::telemetry::sha256_hex;
 use super::{base_url, error, join_url, read_body, respond, DemoError};
@@ -125,10 +125,12 @@ pub struct Messenger {
     /// PSID → bank token.
     links: Mutex<HashMap<String, String>>,
     seen: Mutex<Seen>,
+    /// Answers replayed events too.
+    careless: bool,
 }
 
 impl Messenger {
-    pub fn new(config: &MessengerConfig, bank: &Url) -> Result<Self, DemoError> {
+    pub fn new(config: &MessengerConfig, bank: &Url, careless: bool) -> Result<Self, DemoError> {
         for (field, value) in [
             ("app secret", &config.app_secret),
             ("verify token", &config.verify_token),
@@ -160,6 +162,7 @@ impl Messenger {
             verify_token: config.verify_token.clone(),
             links: Mutex::default(),
             seen: Mutex::new(Seen::new(SEEN_CAPACITY)),
+            careless,
         })
     }
 
@@ -252,7 +255,8 @@ impl Messenger {
             Some(mid) => format!("mid:{mid}"),
             None => format!("sha256:{}", sha256_hex(&event.to_string())),
         };
-        if psid.is_empty() || !lock(&self.seen).first(id) {
+        let first = lock(&self.seen).first(id);
+        if psid.is_empty() || !(first || self.careless) {
             return;
         }
         let typing = json!({"recipient": {"id": psid}, "sender_action": "typing_on"});
@@ -282,6 +286,9 @@ impl Messenger {
                 message(&reply)
             };
             self.send(psid, message).await;
+            if let Some(receipt) = &reply.receipt {
+                self.send(psid, receipt_template(receipt)).await;
+            }
         }
         if intent == Intent::Advisor {
             let handover = json!({
@@ -528,6 +535,19 @@ fn button_template(reply: &Reply) -> Value {
     }}})
 }
 
+/// A receipt template for money the bot moved.
+fn receipt_template(receipt: &Receipt) -> Value {
+    json!({"attachment": {"type": "template", "payload": {
+        "template_type": "receipt",
+        "recipient_name": receipt.recipient,
+        "order_number": receipt.order,
+        "currency": "USD",
+        "payment_method": "Bank account",
+        "elements": [{"title": receipt.item, "price": receipt.total}],
+        "summary": {"total_cost": receipt.total},
+    }}})
+}
+
 /// The payload of a quick reply or button: "Link account" → "LINK_ACCOUNT".
 fn payload(title: &str) -> String {
     title.to_uppercase().replace(' ', "_")
@@ -626,7 +646,7 @@ mod tests {
         let (bank_url, bank) = fake_bank(false).await;
         let (graph_url, graph) = graph_api().await;
         let messenger = Some(config(graph_url));
-        let bot = DemoBot::start_with(&bank_url, 0, telemetry, messenger)
+        let bot = DemoBot::start_with(&bank_url, 0, telemetry, messenger, false)
             .await
             .unwrap();
         Harness { bot, bank, graph }
@@ -1017,7 +1037,7 @@ mod tests {
     async fn survives_an_unreachable_graph_api() {
         let (bank, calls) = fake_bank(false).await;
         let messenger = Some(config("http://127.0.0.1:9".to_owned()));
-        let bot = DemoBot::start_with(&bank, 0, Telemetry::default(), messenger)
+        let bot = DemoBot::start_with(&bank, 0, Telemetry::default(), messenger, false)
             .await
             .unwrap();
         let started = Instant::now();
@@ -1081,7 +1101,7 @@ mod tests {
         let (bank, _) = fake_bank(false).await;
         let start = |config: MessengerConfig| {
             let bank = bank.clone();
-            async move { DemoBot::start_with(&bank, 0, Telemetry::default(), Some(config)).await }
+            async move { DemoBot::start_with(&bank, 0, Telemetry::default(), Some(config), false).await }
         };
         let graph_url = "graph.facebook.com".to_owned();
         let err = start(config(graph_url)).await.unwrap_err();

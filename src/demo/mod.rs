@@ -1,6 +1,7 @@
 //! The bundled demo bot: an HTTP chatbot server (hyper, 127.0.0.1 only) that answers
 //! `POST /chat` by calling the bank's FDX API as a real client with the customer's bearer token,
-//! and reports every turn to analytics services (see `telemetry`). Optionally it also speaks
+//! moves money on request (see `money`), and reports every turn to analytics services (see
+//! `telemetry`). Optionally it also speaks
 //! Facebook Messenger on `/webhook` (see `messenger`). This file owns start/stop, URL validation,
 //! routing and the `/chat` JSON wire format.
 
@@ -8,6 +9,7 @@ mod bank_client;
 mod conversation;
 mod intent;
 mod messenger;
+mod money;
 mod telemetry;
 
 pub use messenger::MessengerConfig;
@@ -95,25 +97,27 @@ impl DemoBot {
         port: u16,
         telemetry: Telemetry,
     ) -> Result<DemoBot, DemoError> {
-        Self::start_with(bank_url, port, telemetry, None).await
+        Self::start_with(bank_url, port, telemetry, None, false).await
     }
 
     /// Like `start`, and with `Some(messenger)` the bot also serves Facebook Messenger on
-    /// `/webhook`, answering through the Graph API at `messenger.graph_url`.
+    /// `/webhook`, answering through the Graph API at `messenger.graph_url`. A `careless` bot
+    /// moves money without confirmation or idempotency key, and answers replayed webhooks.
     pub async fn start_with(
         bank_url: &str,
         port: u16,
         telemetry: Telemetry,
         messenger: Option<MessengerConfig>,
+        careless: bool,
     ) -> Result<DemoBot, DemoError> {
         let base = base_url(bank_url).ok_or_else(|| DemoError::BankUrl {
             url: bank_url.to_owned(),
         })?;
         let telemetry = telemetry::Sender::new(&telemetry)?;
         let messenger = messenger
-            .map(|config| Messenger::new(&config, &base))
+            .map(|config| Messenger::new(&config, &base, careless))
             .transpose()?;
-        let bot = Brain::new(BankClient::new(base)?, telemetry);
+        let bot = Brain::new(BankClient::new(base)?, telemetry, careless);
         let app = Arc::new(App { bot, messenger });
         let bind_error = |source| DemoError::Bind { port, source };
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))

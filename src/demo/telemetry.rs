@@ -149,6 +149,11 @@ pub enum LeakedData {
     },
     Spending(Arc<Profile>),
     Advisor(Arc<Profile>),
+    /// Money moved: who got it, and how much.
+    Payment {
+        payee: String,
+        amount: Money,
+    },
 }
 
 /// The validated endpoints of every configured service and the client that posts to them.
@@ -310,6 +315,10 @@ impl Sender {
             }
             LeakedData::Spending(customer) => vec![self.profile(id, customer, "Spending Viewed")],
             LeakedData::Advisor(customer) => vec![self.profile(id, customer, "Advisor Requested")],
+            LeakedData::Payment { payee, amount } => vec![self.google(
+                id,
+                json!({"name": "payment_sent", "params": {"value": amount.dollars(), "currency": "USD", "payee": payee}}),
+            )],
         }
     }
 

@@ -41,6 +41,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::customer::Customer;
+use crate::money::Money;
 use crate::sinks::CapturedRequest;
 use keys::KeyKind;
 use needles::Needles;
@@ -58,13 +59,19 @@ impl Detector {
     /// Precomputes needles for these customers; a Finding's `customer` is the index into this
     /// slice. Financial-status terms are the built-in ones.
     pub fn new(customers: &[Customer]) -> Detector {
-        Detector::with_vocabulary(customers, Vocabulary::default())
+        Detector::prepare(customers, &[], Vocabulary::default())
     }
 
-    /// Like [`Detector::new`], with these financial-status terms.
-    pub fn with_vocabulary(customers: &[Customer], vocabulary: Vocabulary) -> Detector {
+    /// Like [`Detector::new`], also knowing the amounts each customer is expected to move
+    /// (`amounts[i]` for customer `i`, such as a scenario's `bank.moved`, which exist only once
+    /// the conversation happens), with these financial-status terms.
+    pub fn prepare(
+        customers: &[Customer],
+        amounts: &[Vec<Money>],
+        vocabulary: Vocabulary,
+    ) -> Detector {
         Detector {
-            needles: Needles::build(customers),
+            needles: Needles::build(customers, amounts),
             vocabulary,
         }
     }
@@ -76,7 +83,7 @@ impl Detector {
         scanner.finish()
     }
 
-    /// Scans a free text (a bot reply) for IDENTITY values only (no amounts, no merchants),
+    /// Scans a free text (a bot reply) for IDENTITY values only (no amounts, merchants or payees),
     /// location = `location`.
     pub fn scan_text(&self, text: &str, location: &str) -> Vec<Finding> {
         let mut scanner = Scanner::new(&self.needles, &self.vocabulary, Mode::Text);
@@ -162,6 +169,8 @@ pub enum ValueKind {
     Amount,
     /// A merchant of the customer's transactions.
     Merchant,
+    /// The name of someone the customer pays.
+    Payee,
     /// The bank token or the authorization code.
     Token,
     /// A financial-status term (`overdraft`, `credit tier`): no value of the customer's, but
@@ -184,6 +193,7 @@ impl ValueKind {
             ValueKind::CardNumber => "card_number",
             ValueKind::Amount => "amount",
             ValueKind::Merchant => "merchant",
+            ValueKind::Payee => "payee",
             ValueKind::Token => "token",
             ValueKind::FinancialStatus => "financial_status",
         }

@@ -18,7 +18,8 @@ use super::digests::{Algo, Checksum};
 use super::keys::KeyKind;
 use super::normalise::{self, Form, Hash as Hashing};
 use super::{ValueForm, ValueKind};
-use crate::customer::{Account, Customer};
+use crate::customer::{Account, Customer, Payee};
+use crate::money::Money;
 
 /// Plaintext needles shorter than this many characters are skipped (too coincidental).
 const MIN_PLAIN_CHARS: usize = 4;
@@ -215,12 +216,16 @@ pub(super) struct Needles {
 impl Needles {
     /// Prepares the plaintext half (automaton, amounts, known values) and the digest half side
     /// by side: the digests on threads of their own, when they can be started.
-    pub fn build(customers: &[Customer]) -> Needles {
+    /// `amounts[i]` are amounts customer `i` moves, known besides their accounts.
+    pub fn build(customers: &[Customer], amounts: &[Vec<Money>]) -> Needles {
         std::thread::scope(|scope| {
             let digests = std::thread::Builder::new()
                 .name("needles".to_owned())
                 .spawn_scoped(scope, || Builder::digests(customers));
-            let plain = Builder::of(Half::Plain, customers, 0);
+            let mut plain = Builder::of(Half::Plain, customers, 0);
+            for (i, moved) in amounts.iter().enumerate() {
+                moved.iter().for_each(|m| plain.amount(i, m.cents()));
+            }
             let digests = match digests {
                 Ok(thread) => thread.join().unwrap_or(Err(PANICKED)),
                 Err(_) => Builder::digests(customers),
@@ -607,6 +612,7 @@ impl Builder {
         }
         self.ssn(i, &c.ssn);
         self.accounts(i, &c.accounts);
+        self.payees(i, &c.payees);
         if !c.token.is_empty() {
             self.plain(i, ValueKind::Token, "token", &c.token);
             self.hashed(
@@ -661,6 +667,34 @@ impl Builder {
                     let merchant = transaction.merchant.trim();
                     self.plain(i, ValueKind::Merchant, "merchant", merchant);
                 }
+            }
+        }
+    }
+
+    /// The names of the customer's payees and their account and routing numbers.
+    fn payees(&mut self, i: usize, payees: &[Payee]) {
+        for payee in payees {
+            let name = payee.name.trim();
+            self.plain(i, ValueKind::Payee, "payee", name);
+            let owner = Owner::digest(i, ValueKind::Payee, "lower(payee)", None);
+            self.hashed(owner, &name.to_lowercase(), false);
+            let numbers = [
+                (
+                    ValueKind::AccountNumber,
+                    "payee_account_number",
+                    &payee.account_number,
+                ),
+                (
+                    ValueKind::RoutingNumber,
+                    "payee_routing_number",
+                    &payee.routing_number,
+                ),
+            ];
+            for (kind, form, number) in numbers {
+                let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+                self.plain(i, kind, form, &digits);
+                self.hashed(Owner::digest(i, kind, form, None), &digits, false);
+                self.known(&digits);
             }
         }
     }

@@ -504,7 +504,10 @@ impl<'n> Scanner<'n> {
     fn found(&mut self, owners: &[Owner], site: &Site, step: Option<&'static str>, span: usize) {
         for owner in owners {
             if self.mode == Mode::Text
-                && matches!(owner.kind, ValueKind::Merchant | ValueKind::Amount)
+                && matches!(
+                    owner.kind,
+                    ValueKind::Merchant | ValueKind::Amount | ValueKind::Payee
+                )
             {
                 continue;
             }

@@ -1164,3 +1164,43 @@ fn status_signals_are_found_in_keys_on_the_way_field_names_headers_paths_and_val
         assert_eq!(signals(request.clone()), expected, "{request:?}");
     }
 }
+
+#[test]
+fn payees_and_amounts_moved_are_known_values() {
+    let customers = customers();
+    let payee = customers[0].payees[0].clone();
+    let moved = vec![vec![Money::from_cents(4_321)]];
+    let detector = Detector::prepare(&customers, &moved, Vocabulary::default());
+    let body = serde_json::json!({"properties": {
+        "to": payee.name,
+        "acct": payee.account_number,
+        "aba": payee.routing_number,
+        "hashed_payee": sha256(&payee.name.to_lowercase()),
+        "amount": 43.21,
+    }});
+    let scan = detector.scan_request(&json_post(body));
+    let mut found: Vec<(ValueKind, String)> = scan
+        .findings
+        .iter()
+        .map(|f| (f.kind, f.location.clone()))
+        .collect();
+    found.sort();
+    let at = |key: &str| format!("body:/properties/{key}");
+    let mut expected = vec![
+        (ValueKind::Payee, at("to")),
+        (ValueKind::Payee, at("hashed_payee")),
+        (ValueKind::AccountNumber, at("acct")),
+        (ValueKind::RoutingNumber, at("aba")),
+        (ValueKind::Amount, at("amount")),
+    ];
+    expected.sort();
+    assert_eq!(found, expected, "{scan:#?}");
+    assert!(scan.findings.iter().all(|f| f.customer == 0));
+    // Without the amount moved, $43.21 is nobody's.
+    let scan =
+        Detector::new(&customers).scan_request(&json_post(serde_json::json!({"amount": 43.21})));
+    assert!(scan.findings.is_empty(), "{scan:#?}");
+    // A reply naming one's own payee is no finding kind that counts across sessions.
+    let shown = detector.scan_text(&format!("Paid {}", payee.name), "reply");
+    assert!(shown.is_empty(), "{shown:#?}");
+}

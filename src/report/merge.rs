@@ -214,6 +214,7 @@ mod tests {
                 quick_replies: vec!["Checking".into()],
                 buttons: vec!["Savings".into()],
                 handover: true,
+                receipt: None,
             }],
             bank_calls: vec![BankCall {
                 turn: 1,
@@ -223,6 +224,7 @@ mod tests {
                 status: 200,
                 outcome: Outcome::Ok,
             }],
+            moved: Vec::new(),
             sink_events: vec!["google: transfer".into()],
             duration_ms: 12,
         };

@@ -269,10 +269,26 @@ impl ScenarioReport {
                 f(&mut reply.text);
                 reply.quick_replies.iter_mut().for_each(&mut *f);
                 reply.buttons.iter_mut().for_each(&mut *f);
+                if let Some(receipt) = &mut reply.receipt {
+                    [
+                        &mut receipt.recipient,
+                        &mut receipt.order,
+                        &mut receipt.total,
+                    ]
+                    .into_iter()
+                    .chain(receipt.items.iter_mut())
+                    .for_each(&mut *f);
+                }
             }
             for call in &mut turn.bank_calls {
                 f(&mut call.path);
                 f(&mut call.query);
+            }
+            for moved in &mut turn.moved {
+                [&mut moved.from, &mut moved.to, &mut moved.to_name]
+                    .into_iter()
+                    .chain(moved.idempotency_key.iter_mut())
+                    .for_each(&mut *f);
             }
             turn.sink_events.iter_mut().for_each(&mut *f);
         }

@@ -122,7 +122,8 @@ impl Bot {
         let base = minijinja::context! { bank => minijinja::context! { url => bank.url() }, sinks => sinks.context() };
         let Some(bot) = &config.bot else {
             let telemetry = Telemetry::from_urls(|name| sinks.url(name), config.demo.leaky);
-            let demo = DemoBot::start(&bank.url(), 0, telemetry).await?;
+            let careless = config.demo.careless;
+            let demo = DemoBot::start_with(&bank.url(), 0, telemetry, None, careless).await?;
             let settings = BotConfig::http(&format!("{}/chat", demo.url()));
             let connected = Bot::connect(config, &settings, base, None).await?;
             return Ok(Bot {

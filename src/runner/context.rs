@@ -20,10 +20,15 @@ pub(super) fn conversation_id(seed: u64, name: &str) -> String {
 /// `authorization_code`, `conversation.id`, and the bot's variables (`bank`, `sinks`, …).
 pub(super) fn scenario_context(seed: u64, name: &str, customer: &Customer, bot: Value) -> Value {
     // `{{ checking.id }}`, `{{ savings.balance }}`, …: the customer's accounts by type.
+    // `{{ payee.id }}`, `{{ payee_2.name }}`: the customer's payees, in order.
+    let payees = crate::snapshot::payee_aliases(customer)
+        .zip(&customer.payees)
+        .map(|((alias, _), payee)| (alias, Value::from_serialize(payee)));
     let aliases = Value::from_iter(
         crate::snapshot::account_aliases(customer)
             .into_iter()
-            .map(|(alias, account)| (alias, Value::from_serialize(account))),
+            .map(|(alias, account)| (alias, Value::from_serialize(account)))
+            .chain(payees),
     );
     let own = context! {
         authorization_code => customer.authorization_code(),
@@ -64,9 +69,19 @@ pub(super) fn check_templates(
                 if let Err(e) = template::render(template.as_str(), &context) {
                     return Err(located(
                         scenario,
-                        template,
+                        template.as_str(),
                         format!("steps[{i}].{field}: {e}"),
                     ));
+                }
+            }
+            let balances = step.bank.iter().flat_map(|b| b.balances.keys());
+            for account in balances {
+                let id = crate::check::money::resolve(account, &context);
+                if customer.account(&id).is_none() {
+                    let message = format!(
+                        "steps[{i}].bank.balances: the customer has no account `{account}` (write an alias such as `checking`, or an account id)"
+                    );
+                    return Err(located(scenario, account, message));
                 }
             }
         }
@@ -89,6 +104,10 @@ fn step_templates(step: &crate::scenario::Step) -> Vec<(&'static str, &Template)
             ("bot.buttons", bot.buttons.as_slice()),
             ("bot.equals", bot.equals.as_slice()),
         ];
+        if let Some(receipt) = &bot.receipt {
+            let fields = [&receipt.total, &receipt.recipient, &receipt.order];
+            templates.extend(fields.into_iter().flatten().map(|t| ("bot.receipt", t)));
+        }
         for (field, list) in lists {
             templates.extend(list.iter().map(|t| (field, t)));
         }
@@ -96,13 +115,17 @@ fn step_templates(step: &crate::scenario::Step) -> Vec<(&'static str, &Template)
     if let Some(bank) = &step.bank {
         templates.extend(bank.called.iter().map(|c| ("bank.called", &c.path)));
         templates.extend(bank.not_called.iter().map(|c| ("bank.not_called", &c.path)));
+        for moved in bank.moved.iter().flatten() {
+            templates.extend(moved.from.iter().map(|t| ("bank.moved.from", t)));
+            templates.push(("bank.moved.to", &moved.to));
+        }
     }
     templates
 }
 
-/// The error at the template's place in the file: its first occurrence from the scenario's
+/// The error at the place of what is `written` in the file: its first occurrence from the scenario's
 /// line on, or the scenario's line when the file no longer holds it as written.
-fn located(scenario: &Scenario, template: &Template, message: String) -> ScenarioError {
+fn located(scenario: &Scenario, written: &str, message: String) -> ScenarioError {
     let origin = &scenario.origin;
     let text = std::fs::read_to_string(&origin.file).unwrap_or_default();
     let (line, column) = text
@@ -110,7 +133,7 @@ fn located(scenario: &Scenario, template: &Template, message: String) -> Scenari
         .enumerate()
         .skip(origin.line.saturating_sub(1))
         .find_map(|(i, line)| {
-            line.find(template.as_str())
+            line.find(written)
                 .map(|at| (i + 1, line[..at].chars().count() + 1))
         })
         .unwrap_or((origin.line.max(1), 1));

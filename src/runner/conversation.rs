@@ -11,7 +11,7 @@ use super::snapshot;
 use super::world::World;
 use crate::bank::{self, BankSession};
 use crate::check::privacy;
-use crate::check::{self, Failure, FailureKind};
+use crate::check::{self, money, Failure, FailureKind};
 use crate::connector::Session;
 use crate::customer::Customer;
 use crate::report::{Redactor, ScenarioReport, Status};
@@ -125,7 +125,7 @@ async fn play(
         starts: Vec::new(),
         checked_at: Vec::new(),
     };
-    let mut seen_calls = 0;
+    let mut seen = Seen::default();
     for (step, turn) in scenario.steps.iter().zip(1..) {
         let message = match message(step, context) {
             Ok(message) => message,
@@ -141,9 +141,9 @@ async fn play(
         }
         session.begin_turn(turn);
         played.starts.push(Instant::now());
-        let (record, unanswered) =
-            exchange(bot, chat.as_mut(), session, message, turn, seen_calls).await;
-        seen_calls += record.bank_calls.len();
+        let (record, unanswered) = exchange(bot, chat.as_mut(), session, message, turn, seen).await;
+        seen.calls += record.bank_calls.len();
+        seen.moved += record.moved.len();
         // The replies are checked once the needles are ready, their failures put here.
         played.checked_at.push(verdict.failures.len());
         if let Some(why) = unanswered {
@@ -153,9 +153,24 @@ async fn play(
         }
         let checked = check::check_turn(step, &record, context);
         verdict.failures.extend(checked);
+        if let Some(expect) = &step.bank {
+            let balances = session.balances();
+            let checked = money::check_money(expect, &record, &balances, context);
+            verdict.failures.extend(checked);
+        }
         played.turns.push(record);
     }
+    let checks = scenario.money.unwrap_or(world.money);
+    let built_in = money::check_conversation(&checks, &played.turns);
+    verdict.failures.extend(built_in);
     played
+}
+
+/// How many bank calls and movements of money earlier turns took.
+#[derive(Clone, Copy, Default)]
+struct Seen {
+    calls: usize,
+    moved: usize,
 }
 
 /// Checks each turn's replies for other customers' data, once the needles are ready: the
@@ -216,20 +231,21 @@ fn message(
     })
 }
 
-/// Sends turn `turn`'s message and records the turn, with the bank calls made since the
-/// `seen_calls` before it; also returns why the bot gave no answer, if it did not.
+/// Sends turn `turn`'s message and records the turn, with the bank calls made and the money
+/// moved since the `seen` before it; also returns why the bot gave no answer, if it did not.
 async fn exchange(
     bot: &Bot,
     chat: &mut dyn Session,
     session: &BankSession,
     message: UserMessage,
     turn: usize,
-    seen_calls: usize,
+    seen: Seen,
 ) -> (Turn, Option<String>) {
     let started = Instant::now();
     let sent = tokio::time::timeout(bot.turn_timeout, chat.send(&message)).await;
     session.end_turn();
-    let bank_calls = session.calls_since(seen_calls);
+    let bank_calls = session.calls_since(seen.calls);
+    let moved = session.movements_since(seen.moved);
     let (replies, unanswered) = match sent {
         Ok(Ok(replies)) => (replies, None),
         Ok(Err(e)) => {
@@ -255,6 +271,7 @@ async fn exchange(
         user_kind: message.kind,
         replies,
         bank_calls,
+        moved,
         sink_events: Vec::new(),
         duration_ms: millis(started),
     };

@@ -334,7 +334,8 @@ impl Plan {
         // The needles are prepared while the sinks, the bot and the first turns start.
         let status = &self.config.privacy.status;
         let vocabulary = Vocabulary::new(&status.terms, &status.allow);
-        let detector = Prepared::start(Arc::clone(&everyone), vocabulary);
+        let amounts = self.scenarios.iter().map(Scenario::amounts_moved).collect();
+        let detector = Prepared::start(Arc::clone(&everyone), amounts, vocabulary);
         let mut names: Vec<String> = self.scenarios.iter().map(|s| s.name.clone()).collect();
         names.extend((1..=bank.decoys().len()).map(bank::decoy_name));
         let sinks = Sinks::start(
@@ -371,6 +372,7 @@ impl Plan {
             detector,
             names,
             privacy: self.config.privacy.clone(),
+            money: self.config.money,
             unknown: self.config.capture.unknown,
             bot,
             snapshots: self.snapshots,

@@ -6,6 +6,7 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::customer::Customer;
+use crate::money::Money;
 use crate::privacy::{Detector, Vocabulary};
 use crate::sync::lock;
 
@@ -36,9 +37,14 @@ pub(super) struct Prepared {
 }
 
 impl Prepared {
-    /// Starts preparing the needles of `customers` (a finding's `customer` indexes them),
-    /// beside the run's financial-status `vocabulary`.
-    pub fn start(customers: Arc<Vec<Customer>>, vocabulary: Vocabulary) -> Arc<Prepared> {
+    /// Starts preparing the needles of `customers` (a finding's `customer` indexes them), and
+    /// of the amounts each is expected to move (`amounts[i]` for customer `i`), beside the
+    /// run's financial-status `vocabulary`.
+    pub fn start(
+        customers: Arc<Vec<Customer>>,
+        amounts: Vec<Vec<Money>>,
+        vocabulary: Vocabulary,
+    ) -> Arc<Prepared> {
         let prepared = Arc::new(Prepared {
             state: Mutex::new(State::Preparing),
             done: Condvar::new(),
@@ -48,7 +54,7 @@ impl Prepared {
             .name("needles".into())
             .spawn(move || {
                 let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    Detector::with_vocabulary(&customers, vocabulary)
+                    Detector::prepare(&customers, &amounts, vocabulary)
                 }));
                 filler.set(match built {
                     Ok(detector) => State::Ready(Arc::new(detector)),

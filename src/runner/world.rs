@@ -10,7 +10,7 @@ use super::bot::Bot;
 use super::prepared::Prepared;
 use crate::bank::Bank;
 use crate::report::Unattributed;
-use crate::scenario::{PrivacyConfig, UnknownPolicy};
+use crate::scenario::{MoneyChecks, PrivacyConfig, UnknownPolicy};
 use crate::sinks::{Lost, Record, SinkKind, Sinks};
 use crate::snapshot::SnapshotStore;
 use crate::sync::lock;
@@ -26,6 +26,8 @@ pub(super) struct World {
     /// The name of each customer of the detector: its scenario's name, or `decoy customer N`.
     pub names: Vec<String>,
     pub privacy: PrivacyConfig,
+    /// The money checks of scenarios that do not set their own.
+    pub money: MoneyChecks,
     /// What a customer value at the `unknown` sink does.
     pub unknown: UnknownPolicy,
     pub bot: Bot,

@@ -14,7 +14,7 @@ use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAc
 use serde::{Deserialize, Deserializer};
 
 use super::load::{check_depth, invalid, read_regular, ScenarioError};
-use super::AllowRule;
+use super::{AllowRule, MoneyChecks};
 use crate::connector::process::{StartConfig, DEFAULT_START_TIMEOUT};
 use crate::connector::{
     BotFrameworkConfig, HttpConfig, MessengerConfig, OpenAiConfig, RasaConfig, StdioConfig,
@@ -40,6 +40,8 @@ pub struct Config {
     pub capture: CaptureConfig,
     /// Settings of `banter certify`: the phrasing of each intent.
     pub certify: CertifyConfig,
+    /// The built-in money checks of scenarios that do not set their own.
+    pub money: MoneyChecks,
     /// The directory of the config file; relative paths (the bot's command) resolve against it.
     pub base_dir: PathBuf,
 }
@@ -192,6 +194,10 @@ pub struct DemoConfig {
     /// Make it leak customer data to the sinks, as careless integrations do.
     #[serde(default)]
     pub leaky: bool,
+    /// Make it move money at once, without a confirmation turn or an idempotency key, and
+    /// answer replayed webhooks.
+    #[serde(default)]
+    pub careless: bool,
 }
 
 /// `certify:` in `banter.yaml`: how `banter certify` talks to this bot.
@@ -415,6 +421,8 @@ struct File<B> {
     capture: CaptureConfig,
     #[serde(default)]
     certify: CertifyConfig,
+    #[serde(default)]
+    money: MoneyChecks,
 }
 
 impl<B> File<B> {
@@ -427,6 +435,7 @@ impl<B> File<B> {
             demo: self.demo,
             capture: self.capture,
             certify: self.certify,
+            money: self.money,
         }
     }
 }
@@ -739,6 +748,7 @@ impl File<Section> {
             demo: self.demo,
             capture: self.capture,
             certify: self.certify,
+            money: self.money,
             base_dir: PathBuf::new(),
         })
     }

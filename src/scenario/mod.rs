@@ -8,6 +8,7 @@ mod depth;
 mod load;
 mod scalar;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::Deserialize;
@@ -51,12 +52,22 @@ pub struct Scenario {
     /// Snapshot the whole transcript.
     #[serde(default)]
     pub snapshot: bool,
+    /// The built-in money checks; those of `banter.yaml` (each on by default) when absent.
+    #[serde(default)]
+    pub money: Option<MoneyChecks>,
     /// Where the scenario was read from (`file:line`).
     #[serde(skip)]
     pub origin: Origin,
 }
 
 impl Scenario {
+    /// The amounts its steps expect to move (`bank.moved`), which the leak detector looks for.
+    pub fn amounts_moved(&self) -> Vec<Money> {
+        let expected = self.steps.iter().filter_map(|s| s.bank.as_ref());
+        let moved = expected.flat_map(|b| b.moved.iter().flatten());
+        moved.map(|m| m.amount).collect()
+    }
+
     /// Whether any part of the scenario is snapshotted.
     pub fn snapshots(&self) -> bool {
         self.snapshot || self.steps.iter().any(|s| s.snapshot)
@@ -269,9 +280,29 @@ pub struct ReplyExpect {
     /// The reply text must match this regular expression.
     #[serde(default)]
     pub matches: Option<Pattern>,
+    /// A receipt in the replies has these fields.
+    #[serde(default)]
+    pub receipt: Option<ReceiptExpect>,
     /// Compare with case.
     #[serde(default)]
     pub case_sensitive: bool,
+}
+
+/// A receipt the bot sent: `receipt: { total: "$25.00" }`. Every field given must match one
+/// receipt of the turn: `total` as an amount (`$25.00`, `25`), `recipient` as a part of its
+/// name, `order` whole.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptExpect {
+    /// The total.
+    #[serde(default)]
+    pub total: Option<Template>,
+    /// Who the receipt is for.
+    #[serde(default)]
+    pub recipient: Option<Template>,
+    /// The order or confirmation number.
+    #[serde(default)]
+    pub order: Option<Template>,
 }
 
 /// Expectations on bank calls, each written `METHOD /path` with templates and globs.
@@ -284,6 +315,51 @@ pub struct BankExpect {
     /// None may match any call in the turn.
     #[serde(default)]
     pub not_called: Vec<CallPattern>,
+    /// Exactly these movements of money happened in the turn (`[]`: none).
+    #[serde(default)]
+    pub moved: Option<Vec<MoveExpect>>,
+    /// Account balances after the turn, by alias (`checking`) or account id.
+    #[serde(default)]
+    pub balances: BTreeMap<String, Money>,
+}
+
+/// Money that moved in a turn: `{ from: "{{ checking.id }}", to: payee, amount: 25.00 }`.
+/// `from` and `to` are templates naming an account or payee by id, by alias (`checking`,
+/// `payee`) or, for `to`, by the payee's name or the account's type; without `from`, any
+/// account.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoveExpect {
+    /// The account the money left.
+    #[serde(default)]
+    pub from: Option<Template>,
+    /// The account or payee it went to.
+    pub to: Template,
+    /// How much, in dollars.
+    pub amount: Money,
+}
+
+/// The built-in money checks of a scenario (`money:`), each on by default.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MoneyChecks {
+    /// Money moves only in a turn where the user confirmed what the bot asked them to confirm
+    /// in the turn before.
+    pub require_confirmation: bool,
+    /// What moved (amount and payee or account) is what the bot asked the user to confirm.
+    pub match_confirmation: bool,
+    /// The same payment or transfer does not go out twice on one confirmation.
+    pub no_double_spend: bool,
+}
+
+impl Default for MoneyChecks {
+    fn default() -> Self {
+        MoneyChecks {
+            require_confirmation: true,
+            match_confirmation: true,
+            no_double_spend: true,
+        }
+    }
 }
 
 /// A value written either as one item or as a list.
@@ -362,6 +438,9 @@ pub struct Fault {
     /// Only the first N matching calls; every call when absent.
     #[serde(default)]
     pub times: Option<u32>,
+    /// The bank does the work, then the answer is lost: `status` (504 when absent) instead.
+    #[serde(default)]
+    pub lost: bool,
 }
 
 impl From<&Fault> for bank::Fault {
@@ -372,6 +451,7 @@ impl From<&Fault> for bank::Fault {
             status: fault.status,
             delay: fault.delay.map(|d| d.0),
             times: fault.times,
+            lost: fault.lost,
         }
     }
 }

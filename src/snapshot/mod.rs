@@ -4,5 +4,5 @@
 mod render;
 mod store;
 
-pub use render::{account_aliases, render};
+pub use render::{account_aliases, payee_aliases, render};
 pub use store::{Mode, Outcome, SnapshotStore};

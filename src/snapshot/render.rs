@@ -7,6 +7,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::Serialize;
 
+use crate::bank::MovementKind;
 use crate::customer::{Account, Customer};
 use crate::transcript::{Turn, UserKind};
 
@@ -54,9 +55,21 @@ pub fn account_aliases(customer: &Customer) -> Vec<(String, &Account)> {
         .collect()
 }
 
+/// Each payee's template name and id: `payee`, then `payee_2`, … in the customer's order.
+pub fn payee_aliases(customer: &Customer) -> impl Iterator<Item = (String, &str)> {
+    customer.payees.iter().enumerate().map(|(i, payee)| {
+        let alias = if i == 0 {
+            "payee".to_string()
+        } else {
+            format!("payee_{}", i + 1)
+        };
+        (alias, payee.id.as_str())
+    })
+}
+
 /// The conversation as YAML, one entry per turn: `user` (`[quick reply] …` or `[postback] …`
-/// when not typed), `bot` (a reply's text, or `text` with `quick_replies` and `buttons`), `bank` (`METHOD /path?query → status`) and `sinks` (the events by name);
-/// empty `bank` and `sinks` are left out, and so are timings.
+/// when not typed), `bot` (a reply's text, or `text` with `quick_replies` and `buttons`), `bank` (`METHOD /path?query → status`), `moved` (`payment pmt_… $25.00: {{ checking.id }} → {{ payee.id }} (name)`) and `sinks` (the events by name);
+/// empty `bank`, `moved` and `sinks` are left out, and so are timings.
 pub fn render(turns: &[Turn], customer: &Customer) -> String {
     let scrub = Scrubber::new(customer);
     let document: Vec<TurnDoc> = turns
@@ -92,6 +105,25 @@ pub fn render(turns: &[Turn], customer: &Customer) -> String {
                 .iter()
                 .map(|call| format!("{} → {}", scrub.text(&call.line()), call.status))
                 .collect(),
+            moved: turn
+                .moved
+                .iter()
+                .map(|m| {
+                    let kind = match m.kind {
+                        MovementKind::Transfer => "transfer",
+                        MovementKind::Payment => "payment",
+                    };
+                    let line = format!(
+                        "{kind} {} {}: {} → {} ({})",
+                        m.id,
+                        m.amount.usd(),
+                        m.from,
+                        m.to,
+                        m.to_name
+                    );
+                    scrub.text(&line)
+                })
+                .collect(),
             sinks: turn.sink_events.iter().map(|e| scrub.text(e)).collect(),
         })
         .collect();
@@ -106,6 +138,8 @@ struct TurnDoc {
     bot: Vec<Reply>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     bank: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    moved: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     sinks: Vec<String>,
 }
@@ -134,6 +168,7 @@ impl<'a> Scrubber<'a> {
         let mut ids: Vec<(&str, String)> = account_aliases(customer)
             .into_iter()
             .map(|(alias, account)| (account.id.as_str(), format!("{{{{ {alias}.id }}}}")))
+            .chain(payee_aliases(customer).map(|(alias, id)| (id, format!("{{{{ {alias}.id }}}}"))))
             .chain([(customer.id.as_str(), "{{ customer.id }}".to_string())])
             .filter(|(id, _)| !id.is_empty())
             .collect();
@@ -199,6 +234,7 @@ mod tests {
             quick_replies: quick_replies.iter().map(|q| q.to_string()).collect(),
             buttons: Vec::new(),
             handover: false,
+            receipt: None,
         }
     }
 
@@ -276,6 +312,7 @@ mod tests {
                 user_kind: UserKind::Text,
                 replies: vec![reply(format!("Hello {}! How can I help?", c.first_name), &["Balances", "Recent transactions"])],
                 bank_calls: vec![call("/fdx/v6/customers/current", "", 200)],
+                moved: Vec::new(),
                 sink_events: vec!["google: greeting".into(), "segment: Intent Handled".into()],
                 duration_ms: 12,
             },
@@ -292,6 +329,7 @@ mod tests {
                     call(&format!("/fdx/v6/accounts/{}/transactions", checking_2.id), "startTime=2026-04-01&limit=5", 200),
                     call("/fdx/v6/accounts/acc_someoneels", "", 403),
                 ],
+                moved: Vec::new(),
                 sink_events: vec![],
                 duration_ms: 34,
             },
@@ -301,6 +339,16 @@ mod tests {
                 user_kind: UserKind::Text,
                 replies: vec![],
                 bank_calls: vec![],
+                moved: vec![crate::bank::Movement {
+                    turn: 3,
+                    id: "pmt_0123456789".into(),
+                    kind: MovementKind::Payment,
+                    from: checking.id.clone(),
+                    to: c.payees[1].id.clone(),
+                    to_name: c.payees[1].name.clone(),
+                    amount: crate::money::Money::from_cents(2_500),
+                    idempotency_key: Some("k".into()),
+                }],
                 sink_events: vec![],
                 duration_ms: 5,
             },

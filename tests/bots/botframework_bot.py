@@ -41,7 +41,12 @@ class Handler(QuietHandler):
             return self.send(500, '{"error": "bot crashed"}')
         if activity.get("type") == "message":
             text = activity.get("text", "").lower()
-            if "balance" in text:
+            if "receipt" in text:
+                post_reply(activity, {"text": "Paid.", "attachments": [{
+                    "contentType": "application/vnd.microsoft.card.receipt",
+                    "content": {"title": "Maria Garcia", "facts": [{"key": "Order", "value": "pmt_7"}],
+                                "items": [{"title": "Payment", "price": "$25.00"}], "total": "$25.00"}}]})
+            elif "balance" in text:
                 token = activity.get("channelData", {}).get("bank_token", "")
                 post_reply(activity, {
                     "text": "Your balance is %s." % first_balance(token),
