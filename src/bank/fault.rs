@@ -1,10 +1,12 @@
-//! Faults injected into the bank: by method and path glob, a status, a delay, a count.
+//! Faults injected into the bank: by method and path glob, a status, a delay, a count, and a
+//! rate drawn deterministically from a seed and the number of the matching call.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 /// A fault to inject: calls matching `method` (any when absent) and the `path` glob answer
-/// `status` and/or wait `delay`, the first `times` such calls (every one when absent).
+/// `status` and/or wait `delay`, the first `times` such calls (every one when absent), each
+/// with probability `rate` (every one when absent).
 #[derive(Debug, Clone)]
 pub struct Fault {
     /// The path glob.
@@ -17,6 +19,11 @@ pub struct Fault {
     pub delay: Option<Duration>,
     /// Only the first N matching calls; every call when absent.
     pub times: Option<u32>,
+    /// Each matching call meets the fault with this probability, drawn from `salt` and the
+    /// call's number among the matching ones, not from the clock.
+    pub rate: Option<f64>,
+    /// What the draws of `rate` are made from (the seed and the conversation).
+    pub salt: u64,
 }
 
 /// A fault armed for one customer's calls, counting down its uses.
@@ -24,6 +31,8 @@ pub struct Fault {
 pub(super) struct ArmedFault {
     fault: Fault,
     remaining: Option<AtomicU32>,
+    /// How many calls matched so far: the draw of `rate` for the next one.
+    matched: AtomicU64,
 }
 
 /// What a fault does to a call that it hits.
@@ -35,7 +44,11 @@ pub(super) struct Hit {
 impl ArmedFault {
     pub fn new(fault: Fault) -> Self {
         let remaining = fault.times.map(AtomicU32::new);
-        ArmedFault { fault, remaining }
+        ArmedFault {
+            fault,
+            remaining,
+            matched: AtomicU64::new(0),
+        }
     }
 
     /// If this fault applies to the call, uses it up once and says what to do.
@@ -47,6 +60,12 @@ impl ArmedFault {
             .is_none_or(|m| m.eq_ignore_ascii_case(method));
         if !method_ok || !self.fault.path.is_match(path) {
             return None;
+        }
+        if let Some(rate) = self.fault.rate {
+            let call = self.matched.fetch_add(1, Ordering::SeqCst);
+            if crate::draw::fraction(&[self.fault.salt, call]) >= rate {
+                return None;
+            }
         }
         if let Some(remaining) = &self.remaining {
             remaining

@@ -30,25 +30,36 @@ fn millis(start: Instant) -> u64 {
     u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
-/// Runs `scenario` (the `index`th of the run, with `customer`) against the bot and returns its
-/// report, with every secret of the run redacted.
+/// How long one turn took: in all, and inside the connector's request (the bot's time, with
+/// the bank and sink calls it waited on); the rest is banter's own work on the turn.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TurnTiming {
+    /// When the turn started.
+    pub at: Instant,
+    /// The whole turn: its message rendered, sent, answered, recorded and checked.
+    pub total: Duration,
+    /// Inside the connector's request.
+    pub bot: Duration,
+}
+
+/// Runs `scenario` (the `index`th of the run, with `customer`, whose bank calls meet
+/// `faults`) against the bot and returns its report, with every secret of the run redacted,
+/// and how long each turn took.
 pub(super) async fn run(
     world: &World,
     redactor: &Redactor,
     scenario: &Scenario,
     index: usize,
     customer: Customer,
+    faults: Vec<bank::Fault>,
     mut slot: Slot,
-) -> ScenarioReport {
+) -> (ScenarioReport, Vec<TurnTiming>) {
     // Settle windows overlap later conversations; those must not outrun the scan of what the
     // earlier ones sent, or every window waits on an ever longer queue.
     world.sinks.backlog_below(SCAN_BACKLOG, SCAN_QUIET).await;
     let started = Instant::now();
     world.open_window(index);
-    let session = world.bank.open(
-        customer.clone(),
-        scenario.faults.iter().map(bank::Fault::from).collect(),
-    );
+    let session = world.bank.open(customer.clone(), faults);
     let bot_context = world.bot.context.clone();
     let context = scenario_context(world.seed, &scenario.name, &customer, bot_context);
     let mut verdict = Verdict::default();
@@ -82,7 +93,7 @@ pub(super) async fn run(
         report.bot_output = world.bot.recent_output();
         report.redact(redactor);
     }
-    report
+    (report, played.timings)
 }
 
 /// What the checks found so far, and whether the scenario could not be completed.
@@ -106,6 +117,7 @@ struct Played {
     turns: Vec<Turn>,
     starts: Vec<Instant>,
     checked_at: Vec<usize>,
+    timings: Vec<TurnTiming>,
 }
 
 /// Plays the scenario's steps turn by turn, checking each turn's replies and bank calls (other
@@ -124,9 +136,11 @@ async fn play(
         turns: Vec::new(),
         starts: Vec::new(),
         checked_at: Vec::new(),
+        timings: Vec::new(),
     };
     let mut seen_calls = 0;
     for (step, turn) in scenario.steps.iter().zip(1..) {
+        let at = Instant::now();
         let message = match message(step, context) {
             Ok(message) => message,
             Err(e) => {
@@ -141,19 +155,28 @@ async fn play(
         }
         session.begin_turn(turn);
         played.starts.push(Instant::now());
-        let (record, unanswered) =
+        let (record, unanswered, bot_time) =
             exchange(bot, chat.as_mut(), session, message, turn, seen_calls).await;
+        let mut timing = TurnTiming {
+            at,
+            total: Duration::ZERO,
+            bot: bot_time,
+        };
         seen_calls += record.bank_calls.len();
         // The replies are checked once the needles are ready, their failures put here.
         played.checked_at.push(verdict.failures.len());
         if let Some(why) = unanswered {
             verdict.error(Some(turn), why);
             played.turns.push(record);
+            timing.total = at.elapsed();
+            played.timings.push(timing);
             break;
         }
         let checked = check::check_turn(step, &record, context);
         verdict.failures.extend(checked);
         played.turns.push(record);
+        timing.total = at.elapsed();
+        played.timings.push(timing);
     }
     played
 }
@@ -217,7 +240,8 @@ fn message(
 }
 
 /// Sends turn `turn`'s message and records the turn, with the bank calls made since the
-/// `seen_calls` before it; also returns why the bot gave no answer, if it did not.
+/// `seen_calls` before it; also returns why the bot gave no answer, if it did not, and how
+/// long the connector's request took.
 async fn exchange(
     bot: &Bot,
     chat: &mut dyn Session,
@@ -225,9 +249,10 @@ async fn exchange(
     message: UserMessage,
     turn: usize,
     seen_calls: usize,
-) -> (Turn, Option<String>) {
+) -> (Turn, Option<String>, Duration) {
     let started = Instant::now();
     let sent = tokio::time::timeout(bot.turn_timeout, chat.send(&message)).await;
+    let bot_time = started.elapsed();
     session.end_turn();
     let bank_calls = session.calls_since(seen_calls);
     let (replies, unanswered) = match sent {
@@ -258,7 +283,7 @@ async fn exchange(
         sink_events: Vec::new(),
         duration_ms: millis(started),
     };
-    (record, unanswered)
+    (record, unanswered, bot_time)
 }
 
 /// Waits out the settle window, then judges the sink requests that arrived in the scenario's

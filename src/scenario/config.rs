@@ -14,6 +14,7 @@ use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAc
 use serde::{Deserialize, Deserializer};
 
 use super::load::{check_depth, invalid, read_regular, ScenarioError};
+use super::simulate::SimulateConfig;
 use super::AllowRule;
 use crate::connector::process::{StartConfig, DEFAULT_START_TIMEOUT};
 use crate::connector::{
@@ -40,6 +41,8 @@ pub struct Config {
     pub capture: CaptureConfig,
     /// Settings of `banter certify`: the phrasing of each intent.
     pub certify: CertifyConfig,
+    /// Settings of `banter simulate`: probabilistic bank faults and thresholds.
+    pub simulate: SimulateConfig,
     /// The directory of the config file; relative paths (the bot's command) resolve against it.
     pub base_dir: PathBuf,
 }
@@ -399,6 +402,8 @@ struct File<B> {
     capture: CaptureConfig,
     #[serde(default)]
     certify: CertifyConfig,
+    #[serde(default)]
+    simulate: SimulateConfig,
 }
 
 impl<B> File<B> {
@@ -411,6 +416,7 @@ impl<B> File<B> {
             demo: self.demo,
             capture: self.capture,
             certify: self.certify,
+            simulate: self.simulate,
         }
     }
 }
@@ -723,6 +729,7 @@ impl File<Section> {
             demo: self.demo,
             capture: self.capture,
             certify: self.certify,
+            simulate: self.simulate,
             base_dir: PathBuf::new(),
         })
     }

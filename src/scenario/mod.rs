@@ -7,6 +7,7 @@ pub mod config;
 mod depth;
 mod load;
 mod scalar;
+mod simulate;
 
 use std::path::PathBuf;
 
@@ -26,6 +27,7 @@ pub use config::{
 };
 pub use load::{load_paths, ScenarioError};
 pub use scalar::{FieldGlob, GlobText, Pattern};
+pub use simulate::{LoadFault, Percent, Rate, SimulateConfig, Thresholds};
 
 /// One conversation to run against the bot.
 #[derive(Debug, Clone, Deserialize)]
@@ -372,6 +374,8 @@ impl From<&Fault> for bank::Fault {
             status: fault.status,
             delay: fault.delay.map(|d| d.0),
             times: fault.times,
+            rate: None,
+            salt: 0,
         }
     }
 }
