@@ -193,6 +193,9 @@ impl Summary {
         let seconds = (duration_ms as f64 / 1000.0).max(0.001);
         let thresholds = setup.limits.judge(tally);
         let passed_thresholds = !interrupted && thresholds.iter().all(|v| v.passed);
+        // In conversation order, not in the order the conversations ended.
+        let mut violations = tally.violations.clone();
+        violations.sort_by_key(|v| v.conversation);
         Summary {
             kind: SUMMARY_KIND.into(),
             version: SUMMARY_VERSION,
@@ -219,7 +222,7 @@ impl Summary {
                 .collect(),
             errors: tally.errors.clone(),
             leaks: tally.leaks(),
-            violations: tally.violations.clone(),
+            violations,
             failures: tally.failures.clone(),
             failures_not_kept: tally.failures_not_kept,
             unattributed_requests: unattributed,
