@@ -40,6 +40,41 @@ pub(crate) struct TurnTiming {
     pub total: Duration,
     /// Inside the connector's request.
     pub bot: Duration,
+    /// The CPU time of banter's own work on the turn, outside the connector's request: the
+    /// rest of the turn without the time its thread was off the CPU.
+    pub own_cpu: Duration,
+}
+
+/// The CPU time the calling thread has used.
+fn thread_cpu() -> Duration {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid timespec for the call to fill.
+    let filled = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) } == 0;
+    if !filled {
+        return Duration::ZERO;
+    }
+    Duration::new(
+        u64::try_from(now.tv_sec).unwrap_or_default(),
+        u32::try_from(now.tv_nsec).unwrap_or_default(),
+    )
+}
+
+/// The CPU time of a turn's two stretches of banter's own work, each on one thread: from its
+/// start to its request, and from the answer to its end.
+struct TurnCpu {
+    start: Duration,
+    before_request: Duration,
+    after_answer: Duration,
+}
+
+impl TurnCpu {
+    fn own(&self) -> Duration {
+        self.before_request.saturating_sub(self.start)
+            + thread_cpu().saturating_sub(self.after_answer)
+    }
 }
 
 /// Runs `scenario` (the `index`th of the run, with `customer`, whose bank calls meet
@@ -141,6 +176,7 @@ async fn play(
     let mut seen_calls = 0;
     for (step, turn) in scenario.steps.iter().zip(1..) {
         let at = Instant::now();
+        let cpu_start = thread_cpu();
         let message = match message(step, context) {
             Ok(message) => message,
             Err(e) => {
@@ -155,12 +191,18 @@ async fn play(
         }
         session.begin_turn(turn);
         played.starts.push(Instant::now());
-        let (record, unanswered, bot_time) =
+        let (record, unanswered, bot_time, (before_request, after_answer)) =
             exchange(bot, chat.as_mut(), session, message, turn, seen_calls).await;
+        let cpu = TurnCpu {
+            start: cpu_start,
+            before_request,
+            after_answer,
+        };
         let mut timing = TurnTiming {
             at,
             total: Duration::ZERO,
             bot: bot_time,
+            own_cpu: Duration::ZERO,
         };
         seen_calls += record.bank_calls.len();
         // The replies are checked once the needles are ready, their failures put here.
@@ -169,6 +211,7 @@ async fn play(
             verdict.error(Some(turn), why);
             played.turns.push(record);
             timing.total = at.elapsed();
+            timing.own_cpu = cpu.own();
             played.timings.push(timing);
             break;
         }
@@ -176,6 +219,7 @@ async fn play(
         verdict.failures.extend(checked);
         played.turns.push(record);
         timing.total = at.elapsed();
+        timing.own_cpu = cpu.own();
         played.timings.push(timing);
     }
     played
@@ -240,8 +284,8 @@ fn message(
 }
 
 /// Sends turn `turn`'s message and records the turn, with the bank calls made since the
-/// `seen_calls` before it; also returns why the bot gave no answer, if it did not, and how
-/// long the connector's request took.
+/// `seen_calls` before it; also returns why the bot gave no answer, if it did not, how long
+/// the connector's request took, and the thread's CPU time just before and just after it.
 async fn exchange(
     bot: &Bot,
     chat: &mut dyn Session,
@@ -249,10 +293,12 @@ async fn exchange(
     message: UserMessage,
     turn: usize,
     seen_calls: usize,
-) -> (Turn, Option<String>, Duration) {
+) -> (Turn, Option<String>, Duration, (Duration, Duration)) {
+    let before_request = thread_cpu();
     let started = Instant::now();
     let sent = tokio::time::timeout(bot.turn_timeout, chat.send(&message)).await;
     let bot_time = started.elapsed();
+    let after_answer = thread_cpu();
     session.end_turn();
     let bank_calls = session.calls_since(seen_calls);
     let (replies, unanswered) = match sent {
@@ -283,7 +329,7 @@ async fn exchange(
         sink_events: Vec::new(),
         duration_ms: millis(started),
     };
-    (record, unanswered, bot_time)
+    (record, unanswered, bot_time, (before_request, after_answer))
 }
 
 /// Waits out the settle window, then judges the sink requests that arrived in the scenario's

@@ -326,6 +326,11 @@ pub fn page(summary: &Summary) -> String {
         &summary.latency,
     ));
     html.push_str(&latency_row(
+        "banter's overhead on CPU",
+        "<td></td><td></td>",
+        &summary.overhead_cpu,
+    ));
+    html.push_str(&latency_row(
         "banter's overhead",
         "<td></td><td></td>",
         &summary.overhead,

@@ -97,6 +97,8 @@ pub struct Tally {
     pub latency: Histogram<u64>,
     /// Banter's own time per turn (the rest of the turn).
     pub overhead: Histogram<u64>,
+    /// Banter's own CPU time per turn (the rest of the turn, without its time off the CPU).
+    pub overhead_cpu: Histogram<u64>,
     pub scenarios: BTreeMap<String, ScenarioTally>,
     /// Failures by kind (`reply`, `privacy`, …).
     pub errors: BTreeMap<String, u64>,
@@ -116,6 +118,7 @@ impl Default for Tally {
             turns: 0,
             latency: histogram(),
             overhead: histogram(),
+            overhead_cpu: histogram(),
             scenarios: BTreeMap::new(),
             errors: BTreeMap::new(),
             violations: Vec::new(),
@@ -158,6 +161,7 @@ impl Tally {
             let overhead = micros(timing.total.saturating_sub(timing.bot));
             self.latency.saturating_record(latency);
             self.overhead.saturating_record(overhead);
+            self.overhead_cpu.saturating_record(micros(timing.own_cpu));
             scenario.latency.saturating_record(latency);
             let second = timing.at.saturating_duration_since(start).as_secs() as usize;
             if self.timeline.len() <= second {

@@ -162,17 +162,21 @@ impl Shared {
         let s = self
             .weights
             .pick(crate::draw::fraction(&[self.seed, MIX_DRAW, j]));
-        let scenario = &self.scenarios[s];
+        // Its own name, so its own conversation id: bots keep their state by it.
+        let template = &self.scenarios[s];
+        let mut scenario = template.clone();
+        scenario.name = format!("{} #{j}", template.name);
         let index = self.population.index(j, s);
         let (customer, _held): (Customer, _) = self.population.take(index).await;
         let mut faults: Vec<bank::Fault> = scenario.faults.iter().map(bank::Fault::from).collect();
         faults.extend(self.faults.iter().enumerate().map(|(f, fault)| {
             fault.armed(crate::draw::bits(&[self.seed, FAULT_DRAW, j, f as u64]))
         }));
-        let (report, timings) = self
+        let (mut report, timings) = self
             .stage
-            .converse(scenario, index, customer, faults, turns_played)
+            .converse(&scenario, index, customer, faults, turns_played)
             .await;
+        report.name.clone_from(&template.name);
         Played {
             conversation: j,
             customer: index,

@@ -159,6 +159,9 @@ pub struct Summary {
     pub latency: Latency,
     /// Banter's own time per turn: the rest of the turn.
     pub overhead: Latency,
+    /// Banter's own CPU time per turn: the rest of the turn without its time off the CPU
+    /// (which other threads and processes on the machine take).
+    pub overhead_cpu: Latency,
     /// Per scenario, by name.
     pub scenarios: Vec<ScenarioSummary>,
     /// Failures by kind.
@@ -210,6 +213,7 @@ impl Summary {
             turns_per_second: round(tally.turns as f64 / seconds),
             latency: Latency::of(&tally.latency),
             overhead: Latency::of(&tally.overhead),
+            overhead_cpu: Latency::of(&tally.overhead_cpu),
             scenarios: tally
                 .scenarios
                 .iter()
@@ -250,6 +254,7 @@ impl Summary {
             turns: self.turns,
             latency: self.latency.histogram()?,
             overhead: self.overhead.histogram()?,
+            overhead_cpu: self.overhead_cpu.histogram()?,
             errors: self.errors.clone(),
             violations: self.violations.clone(),
             failures: self.failures.clone(),
@@ -299,6 +304,7 @@ pub(super) fn add(tally: &mut Tally, other: Tally) -> Result<(), String> {
     tally.turns += other.turns;
     tally.latency.add(&other.latency).map_err(added)?;
     tally.overhead.add(&other.overhead).map_err(added)?;
+    tally.overhead_cpu.add(&other.overhead_cpu).map_err(added)?;
     for (name, s) in other.scenarios {
         let mine = tally.scenarios.entry(name).or_default();
         mine.conversations += s.conversations;

@@ -41,6 +41,7 @@ pub fn print_summary(summary: &Summary, out: &mut dyn Write) -> std::io::Result<
     )?;
     writeln!(out, "latency   {}", percentiles(&summary.latency))?;
     writeln!(out, "overhead  {}", percentiles(&summary.overhead))?;
+    writeln!(out, "  on CPU  {}", percentiles(&summary.overhead_cpu))?;
     for s in &summary.scenarios {
         writeln!(
             out,
