@@ -24,19 +24,19 @@ pub const SUMMARY_VERSION: u32 = 1;
 pub struct Latency {
     /// How many turns.
     pub count: u64,
-    /// Percentiles and extremes, µs.
+    /// The lowest, µs.
     pub min_us: u64,
-    #[allow(missing_docs)]
+    /// The mean, µs, to a tenth.
     pub mean_us: f64,
-    #[allow(missing_docs)]
+    /// The median, µs.
     pub p50_us: u64,
-    #[allow(missing_docs)]
+    /// The 90th percentile, µs.
     pub p90_us: u64,
-    #[allow(missing_docs)]
+    /// The 99th percentile, µs.
     pub p99_us: u64,
-    #[allow(missing_docs)]
+    /// The 99.9th percentile, µs.
     pub p999_us: u64,
-    #[allow(missing_docs)]
+    /// The highest, µs.
     pub max_us: u64,
     /// HdrHistogram V2 serialisation, base64 (standard alphabet, padded).
     pub histogram: String,
