@@ -304,3 +304,35 @@ fn three_shards_merge_into_the_counts_and_histograms_of_one_run() {
         "{run:?}"
     );
 }
+
+#[test]
+fn an_interrupted_simulation_exits_130_and_still_writes_its_summary() {
+    let ws = Workspace::new();
+    // Every bank call waits 30 s: the conversations under way are abandoned at Ctrl-C.
+    ws.write(
+        "banter.yaml",
+        "simulate:\n  faults: [{ delay: 30s, rate: 1 }]\n",
+    );
+    let scenarios = repo().join("scenarios");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_banter"))
+        .arg("simulate")
+        .arg(&scenarios)
+        .args(
+            "--customers 4 --concurrency 2 --duration 60s --mix balance=1,advisor=1 --out out"
+                .split(' '),
+        )
+        .current_dir(ws.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    // SAFETY: signals the child we spawned.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let run = common::finish_within(child, std::time::Duration::from_secs(30));
+    assert_eq!(run.code, 130, "{run:?}");
+    let s = summary(&ws.path().join("out"));
+    assert_eq!(s["interrupted"], true);
+    assert_eq!(s["passed_thresholds"], false);
+    assert!(run.stdout.contains("interrupted"), "{run:?}");
+}

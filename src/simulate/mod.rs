@@ -46,6 +46,8 @@ use progress::Progress;
 const MIX_DRAW: u64 = 1;
 /// What the draws of a conversation's bank faults are salted with.
 const FAULT_DRAW: u64 = 2;
+/// How long abandoned conversations may take to let go of the stage.
+const ABANDON_WAIT: Duration = Duration::from_secs(10);
 /// How often the live progress is redrawn.
 const REDRAW: Duration = Duration::from_millis(250);
 
@@ -98,6 +100,9 @@ pub enum SimulateError {
     /// The arguments do not fit together.
     #[error("{0}")]
     Usage(String),
+    /// Conversations abandoned at an interruption did not end.
+    #[error("the conversations under way did not end within {0:?} of the interruption")]
+    Abandon(Duration),
     /// An output could not be written.
     #[error("{}: cannot write: {source}", path.display())]
     Write {
@@ -365,8 +370,21 @@ pub async fn simulate(sim: &Simulation, interrupt: Interrupt) -> Result<Summary,
     let duration_ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
     written.map_err(write_error(&journal_path))?;
     journal.finish().map_err(write_error(&journal_path))?;
-    let shared = Arc::try_unwrap(shared)
-        .map_err(|_| SimulateError::Usage("the virtual users outlived the simulation".into()))?;
+    // Conversations abandoned at an interruption let go of the stage as their tasks end.
+    let mut shared = shared;
+    let waited = Instant::now();
+    let shared = loop {
+        match Arc::try_unwrap(shared) {
+            Ok(shared) => break shared,
+            Err(_) if waited.elapsed() > ABANDON_WAIT => {
+                return Err(SimulateError::Abandon(ABANDON_WAIT));
+            }
+            Err(still) => {
+                shared = still;
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    };
     let unattributed = shared.stage.close().await;
     let interrupted = interrupted.load(std::sync::atomic::Ordering::SeqCst);
     let summary = Summary::new(

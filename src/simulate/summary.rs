@@ -423,3 +423,66 @@ pub fn merge(paths: &[PathBuf]) -> Result<Summary, SummaryError> {
         unattributed,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simulate::measure::histogram;
+
+    fn tally(values: &[u64]) -> Tally {
+        let mut tally = Tally::default();
+        for &v in values {
+            tally.latency.record(v).unwrap();
+            tally.overhead.record(v / 10 + 1).unwrap();
+            tally.overhead_cpu.record(v / 20 + 1).unwrap();
+        }
+        tally.turns = values.len() as u64;
+        tally
+    }
+
+    #[test]
+    fn shards_add_up_to_the_histogram_of_all_their_values() {
+        let values: Vec<u64> = (1..=3000u64).map(|i| i * i % 977_371 + 1).collect();
+        let mut merged = Tally::default();
+        for shard in values.chunks(1000) {
+            // Through the summary, as `banter merge` reads it.
+            let setup = Setup {
+                seed: 1,
+                bot: "bot".into(),
+                workload: "closed".into(),
+                customers: 10,
+                concurrency: 1,
+                shards: Vec::new(),
+                limits: Limits::default(),
+            };
+            let summary = Summary::new(setup, &tally(shard), 1000, false, 0);
+            add(&mut merged, summary.tally().expect("a tally")).expect("added");
+        }
+        let whole = tally(&values);
+        assert_eq!(merged.latency, whole.latency);
+        assert_eq!(merged.overhead_cpu, whole.overhead_cpu);
+        for q in [0.5, 0.9, 0.99, 0.999, 1.0] {
+            assert_eq!(
+                merged.latency.value_at_quantile(q),
+                whole.latency.value_at_quantile(q)
+            );
+        }
+        assert_eq!(merged.turns, 3000);
+    }
+
+    #[test]
+    fn a_histogram_survives_its_serialisation() {
+        let mut h = histogram();
+        for v in [1, 17, 980, 45_000, 3_600_000_000] {
+            h.record(v).unwrap();
+        }
+        let latency = Latency::of(&h);
+        assert_eq!(latency.histogram().expect("decoded"), h);
+        assert_eq!(latency.max_us, h.max());
+        let broken = Latency {
+            histogram: "not base64!".into(),
+            ..latency
+        };
+        assert!(broken.histogram().is_err());
+    }
+}
