@@ -310,6 +310,16 @@ fn crashed(scenario: &Scenario, why: String) -> ScenarioReport {
 }
 
 impl Plan {
+    /// The planned run's configuration.
+    pub(crate) fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The planned run's seed.
+    pub(crate) fn seed(&self) -> u64 {
+        self.seed
+    }
+
     /// Runs the planned scenarios.
     pub async fn run(
         self,

@@ -9,7 +9,6 @@ use tokio::sync::mpsc::UnboundedSender;
 use super::conversation::{self, TurnTiming};
 use super::slot::Slot;
 use super::world::World;
-use super::Plan;
 use crate::bank;
 use crate::customer::Customer;
 use crate::report::{Redactor, ScenarioReport, Unattributed};
@@ -20,18 +19,6 @@ use crate::Error;
 pub(crate) struct Stage {
     world: Arc<World>,
     redactor: Redactor,
-}
-
-impl Plan {
-    /// The planned run's configuration.
-    pub(crate) fn config(&self) -> &Config {
-        &self.config
-    }
-
-    /// The planned run's seed.
-    pub(crate) fn seed(&self) -> u64 {
-        self.seed
-    }
 }
 
 impl Stage {
