@@ -336,3 +336,30 @@ fn an_interrupted_simulation_exits_130_and_still_writes_its_summary() {
     assert_eq!(s["passed_thresholds"], false);
     assert!(run.stdout.contains("interrupted"), "{run:?}");
 }
+
+#[test]
+fn isolation_and_cross_session_violations_under_load_name_their_conversations() {
+    for (mode, kind) in [("cache", "isolation"), ("stale", "cross_session")] {
+        let ws = Workspace::new();
+        ws.misbehaving_bot(mode, "10s");
+        ws.write(
+            "scenarios/balance.yaml",
+            "name: Balance\nsteps:\n  - user: balance please\n",
+        );
+        // Conversation 6 would be customer 0's again: its data is its own there.
+        let args = "simulate scenarios --customers 6 --concurrency 1 --conversations 6 --out out";
+        let run = ws.banter(&args.split(' ').collect::<Vec<_>>());
+        assert_eq!(run.code, 1, "{mode}: {run:?}");
+        let s = summary(&ws.path().join("out"));
+        let violations = s["violations"].as_array().unwrap();
+        // The bot keeps what it read for conversation 0 and serves it to every later one.
+        let mut seen: Vec<u64> = violations
+            .iter()
+            .filter(|v| v["kind"] == kind)
+            .map(|v| v["conversation"].as_u64().unwrap())
+            .collect();
+        seen.dedup();
+        assert_eq!(seen, (1..6).collect::<Vec<_>>(), "{mode}: {violations:?}");
+        assert_eq!(violations[0]["customer"], "customer 1");
+    }
+}
