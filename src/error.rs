@@ -61,6 +61,9 @@ pub enum Error {
     /// The run's tokens and authorization codes could not be prepared for redaction.
     #[error("cannot prepare the redaction of the run's tokens: {0}")]
     Redaction(#[from] aho_corasick::BuildError),
+    /// The needles of the run's customers could not be prepared.
+    #[error("{0}")]
+    Needles(String),
     /// The filters selected no scenario.
     #[error("no scenario matches the given --filter/--tag")]
     NothingSelected,

@@ -25,6 +25,7 @@ mod check;
 mod connector;
 mod customer;
 mod demo;
+mod draw;
 mod duration;
 mod error;
 mod inflate;
@@ -36,6 +37,7 @@ mod proxy;
 mod report;
 mod runner;
 mod scenario;
+mod simulate;
 mod sinks;
 mod snapshot;
 mod sync;
@@ -66,6 +68,14 @@ pub use transcript::{BotMessage, Receipt, Turn, UserKind};
 // Run events and the reporters that receive them.
 pub use report::{Event, Reporter, Silent, TerminalReporter};
 
+// Load simulation.
+pub use simulate::{
+    is_summary, merge as merge_summaries, print_summary, simulate,
+    write_outputs as write_simulation, Latency, Limits, Located, Mix, ScenarioSummary,
+    SecondSummary, Setup, SimulateError, Simulation, Stop, Summary as SimulationSummary,
+    SummaryError, UnknownKey, Verdict as ThresholdVerdict, SUMMARY_KIND, SUMMARY_VERSION,
+};
+
 // Scenarios and `banter.yaml`.
 pub use connector::process::{ProcessError, StartConfig};
 pub use connector::{
@@ -80,9 +90,10 @@ pub use money::Money;
 pub use scenario::{
     load_paths, AccountDecl, Action, AllowRule, BankExpect, BotConfig, CallPattern, CaptureConfig,
     CertifyConfig, Config, ConnectorConfig, ConnectorKind, CustomerDecl, DemoConfig, Fault,
-    FieldGlob, GlobText, HostGlob, HostRoute, LoopbackAddr, MoneyChecks, MoveExpect, OneOrMany,
-    Origin, Pattern, PrivacyConfig, PrivacyPolicy, ReceiptExpect, ReplyExpect, Scenario,
-    StatusConfig, Step, Template, UnknownPolicy, UserInput, Utterances, WebhookCheck,
+    FieldGlob, GlobText, HostGlob, HostRoute, LoadFault, LoopbackAddr, MoneyChecks, MoveExpect,
+    OneOrMany, Origin, Pattern, Percent, PrivacyConfig, PrivacyPolicy, Rate, ReceiptExpect,
+    ReplyExpect, Scenario, SimulateConfig, StatusConfig, Step, Template, Thresholds, UnknownPolicy,
+    UserInput, Utterances, WebhookCheck,
 };
 pub use sinks::{SinkKind, SinkSpec};
 

@@ -11,8 +11,8 @@ use clap::{Parser, Subcommand};
 
 use banter::testing::{DemoBot, DemoMessengerConfig, Telemetry};
 use banter::{
-    merge_json, write_html, write_json, write_junit, Certification, CertifyError, Overall, Shard,
-    SnapshotMode, Suite, TerminalReporter, Verified, VerifyError,
+    merge_json, write_html, write_json, write_junit, Certification, CertifyError, Mix, Overall,
+    Shard, Simulation, SnapshotMode, Stop, Suite, TerminalReporter, Verified, VerifyError,
 };
 
 #[derive(Parser)]
@@ -39,9 +39,14 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Simulate load: play the scenarios as templates for many synthetic customers at once
+    /// and measure the bot's latency, with every check on; exits 1 when a threshold breaks.
+    Simulate(SimulateArgs),
     /// Merge JSON reports (e.g. of shards) into one; exits 1 unless every scenario passed.
+    /// Merges `banter simulate` summaries (histograms added exactly) the same way; exits 1
+    /// when the whole breaks a threshold.
     Merge {
-        /// The JSON reports.
+        /// The JSON reports, or simulation summaries.
         #[arg(required = true)]
         reports: Vec<PathBuf>,
         /// Write the merged report here.
@@ -86,6 +91,44 @@ struct CertifyArgs {
     /// Seed for the synthetic customers.
     #[arg(long)]
     seed: Option<u64>,
+}
+
+#[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("stop").required(true).args(["duration", "conversations"])))]
+struct SimulateArgs {
+    /// Scenario files or directories: the templates.
+    #[arg(default_value = "scenarios")]
+    paths: Vec<PathBuf>,
+    /// The config file; ./banter.yaml is used when present.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Synthetic customers per customer profile (at least --concurrency).
+    #[arg(long)]
+    customers: NonZeroUsize,
+    /// Virtual users, each playing one conversation at a time (a closed workload).
+    #[arg(long)]
+    concurrency: NonZeroUsize,
+    /// Stop starting conversations after this long, e.g. 5m.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    duration: Option<std::time::Duration>,
+    /// Stop after this many conversations (over all shards).
+    #[arg(long)]
+    conversations: Option<std::num::NonZeroU64>,
+    /// Start the virtual users one after another over this long, e.g. 30s.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "0s")]
+    ramp: std::time::Duration,
+    /// Scenario weights by name or file stem, e.g. balance=5,transactions=3,advisor=1.
+    #[arg(long)]
+    mix: Option<Mix>,
+    /// Seed for the customers, the mix and the faults.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Run only shard K of N of the customers, e.g. 2/3.
+    #[arg(long)]
+    shard: Option<Shard>,
+    /// The directory for summary.json, conversations.jsonl, junit.xml and report.html.
+    #[arg(long, default_value = "simulation")]
+    out: PathBuf,
 }
 
 #[derive(clap::Args)]
@@ -322,7 +365,77 @@ async fn demo_bot(args: DemoBotArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+async fn simulate(args: SimulateArgs) -> ExitCode {
+    let stop = match (args.conversations, args.duration) {
+        (Some(m), _) => Stop::Conversations(m.get()),
+        (None, Some(d)) => Stop::Duration(d),
+        (None, None) => return fail("give --duration or --conversations"),
+    };
+    let simulation = Simulation {
+        paths: args.paths,
+        config: config_path(args.config),
+        seed: args.seed,
+        customers: args.customers.get(),
+        concurrency: args.concurrency.get(),
+        stop,
+        ramp: args.ramp,
+        mix: args.mix,
+        shard: args.shard,
+        out: args.out,
+        progress: true,
+    };
+    let signal = Arc::new(OnceLock::new());
+    let interrupt = Box::pin({
+        let (signal, interruption) = (signal.clone(), interruption());
+        async move {
+            let _ = signal.set(interruption.await);
+        }
+    });
+    let summary = match banter::simulate(&simulation, interrupt).await {
+        Ok(summary) => summary,
+        Err(e) => return fail(e),
+    };
+    let _ = banter::print_summary(&summary, &mut std::io::stdout());
+    println!("written to {}", simulation.out.display());
+    if summary.interrupted {
+        ExitCode::from(signal.get().copied().unwrap_or(INTERRUPTED))
+    } else if summary.passed_thresholds {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// Merges simulation summaries into `out`, with its JUnit and HTML pages beside it.
+fn merge_summaries(summaries: &[PathBuf], out: &std::path::Path) -> ExitCode {
+    let merged = match banter::merge_summaries(summaries) {
+        Ok(merged) => merged,
+        Err(e) => return fail(e),
+    };
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    if let Err(e) = banter::write_simulation(&merged, dir) {
+        return fail(e);
+    }
+    if out.file_name() != Some(std::ffi::OsStr::new("summary.json")) {
+        if let Err(e) = std::fs::rename(dir.join("summary.json"), out) {
+            return fail(format!("{}: cannot write: {e}", out.display()));
+        }
+    }
+    let _ = banter::print_summary(&merged, &mut std::io::stdout());
+    if merged.passed_thresholds {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
 fn merge(reports: &[PathBuf], out: &std::path::Path) -> ExitCode {
+    if reports.iter().all(|path| banter::is_summary(path)) {
+        return merge_summaries(reports, out);
+    }
     let merged = match merge_json(reports) {
         Ok(merged) => merged,
         Err(e) => return fail(e),
@@ -456,6 +569,7 @@ async fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Run(args) => run(args).await,
         Command::Validate { paths, config } => validate(&paths, config),
+        Command::Simulate(args) => simulate(args).await,
         Command::Merge { reports, json } => merge(&reports, &json),
         Command::DemoBot(args) => demo_bot(args).await,
         Command::Certify(args) => certify(args).await,

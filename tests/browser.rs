@@ -287,3 +287,48 @@ fn the_checks_catch_markup_controls_and_an_unclipped_reply() {
     let (height, _) = size(&page);
     assert!(height > MAX_HEIGHT, "{height} px");
 }
+
+#[test]
+fn the_simulation_page_draws_its_charts_and_shows_names_as_text() {
+    let ws = Workspace::new();
+    ws.write("banter.yaml", "demo: { leaky: true }\n");
+    ws.write(
+        "scenarios/marked.yaml",
+        "name: \"<b>Balance</b> & co\"\nsteps:\n  - user: \"what's my checking balance?\"\n",
+    );
+    let args = "simulate scenarios --customers 6 --concurrency 2 --conversations 12 --out sim";
+    let run = ws.banter(&args.split_whitespace().collect::<Vec<_>>());
+    assert_eq!(run.code, 1, "the leaky bot breaks `leaks: 0`: {run:?}");
+    let page = ws.path().join("sim/report.html");
+    let dom = dump_dom(&page);
+    let allowed = [
+        "html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "span", "svg", "line",
+        "text", "rect", "polyline", "circle", "table", "tbody", "tr", "th", "td",
+    ];
+    for (tag, _) in tags(&dom) {
+        assert!(allowed.contains(&tag.as_str()), "unexpected <{tag}>");
+    }
+    assert!(
+        dom.contains("&lt;b&gt;Balance&lt;/b&gt; &amp; co"),
+        "the name as text"
+    );
+    assert_eq!(dom.matches("<svg viewBox").count(), 2, "two charts");
+    assert!(dom.contains("<polyline"), "lines drawn");
+    assert!(dom.contains("leaked to"), "the violations listed");
+    let (_, width) = size(&std::fs::read_to_string(&page).unwrap());
+    assert!(width <= WIDTH, "{width} px wide");
+
+    let shot = ws.path().join("simulate.png");
+    chromium(&[
+        format!("--window-size={WIDTH},{HEIGHT}"),
+        format!("--screenshot={}", shot.display()),
+        format!("file://{}", page.display()),
+    ]);
+    let png = std::fs::read(&shot).expect("the screenshot");
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
+    assert!(
+        png.len() > 10_000,
+        "a blank screenshot: {} bytes",
+        png.len()
+    );
+}

@@ -261,6 +261,8 @@ async fn the_bank_moves_money_once_per_idempotency_key_even_when_the_answer_is_l
         delay: None,
         times: Some(1),
         lost: true,
+        rate: None,
+        salt: 0,
     };
     let session = bank.open(carol.clone(), vec![lost]);
     let _dave = bank.open(dave.clone(), Vec::new());

@@ -1,11 +1,13 @@
-//! Faults injected into the bank: by method and path glob, a status, a delay, a count, and
-//! answers lost after the work is done.
+//! Faults injected into the bank: by method and path glob, a status, a delay, a count,
+//! answers lost after the work is done, and a rate drawn deterministically from a seed and the
+//! number of the matching call.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 /// A fault to inject: calls matching `method` (any when absent) and the `path` glob answer
-/// `status` and/or wait `delay`, the first `times` such calls (every one when absent).
+/// `status` and/or wait `delay`, the first `times` such calls (every one when absent), each
+/// with probability `rate` (every one when absent).
 #[derive(Debug, Clone)]
 pub struct Fault {
     /// The path glob.
@@ -21,6 +23,11 @@ pub struct Fault {
     /// The bank processes the call, then answers `status` (504 when absent) instead: the
     /// answer is lost, the work is done.
     pub lost: bool,
+    /// Each matching call meets the fault with this probability, drawn from `salt` and the
+    /// call's number among the matching ones, not from the clock.
+    pub rate: Option<f64>,
+    /// What the draws of `rate` are made from (the seed and the conversation).
+    pub salt: u64,
 }
 
 /// A fault armed for one customer's calls, counting down its uses.
@@ -28,6 +35,8 @@ pub struct Fault {
 pub(super) struct ArmedFault {
     fault: Fault,
     remaining: Option<AtomicU32>,
+    /// How many calls matched so far: the draw of `rate` for the next one.
+    matched: AtomicU64,
 }
 
 /// What a fault does to a call that it hits.
@@ -40,7 +49,11 @@ pub(super) struct Hit {
 impl ArmedFault {
     pub fn new(fault: Fault) -> Self {
         let remaining = fault.times.map(AtomicU32::new);
-        ArmedFault { fault, remaining }
+        ArmedFault {
+            fault,
+            remaining,
+            matched: AtomicU64::new(0),
+        }
     }
 
     /// If this fault applies to the call, uses it up once and says what to do.
@@ -52,6 +65,12 @@ impl ArmedFault {
             .is_none_or(|m| m.eq_ignore_ascii_case(method));
         if !method_ok || !self.fault.path.is_match(path) {
             return None;
+        }
+        if let Some(rate) = self.fault.rate {
+            let call = self.matched.fetch_add(1, Ordering::SeqCst);
+            if crate::draw::fraction(&[self.fault.salt, call]) >= rate {
+                return None;
+            }
         }
         if let Some(remaining) = &self.remaining {
             remaining

@@ -1,15 +1,19 @@
 //! Values derived from a customer's data that reveal it without being it: a balance rounded
 //! to a power of ten, a bucket (`1k-5k`, `$1,000–$5,000`, `<500`, `10k+`) that holds a
-//! balance, and the sum of the customer's spending at one merchant.
+//! balance, the sum of the customer's spending at one merchant, and the number of their
+//! transactions (in all, and in the month of the bank's "today").
 //!
-//! Prepared once per customer; looked up only under keys that name money (see `scan`), and a
+//! Prepared once per customer; looked up only under keys that name money, or a count of
+//! transactions (see `scan`), and a
 //! derived value counts for a customer only when the same request also holds one of that
 //! customer's own values: a bucket says something about whoever the request is about, and
 //! many customers share any one bucket or round number.
 
 use std::collections::HashMap;
 
-use crate::customer::Customer;
+use chrono::Datelike;
+
+use crate::customer::{Customer, AS_OF};
 
 /// Powers of ten a balance is rounded to, in dollars: 10 to 1,000,000.
 const ROUNDINGS: std::ops::RangeInclusive<u32> = 1..=6;
@@ -23,6 +27,30 @@ pub(super) struct Derived {
     amounts: HashMap<i64, Vec<(usize, &'static str)>>,
     /// Every account balance as (cents, customer), sorted.
     balances: Vec<(i64, usize)>,
+    /// Customers by how many transactions they have, in all and this month.
+    counts: HashMap<i64, Vec<(usize, &'static str)>>,
+}
+
+/// Words for transactions, and words that count them, in keys.
+const TRANSACTION_WORDS: [&str; 6] = [
+    "transaction",
+    "transactions",
+    "txn",
+    "txns",
+    "purchase",
+    "purchases",
+];
+const COUNT_WORDS: [&str; 5] = ["count", "num", "number", "total", "month"];
+
+/// Whether `key` (its last step) names a count of transactions: a word for transactions with
+/// a counting word (`txnCount`, `transactions_this_month`, `num_purchases`), or a plural alone
+/// (`transactions`).
+pub(super) fn counts_transactions(key: &str) -> bool {
+    let words = super::status::words(key);
+    let has = |set: &[&str]| words.iter().any(|word| set.contains(&word.as_str()));
+    let plural_alone =
+        matches!(words.as_slice(), [w] if w.ends_with('s') && has(&TRANSACTION_WORDS));
+    plural_alone || (has(&TRANSACTION_WORDS) && has(&COUNT_WORDS))
 }
 
 impl Derived {
@@ -46,6 +74,22 @@ impl Derived {
             for (total, _) in spent.into_values().filter(|&(_, count)| count > 1) {
                 derived.add(total, i, "sum(merchant)");
             }
+            let transactions = customer.accounts.iter().flat_map(|a| &a.transactions);
+            let (year, month) = (AS_OF.0, AS_OF.1);
+            let this_month = transactions
+                .clone()
+                .filter(|t| (t.date.year(), t.date.month()) == (year, month))
+                .count();
+            for (count, label) in [
+                (transactions.count(), "count(transactions)"),
+                (this_month, "count(transactions this month)"),
+            ] {
+                let count = i64::try_from(count).unwrap_or(i64::MAX);
+                let owners = derived.counts.entry(count).or_default();
+                if count > 0 && !owners.contains(&(i, label)) {
+                    owners.push((i, label));
+                }
+            }
         }
         derived.balances.sort_unstable();
         derived
@@ -64,6 +108,11 @@ impl Derived {
     /// The customers with a derived amount of exactly `cents`, and how it was derived.
     pub fn amount(&self, cents: i64) -> &[(usize, &'static str)] {
         self.amounts.get(&cents).map_or(&[], Vec::as_slice)
+    }
+
+    /// The customers with exactly `count` transactions, in all or this month.
+    pub fn count(&self, count: i64) -> &[(usize, &'static str)] {
+        self.counts.get(&count).map_or(&[], Vec::as_slice)
     }
 
     /// The customers with a balance inside the bucket `text` spells, if it spells one.
@@ -194,10 +243,29 @@ mod tests {
     }
 
     #[test]
+    fn count_keys_name_transactions_and_a_count() {
+        for (key, counts) in [
+            ("transactions_this_month", true),
+            ("txnCount", true),
+            ("transaction_count", true),
+            ("txns_count", true),
+            ("num_purchases", true),
+            ("transactions", true),
+            ("transaction_id", false),
+            ("count", false),
+            ("reply_count", false),
+            ("page_number", false),
+        ] {
+            assert_eq!(counts_transactions(key), counts, "{key}");
+        }
+    }
+
+    #[test]
     fn a_bucket_finds_the_customers_whose_balance_it_holds() {
         let derived = Derived {
             amounts: HashMap::new(),
             balances: vec![(50_000, 2), (248_117, 0), (900_000, 1)],
+            counts: HashMap::new(),
         };
         assert_eq!(derived.bucket(b"1k-5k"), [0]);
         assert_eq!(derived.bucket(b"<10k"), [0, 1, 2]);

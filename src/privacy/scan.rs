@@ -23,6 +23,7 @@ use serde::Deserialize;
 
 use super::amounts;
 use super::decode;
+use super::derived;
 use super::digests;
 use super::keys::KeyKind;
 use super::needles::{Label, Needles, Owner, Weak};
@@ -274,6 +275,7 @@ impl<'n> Scanner<'n> {
         if self.mode == Mode::Request {
             self.status_value(text, site);
             self.amounts(text, site);
+            self.counts(text, site);
             for candidate in warnings::find(text, &site.location) {
                 if !needles.is_known(&candidate.normalized) {
                     self.warn(candidate, site);
@@ -419,6 +421,39 @@ impl<'n> Scanner<'n> {
         }
     }
 
+    /// A count of the customer's transactions under a key that names one.
+    fn counts(&mut self, text: &[u8], site: &Site) {
+        let text = text.trim_ascii();
+        if text.is_empty() || text.len() > 4 || !text.iter().all(u8::is_ascii_digit) {
+            return;
+        }
+        let key = site.location.rsplit(['/', ':']).next().unwrap_or("");
+        if !derived::counts_transactions(key) {
+            return;
+        }
+        let count = std::str::from_utf8(text).map_or(0, |t| t.parse().unwrap_or(0));
+        for &(customer, label) in self.needles.derived().count(count) {
+            self.derived_value(customer, ValueKind::FinancialStatus, label, site);
+        }
+    }
+
+    /// A value derived from `customer`'s data at `site`: kept if the request names them.
+    fn derived_value(&mut self, customer: usize, kind: ValueKind, label: &str, site: &Site) {
+        let chain = site.chain(None, label);
+        let rank = (
+            Reverse(0),
+            site.steps.len(),
+            chain.len(),
+            chain,
+            ValueForm::Other,
+        );
+        keep_best(
+            &mut self.derived,
+            (customer, kind, site.location.clone()),
+            rank,
+        );
+    }
+
     fn amounts(&mut self, text: &[u8], site: &Site) {
         let (cents, label) = amounts::find(text, site.key);
         if site.key == KeyKind::ValueLike {
@@ -431,16 +466,7 @@ impl<'n> Scanner<'n> {
                 .into_iter()
                 .map(|c| (c, "bucket(balance)"));
             for (customer, label) in rounded.chain(bucketed).collect::<Vec<_>>() {
-                let chain = site.chain(None, label);
-                let rank = (
-                    Reverse(0),
-                    site.steps.len(),
-                    chain.len(),
-                    chain,
-                    ValueForm::Other,
-                );
-                let key = (customer, ValueKind::Amount, site.location.clone());
-                keep_best(&mut self.derived, key, rank);
+                self.derived_value(customer, ValueKind::Amount, label, site);
             }
         }
         for cents in cents {

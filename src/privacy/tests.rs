@@ -1204,3 +1204,38 @@ fn payees_and_amounts_moved_are_known_values() {
     let shown = detector.scan_text(&format!("Paid {}", payee.name), "reply");
     assert!(shown.is_empty(), "{shown:#?}");
 }
+
+#[test]
+fn a_count_of_the_customers_transactions_counts_under_a_key_that_names_one() {
+    let people = customers();
+    let detector = Detector::new(&people);
+    let all = people[0]
+        .accounts
+        .iter()
+        .map(|a| a.transactions.len())
+        .sum::<usize>();
+    let em = sha256(EMAIL);
+    let counts = |body: serde_json::Value| -> Vec<(usize, ValueKind, String)> {
+        let scan = detector.scan_request(&json_post(body));
+        scan.findings
+            .into_iter()
+            .filter(|f| f.chain.contains("count("))
+            .map(|f| (f.customer, f.kind, f.chain))
+            .collect()
+    };
+    let found = counts(serde_json::json!({"em": em, "txnCount": all}));
+    assert_eq!(
+        found,
+        [(
+            0,
+            ValueKind::FinancialStatus,
+            "json → count(transactions)".to_owned()
+        )]
+    );
+    // Under a key that counts something else, or with no value of the customer's beside it.
+    assert_eq!(
+        counts(serde_json::json!({"em": em, "reply_count": all})),
+        []
+    );
+    assert_eq!(counts(serde_json::json!({"txnCount": all})), []);
+}

@@ -30,25 +30,71 @@ fn millis(start: Instant) -> u64 {
     u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
-/// Runs `scenario` (the `index`th of the run, with `customer`) against the bot and returns its
-/// report, with every secret of the run redacted.
+/// How long one turn took: in all, and inside the connector's request (the bot's time, with
+/// the bank and sink calls it waited on); the rest is banter's own work on the turn.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TurnTiming {
+    /// When the turn started.
+    pub at: Instant,
+    /// The whole turn: its message rendered, sent, answered, recorded and checked.
+    pub total: Duration,
+    /// Inside the connector's request.
+    pub bot: Duration,
+    /// The CPU time of banter's own work on the turn, outside the connector's request: the
+    /// rest of the turn without the time its thread was off the CPU.
+    pub own_cpu: Duration,
+}
+
+/// The CPU time the calling thread has used.
+fn thread_cpu() -> Duration {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid timespec for the call to fill.
+    let filled = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) } == 0;
+    if !filled {
+        return Duration::ZERO;
+    }
+    Duration::new(
+        u64::try_from(now.tv_sec).unwrap_or_default(),
+        u32::try_from(now.tv_nsec).unwrap_or_default(),
+    )
+}
+
+/// The CPU time of a turn's two stretches of banter's own work, each on one thread: from its
+/// start to its request, and from the answer to its end.
+struct TurnCpu {
+    start: Duration,
+    before_request: Duration,
+    after_answer: Duration,
+}
+
+impl TurnCpu {
+    fn own(&self) -> Duration {
+        self.before_request.saturating_sub(self.start)
+            + thread_cpu().saturating_sub(self.after_answer)
+    }
+}
+
+/// Runs `scenario` (the `index`th of the run, with `customer`, whose bank calls meet
+/// `faults`) against the bot and returns its report, with every secret of the run redacted,
+/// and how long each turn took.
 pub(super) async fn run(
     world: &World,
     redactor: &Redactor,
     scenario: &Scenario,
     index: usize,
     customer: Customer,
+    faults: Vec<bank::Fault>,
     mut slot: Slot,
-) -> ScenarioReport {
+) -> (ScenarioReport, Vec<TurnTiming>) {
     // Settle windows overlap later conversations; those must not outrun the scan of what the
     // earlier ones sent, or every window waits on an ever longer queue.
     world.sinks.backlog_below(SCAN_BACKLOG, SCAN_QUIET).await;
     let started = Instant::now();
     world.open_window(index);
-    let session = world.bank.open(
-        customer.clone(),
-        scenario.faults.iter().map(bank::Fault::from).collect(),
-    );
+    let session = world.bank.open(customer.clone(), faults);
     let bot_context = world.bot.context.clone();
     let context = scenario_context(world.seed, &scenario.name, &customer, bot_context);
     let mut verdict = Verdict::default();
@@ -82,7 +128,7 @@ pub(super) async fn run(
         report.bot_output = world.bot.recent_output();
         report.redact(redactor);
     }
-    report
+    (report, played.timings)
 }
 
 /// What the checks found so far, and whether the scenario could not be completed.
@@ -106,6 +152,7 @@ struct Played {
     turns: Vec<Turn>,
     starts: Vec<Instant>,
     checked_at: Vec<usize>,
+    timings: Vec<TurnTiming>,
 }
 
 /// Plays the scenario's steps turn by turn, checking each turn's replies and bank calls (other
@@ -124,9 +171,12 @@ async fn play(
         turns: Vec::new(),
         starts: Vec::new(),
         checked_at: Vec::new(),
+        timings: Vec::new(),
     };
     let mut seen = Seen::default();
     for (step, turn) in scenario.steps.iter().zip(1..) {
+        let at = Instant::now();
+        let cpu_start = thread_cpu();
         let message = match message(step, context) {
             Ok(message) => message,
             Err(e) => {
@@ -141,7 +191,19 @@ async fn play(
         }
         session.begin_turn(turn);
         played.starts.push(Instant::now());
-        let (record, unanswered) = exchange(bot, chat.as_mut(), session, message, turn, seen).await;
+        let (record, unanswered, bot_time, (before_request, after_answer)) =
+            exchange(bot, chat.as_mut(), session, message, turn, seen).await;
+        let cpu = TurnCpu {
+            start: cpu_start,
+            before_request,
+            after_answer,
+        };
+        let mut timing = TurnTiming {
+            at,
+            total: Duration::ZERO,
+            bot: bot_time,
+            own_cpu: Duration::ZERO,
+        };
         seen.calls += record.bank_calls.len();
         seen.moved += record.moved.len();
         // The replies are checked once the needles are ready, their failures put here.
@@ -149,6 +211,9 @@ async fn play(
         if let Some(why) = unanswered {
             verdict.error(Some(turn), why);
             played.turns.push(record);
+            timing.total = at.elapsed();
+            timing.own_cpu = cpu.own();
+            played.timings.push(timing);
             break;
         }
         let checked = check::check_turn(step, &record, context);
@@ -159,6 +224,9 @@ async fn play(
             verdict.failures.extend(checked);
         }
         played.turns.push(record);
+        timing.total = at.elapsed();
+        timing.own_cpu = cpu.own();
+        played.timings.push(timing);
     }
     let checks = scenario.money.unwrap_or(world.money);
     let built_in = money::check_conversation(&checks, &played.turns);
@@ -232,7 +300,9 @@ fn message(
 }
 
 /// Sends turn `turn`'s message and records the turn, with the bank calls made and the money
-/// moved since the `seen` before it; also returns why the bot gave no answer, if it did not.
+/// moved since the `seen` before it; also returns why the bot gave no answer, if it did not,
+/// how long the connector's request took, and the thread's CPU time just before and just
+/// after it.
 async fn exchange(
     bot: &Bot,
     chat: &mut dyn Session,
@@ -240,9 +310,12 @@ async fn exchange(
     message: UserMessage,
     turn: usize,
     seen: Seen,
-) -> (Turn, Option<String>) {
+) -> (Turn, Option<String>, Duration, (Duration, Duration)) {
+    let before_request = thread_cpu();
     let started = Instant::now();
     let sent = tokio::time::timeout(bot.turn_timeout, chat.send(&message)).await;
+    let bot_time = started.elapsed();
+    let after_answer = thread_cpu();
     session.end_turn();
     let bank_calls = session.calls_since(seen.calls);
     let moved = session.movements_since(seen.moved);
@@ -275,7 +348,7 @@ async fn exchange(
         sink_events: Vec::new(),
         duration_ms: millis(started),
     };
-    (record, unanswered)
+    (record, unanswered, bot_time, (before_request, after_answer))
 }
 
 /// Waits out the settle window (when the bot can reach the sinks at all), then judges the sink requests that arrived in the scenario's

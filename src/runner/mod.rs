@@ -9,6 +9,7 @@ mod prepared;
 mod shard;
 mod slot;
 mod snapshot;
+mod stage;
 mod world;
 
 use std::collections::{BTreeMap, HashMap};
@@ -22,19 +23,18 @@ use tokio::sync::RwLock;
 use tokio::task::JoinSet;
 
 use crate::report::{Event, Reporter, Silent};
+pub(crate) use conversation::TurnTiming;
 pub use shard::Shard;
+pub(crate) use stage::Stage;
 
-use crate::bank::{self, Bank};
+use crate::bank;
 use crate::check::{Failure, FailureKind};
 use crate::customer::Customer;
-use crate::privacy::Vocabulary;
 use crate::report::{Redactor, Report, ScenarioReport, Status};
 use crate::scenario::{load_paths, Config, Scenario};
-use crate::sinks::{self, Sinks};
+use crate::sinks;
 use crate::snapshot::{Mode as SnapshotMode, SnapshotStore};
 use crate::Error;
-use bot::Bot;
-use prepared::Prepared;
 use slot::Slot;
 use world::World;
 
@@ -290,13 +290,16 @@ async fn run_one(
     customer: Customer,
     slot: Slot,
 ) -> ScenarioReport {
-    if scenario.snapshots() {
+    let faults = scenario.faults.iter().map(bank::Fault::from).collect();
+    let run = conversation::run(&world, &redactor, &scenario, index, customer, faults, slot);
+    let (report, _timings) = if scenario.snapshots() {
         let _alone = exclusive.write().await;
-        conversation::run(&world, &redactor, &scenario, index, customer, slot).await
+        run.await
     } else {
         let _shared = exclusive.read().await;
-        conversation::run(&world, &redactor, &scenario, index, customer, slot).await
-    }
+        run.await
+    };
+    report
 }
 
 /// The report for a scenario whose task failed unexpectedly.
@@ -310,6 +313,16 @@ fn crashed(scenario: &Scenario, why: String) -> ScenarioReport {
 }
 
 impl Plan {
+    /// The planned run's configuration.
+    pub(crate) fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The planned run's seed.
+    pub(crate) fn seed(&self) -> u64 {
+        self.seed
+    }
+
     /// Runs the planned scenarios.
     pub async fn run(
         self,
@@ -322,62 +335,35 @@ impl Plan {
         if self.scenarios.is_empty() {
             return Err(Error::NothingSelected);
         }
-        let bank = Bank::start(seed).await?;
         let customers: Vec<Customer> = self
             .scenarios
             .iter()
             .map(|s| Customer::generate(seed, &s.name, &s.customer.spec()))
             .collect();
-        let mut everyone = customers.clone();
-        everyone.extend(bank.decoys().iter().cloned());
-        let everyone = Arc::new(everyone);
-        // The needles are prepared while the sinks, the bot and the first turns start.
-        let status = &self.config.privacy.status;
-        let vocabulary = Vocabulary::new(&status.terms, &status.allow);
-        let amounts = self.scenarios.iter().map(Scenario::amounts_moved).collect();
-        let detector = Prepared::start(Arc::clone(&everyone), amounts, vocabulary);
-        let mut names: Vec<String> = self.scenarios.iter().map(|s| s.name.clone()).collect();
-        names.extend((1..=bank.decoys().len()).map(bank::decoy_name));
-        let sinks = Sinks::start(
-            &sink_specs(&self.config),
-            attribution::inspector(detector.clone()),
+        let names = self.scenarios.iter().map(|s| s.name.clone()).collect();
+        let started_world = World::start(
+            &self.config,
+            seed,
+            &customers,
+            self.scenarios.iter().map(Scenario::amounts_moved).collect(),
+            names,
+            self.snapshots,
+            &mut interrupt,
         )
         .await?;
-        // Every token and authorization code of the run, decoys' too: a bot's shared output,
-        // or a reply that crosses sessions, can show any of them in any scenario's report.
-        let redactor = Arc::new(Redactor::new(everyone.iter().flat_map(|c| {
-            [Some(c.token.clone()), c.authorization_code()]
-                .into_iter()
-                .flatten()
-        }))?);
-        let bot = tokio::select! {
-            bot = Bot::start(&self.config, &bank, &sinks) => bot?,
-            () = &mut interrupt => {
-                let mut report = Report::new(seed, String::new());
-                report.interrupted = true;
-                return Ok(report);
-            }
+        let Some((world, redactor)) = started_world else {
+            let mut report = Report::new(seed, String::new());
+            report.interrupted = true;
+            return Ok(report);
         };
-        let mut report = Report::new(seed, bot.connector.describe());
+        let mut report = Report::new(seed, world.bot.connector.describe());
         reporter.on_event(&Event::RunStarted {
             scenarios: self.scenarios.len(),
             bot: &report.bot,
             seed,
-            proxy: bot.proxy.as_ref().map(|p| (p.url(), p.cert_file())),
+            proxy: world.bot.proxy.as_ref().map(|p| (p.url(), p.cert_file())),
         });
-        let world = Arc::new(World {
-            seed,
-            bank,
-            sinks,
-            detector,
-            names,
-            privacy: self.config.privacy.clone(),
-            money: self.config.money,
-            unknown: self.config.capture.unknown,
-            bot,
-            snapshots: self.snapshots,
-            windows: Default::default(),
-        });
+        let (world, redactor) = (Arc::new(world), Arc::new(redactor));
 
         let exclusive = Arc::new(RwLock::new(()));
         let scenarios: Vec<Arc<Scenario>> = self.scenarios.into_iter().map(Arc::new).collect();

@@ -23,6 +23,12 @@ impl Shard {
             .then_some(Shard { index, count })
     }
 
+    /// Whether the numbered item (a simulated customer) belongs to this shard: number
+    /// `K - 1` modulo N.
+    pub(crate) fn holds_number(&self, number: u64) -> bool {
+        number % self.count == self.index - 1
+    }
+
     /// Whether the scenario belongs to this shard.
     pub fn holds(&self, scenario: &Scenario) -> bool {
         let key = format!("{}\0{}", scenario.origin.file.display(), scenario.name);

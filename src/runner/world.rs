@@ -8,12 +8,18 @@ use std::time::Instant;
 use super::attribution::{self, EgressTally, Inspected};
 use super::bot::Bot;
 use super::prepared::Prepared;
-use crate::bank::Bank;
+use super::Interrupt;
+use crate::bank::{self, Bank};
+use crate::customer::Customer;
+use crate::money::Money;
+use crate::privacy::Vocabulary;
+use crate::report::Redactor;
 use crate::report::Unattributed;
-use crate::scenario::{MoneyChecks, PrivacyConfig, UnknownPolicy};
+use crate::scenario::{Config, MoneyChecks, PrivacyConfig, UnknownPolicy};
 use crate::sinks::{Lost, Record, SinkKind, Sinks};
 use crate::snapshot::SnapshotStore;
 use crate::sync::lock;
+use crate::Error;
 
 /// The shared state of a run.
 pub(super) struct World {
@@ -66,6 +72,60 @@ impl Span {
 }
 
 impl World {
+    /// Starts the bank, the sinks and the bot for a run whose conversations are with
+    /// `customers` (named `names`, one each, in order); the needles of every customer, the
+    /// bank's decoys included, are prepared meanwhile. `None` when `interrupt` completes
+    /// before the bot is up. Also gives the redactor of every token and authorization code.
+    pub async fn start(
+        config: &Config,
+        seed: u64,
+        customers: &[Customer],
+        amounts: Vec<Vec<Money>>,
+        mut names: Vec<String>,
+        snapshots: SnapshotStore,
+        interrupt: &mut Interrupt,
+    ) -> Result<Option<(World, Redactor)>, Error> {
+        let bank = Bank::start(seed).await?;
+        let mut everyone = customers.to_vec();
+        everyone.extend(bank.decoys().iter().cloned());
+        let everyone = Arc::new(everyone);
+        // The needles are prepared while the sinks, the bot and the first turns start.
+        let status = &config.privacy.status;
+        let vocabulary = Vocabulary::new(&status.terms, &status.allow);
+        let detector = Prepared::start(Arc::clone(&everyone), amounts, vocabulary);
+        names.extend((1..=bank.decoys().len()).map(bank::decoy_name));
+        let sinks = Sinks::start(
+            &super::sink_specs(config),
+            attribution::inspector(detector.clone()),
+        )
+        .await?;
+        // Every token and authorization code of the run, decoys' too: a bot's shared output,
+        // or a reply that crosses sessions, can show any of them in any scenario's report.
+        let redactor = Redactor::new(everyone.iter().flat_map(|c| {
+            [Some(c.token.clone()), c.authorization_code()]
+                .into_iter()
+                .flatten()
+        }))?;
+        let bot = tokio::select! {
+            bot = Bot::start(config, &bank, &sinks) => bot?,
+            () = interrupt => return Ok(None),
+        };
+        let world = World {
+            seed,
+            bank,
+            sinks,
+            detector,
+            names,
+            privacy: config.privacy.clone(),
+            money: config.money,
+            unknown: config.capture.unknown,
+            bot,
+            snapshots,
+            windows: Default::default(),
+        };
+        Ok(Some((world, redactor)))
+    }
+
     /// Scenario `index` starts listening, from the sinks' current cursor.
     pub fn open_window(&self, index: usize) {
         let mut windows = lock(&self.windows);

@@ -14,6 +14,7 @@ use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAc
 use serde::{Deserialize, Deserializer};
 
 use super::load::{check_depth, invalid, read_regular, ScenarioError};
+use super::simulate::SimulateConfig;
 use super::{AllowRule, MoneyChecks};
 use crate::connector::process::{StartConfig, DEFAULT_START_TIMEOUT};
 use crate::connector::{
@@ -42,6 +43,8 @@ pub struct Config {
     pub certify: CertifyConfig,
     /// The built-in money checks of scenarios that do not set their own.
     pub money: MoneyChecks,
+    /// Settings of `banter simulate`: probabilistic bank faults and thresholds.
+    pub simulate: SimulateConfig,
     /// The directory of the config file; relative paths (the bot's command) resolve against it.
     pub base_dir: PathBuf,
 }
@@ -423,6 +426,8 @@ struct File<B> {
     certify: CertifyConfig,
     #[serde(default)]
     money: MoneyChecks,
+    #[serde(default)]
+    simulate: SimulateConfig,
 }
 
 impl<B> File<B> {
@@ -436,6 +441,7 @@ impl<B> File<B> {
             capture: self.capture,
             certify: self.certify,
             money: self.money,
+            simulate: self.simulate,
         }
     }
 }
@@ -749,6 +755,7 @@ impl File<Section> {
             capture: self.capture,
             certify: self.certify,
             money: self.money,
+            simulate: self.simulate,
             base_dir: PathBuf::new(),
         })
     }

@@ -7,6 +7,7 @@ pub mod config;
 mod depth;
 mod load;
 mod scalar;
+mod simulate;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -27,6 +28,7 @@ pub use config::{
 };
 pub use load::{load_paths, ScenarioError};
 pub use scalar::{FieldGlob, GlobText, Pattern};
+pub use simulate::{LoadFault, Percent, Rate, SimulateConfig, Thresholds};
 
 /// One conversation to run against the bot.
 #[derive(Debug, Clone, Deserialize)]
@@ -452,6 +454,8 @@ impl From<&Fault> for bank::Fault {
             delay: fault.delay.map(|d| d.0),
             times: fault.times,
             lost: fault.lost,
+            rate: None,
+            salt: 0,
         }
     }
 }

@@ -2,7 +2,9 @@
 //!
 //! Each is checked while it is deserialised, so a bad value is reported at its own line and column.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Mutex, OnceLock};
 
 use serde::Deserialize;
 
@@ -12,11 +14,21 @@ use serde::Deserialize;
 pub struct Pattern(String);
 
 impl Pattern {
-    /// Compiles the pattern, ignoring case unless `case_sensitive`.
+    /// Compiles the pattern, ignoring case unless `case_sensitive`. Each pattern is compiled
+    /// once per process (a scenario's patterns are checked on every turn, under load too).
     pub fn compile(&self, case_sensitive: bool) -> Result<regex::Regex, regex::Error> {
-        regex::RegexBuilder::new(&self.0)
+        type Compiled = HashMap<(String, bool), regex::Regex>;
+        static COMPILED: OnceLock<Mutex<Compiled>> = OnceLock::new();
+        let key = (self.0.clone(), case_sensitive);
+        let compiled = COMPILED.get_or_init(Mutex::default);
+        if let Some(regex) = crate::sync::lock(compiled).get(&key) {
+            return Ok(regex.clone());
+        }
+        let regex = regex::RegexBuilder::new(&self.0)
             .case_insensitive(!case_sensitive)
-            .build()
+            .build()?;
+        crate::sync::lock(compiled).insert(key, regex.clone());
+        Ok(regex)
     }
 
     /// The pattern as written.
