@@ -78,11 +78,11 @@ pub use customer::{AccountSpec, AccountType, Consent};
 pub use duration::HumanDuration;
 pub use money::Money;
 pub use scenario::{
-    load_paths, AccountDecl, Action, AllowRule, BankExpect, BotConfig, CallPattern, CaptureConfig,
-    CertifyConfig, Config, ConnectorConfig, ConnectorKind, CustomerDecl, DemoConfig, Fault,
-    FieldGlob, GlobText, HostGlob, HostRoute, LoopbackAddr, OneOrMany, Origin, Pattern,
-    PrivacyConfig, PrivacyPolicy, ReplyExpect, Scenario, Step, Template, UnknownPolicy, UserInput,
-    Utterances, WebhookCheck,
+    discover_config, load_paths, AccountDecl, Action, AllowRule, BankExpect, BotConfig,
+    CallPattern, CaptureConfig, CertifyConfig, Config, ConnectorConfig, ConnectorKind,
+    CustomerDecl, DemoConfig, Fault, FieldGlob, GlobText, HostGlob, HostRoute, LoopbackAddr,
+    MixedSuites, OneOrMany, Origin, Pattern, PrivacyConfig, PrivacyPolicy, ReplyExpect, Scenario,
+    Step, Template, UnknownPolicy, UserInput, Utterances, WebhookCheck,
 };
 pub use sinks::{SinkKind, SinkSpec};
 

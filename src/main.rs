@@ -35,7 +35,7 @@ enum Command {
         /// Scenario files or directories.
         #[arg(default_value = "scenarios")]
         paths: Vec<PathBuf>,
-        /// The config file (its sinks and seed); ./banter.yaml is used when present.
+        /// The config file (its sinks and seed); else the nearest banter.yaml of the paths.
         #[arg(long)]
         config: Option<PathBuf>,
     },
@@ -133,7 +133,8 @@ struct RunArgs {
     /// Scenario files or directories.
     #[arg(default_value = "scenarios")]
     paths: Vec<PathBuf>,
-    /// The config file; ./banter.yaml is used when present.
+    /// The config file; else the nearest banter.yaml of the paths (their directory, then
+    /// its parents up to the current directory).
     #[arg(long)]
     config: Option<PathBuf>,
     /// Seed for the synthetic customers.
@@ -200,6 +201,18 @@ fn config_path(given: Option<PathBuf>) -> Option<PathBuf> {
     given.or_else(|| Some(PathBuf::from("banter.yaml")).filter(|p| p.is_file()))
 }
 
+/// The config given, or the nearest `banter.yaml` of the scenario paths (see README,
+/// "Suites and their config").
+fn suite_config(
+    given: Option<PathBuf>,
+    paths: &[PathBuf],
+) -> Result<Option<PathBuf>, banter::MixedSuites> {
+    match given {
+        Some(path) => Ok(Some(path)),
+        None => banter::discover_config(paths),
+    }
+}
+
 /// A fresh interruption for each run of a command that runs several: every one of them ends
 /// at the first Ctrl-C or SIGTERM, whose exit code `signal` keeps.
 fn interruptions(signal: &Arc<OnceLock<u8>>) -> impl Fn() -> banter::Interrupt {
@@ -228,8 +241,10 @@ async fn run(args: RunArgs) -> ExitCode {
     if args.accept {
         suite = suite.snapshot_mode(SnapshotMode::Accept);
     }
-    if let Some(path) = config_path(args.config) {
-        suite = suite.config(path);
+    match suite_config(args.config, &args.paths) {
+        Ok(Some(path)) => suite = suite.config(path),
+        Ok(None) => {}
+        Err(e) => return fail(e),
     }
     if let Some(seed) = args.seed {
         suite = suite.seed(seed);
@@ -342,8 +357,10 @@ fn merge(reports: &[PathBuf], out: &std::path::Path) -> ExitCode {
 
 fn validate(paths: &[PathBuf], config: Option<PathBuf>) -> ExitCode {
     let mut suite = Suite::from_paths(paths);
-    if let Some(path) = config_path(config) {
-        suite = suite.config(path);
+    match suite_config(config, paths) {
+        Ok(Some(path)) => suite = suite.config(path),
+        Ok(None) => {}
+        Err(e) => return fail(e),
     }
     match suite.plan() {
         Ok(plan) => {

@@ -201,10 +201,10 @@ impl Suite {
             Source::Paths(paths) => load_paths(&paths)?,
             Source::Loaded(scenarios) => scenarios,
         };
-        let config = match self.config {
-            Some(ConfigSource::File(path)) => Config::load(&path)?,
-            Some(ConfigSource::Value(config)) => *config,
-            None => Config::default(),
+        let (config, config_file) = match self.config {
+            Some(ConfigSource::File(path)) => (Config::load(&path)?, Some(path)),
+            Some(ConfigSource::Value(config)) => (*config, None),
+            None => (Config::default(), None),
         };
         let filter = self.filter.map(|f| f.to_lowercase());
         let selected: Vec<Scenario> = scenarios
@@ -233,6 +233,7 @@ impl Suite {
         Ok(Plan {
             scenarios: selected,
             config,
+            config_file,
             seed,
             jobs,
             fail_fast: self.fail_fast,
@@ -269,6 +270,7 @@ pub struct Plan {
     /// The scenarios that will run, in order.
     pub scenarios: Vec<Scenario>,
     config: Config,
+    config_file: Option<PathBuf>,
     seed: u64,
     jobs: usize,
     fail_fast: bool,
@@ -357,6 +359,7 @@ impl Plan {
             bot: &report.bot,
             seed,
             proxy: bot.proxy.as_ref().map(|p| (p.url(), p.cert_file())),
+            config: self.config_file.as_deref(),
         });
         let world = Arc::new(World {
             seed,

@@ -5,6 +5,7 @@
 
 pub mod config;
 mod depth;
+mod discover;
 mod load;
 mod scalar;
 
@@ -24,6 +25,7 @@ pub use config::{
     ConnectorKind, DemoConfig, HostGlob, HostRoute, LoopbackAddr, PrivacyConfig, UnknownPolicy,
     Utterances,
 };
+pub use discover::{discover_config, MixedSuites};
 pub use load::{load_paths, ScenarioError};
 pub use scalar::{FieldGlob, GlobText, Pattern};
 
