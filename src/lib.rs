@@ -80,9 +80,9 @@ pub use money::Money;
 pub use scenario::{
     discover_config, load_paths, AccountDecl, Action, AllowRule, BankExpect, BotConfig,
     CallPattern, CaptureConfig, CertifyConfig, Config, ConnectorConfig, ConnectorKind,
-    CustomerDecl, DemoConfig, Fault, FieldGlob, GlobText, HostGlob, HostRoute, LoopbackAddr,
-    MixedSuites, OneOrMany, Origin, Pattern, PrivacyConfig, PrivacyPolicy, ReplyExpect, Scenario,
-    Step, Template, UnknownPolicy, UserInput, Utterances, WebhookCheck,
+    CustomerDecl, DemoConfig, ExampleRow, ExampleValue, Fault, FieldGlob, GlobText, HostGlob,
+    HostRoute, LoopbackAddr, MixedSuites, OneOrMany, Origin, Pattern, PrivacyConfig, PrivacyPolicy,
+    ReplyExpect, Scenario, Step, Template, UnknownPolicy, UserInput, Utterances, WebhookCheck,
 };
 pub use sinks::{SinkKind, SinkSpec};
 

@@ -239,6 +239,7 @@ fn scenario(name: String, consent: Consent, balance: Money, steps: Vec<Step>) ->
         faults: Vec::new(),
         privacy: Default::default(),
         snapshot: false,
+        examples: Vec::new(),
         origin: Origin {
             file: PathBuf::from(ORIGIN),
             line: 0,

@@ -8,6 +8,7 @@ mod depth;
 mod discover;
 mod load;
 mod scalar;
+mod variants;
 
 use std::path::PathBuf;
 
@@ -28,6 +29,7 @@ pub use config::{
 pub use discover::{discover_config, MixedSuites};
 pub use load::{load_paths, ScenarioError};
 pub use scalar::{FieldGlob, GlobText, Pattern};
+pub use variants::{ExampleRow, ExampleValue};
 
 /// One conversation to run against the bot.
 #[derive(Debug, Clone, Deserialize)]
@@ -53,6 +55,11 @@ pub struct Scenario {
     /// Snapshot the whole transcript.
     #[serde(default)]
     pub snapshot: bool,
+    /// A data table, as in Gherkin's Scenario Outline: one test case per row, its values
+    /// written `<column>` in the scenario. Expanded when scenarios are loaded, so a loaded
+    /// scenario has none.
+    #[serde(default, deserialize_with = "variants::examples")]
+    pub examples: Vec<ExampleRow>,
     /// Where the scenario was read from (`file:line`).
     #[serde(skip)]
     pub origin: Origin,
@@ -189,6 +196,8 @@ struct RawAction {
     postback: Option<Template>,
     #[serde(default)]
     webhook: Option<WebhookCheck>,
+    #[serde(default)]
+    any_of: Option<variants::Alternatives>,
 }
 
 impl RawAction {
@@ -198,17 +207,29 @@ impl RawAction {
                 quick_reply: Some(title),
                 postback: None,
                 webhook: None,
+                any_of: None,
             } => Ok(Action::Message(UserInput::QuickReply(title))),
             RawAction {
                 quick_reply: None,
                 postback: Some(payload),
                 webhook: None,
+                any_of: None,
             } => Ok(Action::Message(UserInput::Postback(payload))),
             RawAction {
                 quick_reply: None,
                 postback: None,
                 webhook: Some(check),
+                any_of: None,
             } => Ok(Action::Webhook(check)),
+            // The first alternative; loading expands the scenario into one case per variant.
+            RawAction {
+                quick_reply: None,
+                postback: None,
+                webhook: None,
+                any_of: Some(alternatives),
+            } => alternatives
+                .first()
+                .ok_or_else(|| E::custom("any_of needs at least one alternative")),
             _ => Err(E::custom(format!("a user step is {USER_SHAPES}"))),
         }
     }
@@ -238,7 +259,7 @@ impl<'de> Deserialize<'de> for Action {
 
 /// What a user step can be, for error messages.
 const USER_SHAPES: &str =
-    "text, `{ quick_reply: TITLE }`, `{ postback: PAYLOAD }` or `{ webhook: CHECK }`";
+    "text, `{ quick_reply: TITLE }`, `{ postback: PAYLOAD }`, `{ webhook: CHECK }` or `{ any_of: [...] }`";
 
 /// Matchers on the text of a turn's replies, joined by newlines. Case-insensitive unless `case_sensitive`.
 #[derive(Debug, Clone, Default, Deserialize)]
