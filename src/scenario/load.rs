@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::{depth, variants, Origin, Scenario};
+use super::{depth, include, variants, Origin, Scenario};
 
 /// A scenario file could not be used. The message always names the file, and the line and column when known.
 #[derive(Debug, thiserror::Error)]
@@ -203,6 +203,11 @@ pub(crate) fn parse_str(path: &Path, text: &str) -> Result<Vec<Scenario>, Scenar
         let value = serde_yaml::Value::deserialize(doc).map_err(|e| invalid(path, &e))?;
         shapes.push(value);
     }
+    if let [document] = &shapes[..] {
+        if include::is_steps_file(document) {
+            return Ok(Vec::new());
+        }
+    }
     let starts = item_lines(text);
     // Each scenario as typed (located errors) and as written (for expanding variants and
     // examples). A document holding an outline whose placeholders make it unreadable as
@@ -232,11 +237,24 @@ pub(crate) fn parse_str(path: &Path, text: &str) -> Result<Vec<Scenario>, Scenar
         });
     }
     let mut scenarios = Vec::with_capacity(read.len());
-    for (i, (typed, written)) in read.into_iter().enumerate() {
+    let includes = include::positions(text);
+    let mut splicer = include::Splicer {
+        path,
+        positions: &includes,
+        next: 0,
+        chain: Vec::new(),
+    };
+    for (i, (mut typed, mut written)) in read.into_iter().enumerate() {
         let origin = Origin {
             file: path.to_path_buf(),
             line: starts.get(i).copied().unwrap_or(1),
         };
+        if let Some(serde_yaml::Value::Sequence(steps)) = written.get_mut("steps") {
+            if splicer.splice(steps)? {
+                // The typed pass left the includes out: read the spliced scenario again.
+                typed = None;
+            }
+        }
         scenarios.extend(variants::expand(path, origin, typed, &written)?);
     }
     Ok(scenarios)

@@ -6,6 +6,7 @@
 pub mod config;
 mod depth;
 mod discover;
+mod include;
 mod load;
 mod scalar;
 mod variants;

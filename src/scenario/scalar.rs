@@ -100,7 +100,7 @@ impl TryFrom<String> for FieldGlob {
     }
 }
 
-/// The steps of a scenario: at least one.
+/// The steps of a scenario: at least one (a step or an include).
 pub(super) fn steps<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Vec<super::Step>, D::Error> {
@@ -114,11 +114,16 @@ pub(super) fn steps<'de, D: serde::Deserializer<'de>>(
             self,
             mut seq: A,
         ) -> Result<Self::Value, A::Error> {
+            // Includes are checked here and spliced in from the scenario as written.
             let mut steps = Vec::new();
-            while let Some(step) = seq.next_element()? {
-                steps.push(step);
+            let mut items = 0;
+            while let Some(item) = seq.next_element()? {
+                items += 1;
+                if let super::include::StepItem::Step(step) = item {
+                    steps.push(*step);
+                }
             }
-            if steps.is_empty() {
+            if items == 0 {
                 return Err(serde::de::Error::custom(
                     "a scenario needs at least one step",
                 ));

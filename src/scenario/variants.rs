@@ -317,7 +317,7 @@ fn mentions(value: &Value, needle: &str) -> bool {
 /// Fills a row's values in: `<column>` in any text is replaced by the column's value as text.
 /// Placeholders stand in text only (the typed pass reads the scenario as written), so a value
 /// never changes a setting's type.
-fn fill(value: &mut Value, row: &Mapping) {
+pub(super) fn fill(value: &mut Value, row: &Mapping) {
     match value {
         Value::String(text) => {
             for (column, cell) in row {
