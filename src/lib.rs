@@ -36,6 +36,7 @@ mod proxy;
 mod report;
 mod runner;
 mod scenario;
+mod schema;
 mod sinks;
 mod snapshot;
 mod sync;
@@ -84,6 +85,7 @@ pub use scenario::{
     HostRoute, LoopbackAddr, MixedSuites, OneOrMany, Origin, Pattern, PrivacyConfig, PrivacyPolicy,
     ReplyExpect, Scenario, Step, Template, UnknownPolicy, UserInput, Utterances, WebhookCheck,
 };
+pub use schema::{schema, schema_text, SchemaKind};
 pub use sinks::{SinkKind, SinkSpec};
 
 // The leak detector and its findings.
@@ -110,6 +112,7 @@ pub mod testing {
     pub use crate::connector::signature;
     pub use crate::demo::{DemoBot, MessengerConfig as DemoMessengerConfig, Telemetry};
     pub use crate::privacy::corpus;
+    pub use crate::scenario::yaml_documents;
 
     /// The capture servers on their own.
     pub mod sinks {

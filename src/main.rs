@@ -59,6 +59,12 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Print the JSON Schema of scenario files or of banter.yaml (for editors and CI).
+    Schema {
+        /// Which file.
+        #[arg(value_enum)]
+        kind: SchemaArg,
+    },
     /// Check a certificate's digest and signature; exits 1 when either does not match.
     Verify {
         /// The certificate.json (its certificate.sig is read from beside it).
@@ -67,6 +73,15 @@ enum Command {
         #[arg(long)]
         key: Option<PathBuf>,
     },
+}
+
+/// The files `banter schema` describes.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SchemaArg {
+    /// A scenario file (or a steps file).
+    Scenario,
+    /// banter.yaml.
+    Config,
 }
 
 #[derive(clap::Args)]
@@ -472,6 +487,16 @@ async fn main() -> ExitCode {
         Command::DemoBot(args) => demo_bot(args).await,
         Command::Certify(args) => certify(args).await,
         Command::Keygen { out } => keygen(&out),
+        Command::Schema { kind } => {
+            print!(
+                "{}",
+                banter::schema_text(match kind {
+                    SchemaArg::Scenario => banter::SchemaKind::Scenario,
+                    SchemaArg::Config => banter::SchemaKind::Config,
+                })
+            );
+            ExitCode::SUCCESS
+        }
         Command::Verify { certificate, key } => verify(&certificate, key.as_deref()),
     }
 }

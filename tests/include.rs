@@ -19,7 +19,11 @@ fn included_steps_run_as_part_of_the_scenario() {
     let (run, report) = ws.banter_json(&["run"]);
     assert_eq!(run.code, 0, "{run:?}");
     let scenarios = report["scenarios"].as_array().unwrap();
-    assert_eq!(scenarios.len(), 2, "the steps file is not a scenario: {report}");
+    assert_eq!(
+        scenarios.len(),
+        2,
+        "the steps file is not a scenario: {report}"
+    );
     let said: Vec<&str> = scenarios[1]["turns"]
         .as_array()
         .unwrap()
@@ -44,7 +48,8 @@ fn included_steps_run_as_part_of_the_scenario() {
     let run = ws.banter(&["run"]);
     assert_eq!(run.code, 2, "{run:?}");
     assert!(
-        run.stderr.contains("template `{{ brokerage.balance | usd }}`: undefined value"),
+        run.stderr
+            .contains("template `{{ brokerage.balance | usd }}`: undefined value"),
         "{run:?}"
     );
 }

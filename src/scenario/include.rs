@@ -23,7 +23,7 @@ use super::Step;
 pub const MAX_STEPS: usize = 10_000;
 
 /// An item of a steps list: a step, or an include (written with `include:` as its first key).
-pub(super) enum StepItem {
+pub(crate) enum StepItem {
     /// A step.
     Step(Box<Step>),
     /// `- include: FILE`, with its parameters.
@@ -68,6 +68,42 @@ impl<'de> Deserialize<'de> for StepItem {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+/// A step, or an include with its parameters.
+impl schemars::JsonSchema for StepItem {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "StepItem".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let step = generator.subschema_for::<Step>();
+        let value = generator.subschema_for::<ExampleValue>();
+        schemars::json_schema!({
+            "description": "A step, or `include:` of a steps file.",
+            "anyOf": [
+                step,
+                {
+                    "type": "object",
+                    "description": "The steps of a steps file (a YAML list of steps), spliced in.",
+                    "properties": {
+                        "include": {
+                            "type": "string",
+                            "minLength": 1,
+                            "description": "The steps file, relative to this file.",
+                        },
+                        "with": {
+                            "type": "object",
+                            "description": "Its parameters: each replaces `<name>` in the included steps.",
+                            "additionalProperties": value,
+                        },
+                    },
+                    "required": ["include"],
+                    "additionalProperties": false,
+                },
+            ],
+        })
     }
 }
 

@@ -260,6 +260,16 @@ pub(crate) fn parse_str(path: &Path, text: &str) -> Result<Vec<Scenario>, Scenar
     Ok(scenarios)
 }
 
+/// The YAML documents of `text` as JSON values (for checking files against the JSON Schemas).
+pub fn yaml_documents(text: &str) -> Result<Vec<serde_json::Value>, String> {
+    serde_yaml::Deserializer::from_str(text)
+        .map(|doc| {
+            let value = serde_yaml::Value::deserialize(doc).map_err(|e| e.to_string())?;
+            serde_json::to_value(value).map_err(|e| e.to_string())
+        })
+        .collect()
+}
+
 /// The text of the line an error points at (empty when it points nowhere).
 fn error_line<'t>(text: &'t str, err: &serde_yaml::Error) -> &'t str {
     err.location()

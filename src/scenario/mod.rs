@@ -28,12 +28,13 @@ pub use config::{
     Utterances,
 };
 pub use discover::{discover_config, MixedSuites};
-pub use load::{load_paths, ScenarioError};
+pub(crate) use include::StepItem;
+pub use load::{load_paths, yaml_documents, ScenarioError};
 pub use scalar::{FieldGlob, GlobText, Pattern};
 pub use variants::{ExampleRow, ExampleValue};
 
 /// One conversation to run against the bot.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// Unique name within a run; also seeds the scenario's customer.
@@ -44,8 +45,9 @@ pub struct Scenario {
     /// The synthetic customer this conversation is with.
     #[serde(default)]
     pub customer: CustomerDecl,
-    /// The turns, in order; at least one.
+    /// The turns, in order; at least one (steps, or includes of steps files).
     #[serde(deserialize_with = "scalar::steps")]
+    #[schemars(with = "Vec<include::StepItem>", length(min = 1))]
     pub steps: Vec<Step>,
     /// Bank faults injected for this scenario's customer.
     #[serde(default)]
@@ -60,6 +62,7 @@ pub struct Scenario {
     /// written `<column>` in the scenario. Expanded when scenarios are loaded, so a loaded
     /// scenario has none.
     #[serde(default, deserialize_with = "variants::examples")]
+    #[schemars(length(min = 1))]
     pub examples: Vec<ExampleRow>,
     /// Where the scenario was read from (`file:line`).
     #[serde(skip)]
@@ -83,7 +86,7 @@ pub struct Origin {
 }
 
 /// The customer of a scenario: consent and, optionally, accounts.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerDecl {
     /// Whether the customer linked their bank account: `granted`, `none` or `revoked`.
@@ -95,7 +98,7 @@ pub struct CustomerDecl {
 }
 
 /// One account override.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountDecl {
     /// `checking`, `savings` or `credit_card`.
@@ -124,7 +127,7 @@ impl CustomerDecl {
 }
 
 /// One turn: what the step does and what is expected of the bot and the bank.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
     /// The user's message, or a webhook check, both written under `user:` (templates).
@@ -175,7 +178,7 @@ impl UserInput {
 }
 
 /// A built-in webhook security check: `user: { webhook: bad_signature | unsigned | replay }`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum WebhookCheck {
@@ -258,12 +261,65 @@ impl<'de> Deserialize<'de> for Action {
     }
 }
 
+/// The schema of what `Deserialize` accepts: text, or a map with exactly one of the keys.
+impl schemars::JsonSchema for Action {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "User".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let text = generator.subschema_for::<Template>();
+        let one_key = |key: &str, description: &str, value: serde_json::Value| {
+            let mut property = value;
+            if let Some(object) = property.as_object_mut() {
+                object.insert("description".into(), description.into());
+            }
+            serde_json::json!({
+                "type": "object",
+                "description": description,
+                "properties": { key: property },
+                "required": [key],
+                "additionalProperties": false,
+            })
+        };
+        let messages = [
+            serde_json::json!({ "$ref": text.get("$ref"), "description": "Typed text (a template)." }),
+            one_key(
+                "quick_reply",
+                "A tapped quick reply, by title (a template).",
+                text.clone().to_value(),
+            ),
+            one_key(
+                "postback",
+                "A pressed postback button, by payload (a template).",
+                text.clone().to_value(),
+            ),
+        ];
+        let webhook = generator.subschema_for::<WebhookCheck>().to_value();
+        let alternatives = serde_json::json!({
+            "type": "array",
+            "minItems": 1,
+            "items": { "anyOf": messages.clone() },
+        });
+        schemars::json_schema!({
+            "description": "What the user sends: text, a quick reply, a postback, a webhook check (Messenger), or alternatives, one test case each.",
+            "anyOf": [
+                messages[0],
+                messages[1],
+                messages[2],
+                one_key("webhook", "A webhook security check (Messenger).", webhook),
+                one_key("any_of", "Alternatives of what the user says: one test case per combination, named `[variant N]`.", alternatives),
+            ],
+        })
+    }
+}
+
 /// What a user step can be, for error messages.
 const USER_SHAPES: &str =
     "text, `{ quick_reply: TITLE }`, `{ postback: PAYLOAD }`, `{ webhook: CHECK }` or `{ any_of: [...] }`";
 
 /// Matchers on the text of a turn's replies, joined by newlines. Case-insensitive unless `case_sensitive`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplyExpect {
     /// Every one of these must appear.
@@ -299,7 +355,7 @@ pub struct ReplyExpect {
 }
 
 /// Expectations on bank calls, each written `METHOD /path` with templates and globs.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BankExpect {
     /// Each must match at least one call in the turn.
@@ -311,7 +367,7 @@ pub struct BankExpect {
 }
 
 /// A value written either as one item or as a list.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 #[non_exhaustive]
 pub enum OneOrMany<T> {
@@ -338,7 +394,7 @@ impl<T> OneOrMany<T> {
 }
 
 /// Privacy exceptions. By default every customer value at every ads or analytics sink fails.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PrivacyPolicy {
     /// Findings these rules match are reported as allowed instead of failing.
@@ -347,7 +403,7 @@ pub struct PrivacyPolicy {
 }
 
 /// Allows one kind of value at one sink, optionally only in one field.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AllowRule {
     /// The value kind, e.g. `amount` or `email`.
@@ -369,7 +425,7 @@ impl AllowRule {
 }
 
 /// A bank fault: calls matching `method` and the `path` glob answer `status` and/or wait `delay`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Fault {
     /// Path glob: `*` matches one segment, `**` any number.
@@ -379,6 +435,7 @@ pub struct Fault {
     pub method: Option<String>,
     /// The HTTP status to answer instead of the real response (100 to 999).
     #[serde(default, deserialize_with = "scalar::fault_status")]
+    #[schemars(range(min = 100, max = 999))]
     pub status: Option<u16>,
     /// How long to wait before answering.
     #[serde(default)]

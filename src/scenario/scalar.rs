@@ -7,7 +7,7 @@ use std::fmt;
 use serde::Deserialize;
 
 /// A regular expression whose syntax has been checked; compiled with the step's case flag when used.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "String")]
 pub struct Pattern(String);
 
@@ -34,10 +34,11 @@ impl TryFrom<String> for Pattern {
 }
 
 /// A path glob: `*` matches within one segment, `**` across segments.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "String")]
 pub struct GlobText {
     text: String,
+    #[schemars(skip)]
     matcher: globset::GlobMatcher,
 }
 
@@ -82,7 +83,7 @@ impl TryFrom<String> for GlobText {
 }
 
 /// A glob on a finding's location, where `*` matches anything, `/` included.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "String")]
 pub struct FieldGlob(GlobText);
 

@@ -95,6 +95,19 @@ impl<'de> Deserialize<'de> for ExampleValue {
     }
 }
 
+impl schemars::JsonSchema for ExampleValue {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ExampleValue".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A value: text, a number or a boolean.",
+            "type": ["string", "number", "boolean"],
+        })
+    }
+}
+
 /// The rows of `examples:`: at least one, every row with the same columns, each column a name
 /// that can be written `<name>`.
 pub(super) fn examples<'de, D: serde::Deserializer<'de>>(
