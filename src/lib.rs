@@ -28,6 +28,7 @@ mod demo;
 mod duration;
 mod error;
 mod inflate;
+mod init;
 mod loopback;
 mod money;
 mod panics;
@@ -77,6 +78,7 @@ pub use connector::{
 };
 pub use customer::{AccountSpec, AccountType, Consent};
 pub use duration::HumanDuration;
+pub use init::{init, InitError};
 pub use money::Money;
 pub use scenario::{
     discover_config, load_paths, AccountDecl, Action, AllowRule, BankExpect, BotConfig,

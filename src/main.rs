@@ -59,6 +59,16 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Scaffold a project: a commented banter.yaml for the connector, three starter scenarios,
+    /// the JSON Schemas and a GitHub Actions workflow (shards, then merge). Overwrites nothing.
+    Init {
+        /// The bot's connector: http, messenger, rasa, openai, stdio or botframework.
+        #[arg(long, default_value = "http")]
+        connector: String,
+        /// The project directory (made when missing).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
     /// Print the JSON Schema of scenario files or of banter.yaml (for editors and CI).
     Schema {
         /// Which file.
@@ -443,6 +453,22 @@ async fn certify(args: CertifyArgs) -> ExitCode {
     }
 }
 
+fn init(dir: &std::path::Path, connector: &str) -> ExitCode {
+    match banter::init(dir, connector) {
+        Ok(written) => {
+            for path in written {
+                println!("created {}", path.display());
+            }
+            println!(
+                "next: edit banter.yaml to start your bot, then run `banter run` in {}",
+                dir.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
 fn keygen(out: &std::path::Path) -> ExitCode {
     match banter::keygen(out) {
         Ok((private, public)) => {
@@ -487,6 +513,7 @@ async fn main() -> ExitCode {
         Command::DemoBot(args) => demo_bot(args).await,
         Command::Certify(args) => certify(args).await,
         Command::Keygen { out } => keygen(&out),
+        Command::Init { connector, dir } => init(&dir, &connector),
         Command::Schema { kind } => {
             print!(
                 "{}",

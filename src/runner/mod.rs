@@ -207,7 +207,7 @@ impl Suite {
             None => (Config::default(), None),
         };
         let filter = self.filter.map(|f| f.to_lowercase());
-        let selected: Vec<Scenario> = scenarios
+        let chosen: Vec<Scenario> = scenarios
             .into_iter()
             .filter(|s| {
                 filter
@@ -215,8 +215,17 @@ impl Suite {
                     .is_none_or(|f| s.name.to_lowercase().contains(f))
             })
             .filter(|s| self.tags.is_empty() || s.tags.iter().any(|t| self.tags.contains(t)))
+            .collect();
+        let chosen_count = chosen.len();
+        let selected: Vec<Scenario> = chosen
+            .into_iter()
             .filter(|s| self.shard.is_none_or(|shard| shard.holds(s)))
             .collect();
+        // A shard of a small suite may hold none of its scenarios: a CI matrix leg with
+        // nothing to do, not a usage error.
+        let empty_shard = self
+            .shard
+            .filter(|_| selected.is_empty() && chosen_count > 0);
         let seed = self.seed.or(config.seed).unwrap_or(DEFAULT_SEED);
         context::check_templates(&selected, seed, &sink_specs(&config))?;
         // More workers than scenarios would only spin: the run starts at most one per scenario.
@@ -234,6 +243,7 @@ impl Suite {
             scenarios: selected,
             config,
             config_file,
+            empty_shard,
             seed,
             jobs,
             fail_fast: self.fail_fast,
@@ -271,6 +281,7 @@ pub struct Plan {
     pub scenarios: Vec<Scenario>,
     config: Config,
     config_file: Option<PathBuf>,
+    empty_shard: Option<Shard>,
     seed: u64,
     jobs: usize,
     fail_fast: bool,
@@ -317,6 +328,19 @@ impl Plan {
         let started = Instant::now();
         let panics = crate::panics::mark();
         let seed = self.seed;
+        if let Some(shard) = self.empty_shard {
+            let report = Report::new(seed, String::new());
+            let bot = format!("no bot: shard {shard} holds none of the selected scenarios");
+            reporter.on_event(&Event::RunStarted {
+                scenarios: 0,
+                bot: &bot,
+                seed,
+                proxy: None,
+                config: self.config_file.as_deref(),
+            });
+            reporter.on_event(&Event::RunFinished(&report));
+            return Ok(report);
+        }
         if self.scenarios.is_empty() {
             return Err(Error::NothingSelected);
         }
