@@ -27,6 +27,7 @@ mod customer;
 mod demo;
 mod duration;
 mod error;
+mod import;
 mod inflate;
 mod init;
 mod loopback;
@@ -78,6 +79,7 @@ pub use connector::{
 };
 pub use customer::{AccountSpec, AccountType, Consent};
 pub use duration::HumanDuration;
+pub use import::{import_botium, ImportError, Imported, Note};
 pub use init::{init, InitError};
 pub use money::Money;
 pub use scenario::{

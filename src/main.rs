@@ -69,6 +69,9 @@ enum Command {
         #[arg(default_value = ".")]
         dir: PathBuf,
     },
+    /// Convert another tool's test scripts into banter scenarios.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Print the JSON Schema of scenario files or of banter.yaml (for editors and CI).
     Schema {
         /// Which file.
@@ -82,6 +85,20 @@ enum Command {
         /// The public key the certificate must be signed with.
         #[arg(long)]
         key: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// BotiumScript text files (.convo.txt, .pconvo.txt, .utterances.txt), or directories of
+    /// them; reports every line it could not convert.
+    Botium {
+        /// Files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The directory for the scenarios (partial convos go to its steps/).
+        #[arg(long, default_value = "scenarios")]
+        out: PathBuf,
     },
 }
 
@@ -469,6 +486,26 @@ fn init(dir: &std::path::Path, connector: &str) -> ExitCode {
     }
 }
 
+fn import_botium(paths: &[PathBuf], out: &std::path::Path) -> ExitCode {
+    match banter::import_botium(paths, out) {
+        Ok(imported) => {
+            for (from, to, _) in &imported.files {
+                println!("converted {} -> {}", from.display(), to.display());
+            }
+            for note in &imported.notes {
+                println!("not converted: {note}");
+            }
+            println!(
+                "{} files converted, {} lines or files not converted",
+                imported.files.len(),
+                imported.notes.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
 fn keygen(out: &std::path::Path) -> ExitCode {
     match banter::keygen(out) {
         Ok((private, public)) => {
@@ -514,6 +551,7 @@ async fn main() -> ExitCode {
         Command::Certify(args) => certify(args).await,
         Command::Keygen { out } => keygen(&out),
         Command::Init { connector, dir } => init(&dir, &connector),
+        Command::Import(ImportCommand::Botium { paths, out }) => import_botium(&paths, &out),
         Command::Schema { kind } => {
             print!(
                 "{}",
