@@ -180,6 +180,7 @@ const BAD_SCENARIOS: &[&str] = &[
     "name: a\nsteps: [{ user: 42 }]\n",
     "name: a\nsteps: [{ user: { quick_reply: A, postback: B } }]\n",
     "name: a\nsteps: [{ user: { any_of: [] } }]\n",
+    "name: a\nsteps: [{ user: { utterances: x.txt, any_of: [hi] } }]\n",
     "name: a\nsteps: [{ user: { any_of: [{ webhook: replay }] } }]\n",
     "name: a\nsteps: [{ user: { webhook: forged } }]\n",
     "name: a\ncustomer: { consent: maybe }\nsteps: [{ user: hi }]\n",
@@ -203,6 +204,7 @@ const BAD_CONFIGS: &[&str] = &[
 
 const GOOD_SCENARIOS: &[&str] = &[
     "name: a\nsteps: [{ user: { any_of: [hi, { quick_reply: Yes }] } }]\n",
+    "name: a\nsteps: [{ user: { utterances: balance.txt } }]\n",
     "name: <x>\nexamples: [{ x: 1 }, { x: two }]\nsteps: [{ user: \"<x>\" }]\n",
     "- { user: hi }\n- { include: other.yaml, with: { account: savings } }\n",
     "- name: a\n  steps: [{ user: hi }]\n- name: b\n  steps: [{ user: { postback: X } }]\n",

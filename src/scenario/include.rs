@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_yaml::{Mapping, Value};
 
 use super::load::{check_depth, invalid, read_regular, ScenarioError};
-use super::variants::{fill, ExampleValue};
+use super::variants::{fill, inline_utterances, ExampleValue};
 use super::Step;
 
 /// The most steps one scenario may have once its includes are spliced in.
@@ -142,17 +142,18 @@ pub(super) fn is_steps_file(document: &Value) -> bool {
         })
 }
 
-/// Where each `include:` key of a file's text stands (1-based line and column), in order.
-pub(super) fn positions(text: &str) -> Vec<(usize, usize)> {
+/// Where each `key:` of a file's text stands (1-based line and column), in order.
+pub(super) fn positions(text: &str, key: &str) -> Vec<(usize, usize)> {
+    let key = format!("{key}:");
     let mut found = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let mut from = 0;
-        while let Some(at) = line[from..].find("include:").map(|at| from + at) {
+        while let Some(at) = line[from..].find(&key).map(|at| from + at) {
             let before = line[..at].chars().next_back();
             if before.is_none_or(|c| matches!(c, ' ' | '\t' | '{' | ',' | '-')) {
                 found.push((i + 1, line[..at].chars().count() + 1));
             }
-            from = at + "include:".len();
+            from = at + key.len();
         }
     }
     found
@@ -276,7 +277,8 @@ impl Splicer<'_> {
         let Value::Sequence(mut steps) = filled else {
             return Ok(Vec::new());
         };
-        let positions = positions(&text);
+        inline_utterances(&target, &positions(&text, "utterances"), &mut steps)?;
+        let positions = positions(&text, "include");
         let mut chain = self.chain.clone();
         chain.push((identity, target.clone()));
         let mut inner = Splicer {

@@ -237,7 +237,9 @@ pub(crate) fn parse_str(path: &Path, text: &str) -> Result<Vec<Scenario>, Scenar
         });
     }
     let mut scenarios = Vec::with_capacity(read.len());
-    let includes = include::positions(text);
+    let includes = include::positions(text, "include");
+    let utterances = include::positions(text, "utterances");
+    let mut utterances_met = 0;
     let mut splicer = include::Splicer {
         path,
         positions: &includes,
@@ -250,8 +252,12 @@ pub(crate) fn parse_str(path: &Path, text: &str) -> Result<Vec<Scenario>, Scenar
             line: starts.get(i).copied().unwrap_or(1),
         };
         if let Some(serde_yaml::Value::Sequence(steps)) = written.get_mut("steps") {
-            if splicer.splice(steps)? {
-                // The typed pass left the includes out: read the spliced scenario again.
+            let places = utterances.get(utterances_met..).unwrap_or_default();
+            let inlined = variants::inline_utterances(path, places, steps)?;
+            utterances_met += inlined;
+            if splicer.splice(steps)? || inlined > 0 {
+                // The typed pass left the includes and utterance files out: read the
+                // scenario again, as spliced.
                 typed = None;
             }
         }

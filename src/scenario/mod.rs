@@ -202,6 +202,8 @@ struct RawAction {
     webhook: Option<WebhookCheck>,
     #[serde(default)]
     any_of: Option<variants::Alternatives>,
+    #[serde(default)]
+    utterances: Option<String>,
 }
 
 impl RawAction {
@@ -212,18 +214,21 @@ impl RawAction {
                 postback: None,
                 webhook: None,
                 any_of: None,
+                utterances: None,
             } => Ok(Action::Message(UserInput::QuickReply(title))),
             RawAction {
                 quick_reply: None,
                 postback: Some(payload),
                 webhook: None,
                 any_of: None,
+                utterances: None,
             } => Ok(Action::Message(UserInput::Postback(payload))),
             RawAction {
                 quick_reply: None,
                 postback: None,
                 webhook: Some(check),
                 any_of: None,
+                utterances: None,
             } => Ok(Action::Webhook(check)),
             // The first alternative; loading expands the scenario into one case per variant.
             RawAction {
@@ -231,9 +236,20 @@ impl RawAction {
                 postback: None,
                 webhook: None,
                 any_of: Some(alternatives),
+                utterances: None,
             } => alternatives
                 .first()
                 .ok_or_else(|| E::custom("any_of needs at least one alternative")),
+            // Read when the scenario is loaded, and replaced by `any_of` with its lines.
+            RawAction {
+                quick_reply: None,
+                postback: None,
+                webhook: None,
+                any_of: None,
+                utterances: Some(file),
+            } if !file.trim().is_empty() => Template::try_from(String::new())
+                .map(|text| Action::Message(UserInput::Text(text)))
+                .map_err(E::custom),
             _ => Err(E::custom(format!("a user step is {USER_SHAPES}"))),
         }
     }
@@ -302,21 +318,21 @@ impl schemars::JsonSchema for Action {
             "items": { "anyOf": messages.clone() },
         });
         schemars::json_schema!({
-            "description": "What the user sends: text, a quick reply, a postback, a webhook check (Messenger), or alternatives, one test case each.",
+            "description": "What the user sends: text, a quick reply, a postback, a webhook check (Messenger), or alternatives (listed, or in a file), one test case each.",
             "anyOf": [
                 messages[0],
                 messages[1],
                 messages[2],
                 one_key("webhook", "A webhook security check (Messenger).", webhook),
                 one_key("any_of", "Alternatives of what the user says: one test case per combination, named `[variant N]`.", alternatives),
+                one_key("utterances", "A text file of alternatives, one per line (relative to this file): as `any_of`.", serde_json::json!({ "type": "string", "minLength": 1 })),
             ],
         })
     }
 }
 
 /// What a user step can be, for error messages.
-const USER_SHAPES: &str =
-    "text, `{ quick_reply: TITLE }`, `{ postback: PAYLOAD }`, `{ webhook: CHECK }` or `{ any_of: [...] }`";
+const USER_SHAPES: &str = "text, `{ quick_reply: TITLE }`, `{ postback: PAYLOAD }`, `{ webhook: CHECK }`, `{ any_of: [...] }` or `{ utterances: FILE }`";
 
 /// Matchers on the text of a turn's replies, joined by newlines. Case-insensitive unless `case_sensitive`.
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]

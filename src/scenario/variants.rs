@@ -159,6 +159,57 @@ pub(super) fn examples<'de, D: serde::Deserializer<'de>>(
     deserializer.deserialize_seq(Visitor)
 }
 
+/// Replaces each `user: { utterances: FILE }` of `steps` (FILE relative to `path`, the file
+/// that names it) by `user: { any_of: [...] }` with the file's lines (blank lines and `#`
+/// comments left out). `places` are the file's `utterances:` keys, in text order. Returns how
+/// many were replaced.
+pub(super) fn inline_utterances(
+    path: &Path,
+    places: &[(usize, usize)],
+    steps: &mut [Value],
+) -> Result<usize, ScenarioError> {
+    let mut met = 0;
+    for step in steps.iter_mut() {
+        let Some(user) = step.get_mut("user") else {
+            continue;
+        };
+        let Some(file) = user
+            .get("utterances")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+        else {
+            continue;
+        };
+        let (line, column) = places.get(met).copied().unwrap_or((1, 1));
+        met += 1;
+        let located = |message: String| ScenarioError::Invalid {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message,
+        };
+        let target = path.parent().unwrap_or(Path::new("")).join(&file);
+        let text = super::load::read_regular(&target)
+            .map_err(|e| located(format!("utterances `{file}`: {e}")))?;
+        let lines: Vec<Value> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(|l| Value::String(l.to_string()))
+            .collect();
+        if lines.is_empty() {
+            return Err(located(format!(
+                "utterances `{file}`: {} holds no utterance (one a line)",
+                target.display()
+            )));
+        }
+        let mut any_of = Mapping::new();
+        any_of.insert("any_of".into(), Value::Sequence(lines));
+        *user = Value::Mapping(any_of);
+    }
+    Ok(met)
+}
+
 /// Whether a scenario as written is an outline (has `examples:`).
 fn is_outline(written: &Value) -> bool {
     written.get("examples").is_some()
@@ -511,5 +562,57 @@ mod tests {
             err.contains("expands into more than 1000 test cases"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn an_utterance_file_expands_like_any_of_relative_to_the_file_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write(
+            "s/balance.txt",
+            "# ways to ask\nbalance?\n\nhow much do I have\n",
+        );
+        write("s/steps/hi.txt", "hi\nhello\n");
+        write("s/steps/greet.yaml", "- user: { utterances: hi.txt }\n");
+        write(
+            "s/a.yaml",
+            "name: A\nsteps:\n  - include: steps/greet.yaml\n  - user: { utterances: balance.txt }\n",
+        );
+        let cases = crate::scenario::load_paths(&[dir.path().join("s")]).unwrap();
+        let said: Vec<Vec<String>> = cases.iter().map(said).collect();
+        assert_eq!(
+            said,
+            [
+                ["hi", "balance?"],
+                ["hi", "how much do I have"],
+                ["hello", "balance?"],
+                ["hello", "how much do I have"]
+            ]
+        );
+        write(
+            "s/a.yaml",
+            "name: A\nsteps:\n  - user: hi\n  - user: { utterances: nope.txt }\n",
+        );
+        let err = crate::scenario::load_paths(&[dir.path().join("s")])
+            .unwrap_err()
+            .to_string();
+        let shown = err.replace(&format!("{}/", dir.path().display()), "");
+        assert!(
+            shown.starts_with("s/a.yaml:4:13: utterances `nope.txt`: s/nope.txt: cannot read:"),
+            "{shown}"
+        );
+        write("s/empty.txt", "# nothing yet\n");
+        write(
+            "s/a.yaml",
+            "name: A\nsteps:\n  - user: { utterances: empty.txt }\n",
+        );
+        let err = crate::scenario::load_paths(&[dir.path().join("s")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("holds no utterance (one a line)"), "{err}");
     }
 }
