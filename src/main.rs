@@ -243,16 +243,21 @@ fn config_path(given: Option<PathBuf>) -> Option<PathBuf> {
     given.or_else(|| Some(PathBuf::from("banter.yaml")).filter(|p| p.is_file()))
 }
 
-/// The config given, or the nearest `banter.yaml` of the scenario paths (see README,
-/// "Suites and their config").
-fn suite_config(
+/// The suite with the config given, or else the nearest `banter.yaml` of the scenario paths
+/// (see README, "Suites and their config").
+fn with_config(
+    suite: Suite,
     given: Option<PathBuf>,
     paths: &[PathBuf],
-) -> Result<Option<PathBuf>, banter::MixedSuites> {
-    match given {
-        Some(path) => Ok(Some(path)),
-        None => banter::discover_config(paths),
-    }
+) -> Result<Suite, banter::MixedSuites> {
+    let found = match given {
+        Some(path) => Some(path),
+        None => banter::discover_config(paths)?,
+    };
+    Ok(match found {
+        Some(path) => suite.config(path),
+        None => suite,
+    })
 }
 
 /// A fresh interruption for each run of a command that runs several: every one of them ends
@@ -283,11 +288,10 @@ async fn run(args: RunArgs) -> ExitCode {
     if args.accept {
         suite = suite.snapshot_mode(SnapshotMode::Accept);
     }
-    match suite_config(args.config, &args.paths) {
-        Ok(Some(path)) => suite = suite.config(path),
-        Ok(None) => {}
+    suite = match with_config(suite, args.config, &args.paths) {
+        Ok(suite) => suite,
         Err(e) => return fail(e),
-    }
+    };
     if let Some(seed) = args.seed {
         suite = suite.seed(seed);
     }
@@ -398,12 +402,10 @@ fn merge(reports: &[PathBuf], out: &std::path::Path) -> ExitCode {
 }
 
 fn validate(paths: &[PathBuf], config: Option<PathBuf>) -> ExitCode {
-    let mut suite = Suite::from_paths(paths);
-    match suite_config(config, paths) {
-        Ok(Some(path)) => suite = suite.config(path),
-        Ok(None) => {}
+    let suite = match with_config(Suite::from_paths(paths), config, paths) {
+        Ok(suite) => suite,
         Err(e) => return fail(e),
-    }
+    };
     match suite.plan() {
         Ok(plan) => {
             println!("{} scenarios are valid", plan.scenarios.len());

@@ -153,52 +153,42 @@ proptest! {
     }
 }
 
-/// The best of three timings of `work`.
-fn best_of_three(mut work: impl FnMut()) -> Duration {
-    (0..3)
-        .map(|_| {
-            let start = Instant::now();
-            work();
-            start.elapsed()
-        })
-        .min()
-        .unwrap_or_default()
-}
-
 /// Whether the time of `work(n)` grows at most about linearly: 8 times the input may take
 /// at most 32 times as long (a quadratic would take 64). The small input is grown until it
-/// takes long enough to measure; the measurements run one at a time, and a ratio over the
-/// bound is measured again (up to three times, the least kept), since a busy machine only
-/// ever makes a measurement slower.
+/// takes long enough to measure. The measurements run one at a time, small and large in
+/// turn, six of each, and the fastest of each is compared: a busy machine only ever makes
+/// a measurement slower, so the fastest is the nearest to the truth either way.
 fn grows_linearly(name: &str, mut work: impl FnMut(usize)) {
     static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _alone = ONE_AT_A_TIME
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut timed = |n: usize| {
+        let start = Instant::now();
+        work(n);
+        start.elapsed()
+    };
     let mut n = 1024;
-    while best_of_three(|| work(n)) < Duration::from_millis(5) && n < (1 << 20) {
+    while timed(n).min(timed(n)) < Duration::from_millis(5) && n < (1 << 20) {
         n *= 2;
     }
-    let mut measured = Vec::new();
-    for _ in 0..3 {
-        let small = best_of_three(|| work(n));
-        let large = best_of_three(|| work(n * 8));
-        let ratio = large.as_secs_f64() / small.as_secs_f64().max(1e-9);
-        if std::env::var_os("BANTER_SHOW_RATIOS").is_some() {
-            eprintln!(
-                "{name}: {n} units {small:?}, {} units {large:?}: {ratio:.1} times",
-                n * 8
-            );
-        }
-        measured.push(format!(
-            "{n} units took {small:?}, {} took {large:?} ({ratio:.1} times)",
-            n * 8
-        ));
-        if ratio < 32.0 {
-            return;
-        }
+    let (mut small, mut large) = (Duration::MAX, Duration::MAX);
+    for _ in 0..6 {
+        small = small.min(timed(n));
+        large = large.min(timed(n * 8));
     }
-    panic!("{name}: {}", measured.join("; "));
+    let ratio = large.as_secs_f64() / small.as_secs_f64().max(1e-9);
+    if std::env::var_os("BANTER_SHOW_RATIOS").is_some() {
+        eprintln!(
+            "{name}: {n} units {small:?}, {} units {large:?}: {ratio:.1} times",
+            n * 8
+        );
+    }
+    assert!(
+        ratio < 32.0,
+        "{name}: {n} units took {small:?}, {} took {large:?} ({ratio:.1} times)",
+        n * 8
+    );
 }
 
 #[test]
