@@ -5,8 +5,9 @@ use std::time::Duration;
 use serde::Deserialize;
 
 /// A duration written for humans: `300ms`, `10s`, `2m`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "String")]
+#[schemars(extend("pattern" = "^\\s*([0-9]+\\s*[a-zA-Zµ]+\\s*)+$"))]
 pub struct HumanDuration(pub Duration);
 
 impl TryFrom<String> for HumanDuration {

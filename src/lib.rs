@@ -28,7 +28,9 @@ mod demo;
 mod draw;
 mod duration;
 mod error;
+mod import;
 mod inflate;
+mod init;
 mod loopback;
 mod money;
 mod panics;
@@ -37,6 +39,7 @@ mod proxy;
 mod report;
 mod runner;
 mod scenario;
+mod schema;
 mod simulate;
 mod sinks;
 mod snapshot;
@@ -86,15 +89,19 @@ pub use connector::{
 };
 pub use customer::{AccountSpec, AccountType, Consent};
 pub use duration::HumanDuration;
+pub use import::{import_botium, ImportError, Imported, Note};
+pub use init::{init, InitError};
 pub use money::Money;
 pub use scenario::{
-    load_paths, AccountDecl, Action, AllowRule, BankExpect, BotConfig, CallPattern, CaptureConfig,
-    CertifyConfig, Config, ConnectorConfig, ConnectorKind, CustomerDecl, DemoConfig, Fault,
-    FieldGlob, GlobText, HostGlob, HostRoute, LoadFault, LoopbackAddr, MoneyChecks, MoveExpect,
-    OneOrMany, Origin, Pattern, Percent, PrivacyConfig, PrivacyPolicy, Rate, ReceiptExpect,
-    ReplyExpect, Scenario, SimulateConfig, StatusConfig, Step, Template, Thresholds, UnknownPolicy,
-    UserInput, Utterances, WebhookCheck,
+    discover_config, load_paths, AccountDecl, Action, AllowRule, BankExpect, BotConfig,
+    CallPattern, CaptureConfig, CertifyConfig, Config, ConnectorConfig, ConnectorKind,
+    CustomerDecl, DemoConfig, ExampleRow, ExampleValue, Fault, FieldGlob, GlobText, HostGlob,
+    HostRoute, LoadFault, LoopbackAddr, MixedSuites, MoneyChecks, MoveExpect, OneOrMany, Origin,
+    Pattern, Percent, PrivacyConfig, PrivacyPolicy, Rate, ReceiptExpect, ReplyExpect, Scenario,
+    SimulateConfig, StatusConfig, Step, Template, Thresholds, UnknownPolicy, UserInput, Utterances,
+    WebhookCheck,
 };
+pub use schema::{schema, schema_text, SchemaKind};
 pub use sinks::{SinkKind, SinkSpec};
 
 // The leak detector and its findings.
@@ -124,6 +131,7 @@ pub mod testing {
     pub use crate::connector::signature;
     pub use crate::demo::{DemoBot, MessengerConfig as DemoMessengerConfig, Telemetry};
     pub use crate::privacy::corpus;
+    pub use crate::scenario::yaml_documents;
 
     /// The capture servers on their own.
     pub mod sinks {

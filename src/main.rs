@@ -35,7 +35,7 @@ enum Command {
         /// Scenario files or directories.
         #[arg(default_value = "scenarios")]
         paths: Vec<PathBuf>,
-        /// The config file (its sinks and seed); ./banter.yaml is used when present.
+        /// The config file (its sinks and seed); else the nearest banter.yaml of the paths.
         #[arg(long)]
         config: Option<PathBuf>,
     },
@@ -64,6 +64,25 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Scaffold a project: a commented banter.yaml for the connector, three starter scenarios,
+    /// the JSON Schemas and a GitHub Actions workflow (shards, then merge). Overwrites nothing.
+    Init {
+        /// The bot's connector: http, messenger, rasa, openai, stdio or botframework.
+        #[arg(long, default_value = "http")]
+        connector: String,
+        /// The project directory (made when missing).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Convert another tool's test scripts into banter scenarios.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Print the JSON Schema of scenario files or of banter.yaml (for editors and CI).
+    Schema {
+        /// Which file.
+        #[arg(value_enum)]
+        kind: SchemaArg,
+    },
     /// Check a certificate's digest and signature; exits 1 when either does not match.
     Verify {
         /// The certificate.json (its certificate.sig is read from beside it).
@@ -72,6 +91,29 @@ enum Command {
         #[arg(long)]
         key: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// BotiumScript text files (.convo.txt, .pconvo.txt, .utterances.txt), or directories of
+    /// them; reports every line it could not convert.
+    Botium {
+        /// Files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The directory for the scenarios (partial convos go to its steps/).
+        #[arg(long, default_value = "scenarios")]
+        out: PathBuf,
+    },
+}
+
+/// The files `banter schema` describes.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SchemaArg {
+    /// A scenario file (or a steps file).
+    Scenario,
+    /// banter.yaml.
+    Config,
 }
 
 #[derive(clap::Args)]
@@ -179,7 +221,8 @@ struct RunArgs {
     /// Scenario files or directories.
     #[arg(default_value = "scenarios")]
     paths: Vec<PathBuf>,
-    /// The config file; ./banter.yaml is used when present.
+    /// The config file; else the nearest banter.yaml of the paths (their directory, then
+    /// its parents up to the current directory).
     #[arg(long)]
     config: Option<PathBuf>,
     /// Seed for the synthetic customers.
@@ -246,6 +289,23 @@ fn config_path(given: Option<PathBuf>) -> Option<PathBuf> {
     given.or_else(|| Some(PathBuf::from("banter.yaml")).filter(|p| p.is_file()))
 }
 
+/// The suite with the config given, or else the nearest `banter.yaml` of the scenario paths
+/// (see README, "Suites and their config").
+fn with_config(
+    suite: Suite,
+    given: Option<PathBuf>,
+    paths: &[PathBuf],
+) -> Result<Suite, banter::MixedSuites> {
+    let found = match given {
+        Some(path) => Some(path),
+        None => banter::discover_config(paths)?,
+    };
+    Ok(match found {
+        Some(path) => suite.config(path),
+        None => suite,
+    })
+}
+
 /// A fresh interruption for each run of a command that runs several: every one of them ends
 /// at the first Ctrl-C or SIGTERM, whose exit code `signal` keeps.
 fn interruptions(signal: &Arc<OnceLock<u8>>) -> impl Fn() -> banter::Interrupt {
@@ -274,9 +334,10 @@ async fn run(args: RunArgs) -> ExitCode {
     if args.accept {
         suite = suite.snapshot_mode(SnapshotMode::Accept);
     }
-    if let Some(path) = config_path(args.config) {
-        suite = suite.config(path);
-    }
+    suite = match with_config(suite, args.config, &args.paths) {
+        Ok(suite) => suite,
+        Err(e) => return fail(e),
+    };
     if let Some(seed) = args.seed {
         suite = suite.seed(seed);
     }
@@ -459,10 +520,10 @@ fn merge(reports: &[PathBuf], out: &std::path::Path) -> ExitCode {
 }
 
 fn validate(paths: &[PathBuf], config: Option<PathBuf>) -> ExitCode {
-    let mut suite = Suite::from_paths(paths);
-    if let Some(path) = config_path(config) {
-        suite = suite.config(path);
-    }
+    let suite = match with_config(Suite::from_paths(paths), config, paths) {
+        Ok(suite) => suite,
+        Err(e) => return fail(e),
+    };
     match suite.plan() {
         Ok(plan) => {
             println!("{} scenarios are valid", plan.scenarios.len());
@@ -529,6 +590,42 @@ async fn certify(args: CertifyArgs) -> ExitCode {
     }
 }
 
+fn init(dir: &std::path::Path, connector: &str) -> ExitCode {
+    match banter::init(dir, connector) {
+        Ok(written) => {
+            for path in written {
+                println!("created {}", path.display());
+            }
+            println!(
+                "next: edit banter.yaml to start your bot, then run `banter run` in {}",
+                dir.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
+fn import_botium(paths: &[PathBuf], out: &std::path::Path) -> ExitCode {
+    match banter::import_botium(paths, out) {
+        Ok(imported) => {
+            for (from, to, _) in &imported.files {
+                println!("converted {} -> {}", from.display(), to.display());
+            }
+            for note in &imported.notes {
+                println!("not converted: {note}");
+            }
+            println!(
+                "{} files converted, {} lines or files not converted",
+                imported.files.len(),
+                imported.notes.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
 fn keygen(out: &std::path::Path) -> ExitCode {
     match banter::keygen(out) {
         Ok((private, public)) => {
@@ -574,6 +671,18 @@ async fn main() -> ExitCode {
         Command::DemoBot(args) => demo_bot(args).await,
         Command::Certify(args) => certify(args).await,
         Command::Keygen { out } => keygen(&out),
+        Command::Init { connector, dir } => init(&dir, &connector),
+        Command::Import(ImportCommand::Botium { paths, out }) => import_botium(&paths, &out),
+        Command::Schema { kind } => {
+            print!(
+                "{}",
+                banter::schema_text(match kind {
+                    SchemaArg::Scenario => banter::SchemaKind::Scenario,
+                    SchemaArg::Config => banter::SchemaKind::Config,
+                })
+            );
+            ExitCode::SUCCESS
+        }
         Command::Verify { certificate, key } => verify(&certificate, key.as_deref()),
     }
 }

@@ -91,6 +91,22 @@ impl<'de> Deserialize<'de> for Money {
     }
 }
 
+/// An amount in dollars, as `Deserialize` reads it.
+impl schemars::JsonSchema for Money {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Money".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "An amount in dollars, such as 2481.17.",
+            "type": "number",
+            "minimum": -1e13,
+            "maximum": 1e13,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Money;

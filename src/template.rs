@@ -68,7 +68,7 @@ pub fn render(source: &str, context: &Value) -> Result<String, TemplateError> {
 }
 
 /// A Jinja template whose syntax has been checked.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "String")]
 pub struct Template(String);
 
@@ -101,7 +101,7 @@ impl fmt::Display for Template {
 }
 
 /// A bank call pattern, `METHOD /path`, where the path is a template and then a glob.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "String")]
 pub struct CallPattern {
     /// `GET`, `POST`, …, or `*` for any.

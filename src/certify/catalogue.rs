@@ -240,6 +240,7 @@ fn scenario(name: String, consent: Consent, balance: Money, steps: Vec<Step>) ->
         privacy: Default::default(),
         snapshot: false,
         money: None,
+        examples: Vec::new(),
         origin: Origin {
             file: PathBuf::from(ORIGIN),
             line: 0,

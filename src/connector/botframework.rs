@@ -22,7 +22,7 @@ use crate::template::Template;
 use crate::transcript::{BotMessage, Receipt};
 
 /// The `bot:` settings of the Bot Framework connector (`connector: botframework`).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct BotFrameworkConfig {
     /// The bot's messaging endpoint, e.g. `http://127.0.0.1:{{ port }}/api/messages`.

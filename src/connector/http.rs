@@ -13,7 +13,7 @@ use crate::template;
 use crate::template::Template;
 
 /// The `bot:` settings of the generic HTTP connector (`connector: http`, the default).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct HttpConfig {
     /// The chat endpoint, e.g. `http://127.0.0.1:{{ port }}/chat`.

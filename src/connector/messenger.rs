@@ -33,7 +33,7 @@ use crate::sync::lock;
 const CHECK_WAIT: Duration = Duration::from_millis(500);
 
 /// The `bot:` settings of the Messenger connector (`connector: messenger`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MessengerConfig {
     /// The bot's webhook, e.g. `http://127.0.0.1:{{ port }}/webhook`.

@@ -20,7 +20,7 @@ use crate::template::Template;
 use crate::transcript::BotMessage;
 
 /// The `bot:` settings of the OpenAI connector (`connector: openai`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct OpenAiConfig {
     /// The chat completions endpoint, e.g. `http://127.0.0.1:8000/v1/chat/completions`.

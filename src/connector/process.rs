@@ -20,7 +20,7 @@ use crate::duration::HumanDuration;
 use crate::template::{self, CallPattern, Template, TemplateError};
 
 /// A bot process that banter starts, probes and stops.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartConfig {
     /// A shell command, run in the config file's directory.

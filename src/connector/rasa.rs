@@ -17,7 +17,7 @@ use super::CONVERSATION_ID;
 use crate::template::Template;
 
 /// The `bot:` settings of the Rasa connector (`connector: rasa`).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct RasaConfig {
     /// The REST webhook, e.g. `http://127.0.0.1:5005/webhooks/rest/webhook`.

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use crate::template::Template;
 
 /// Extra request headers, templates, e.g. `Authorization: "Bearer …"`; none by default.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(transparent)]
 pub struct Headers(BTreeMap<String, Template>);
 
@@ -60,6 +60,21 @@ impl<'de, T: Deserialize<'de>, D> Deserialize<'de> for Defaulted<T, D> {
             value: T::deserialize(deserializer)?,
             default: PhantomData,
         })
+    }
+}
+
+/// Written, a setting is its value's schema.
+impl<T: schemars::JsonSchema, D> schemars::JsonSchema for Defaulted<T, D> {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        T::schema_name()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        T::json_schema(generator)
     }
 }
 
@@ -144,6 +159,20 @@ impl JsonPointer {
     /// The pointer, for [`serde_json::Value::pointer`].
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl schemars::JsonSchema for JsonPointer {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "JsonPointer".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A JSON pointer such as `/replies` (empty for the whole document).",
+            "type": "string",
+            "pattern": "^(/.*)?$",
+        })
     }
 }
 

@@ -30,7 +30,7 @@ use super::settings::{QuickRepliesPointer, RepliesPointer, Request, TextPointer}
 use super::{ConnectorError, Protocol, Replies};
 
 /// The `bot:` settings of the stdio connector (`connector: stdio`); the process is `start:`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct StdioConfig {
     /// The JSON line sent for each user message; every string in it is a template.

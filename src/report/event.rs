@@ -18,6 +18,8 @@ pub enum Event<'a> {
         seed: u64,
         /// The capture proxy's URL and the CA certificate its clients must trust, when it runs.
         proxy: Option<(&'a str, &'a Path)>,
+        /// The `banter.yaml` the run reads, when it reads one.
+        config: Option<&'a Path>,
     },
     /// A scenario finished with a verdict.
     ScenarioFinished(&'a ScenarioReport),

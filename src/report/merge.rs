@@ -51,6 +51,10 @@ pub fn merge_json(paths: &[PathBuf]) -> Result<Report, MergeError> {
             reason,
         };
         let merged = merged.get_or_insert_with(|| Report::new(report.seed, report.bot.clone()));
+        // The report of an empty shard names no bot.
+        if merged.bot.is_empty() {
+            merged.bot.clone_from(&report.bot);
+        }
         if merged.seed != report.seed {
             return Err(conflict(format!(
                 "seed {} differs from {}",

@@ -238,6 +238,7 @@ impl<W: Write + Send> Reporter for TerminalReporter<W> {
                 bot,
                 seed,
                 proxy,
+                config,
             } => {
                 if self.progress {
                     let bar = ProgressBar::new(*scenarios as u64);
@@ -248,9 +249,15 @@ impl<W: Write + Send> Reporter for TerminalReporter<W> {
                     }
                     self.bar = Some(bar);
                 }
+                let config = match config {
+                    Some(path) => {
+                        format!(", config {}", escape_controls(&path.display().to_string()))
+                    }
+                    None => String::new(),
+                };
                 writeln!(
                     self.out,
-                    "banter: running {scenarios} scenarios against {bot} (seed {seed})"
+                    "banter: running {scenarios} scenarios against {bot} (seed {seed}{config})"
                 )
                 .and_then(|()| match proxy {
                     Some((url, ca)) => writeln!(

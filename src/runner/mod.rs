@@ -205,13 +205,13 @@ impl Suite {
             Source::Paths(paths) => load_paths(&paths)?,
             Source::Loaded(scenarios) => scenarios,
         };
-        let config = match self.config {
-            Some(ConfigSource::File(path)) => Config::load(&path)?,
-            Some(ConfigSource::Value(config)) => *config,
-            None => Config::default(),
+        let (config, config_file) = match self.config {
+            Some(ConfigSource::File(path)) => (Config::load(&path)?, Some(path)),
+            Some(ConfigSource::Value(config)) => (*config, None),
+            None => (Config::default(), None),
         };
         let filter = self.filter.map(|f| f.to_lowercase());
-        let selected: Vec<Scenario> = scenarios
+        let chosen: Vec<Scenario> = scenarios
             .into_iter()
             .filter(|s| {
                 filter
@@ -219,8 +219,17 @@ impl Suite {
                     .is_none_or(|f| s.name.to_lowercase().contains(f))
             })
             .filter(|s| self.tags.is_empty() || s.tags.iter().any(|t| self.tags.contains(t)))
+            .collect();
+        let chosen_count = chosen.len();
+        let selected: Vec<Scenario> = chosen
+            .into_iter()
             .filter(|s| self.shard.is_none_or(|shard| shard.holds(s)))
             .collect();
+        // A shard of a small suite may hold none of its scenarios: a CI matrix leg with
+        // nothing to do, not a usage error.
+        let empty_shard = self
+            .shard
+            .filter(|_| selected.is_empty() && chosen_count > 0);
         let seed = self.seed.or(config.seed).unwrap_or(DEFAULT_SEED);
         context::check_templates(&selected, seed, &sink_specs(&config))?;
         // More workers than scenarios would only spin: the run starts at most one per scenario.
@@ -237,6 +246,8 @@ impl Suite {
         Ok(Plan {
             scenarios: selected,
             config,
+            config_file,
+            empty_shard,
             seed,
             jobs,
             fail_fast: self.fail_fast,
@@ -273,6 +284,8 @@ pub struct Plan {
     /// The scenarios that will run, in order.
     pub scenarios: Vec<Scenario>,
     config: Config,
+    config_file: Option<PathBuf>,
+    empty_shard: Option<Shard>,
     seed: u64,
     jobs: usize,
     fail_fast: bool,
@@ -332,6 +345,19 @@ impl Plan {
         let started = Instant::now();
         let panics = crate::panics::mark();
         let seed = self.seed;
+        if let Some(shard) = self.empty_shard {
+            let report = Report::new(seed, String::new());
+            let bot = format!("no bot: shard {shard} holds none of the selected scenarios");
+            reporter.on_event(&Event::RunStarted {
+                scenarios: 0,
+                bot: &bot,
+                seed,
+                proxy: None,
+                config: self.config_file.as_deref(),
+            });
+            reporter.on_event(&Event::RunFinished(&report));
+            return Ok(report);
+        }
         if self.scenarios.is_empty() {
             return Err(Error::NothingSelected);
         }
@@ -362,6 +388,7 @@ impl Plan {
             bot: &report.bot,
             seed,
             proxy: world.bot.proxy.as_ref().map(|p| (p.url(), p.cert_file())),
+            config: self.config_file.as_deref(),
         });
         let (world, redactor) = (Arc::new(world), Arc::new(redactor));
 

@@ -50,7 +50,7 @@ pub struct Config {
 }
 
 /// Run-wide privacy settings.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PrivacyConfig {
     /// How long after a scenario's last turn sink requests are still collected.
@@ -75,7 +75,7 @@ impl Default for PrivacyConfig {
 }
 
 /// `privacy.status`: the financial-status terms of the run besides the built-in ones.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatusConfig {
     /// Terms to look for too, in any casing: `payday advance`, `credit-line-cut`.
@@ -91,7 +91,7 @@ fn default_settle() -> HumanDuration {
 }
 
 /// How the bot's outbound calls are captured.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CaptureConfig {
     /// Run the capture proxy: by default, only for a bot that banter starts (it is pointed
@@ -124,7 +124,7 @@ impl CaptureConfig {
 }
 
 /// A socket address on the loopback, as `capture.listen` takes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "String")]
 pub struct LoopbackAddr(pub SocketAddr);
 
@@ -146,7 +146,7 @@ impl TryFrom<String> for LoopbackAddr {
 
 /// Requests to hosts matching `host` (a glob: `*.tracker.example`) go to sink `sink`, a
 /// built-in sink or one declared under `sinks:`, whose kind decides the privacy policy.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HostRoute {
     /// The host glob, matched without case.
@@ -156,12 +156,13 @@ pub struct HostRoute {
 }
 
 /// A host glob, checked when read.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "String")]
 pub struct HostGlob {
     /// As written.
     pub text: String,
     /// What matches hosts.
+    #[schemars(skip)]
     pub matcher: GlobMatcher,
 }
 
@@ -179,7 +180,7 @@ impl TryFrom<String> for HostGlob {
 }
 
 /// What a customer value sent to a host that no sink stands for (the `unknown` sink) does.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum UnknownPolicy {
@@ -191,7 +192,7 @@ pub enum UnknownPolicy {
 }
 
 /// The built-in demo bot's settings.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DemoConfig {
     /// Make it leak customer data to the sinks, as careless integrations do.
@@ -204,7 +205,7 @@ pub struct DemoConfig {
 }
 
 /// `certify:` in `banter.yaml`: how `banter certify` talks to this bot.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CertifyConfig {
     /// The phrasing of each intent; English defaults where a list is absent or empty.
@@ -217,7 +218,7 @@ pub struct CertifyConfig {
 }
 
 /// What the customer says for each intent the certification catalogue plays (templates).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Utterances {
     /// Asking for the balance of the customer's only account.
@@ -243,7 +244,7 @@ pub struct Utterances {
 macro_rules! connectors {
     ($($(#[$doc:meta])* $variant:ident($settings:ty) = $name:literal,)+) => {
         /// Which protocol the bot speaks: the `connector:` key of `bot:`.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
         #[serde(rename_all = "snake_case")]
         #[non_exhaustive]
         pub enum ConnectorKind {
@@ -283,6 +284,24 @@ macro_rules! connectors {
             }
         }
 
+        /// `bot:` as written, for the JSON Schema of `banter.yaml`: the settings of the
+        /// connector it names (`http` when it names none), and the keys every connector shares.
+        pub(crate) struct BotSchema;
+
+        impl schemars::JsonSchema for BotSchema {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                "Bot".into()
+            }
+
+            fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                let branches = vec![$(bot_branch::<$settings>(generator, $name),)+];
+                schemars::json_schema!({
+                    "description": "The bot under test and the connector that speaks its protocol; the built-in demo bot when absent.",
+                    "anyOf": branches,
+                })
+            }
+        }
+
         impl ConnectorConfig {
             /// Which connector these settings are for.
             pub fn kind(&self) -> ConnectorKind {
@@ -307,6 +326,52 @@ connectors! {
     Messenger(MessengerConfig) = "messenger",
     /// The Bot Framework: Activities in, replies posted back to the channel.
     Botframework(BotFrameworkConfig) = "botframework",
+}
+
+/// The schema of `bot:` for connector `name`: its settings struct's keys, `connector`
+/// (optional for `http`, the default) and the keys every connector shares.
+fn bot_branch<S: schemars::JsonSchema>(
+    generator: &mut schemars::SchemaGenerator,
+    name: &str,
+) -> schemars::Schema {
+    let described = |schema: schemars::Schema, description: &str| {
+        let mut value = schema.to_value();
+        if let Some(object) = value.as_object_mut() {
+            object.insert("description".into(), description.into());
+        }
+        value
+    };
+    let timeout = described(
+        generator.subschema_for::<HumanDuration>(),
+        "How long one turn may take (10s by default).",
+    );
+    let start = described(
+        generator.subschema_for::<StartConfig>(),
+        "Start the bot as a process for the run (required by stdio).",
+    );
+    let mut schema = S::json_schema(generator);
+    if let Some(properties) = schema
+        .get_mut("properties")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        properties.insert(
+            "connector".into(),
+            serde_json::json!({ "description": "The protocol the bot speaks.", "const": name }),
+        );
+        properties.insert("timeout".into(), timeout);
+        properties.insert("start".into(), start);
+    }
+    if name != ConnectorKind::default().name() {
+        let required = schema
+            .ensure_object()
+            .entry("required")
+            .or_insert_with(|| serde_json::json!([]));
+        if let Some(required) = required.as_array_mut() {
+            required.push("connector".into());
+        }
+    }
+    schema.insert("title".into(), format!("connector: {name}").into());
+    schema
 }
 
 /// Without `connector:`, the bot speaks the generic HTTP protocol.
@@ -406,26 +471,41 @@ impl BotConfig {
 }
 
 /// `banter.yaml` as written, with `bot:` read as `B`. [`Config::load`] reads it twice: first
-/// with [`Probe`] to learn the connector, then with that connector's [`Bot`].
-#[derive(Deserialize)]
+/// with [`Probe`] to learn the connector, then with that connector's [`Bot`]. With `B`
+/// [`BotSchema`], it gives the JSON Schema of the file.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct File<B> {
+#[schemars(
+    title = "banter.yaml",
+    description = "The bot under test and the settings of a run."
+)]
+pub(crate) struct File<B> {
+    /// The bot under test; the built-in demo bot when absent.
     #[serde(default = "Option::default")]
+    #[schemars(default)]
     bot: Option<B>,
+    /// The run seed, unless `--seed` is given.
     #[serde(default)]
     seed: Option<u64>,
+    /// Sinks to start besides the built-in ones.
     #[serde(default)]
     sinks: Vec<SinkSpec>,
+    /// The privacy policy of the run.
     #[serde(default)]
     privacy: PrivacyConfig,
+    /// Settings of the built-in demo bot, used when `bot` is absent.
     #[serde(default)]
     demo: DemoConfig,
+    /// How the bot's outbound calls are captured.
     #[serde(default)]
     capture: CaptureConfig,
+    /// Settings of `banter certify`: the phrasing of each intent.
     #[serde(default)]
     certify: CertifyConfig,
+    /// The built-in money checks (each on by default) of every scenario without its own.
     #[serde(default)]
     money: MoneyChecks,
+    /// Settings of `banter simulate`: probabilistic bank faults and thresholds.
     #[serde(default)]
     simulate: SimulateConfig,
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::{depth, Origin, Scenario};
+use super::{depth, include, variants, Origin, Scenario};
 
 /// A scenario file could not be used. The message always names the file, and the line and column when known.
 #[derive(Debug, thiserror::Error)]
@@ -203,18 +203,32 @@ pub(crate) fn parse_str(path: &Path, text: &str) -> Result<Vec<Scenario>, Scenar
         let value = serde_yaml::Value::deserialize(doc).map_err(|e| invalid(path, &e))?;
         shapes.push(value);
     }
-    let starts = item_lines(text);
-    let mut scenarios = Vec::new();
-    for (doc, shape) in serde_yaml::Deserializer::from_str(text).zip(shapes) {
-        match shape {
-            serde_yaml::Value::Null => {}
-            serde_yaml::Value::Sequence(_) => {
-                scenarios.extend(Vec::<Scenario>::deserialize(doc).map_err(|e| invalid(path, &e))?);
-            }
-            _ => scenarios.push(Scenario::deserialize(doc).map_err(|e| invalid(path, &e))?),
+    if let [document] = &shapes[..] {
+        if include::is_steps_file(document) {
+            return Ok(Vec::new());
         }
     }
-    if scenarios.is_empty() {
+    let starts = item_lines(text);
+    // Each scenario as typed (located errors) and as written (for expanding variants and
+    // examples). A document holding an outline whose placeholders make it unreadable as
+    // written is read from its items as written instead; expansion then locates the errors
+    // of its test cases at the scenario's line.
+    let mut read: Vec<(Option<Scenario>, serde_yaml::Value)> = Vec::new();
+    for (doc, shape) in serde_yaml::Deserializer::from_str(text).zip(shapes) {
+        let (typed, items) = match shape {
+            serde_yaml::Value::Null => continue,
+            serde_yaml::Value::Sequence(items) => (Vec::<Scenario>::deserialize(doc), items),
+            written => (Scenario::deserialize(doc).map(|s| vec![s]), vec![written]),
+        };
+        match typed {
+            Ok(typed) => read.extend(typed.into_iter().map(Some).zip(items)),
+            Err(e) if variants::placeholder_error(&e.to_string(), error_line(text, &e), &items) => {
+                read.extend(items.into_iter().map(|written| (None, written)));
+            }
+            Err(e) => return Err(invalid(path, &e)),
+        }
+    }
+    if read.is_empty() {
         return Err(ScenarioError::Invalid {
             path: path.to_path_buf(),
             line: 1,
@@ -222,13 +236,51 @@ pub(crate) fn parse_str(path: &Path, text: &str) -> Result<Vec<Scenario>, Scenar
             message: "the file holds no scenario".into(),
         });
     }
-    for (i, scenario) in scenarios.iter_mut().enumerate() {
-        scenario.origin = Origin {
+    let mut scenarios = Vec::with_capacity(read.len());
+    let includes = include::positions(text, "include");
+    let utterances = include::positions(text, "utterances");
+    let mut utterances_met = 0;
+    let mut splicer = include::Splicer {
+        path,
+        positions: &includes,
+        next: 0,
+        chain: Vec::new(),
+    };
+    for (i, (mut typed, mut written)) in read.into_iter().enumerate() {
+        let origin = Origin {
             file: path.to_path_buf(),
             line: starts.get(i).copied().unwrap_or(1),
         };
+        if let Some(serde_yaml::Value::Sequence(steps)) = written.get_mut("steps") {
+            let places = utterances.get(utterances_met..).unwrap_or_default();
+            let inlined = variants::inline_utterances(path, places, steps)?;
+            utterances_met += inlined;
+            if splicer.splice(steps)? || inlined > 0 {
+                // The typed pass left the includes and utterance files out: read the
+                // scenario again, as spliced.
+                typed = None;
+            }
+        }
+        scenarios.extend(variants::expand(path, origin, typed, &written)?);
     }
     Ok(scenarios)
+}
+
+/// The YAML documents of `text` as JSON values (for checking files against the JSON Schemas).
+pub fn yaml_documents(text: &str) -> Result<Vec<serde_json::Value>, String> {
+    serde_yaml::Deserializer::from_str(text)
+        .map(|doc| {
+            let value = serde_yaml::Value::deserialize(doc).map_err(|e| e.to_string())?;
+            serde_json::to_value(value).map_err(|e| e.to_string())
+        })
+        .collect()
+}
+
+/// The text of the line an error points at (empty when it points nowhere).
+fn error_line<'t>(text: &'t str, err: &serde_yaml::Error) -> &'t str {
+    err.location()
+        .and_then(|l| text.lines().nth(l.line().saturating_sub(1)))
+        .unwrap_or("")
 }
 
 /// The 1-based lines where scenarios start: each `name:` key at the shallowest indentation that has one.
@@ -273,15 +325,20 @@ pub(super) fn invalid(path: &Path, err: &serde_yaml::Error) -> ScenarioError {
     if let Some(stripped) = message.strip_suffix(&format!(" at line {line} column {column}")) {
         message = stripped.to_string();
     }
-    if let Some(hint) = did_you_mean(&message) {
-        message.push_str(&format!(" (did you mean `{hint}`?)"));
-    }
     ScenarioError::Invalid {
         path: path.to_path_buf(),
         line,
         column,
-        message,
+        message: hinted(message),
     }
+}
+
+/// The message with a "did you mean" for an unknown field or variant, when one is close.
+pub(super) fn hinted(mut message: String) -> String {
+    if let Some(hint) = did_you_mean(&message) {
+        message.push_str(&format!(" (did you mean `{hint}`?)"));
+    }
+    message
 }
 
 /// For serde's "unknown field `x`, expected one of `a`, `b`" (or variant), the closest expected word.

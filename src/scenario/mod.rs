@@ -5,9 +5,12 @@
 
 pub mod config;
 mod depth;
+mod discover;
+mod include;
 mod load;
 mod scalar;
 mod simulate;
+mod variants;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -26,12 +29,15 @@ pub use config::{
     ConnectorKind, DemoConfig, HostGlob, HostRoute, LoopbackAddr, PrivacyConfig, StatusConfig,
     UnknownPolicy, Utterances,
 };
-pub use load::{load_paths, ScenarioError};
+pub use discover::{discover_config, MixedSuites};
+pub(crate) use include::StepItem;
+pub use load::{load_paths, yaml_documents, ScenarioError};
 pub use scalar::{FieldGlob, GlobText, Pattern};
 pub use simulate::{LoadFault, Percent, Rate, SimulateConfig, Thresholds};
+pub use variants::{ExampleRow, ExampleValue};
 
 /// One conversation to run against the bot.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// Unique name within a run; also seeds the scenario's customer.
@@ -42,8 +48,9 @@ pub struct Scenario {
     /// The synthetic customer this conversation is with.
     #[serde(default)]
     pub customer: CustomerDecl,
-    /// The turns, in order; at least one.
+    /// The turns, in order; at least one (steps, or includes of steps files).
     #[serde(deserialize_with = "scalar::steps")]
+    #[schemars(with = "Vec<include::StepItem>", length(min = 1))]
     pub steps: Vec<Step>,
     /// Bank faults injected for this scenario's customer.
     #[serde(default)]
@@ -57,6 +64,12 @@ pub struct Scenario {
     /// The built-in money checks; those of `banter.yaml` (each on by default) when absent.
     #[serde(default)]
     pub money: Option<MoneyChecks>,
+    /// A data table, as in Gherkin's Scenario Outline: one test case per row, its values
+    /// written `<column>` in the scenario. Expanded when scenarios are loaded, so a loaded
+    /// scenario has none.
+    #[serde(default, deserialize_with = "variants::examples")]
+    #[schemars(length(min = 1))]
+    pub examples: Vec<ExampleRow>,
     /// Where the scenario was read from (`file:line`).
     #[serde(skip)]
     pub origin: Origin,
@@ -86,7 +99,7 @@ pub struct Origin {
 }
 
 /// The customer of a scenario: consent and, optionally, accounts.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerDecl {
     /// Whether the customer linked their bank account: `granted`, `none` or `revoked`.
@@ -98,7 +111,7 @@ pub struct CustomerDecl {
 }
 
 /// One account override.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountDecl {
     /// `checking`, `savings` or `credit_card`.
@@ -127,7 +140,7 @@ impl CustomerDecl {
 }
 
 /// One turn: what the step does and what is expected of the bot and the bank.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
     /// The user's message, or a webhook check, both written under `user:` (templates).
@@ -178,7 +191,7 @@ impl UserInput {
 }
 
 /// A built-in webhook security check: `user: { webhook: bad_signature | unsigned | replay }`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum WebhookCheck {
@@ -200,6 +213,10 @@ struct RawAction {
     postback: Option<Template>,
     #[serde(default)]
     webhook: Option<WebhookCheck>,
+    #[serde(default)]
+    any_of: Option<variants::Alternatives>,
+    #[serde(default)]
+    utterances: Option<String>,
 }
 
 impl RawAction {
@@ -209,17 +226,43 @@ impl RawAction {
                 quick_reply: Some(title),
                 postback: None,
                 webhook: None,
+                any_of: None,
+                utterances: None,
             } => Ok(Action::Message(UserInput::QuickReply(title))),
             RawAction {
                 quick_reply: None,
                 postback: Some(payload),
                 webhook: None,
+                any_of: None,
+                utterances: None,
             } => Ok(Action::Message(UserInput::Postback(payload))),
             RawAction {
                 quick_reply: None,
                 postback: None,
                 webhook: Some(check),
+                any_of: None,
+                utterances: None,
             } => Ok(Action::Webhook(check)),
+            // The first alternative; loading expands the scenario into one case per variant.
+            RawAction {
+                quick_reply: None,
+                postback: None,
+                webhook: None,
+                any_of: Some(alternatives),
+                utterances: None,
+            } => alternatives
+                .first()
+                .ok_or_else(|| E::custom("any_of needs at least one alternative")),
+            // Read when the scenario is loaded, and replaced by `any_of` with its lines.
+            RawAction {
+                quick_reply: None,
+                postback: None,
+                webhook: None,
+                any_of: None,
+                utterances: Some(file),
+            } if !file.trim().is_empty() => Template::try_from(String::new())
+                .map(|text| Action::Message(UserInput::Text(text)))
+                .map_err(E::custom),
             _ => Err(E::custom(format!("a user step is {USER_SHAPES}"))),
         }
     }
@@ -247,12 +290,65 @@ impl<'de> Deserialize<'de> for Action {
     }
 }
 
+/// The schema of what `Deserialize` accepts: text, or a map with exactly one of the keys.
+impl schemars::JsonSchema for Action {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "User".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let text = generator.subschema_for::<Template>();
+        let one_key = |key: &str, description: &str, value: serde_json::Value| {
+            let mut property = value;
+            if let Some(object) = property.as_object_mut() {
+                object.insert("description".into(), description.into());
+            }
+            serde_json::json!({
+                "type": "object",
+                "description": description,
+                "properties": { key: property },
+                "required": [key],
+                "additionalProperties": false,
+            })
+        };
+        let messages = [
+            serde_json::json!({ "$ref": text.get("$ref"), "description": "Typed text (a template)." }),
+            one_key(
+                "quick_reply",
+                "A tapped quick reply, by title (a template).",
+                text.clone().to_value(),
+            ),
+            one_key(
+                "postback",
+                "A pressed postback button, by payload (a template).",
+                text.clone().to_value(),
+            ),
+        ];
+        let webhook = generator.subschema_for::<WebhookCheck>().to_value();
+        let alternatives = serde_json::json!({
+            "type": "array",
+            "minItems": 1,
+            "items": { "anyOf": messages.clone() },
+        });
+        schemars::json_schema!({
+            "description": "What the user sends: text, a quick reply, a postback, a webhook check (Messenger), or alternatives (listed, or in a file), one test case each.",
+            "anyOf": [
+                messages[0],
+                messages[1],
+                messages[2],
+                one_key("webhook", "A webhook security check (Messenger).", webhook),
+                one_key("any_of", "Alternatives of what the user says: one test case per combination, named `[variant N]`.", alternatives),
+                one_key("utterances", "A text file of alternatives, one per line (relative to this file): as `any_of`.", serde_json::json!({ "type": "string", "minLength": 1 })),
+            ],
+        })
+    }
+}
+
 /// What a user step can be, for error messages.
-const USER_SHAPES: &str =
-    "text, `{ quick_reply: TITLE }`, `{ postback: PAYLOAD }` or `{ webhook: CHECK }`";
+const USER_SHAPES: &str = "text, `{ quick_reply: TITLE }`, `{ postback: PAYLOAD }`, `{ webhook: CHECK }`, `{ any_of: [...] }` or `{ utterances: FILE }`";
 
 /// Matchers on the text of a turn's replies, joined by newlines. Case-insensitive unless `case_sensitive`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplyExpect {
     /// Every one of these must appear.
@@ -293,7 +389,7 @@ pub struct ReplyExpect {
 /// A receipt the bot sent: `receipt: { total: "$25.00" }`. Every field given must match one
 /// receipt of the turn: `total` as an amount (`$25.00`, `25`), `recipient` as a part of its
 /// name, `order` whole.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReceiptExpect {
     /// The total.
@@ -308,7 +404,7 @@ pub struct ReceiptExpect {
 }
 
 /// Expectations on bank calls, each written `METHOD /path` with templates and globs.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BankExpect {
     /// Each must match at least one call in the turn.
@@ -329,7 +425,7 @@ pub struct BankExpect {
 /// `from` and `to` are templates naming an account or payee by id, by alias (`checking`,
 /// `payee`) or, for `to`, by the payee's name or the account's type; without `from`, any
 /// account.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MoveExpect {
     /// The account the money left.
@@ -342,7 +438,7 @@ pub struct MoveExpect {
 }
 
 /// The built-in money checks of a scenario (`money:`), each on by default.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct MoneyChecks {
     /// Money moves only in a turn where the user confirmed what the bot asked them to confirm
@@ -365,7 +461,7 @@ impl Default for MoneyChecks {
 }
 
 /// A value written either as one item or as a list.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 #[non_exhaustive]
 pub enum OneOrMany<T> {
@@ -392,7 +488,7 @@ impl<T> OneOrMany<T> {
 }
 
 /// Privacy exceptions. By default every customer value at every ads or analytics sink fails.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PrivacyPolicy {
     /// Findings these rules match are reported as allowed instead of failing.
@@ -401,7 +497,7 @@ pub struct PrivacyPolicy {
 }
 
 /// Allows one kind of value at one sink, optionally only in one field.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AllowRule {
     /// The value kind, e.g. `amount` or `email`.
@@ -423,7 +519,7 @@ impl AllowRule {
 }
 
 /// A bank fault: calls matching `method` and the `path` glob answer `status` and/or wait `delay`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Fault {
     /// Path glob: `*` matches one segment, `**` any number.
@@ -433,6 +529,7 @@ pub struct Fault {
     pub method: Option<String>,
     /// The HTTP status to answer instead of the real response (100 to 999).
     #[serde(default, deserialize_with = "scalar::fault_status")]
+    #[schemars(range(min = 100, max = 999))]
     pub status: Option<u16>,
     /// How long to wait before answering.
     #[serde(default)]

@@ -9,7 +9,7 @@ use std::sync::{Mutex, OnceLock};
 use serde::Deserialize;
 
 /// A regular expression whose syntax has been checked; compiled with the step's case flag when used.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "String")]
 pub struct Pattern(String);
 
@@ -46,10 +46,11 @@ impl TryFrom<String> for Pattern {
 }
 
 /// A path glob: `*` matches within one segment, `**` across segments.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "String")]
 pub struct GlobText {
     text: String,
+    #[schemars(skip)]
     matcher: globset::GlobMatcher,
 }
 
@@ -94,7 +95,7 @@ impl TryFrom<String> for GlobText {
 }
 
 /// A glob on a finding's location, where `*` matches anything, `/` included.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "String")]
 pub struct FieldGlob(GlobText);
 
@@ -112,7 +113,7 @@ impl TryFrom<String> for FieldGlob {
     }
 }
 
-/// The steps of a scenario: at least one.
+/// The steps of a scenario: at least one (a step or an include).
 pub(super) fn steps<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Vec<super::Step>, D::Error> {
@@ -126,11 +127,16 @@ pub(super) fn steps<'de, D: serde::Deserializer<'de>>(
             self,
             mut seq: A,
         ) -> Result<Self::Value, A::Error> {
+            // Includes are checked here and spliced in from the scenario as written.
             let mut steps = Vec::new();
-            while let Some(step) = seq.next_element()? {
-                steps.push(step);
+            let mut items = 0;
+            while let Some(item) = seq.next_element()? {
+                items += 1;
+                if let super::include::StepItem::Step(step) = item {
+                    steps.push(*step);
+                }
             }
-            if steps.is_empty() {
+            if items == 0 {
                 return Err(serde::de::Error::custom(
                     "a scenario needs at least one step",
                 ));

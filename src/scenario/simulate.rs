@@ -11,7 +11,7 @@ use crate::bank;
 use crate::duration::HumanDuration;
 
 /// The settings of `banter simulate`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SimulateConfig {
     /// Faults every conversation's bank calls may meet, each with its rate.
@@ -24,7 +24,7 @@ pub struct SimulateConfig {
 
 /// A probabilistic bank fault: each matching call answers `status` and/or waits `delay` with
 /// probability `rate`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoadFault {
     /// Path glob (`*` one segment, `**` any number); every path when absent.
@@ -69,7 +69,7 @@ impl LoadFault {
 }
 
 /// A probability from 0 to 1.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "f64")]
 pub struct Rate(pub f64);
 
@@ -87,7 +87,7 @@ impl TryFrom<f64> for Rate {
 }
 
 /// The limits of a simulation, as k6 writes them: `{ p99: 800ms, errors: 0.5%, leaks: 0 }`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Thresholds {
     /// The median turn latency.
@@ -129,7 +129,7 @@ impl Thresholds {
 }
 
 /// A percentage written `0.5%`.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "String")]
 pub struct Percent(pub f64);
 

@@ -39,7 +39,7 @@ pub use service::{event_names, Service};
 pub type Inspector<S> = Arc<dyn Fn(&CapturedRequest) -> S + Send + Sync>;
 
 /// What a sink is, which decides the default privacy policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum SinkKind {
@@ -60,7 +60,7 @@ pub enum SinkKind {
 pub const UNKNOWN: &str = "unknown";
 
 /// A sink to start: its name (used in templates, `{{ sinks.NAME.url }}`) and kind.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SinkSpec {
     /// Template name, e.g. `braze`.

@@ -505,4 +505,44 @@ mod tests {
             Outcome::Matched
         );
     }
+
+    /// Snapshot files made of front-matter and YAML pieces, as a corrupted or hand-edited
+    /// snapshot may be.
+    fn snapshot_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let piece = prop_oneof![
+            Just("---\n".to_string()),
+            Just("source: a.yaml\n".to_string()),
+            Just("expression: x\n".to_string()),
+            Just("x: .inf\n".to_string()),
+            Just("snapshot_kind: binary\n".to_string()),
+            Just("- user: hi\n".to_string()),
+            Just("\r\n".to_string()),
+            Just("[{".to_string()),
+            "[ -~\n]{0,16}",
+            any::<String>().prop_map(|s| s.chars().take(16).collect()),
+        ];
+        proptest::collection::vec(piece, 0..16).prop_map(|p| p.concat())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(48),
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// The snapshot reader never panics: a file is read, or reported unreadable.
+        #[test]
+        fn the_snapshot_reader_never_panics(text in snapshot_text()) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("x.snap");
+            std::fs::write(&path, &text).unwrap();
+            match read(&path) {
+                Ok(contents) => proptest::prop_assert!(contents.is_some()),
+                Err(SnapshotError::Unreadable { .. }) => {}
+                Err(e) => proptest::prop_assert!(false, "{e}"),
+            }
+        }
+    }
 }
