@@ -179,6 +179,27 @@ fn foreign(dom: &str, template: &str) -> Vec<String> {
     found
 }
 
+/// Takes a screenshot of `page` into `shot`: a PNG of the window's size that is not blank.
+fn screenshot(page: &Path, shot: &Path) {
+    chromium(&[
+        format!("--window-size={WIDTH},{HEIGHT}"),
+        format!("--screenshot={}", shot.display()),
+        format!("file://{}", page.display()),
+    ]);
+    let png = std::fs::read(shot).expect("the screenshot");
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
+    let dimension = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
+    assert_eq!(
+        (dimension(16), dimension(20)),
+        (WIDTH as u32, HEIGHT as u32)
+    );
+    assert!(
+        png.len() > 10_000,
+        "a blank screenshot: {} bytes",
+        png.len()
+    );
+}
+
 /// Checks a page rendered from the template at `template` (a path in the repository) after a
 /// run against the hostile bot: only the template's elements and attributes, the bot's text
 /// escaped, its long reply clipped, the page as wide as the window and of bounded height.
@@ -222,24 +243,7 @@ fn the_certificate_of_a_hostile_bot_renders_its_replies_as_text_matrix_first() {
     let evidence = dom.find("<h2>Evidence</h2>").expect("the evidence");
     assert!(matrix < evidence, "the matrix comes first");
 
-    let shot = ws.path().join("certificate.png");
-    chromium(&[
-        format!("--window-size={WIDTH},{HEIGHT}"),
-        format!("--screenshot={}", shot.display()),
-        format!("file://{}", page.display()),
-    ]);
-    let png = std::fs::read(&shot).expect("the screenshot");
-    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
-    let dimension = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
-    assert_eq!(
-        (dimension(16), dimension(20)),
-        (WIDTH as u32, HEIGHT as u32)
-    );
-    assert!(
-        png.len() > 10_000,
-        "a blank screenshot: {} bytes",
-        png.len()
-    );
+    screenshot(&page, &ws.path().join("certificate.png"));
 }
 
 #[test]
@@ -318,17 +322,5 @@ fn the_simulation_page_draws_its_charts_and_shows_names_as_text() {
     let (_, width) = size(&std::fs::read_to_string(&page).unwrap());
     assert!(width <= WIDTH, "{width} px wide");
 
-    let shot = ws.path().join("simulate.png");
-    chromium(&[
-        format!("--window-size={WIDTH},{HEIGHT}"),
-        format!("--screenshot={}", shot.display()),
-        format!("file://{}", page.display()),
-    ]);
-    let png = std::fs::read(&shot).expect("the screenshot");
-    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
-    assert!(
-        png.len() > 10_000,
-        "a blank screenshot: {} bytes",
-        png.len()
-    );
+    screenshot(&page, &ws.path().join("simulate.png"));
 }

@@ -271,15 +271,9 @@ pub fn page(summary: &Summary) -> String {
     );
     let _ = write!(
         html,
-        r#"<h1>banter simulate: <span class="{}">{verdict}</span></h1><p>{} conversations ({} passed, {} failed), {} turns in {:.1} s: {} conversations/s, {} turns/s. Bot: {}. Seed {}, {} customers per profile, {} virtual users (closed workload){}{}.</p>"#,
+        r#"<h1>banter simulate: <span class="{}">{verdict}</span></h1><p>{}. Bot: {}. Seed {}, {} customers per profile, {} virtual users (closed workload){}{}.</p>"#,
         verdict.to_lowercase(),
-        summary.conversations,
-        summary.passed,
-        summary.failed,
-        summary.turns,
-        summary.duration_ms as f64 / 1000.0,
-        summary.conversations_per_second,
-        summary.turns_per_second,
+        summary.headline(),
         encode_text(&setup.bot),
         setup.seed,
         setup.customers,

@@ -185,6 +185,20 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// `N conversations (P passed, F failed), T turns in S s: C conversations/s, U turns/s`.
+    pub(super) fn headline(&self) -> String {
+        format!(
+            "{} conversations ({} passed, {} failed), {} turns in {:.1} s: {} conversations/s, {} turns/s",
+            self.conversations,
+            self.passed,
+            self.failed,
+            self.turns,
+            self.duration_ms as f64 / 1000.0,
+            self.conversations_per_second,
+            self.turns_per_second
+        )
+    }
+
     /// The summary of `tally`, judged against the setup's limits.
     pub(super) fn new(
         setup: Setup,

@@ -28,17 +28,7 @@ fn percentiles(l: &Latency) -> String {
 
 /// Prints `summary` to `out`.
 pub fn print_summary(summary: &Summary, out: &mut dyn Write) -> std::io::Result<()> {
-    writeln!(
-        out,
-        "{} conversations ({} passed, {} failed), {} turns in {:.1} s: {} conversations/s, {} turns/s",
-        summary.conversations,
-        summary.passed,
-        summary.failed,
-        summary.turns,
-        summary.duration_ms as f64 / 1000.0,
-        summary.conversations_per_second,
-        summary.turns_per_second
-    )?;
+    writeln!(out, "{}", summary.headline())?;
     writeln!(out, "latency   {}", percentiles(&summary.latency))?;
     writeln!(out, "overhead  {}", percentiles(&summary.overhead))?;
     writeln!(out, "  on CPU  {}", percentiles(&summary.overhead_cpu))?;
