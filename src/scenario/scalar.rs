@@ -2,38 +2,40 @@
 //!
 //! Each is checked while it is deserialised, so a bad value is reported at its own line and column.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use serde::Deserialize;
 
-/// A regular expression whose syntax has been checked; compiled with the step's case flag when used.
+/// A regular expression whose syntax has been checked; compiled with the step's case flag
+/// when first used, and kept with the pattern (a scenario's patterns are checked on every
+/// turn, under load too).
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "String")]
-pub struct Pattern(String);
+pub struct Pattern {
+    text: String,
+    /// Compiled ignoring case, then case-sensitively, once each is needed; shared by the
+    /// pattern's clones (`banter simulate` clones a scenario for every conversation).
+    #[schemars(skip)]
+    compiled: Arc<[OnceLock<regex::Regex>; 2]>,
+}
 
 impl Pattern {
-    /// Compiles the pattern, ignoring case unless `case_sensitive`. Each pattern is compiled
-    /// once per process (a scenario's patterns are checked on every turn, under load too).
+    /// Compiles the pattern, ignoring case unless `case_sensitive`.
     pub fn compile(&self, case_sensitive: bool) -> Result<regex::Regex, regex::Error> {
-        type Compiled = HashMap<(String, bool), regex::Regex>;
-        static COMPILED: OnceLock<Mutex<Compiled>> = OnceLock::new();
-        let key = (self.0.clone(), case_sensitive);
-        let compiled = COMPILED.get_or_init(Mutex::default);
-        if let Some(regex) = crate::sync::lock(compiled).get(&key) {
+        let slot = &self.compiled[usize::from(case_sensitive)];
+        if let Some(regex) = slot.get() {
             return Ok(regex.clone());
         }
-        let regex = regex::RegexBuilder::new(&self.0)
+        let regex = regex::RegexBuilder::new(&self.text)
             .case_insensitive(!case_sensitive)
             .build()?;
-        crate::sync::lock(compiled).insert(key, regex.clone());
-        Ok(regex)
+        Ok(slot.get_or_init(|| regex).clone())
     }
 
     /// The pattern as written.
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
     }
 }
 
@@ -41,7 +43,10 @@ impl TryFrom<String> for Pattern {
     type Error = String;
     fn try_from(text: String) -> Result<Self, String> {
         regex::Regex::new(&text).map_err(|e| format!("invalid regex `{text}`: {e}"))?;
-        Ok(Pattern(text))
+        Ok(Pattern {
+            text,
+            compiled: Default::default(),
+        })
     }
 }
 
