@@ -7,15 +7,14 @@ use std::sync::{Arc, OnceLock};
 
 use serde::Deserialize;
 
-/// A regular expression whose syntax has been checked; compiled with the step's case flag
-/// when first used, and kept with the pattern (a scenario's patterns are checked on every
-/// turn, under load too).
+/// A regular expression whose syntax has been checked; compiled with the step's case flag when used.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "String")]
 pub struct Pattern {
     text: String,
-    /// Compiled ignoring case, then case-sensitively, once each is needed; shared by the
-    /// pattern's clones (`banter simulate` clones a scenario for every conversation).
+    /// Compiled ignoring case, then case-sensitively, once each is needed and kept, since a
+    /// scenario's patterns are checked on every turn; shared by the pattern's clones
+    /// (`banter simulate` clones a scenario for every conversation).
     #[schemars(skip)]
     compiled: Arc<[OnceLock<regex::Regex>; 2]>,
 }
