@@ -27,6 +27,7 @@ mod needles;
 mod normalise;
 mod scan;
 mod sites;
+mod starts;
 mod status;
 mod warnings;
 

@@ -1,7 +1,7 @@
 //! Needles: every value of every customer in each of its normal forms, prepared once.
 //!
 //! The forms come from `normalise`. Plaintext forms, and their rot13, go into ONE
-//! case-insensitive aho-corasick automaton searched with overlapping matches; digests (every
+//! case-insensitive matcher (`starts`) that reports overlapping matches; digests (every
 //! algorithm of `digests`, and hash-of-hash for email and phone) go into a map keyed by digest
 //! bytes, 32-bit checksums into a map keyed by their number; amounts into a map keyed by
 //! cents. Each needle maps to its owners: (customer, value kind, form label).
@@ -11,12 +11,11 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
-use aho_corasick::{AhoCorasick, MatchKind};
-
 use super::derived::Derived;
 use super::digests::{Algo, Checksum};
 use super::keys::KeyKind;
 use super::normalise::{self, Form, Hash as Hashing};
+use super::starts::Starts;
 use super::{ValueForm, ValueKind};
 use crate::customer::{Account, Customer, Payee};
 use crate::money::Money;
@@ -195,10 +194,10 @@ impl DigestKey {
 
 /// Every needle of a set of customers.
 pub(super) struct Needles {
-    /// `None` only if the automaton could not be built; then `broken` says why (also for digests).
-    automaton: Option<AhoCorasick>,
+    /// `None` only if the matcher could not be built; then `broken` says why (also for digests).
+    starts: Option<Starts>,
     broken: Option<String>,
-    /// The owners of each automaton pattern, by pattern id.
+    /// The owners of each plaintext pattern, by pattern id.
     owners: Vec<Vec<Owner>>,
     /// The owners of each digest, as a range of `digest_owners`.
     digests: DigestMap<(usize, usize)>,
@@ -214,7 +213,7 @@ pub(super) struct Needles {
 }
 
 impl Needles {
-    /// Prepares the plaintext half (automaton, amounts, known values) and the digest half side
+    /// Prepares the plaintext half (matcher, amounts, known values) and the digest half side
     /// by side: the digests on threads of their own, when they can be started.
     /// `amounts[i]` are amounts customer `i` moves, known besides their accounts.
     pub fn build(customers: &[Customer], amounts: &[Vec<Money>]) -> Needles {
@@ -241,7 +240,7 @@ impl Needles {
         &self.derived
     }
 
-    /// Why the plaintext automaton or the digest table is missing, to be noted on every scan.
+    /// Why the plaintext matcher or the digest table is missing, to be noted on every scan.
     pub fn broken(&self) -> Option<&str> {
         self.broken.as_deref()
     }
@@ -250,18 +249,15 @@ impl Needles {
     /// token, owners), once per needle however often it occurs, overlapping matches included,
     /// except matches that continue a word or number (see [`bounded`]).
     pub fn plain(&self, hay: &[u8]) -> Vec<(usize, bool, &[Owner])> {
-        let Some(automaton) = self
-            .automaton
-            .as_ref()
-            .filter(|_| hay.len() >= MIN_PLAIN_CHARS)
-        else {
+        let Some(starts) = self.starts.as_ref() else {
             return Vec::new();
         };
-        let mut spans: Vec<(usize, usize, usize)> = automaton
-            .find_overlapping_iter(hay)
-            .filter(|m| bounded(hay, m.start(), m.end()))
-            .map(|m| (m.start(), m.end(), m.pattern().as_usize()))
-            .collect();
+        let mut spans: Vec<(usize, usize, usize)> = Vec::new();
+        starts.matches(hay, |start, end, id| {
+            if bounded(hay, start, end) {
+                spans.push((start, end, id));
+            }
+        });
         if spans.is_empty() {
             return Vec::new();
         }
@@ -459,7 +455,7 @@ impl Builder {
         }
     }
 
-    /// A plaintext needle, and its rot13 when it has letters; the automaton is ASCII
+    /// A plaintext needle, and its rot13 when it has letters; the matcher is ASCII
     /// case-insensitive, so needles are keyed lowercased.
     fn plain(&mut self, customer: usize, kind: ValueKind, form: &'static str, text: &str) {
         if self.half != Half::Plain || text.chars().count() < MIN_PLAIN_CHARS {
@@ -755,12 +751,8 @@ impl Builder {
 
     /// The plaintext half's needles, with the digest half's table (or why it is missing).
     fn finish(self, digests: Result<DigestTable, &str>) -> Needles {
-        let (automaton, broken) = match AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(&self.patterns)
-        {
-            Ok(automaton) => (Some(automaton), None),
+        let (starts, broken) = match Starts::build(&self.patterns) {
+            Ok(starts) => (Some(starts), None),
             Err(error) => (
                 None,
                 Some(format!("plaintext needles unavailable: {error}")),
@@ -782,7 +774,7 @@ impl Builder {
             (plain, digests) => plain.or(digests),
         };
         Needles {
-            automaton,
+            starts,
             broken,
             owners: self.owners,
             digests: digests.ranges,
