@@ -24,6 +24,38 @@ pub(super) fn find(text: &[u8], key: KeyKind) -> (Vec<i64>, &'static str) {
     }
 }
 
+/// A byte that glues a number to what surrounds it: then it is part of an id or a path.
+fn glued(b: Option<&u8>) -> bool {
+    b.is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'/'))
+}
+
+/// Whether `text` can hold a money token that stands alone, told without the regex: some
+/// `.dd` not glued to what follows, whose digits (with commas and a `$`) are either not glued
+/// to what precedes them or hold a comma or a `$` where a token could start. The user agents,
+/// versions and ids most values are end here.
+fn may_hold_money(text: &[u8]) -> bool {
+    let cents = |i: usize| matches!(text.get(i..i + 3), Some([b'.', a, b]) if a.is_ascii_digit() && b.is_ascii_digit());
+    (0..text.len()).filter(|&i| cents(i)).any(|dot| {
+        if glued(text.get(dot + 3)) {
+            return false;
+        }
+        let head = text.get(..dot).unwrap_or_default();
+        let number = head
+            .iter()
+            .rev()
+            .take_while(|b| b.is_ascii_digit() || matches!(b, b',' | b'$'))
+            .count();
+        let start = dot - number;
+        let before = start.checked_sub(1).and_then(|i| text.get(i));
+        let marked = head
+            .get(start..)
+            .unwrap_or_default()
+            .iter()
+            .any(|b| matches!(b, b',' | b'$'));
+        number > 0 && (marked || !(glued(before) || before == Some(&b'.')))
+    })
+}
+
 /// `-?digits(.digits)?`
 fn is_bare_number(text: &[u8]) -> bool {
     let digits = text.strip_prefix(b"-").unwrap_or(text);
@@ -69,12 +101,14 @@ fn bare_cents(text: &[u8]) -> Vec<i64> {
 /// Money-formatted tokens, as cents. A token next to a digit, a dot followed by a digit, or a
 /// letter, `_` or `/` is part of something else (a version, `Safari/537.36`) and skipped.
 fn money(text: &[u8]) -> Vec<i64> {
-    let cents = |w: &[u8]| matches!(w, [b'.', a, b] if a.is_ascii_digit() && b.is_ascii_digit());
-    if !text.windows(3).any(cents) {
+    if !may_hold_money(text) {
         return Vec::new();
     }
-    let glued =
-        |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'/'));
+    standalone(text)
+}
+
+/// The money tokens of `text` that stand alone, by the regex.
+fn standalone(text: &[u8]) -> Vec<i64> {
     MONEY
         .find_iter(text)
         .filter(|m| {
@@ -114,6 +148,26 @@ mod tests {
         ] {
             assert_eq!(money(text.as_bytes()), Vec::<i64>::new(), "{text}");
         }
+    }
+
+    #[test]
+    fn the_quick_test_passes_every_text_the_regex_finds_money_in() {
+        let alphabet = b"1.,$a/ ";
+        let mut text = Vec::new();
+        for n in 0..7usize.pow(7) {
+            text.clear();
+            let mut rest = n;
+            while rest > 0 {
+                text.push(alphabet[rest % 7]);
+                rest /= 7;
+            }
+            if !standalone(&text).is_empty() {
+                assert!(may_hold_money(&text), "{}", String::from_utf8_lossy(&text));
+            }
+        }
+        assert!(!may_hold_money(
+            b"Mozilla/5.0 AppleWebKit/537.36 Chrome/126.0.0.0"
+        ));
     }
 
     #[test]

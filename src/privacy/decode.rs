@@ -178,11 +178,14 @@ pub(super) fn base64(run: &[u8]) -> Option<Vec<u8>> {
     engine.decode(run).ok()
 }
 
-/// Maximal runs of the base64 and base64url alphabets, 12 characters or more (padding `=`
-/// ends a run; decoding ignores it).
+/// The shortest base64 run worth decoding.
+pub(super) const MIN_BASE64: usize = 12;
+
+/// Maximal runs of the base64 and base64url alphabets, [`MIN_BASE64`] characters or more
+/// (padding `=` ends a run; decoding ignores it).
 pub(super) fn base64_runs(text: &[u8]) -> impl Iterator<Item = &[u8]> {
     text.split(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'_' | b'-')))
-        .filter(|run| run.len() >= 12)
+        .filter(|run| run.len() >= MIN_BASE64)
 }
 
 /// The bytes a base64 run without padding decodes to.
@@ -233,10 +236,13 @@ pub(super) fn hex_may_be_text(run: &[u8]) -> bool {
     other * 100 <= run.len() / 2 * 15
 }
 
+/// The shortest hex run worth decoding: 8 bytes.
+pub(super) const MIN_HEX: usize = 16;
+
 /// Maximal runs of hex digits long enough to hold 8 bytes.
 pub(super) fn hex_runs(text: &[u8]) -> impl Iterator<Item = &[u8]> {
     text.split(|b| !b.is_ascii_hexdigit())
-        .filter(|run| run.len() >= 16)
+        .filter(|run| run.len() >= MIN_HEX)
 }
 
 /// A hex run decoded (either case); `None` for an odd length.
@@ -254,7 +260,7 @@ pub(super) fn hex(run: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// Tokens shorter than this are not tried in the rarer encodings: too short to hold a value.
-const MIN_RARE: usize = 12;
+pub(super) const MIN_RARE: usize = 12;
 /// Base58 decoding is quadratic: longer tokens are not tried.
 const MAX_BASE58: usize = 256;
 /// LZ-String output can grow quadratically with its input: longer tokens are not tried.
@@ -272,7 +278,7 @@ const LZ_URI: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123
 pub(super) fn rare_tokens(text: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
     let mut found = Vec::new();
     let runs = text
-        .split(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'$')))
+        .split(|&b| ALPHABETS[usize::from(b)] & IN_RARE == 0)
         .filter(|run| run.len() >= MIN_RARE);
     let whole = text.trim_ascii();
     for run in runs {
@@ -299,7 +305,7 @@ pub(super) fn rare_tokens(text: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
     found
 }
 
-/// Which alphabets a run is written in, told in one pass.
+/// Which alphabets a run is written in, told in one pass of table lookups.
 struct Alphabets {
     hexish: bool,
     upper32: bool,
@@ -307,22 +313,54 @@ struct Alphabets {
     base58: bool,
 }
 
+/// A byte's membership of the rarer tokens' alphabets, as bits.
+const IN_RARE: u8 = 1;
+const IN_HEXISH: u8 = 1 << 1;
+const IN_UPPER32: u8 = 1 << 2;
+const IN_LOWER32: u8 = 1 << 3;
+const IN_BASE58: u8 = 1 << 4;
+
+const fn alphabets_of(b: u8) -> u8 {
+    let mut bits = 0;
+    if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'$') {
+        bits |= IN_RARE;
+    }
+    if b.is_ascii_hexdigit() || b == b'-' {
+        bits |= IN_HEXISH;
+    }
+    if matches!(b, b'A'..=b'Z' | b'2'..=b'7') {
+        bits |= IN_UPPER32;
+    }
+    if matches!(b, b'a'..=b'z' | b'2'..=b'7') {
+        bits |= IN_LOWER32;
+    }
+    if b.is_ascii_alphanumeric() && !matches!(b, b'0' | b'O' | b'I' | b'l') {
+        bits |= IN_BASE58;
+    }
+    bits
+}
+
+const ALPHABETS: [u8; 256] = {
+    let mut table = [0; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = alphabets_of(b as u8);
+        b += 1;
+    }
+    table
+};
+
 impl Alphabets {
     fn of(run: &[u8]) -> Alphabets {
-        let mut alphabets = Alphabets {
-            hexish: true,
-            upper32: true,
-            lower32: true,
-            base58: true,
-        };
-        for &b in run {
-            alphabets.hexish &= b.is_ascii_hexdigit() || b == b'-';
-            alphabets.upper32 &= matches!(b, b'A'..=b'Z' | b'2'..=b'7');
-            alphabets.lower32 &= matches!(b, b'a'..=b'z' | b'2'..=b'7');
-            alphabets.base58 &=
-                b.is_ascii_alphanumeric() && !matches!(b, b'0' | b'O' | b'I' | b'l');
+        let all = run
+            .iter()
+            .fold(u8::MAX, |all, &b| all & ALPHABETS[usize::from(b)]);
+        Alphabets {
+            hexish: all & IN_HEXISH != 0,
+            upper32: all & IN_UPPER32 != 0,
+            lower32: all & IN_LOWER32 != 0,
+            base58: all & IN_BASE58 != 0,
         }
-        alphabets
     }
 }
 

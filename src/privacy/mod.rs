@@ -26,6 +26,7 @@ mod keys;
 mod needles;
 mod normalise;
 mod scan;
+mod shape;
 mod sites;
 mod starts;
 mod status;

@@ -27,6 +27,7 @@ use super::derived;
 use super::digests;
 use super::keys::KeyKind;
 use super::needles::{Label, Needles, Owner, Weak};
+use super::shape::Shape;
 use super::status::Vocabulary;
 use super::warnings;
 use super::{Finding, Scan, Signal, SignalField, ValueForm, ValueKind, Warning, WarningKind};
@@ -45,11 +46,12 @@ const MAX_FIELDS: usize = 100_000;
 /// A decoder of a whole string; `None` when there is nothing to decode.
 type Decoder = fn(&[u8]) -> Option<Vec<u8>>;
 
-/// The whole-string decoders, by chain step.
-const WHOLE_DECODERS: [(&str, Decoder); 3] = [
-    ("url", decode::url),
-    ("html", decode::html),
-    ("json-escape", decode::json_escape),
+/// The whole-string decoders, by chain step, each with the shape a string needs for the
+/// decoder to change it.
+const WHOLE_DECODERS: [(&str, Decoder, fn(Shape) -> bool); 3] = [
+    ("url", decode::url, Shape::url_encoded),
+    ("html", decode::html, Shape::entities),
+    ("json-escape", decode::json_escape, Shape::escapes),
 ];
 
 /// What a scan looks for.
@@ -264,6 +266,7 @@ impl<'n> Scanner<'n> {
     /// Scans a string as text, then what it decodes to.
     pub fn text(&mut self, text: &[u8], site: &Site) {
         let needles = self.needles;
+        let shape = Shape::of(text);
         for (span, whole_token, owners) in needles.plain(text) {
             let counted: Vec<Owner> = owners
                 .iter()
@@ -273,20 +276,25 @@ impl<'n> Scanner<'n> {
             self.found(&counted, site, None, span);
         }
         if self.mode == Mode::Request {
-            self.status_value(text, site);
+            if shape.letters() {
+                self.status_value(text, site);
+            }
             self.amounts(text, site);
             self.counts(text, site);
-            for candidate in warnings::find(text, &site.location) {
-                if !needles.is_known(&candidate.normalized) {
-                    self.warn(candidate, site);
+            if shape.digits >= warnings::MIN_DIGITS || shape.at_sign() {
+                for candidate in warnings::find(text, &site.location) {
+                    if !needles.is_known(&candidate.normalized) {
+                        self.warn(candidate, site);
+                    }
                 }
             }
         }
-        self.tokens(text, site);
+        self.tokens(text, site, shape);
         self.checksums(text, site);
         if site.depth < MAX_DEPTH {
             let head = text.get(..MAX_DECODED).unwrap_or(text);
-            for (step, decoder) in WHOLE_DECODERS {
+            let decoders = WHOLE_DECODERS.into_iter().filter(|(.., can)| can(shape));
+            for (step, decoder, _) in decoders {
                 if let Some(decoded) = decoder(head) {
                     if head.len() < text.len() {
                         self.note(format!(
@@ -305,9 +313,10 @@ impl<'n> Scanner<'n> {
     /// A token is decoded only when it can be one of them: of a digest's length, with the
     /// alphabet of encoded text where it matters (see `decode::base64_may_be_text`), or
     /// opening a compressed stream (`decode::base64_may_be_stream`).
-    fn tokens(&mut self, text: &[u8], site: &Site) {
+    fn tokens(&mut self, text: &[u8], site: &Site, shape: Shape) {
         let needles = self.needles;
-        for token in decode::base64_runs(text) {
+        let base64 = decode::base64_runs(text).filter(|_| shape.base64_run >= decode::MIN_BASE64);
+        for token in base64 {
             let token = self.capped(token, MAX_DECODED / 3 * 4, site);
             // Hex digits and dashes alone are hex, uuids and numbers: no base64 of a digest or
             // of text is made of them (a chance below 10^-10 for a 16-byte digest).
@@ -327,7 +336,8 @@ impl<'n> Scanner<'n> {
             }
             self.decoded(&bytes, site, "base64", true);
         }
-        for run in decode::hex_runs(text) {
+        let hex = decode::hex_runs(text).filter(|_| shape.hex_run >= decode::MIN_HEX);
+        for run in hex {
             let run = self.capped(run, MAX_DECODED * 2, site);
             let digest = Needles::digest_len(run.len() / 2);
             if !(digest || decode::hex_may_be_text(run) || decode::hex_may_be_stream(run)) {
@@ -341,7 +351,7 @@ impl<'n> Scanner<'n> {
             }
             self.decoded(&bytes, site, "hex", false);
         }
-        if site.depth < MAX_DEPTH {
+        if site.depth < MAX_DEPTH && (shape.rare_run >= decode::MIN_RARE || shape.high()) {
             self.rare_tokens(text, site);
         }
     }

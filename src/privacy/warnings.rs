@@ -19,6 +19,9 @@ static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid email regex")
 });
 
+/// The fewest digits a number candidate holds (an SSN's nine).
+pub(super) const MIN_DIGITS: usize = 9;
+
 /// A sensitive-looking value: its pattern, its normal form (digits only, or the lowercase
 /// email) to compare with known values, and its masked form for the report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,9 +41,12 @@ pub(super) fn find(text: &[u8], location: &str) -> Vec<Candidate> {
     {
         return found;
     }
-    if text.iter().filter(|b| b.is_ascii_digit()).nth(8).is_some() {
-        // A number glued to letters, digits or dots is an id, a version or a timestamp part.
-        let glued = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'.');
+    if text.iter().all(u8::is_ascii_digit) {
+        // A bare number (a JSON number, a query value): a candidate of its own length, or none.
+        if (MIN_DIGITS..=19).contains(&text.len()) {
+            found.extend(number(&String::from_utf8_lossy(text)));
+        }
+    } else if may_hold_number(text) {
         for m in NUMBER.find_iter(text) {
             let before = m.start().checked_sub(1).and_then(|i| text.get(i));
             if !glued(before) && !glued(text.get(m.end())) {
@@ -62,6 +68,47 @@ pub(super) fn find(text: &[u8], location: &str) -> Vec<Candidate> {
         }
     }
     found
+}
+
+/// A number glued to letters, digits or dots is an id, a version or a timestamp part.
+fn glued(b: Option<&u8>) -> bool {
+    b.is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'.')
+}
+
+/// Whether `text` can hold a number candidate that stands alone, told without the regex: a
+/// run of 9 to 19 digits glued on neither side, or a run of 3 or 4 digits not glued before it
+/// that goes on with a dash or a space (an SSN, a grouped card).
+fn may_hold_number(text: &[u8]) -> bool {
+    if text
+        .iter()
+        .filter(|b| b.is_ascii_digit())
+        .nth(MIN_DIGITS - 1)
+        .is_none()
+    {
+        return false;
+    }
+    let mut start = 0;
+    while start < text.len() {
+        let run = text
+            .get(start..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        if run == 0 {
+            start += 1;
+            continue;
+        }
+        let end = start + run;
+        let before = start.checked_sub(1).and_then(|i| text.get(i));
+        let alone = (MIN_DIGITS..=19).contains(&run) && !glued(text.get(end));
+        let grouped = (3..=4).contains(&run) && matches!(text.get(end), Some(b'-' | b' '));
+        if !glued(before) && (alone || grouped) {
+            return true;
+        }
+        start = end;
+    }
+    false
 }
 
 /// What a number token is, if anything.
@@ -138,6 +185,35 @@ fn routing_prefix(digits: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_quick_test_passes_every_text_the_regex_finds_a_number_in() {
+        let alphabet = b"0123456789- .a";
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut draw = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..100_000 {
+            let len = usize::try_from(draw() % 28).unwrap_or(0);
+            let text: Vec<u8> = (0..len)
+                .map(|_| {
+                    let pick = usize::try_from(draw() % 20).unwrap_or(0);
+                    alphabet.get(pick).copied().unwrap_or(b'7')
+                })
+                .collect();
+            let standing = NUMBER.find_iter(&text).any(|m| {
+                let before = m.start().checked_sub(1).and_then(|i| text.get(i));
+                !glued(before) && !glued(text.get(m.end()))
+            });
+            if standing {
+                assert!(may_hold_number(&text), "{}", String::from_utf8_lossy(&text));
+            }
+        }
+        assert!(!may_hold_number(b"fb.1.1717171717123.1234567890"));
+    }
 
     fn masked(text: &str) -> Vec<(WarningKind, String)> {
         find(text.as_bytes(), "body")
