@@ -315,7 +315,7 @@ impl<'n> Scanner<'n> {
     /// opening a compressed stream (`decode::base64_may_be_stream`).
     fn tokens(&mut self, text: &[u8], site: &Site, shape: Shape) {
         let needles = self.needles;
-        let base64 = decode::base64_runs(text).filter(|_| shape.base64_run >= decode::MIN_BASE64);
+        let base64 = decode::base64_runs(text).filter(|_| shape.token_run >= decode::MIN_BASE64);
         for token in base64 {
             let token = self.capped(token, MAX_DECODED / 3 * 4, site);
             // Hex digits and dashes alone are hex, uuids and numbers: no base64 of a digest or
@@ -336,7 +336,7 @@ impl<'n> Scanner<'n> {
             }
             self.decoded(&bytes, site, "base64", true);
         }
-        let hex = decode::hex_runs(text).filter(|_| shape.hex_run >= decode::MIN_HEX);
+        let hex = decode::hex_runs(text).filter(|_| shape.token_run >= decode::MIN_HEX);
         for run in hex {
             let run = self.capped(run, MAX_DECODED * 2, site);
             let digest = Needles::digest_len(run.len() / 2);
@@ -351,7 +351,7 @@ impl<'n> Scanner<'n> {
             }
             self.decoded(&bytes, site, "hex", false);
         }
-        if site.depth < MAX_DEPTH && (shape.rare_run >= decode::MIN_RARE || shape.high()) {
+        if site.depth < MAX_DEPTH && (shape.token_run >= decode::MIN_RARE || shape.high()) {
             self.rare_tokens(text, site);
         }
     }

@@ -13,28 +13,23 @@ const AMPERSAND: u16 = 1 << 5;
 const SEMICOLON: u16 = 1 << 6;
 const BACKSLASH: u16 = 1 << 7;
 const AT: u16 = 1 << 8;
-/// In the base64 and base64url alphabets: letters, digits, `+ / _ -`.
-const BASE64: u16 = 1 << 9;
-/// In the rarer tokens' alphabet: letters, digits, `+ / - $`.
-const RARE: u16 = 1 << 10;
-const HEX: u16 = 1 << 11;
+/// In some token alphabet: base64 and base64url (letters, digits, `+ / _ -`), the rarer
+/// tokens' (letters, digits, `+ / - $`) or hex.
+const TOKEN: u16 = 1 << 9;
 
 const fn classes(b: u8) -> u16 {
     let mut bits = 0;
     if b.is_ascii_digit() {
-        bits |= DIGIT | HEX;
+        bits |= DIGIT;
     }
     if b.is_ascii_alphabetic() {
         bits |= LETTER;
     }
-    if b.is_ascii_hexdigit() {
-        bits |= HEX;
-    }
     if b >= 0x80 {
         bits |= HIGH;
     }
-    if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-') {
-        bits |= BASE64 | RARE;
+    if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_' | b'$') {
+        bits |= TOKEN;
     }
     match b {
         b'%' => bits | PERCENT,
@@ -43,8 +38,6 @@ const fn classes(b: u8) -> u16 {
         b';' => bits | SEMICOLON,
         b'\\' => bits | BACKSLASH,
         b'@' => bits | AT,
-        b'_' => bits | BASE64,
-        b'$' => bits | RARE,
         _ => bits,
     }
 }
@@ -65,27 +58,21 @@ pub(super) struct Shape {
     /// Every class some byte is in.
     seen: u16,
     pub digits: usize,
-    /// The longest runs of the base64, rare-token and hex alphabets.
-    pub base64_run: usize,
-    pub rare_run: usize,
-    pub hex_run: usize,
+    /// The longest run of bytes of the token alphabets together: no base64, hex or rarer
+    /// token is longer.
+    pub token_run: usize,
 }
 
 impl Shape {
     pub fn of(text: &[u8]) -> Shape {
         let mut shape = Shape::default();
-        let (mut base64, mut rare, mut hex) = (0, 0, 0);
+        let mut run = 0;
         for &b in text {
             let bits = TABLE[usize::from(b)];
             shape.seen |= bits;
             shape.digits += usize::from(bits & DIGIT != 0);
-            let extend = |run: usize, class: u16| if bits & class != 0 { run + 1 } else { 0 };
-            base64 = extend(base64, BASE64);
-            rare = extend(rare, RARE);
-            hex = extend(hex, HEX);
-            shape.base64_run = shape.base64_run.max(base64);
-            shape.rare_run = shape.rare_run.max(rare);
-            shape.hex_run = shape.hex_run.max(hex);
+            run = if bits & TOKEN != 0 { run + 1 } else { 0 };
+            shape.token_run = shape.token_run.max(run);
         }
         shape
     }
@@ -132,12 +119,10 @@ mod tests {
         assert!(shape.letters() && shape.high() && shape.url_encoded());
         assert!(shape.entities() && shape.escapes() && shape.at_sign());
         assert_eq!(shape.digits, 12);
-        assert_eq!(shape.base64_run, 12);
-        assert_eq!(shape.rare_run, 12);
-        assert_eq!(shape.hex_run, 12);
+        assert_eq!(shape.token_run, 12);
         let plain = Shape::of(b"page_view");
         assert!(!plain.url_encoded() && !plain.entities() && !plain.escapes());
         assert!(!plain.at_sign() && !plain.high());
-        assert_eq!((plain.base64_run, plain.rare_run, plain.hex_run), (9, 4, 1));
+        assert_eq!(plain.token_run, 9);
     }
 }
