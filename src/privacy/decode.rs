@@ -482,7 +482,8 @@ fn raw_deflate(bytes: &[u8], cap: usize) -> Option<(&'static str, Vec<u8>)> {
 
 /// Whether `bytes` start like a raw deflate stream of text: a fixed-Huffman block whose
 /// first symbol is a printable ASCII literal (the shape short texts compress to), a
-/// dynamic-Huffman block of 32 bytes or more with valid table sizes, or a stored block whose
+/// dynamic-Huffman block of 32 bytes or more with valid table sizes and a complete code for
+/// its code lengths, or a stored block whose
 /// length and its complement agree. Most random tokens fail here, before any inflating.
 fn deflate_header(bytes: &[u8]) -> bool {
     // Deflate reads bits from the least significant end of each byte.
@@ -497,9 +498,22 @@ fn deflate_header(bytes: &[u8]) -> bool {
             .try_fold(0u16, |code, i| Some((code << 1) | bit(i)?))
             .is_some_and(|code| matches!(code, 0x39 | 0x3a | 0x3d | 0x50..=0xae)),
         Some(0b10) => {
+            // The lengths of the code-length code (3 bits each, HCLEN + 4 of them) must make
+            // a complete prefix code, as every encoder writes and every inflater requires.
+            let kraft = bits(13, 4).and_then(|hclen| {
+                (0..usize::from(hclen) + 4).try_fold(0u16, |sum, k| {
+                    let len = bits(17 + 3 * k, 3)?;
+                    Some(if len == 0 {
+                        sum
+                    } else {
+                        sum + (1 << (7 - len))
+                    })
+                })
+            });
             bytes.len() >= 32
                 && bits(3, 5).is_some_and(|hlit| hlit <= 29)
                 && bits(8, 5).is_some_and(|hdist| hdist <= 29)
+                && kraft == Some(1 << 7)
         }
         Some(0b00) => matches!(bytes, [_, a, b, c, d, ..]
             if u16::from_le_bytes([*a, *b]) == !u16::from_le_bytes([*c, *d])),

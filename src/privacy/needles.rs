@@ -194,8 +194,8 @@ impl DigestKey {
 
 /// Every needle of a set of customers.
 pub(super) struct Needles {
-    /// `None` only if the matcher could not be built; then `broken` says why (also for digests).
-    starts: Option<Starts>,
+    starts: Starts,
+    /// Why the digest table is missing, if it is.
     broken: Option<String>,
     /// The owners of each plaintext pattern, by pattern id.
     owners: Vec<Vec<Owner>>,
@@ -240,7 +240,7 @@ impl Needles {
         &self.derived
     }
 
-    /// Why the plaintext matcher or the digest table is missing, to be noted on every scan.
+    /// Why the digest table is missing, to be noted on every scan.
     pub fn broken(&self) -> Option<&str> {
         self.broken.as_deref()
     }
@@ -249,11 +249,8 @@ impl Needles {
     /// token, owners), once per needle however often it occurs, overlapping matches included,
     /// except matches that continue a word or number (see [`bounded`]).
     pub fn plain(&self, hay: &[u8]) -> Vec<(usize, bool, &[Owner])> {
-        let Some(starts) = self.starts.as_ref() else {
-            return Vec::new();
-        };
         let mut spans: Vec<(usize, usize, usize)> = Vec::new();
-        starts.matches(hay, |start, end, id| {
+        self.starts.matches(hay, |start, end, id| {
             if bounded(hay, start, end) {
                 spans.push((start, end, id));
             }
@@ -751,14 +748,8 @@ impl Builder {
 
     /// The plaintext half's needles, with the digest half's table (or why it is missing).
     fn finish(self, digests: Result<DigestTable, &str>) -> Needles {
-        let (starts, broken) = match Starts::build(&self.patterns) {
-            Ok(starts) => (Some(starts), None),
-            Err(error) => (
-                None,
-                Some(format!("plaintext needles unavailable: {error}")),
-            ),
-        };
-        let (digests, unhashed) = match digests {
+        let starts = Starts::build(&self.patterns);
+        let (digests, broken) = match digests {
             Ok(digests) => (digests, None),
             Err(why) => {
                 let empty = DigestTable {
@@ -768,10 +759,6 @@ impl Builder {
                 };
                 (empty, Some(format!("digest needles unavailable: {why}")))
             }
-        };
-        let broken = match (broken, unhashed) {
-            (Some(plain), Some(digests)) => Some(format!("{plain}; {digests}")),
-            (plain, digests) => plain.or(digests),
         };
         Needles {
             starts,

@@ -226,6 +226,27 @@ impl<'n> Scanner<'n> {
         }
     }
 
+    /// An item of a value that lists several (`a,b|c`), after the whole value was scanned:
+    /// only the passes that read a text as one whole run on it (a JSON document, a bare
+    /// amount or count, an identifier, an LZ-String value). The others would find again what
+    /// they found in the whole value, at the same site.
+    pub fn item(&mut self, text: &[u8], site: &Site) {
+        if decode::looks_like_json(text) && self.json(text, &site.step("json")) {
+            return;
+        }
+        let shape = Shape::of(text);
+        if self.mode == Mode::Request {
+            if shape.letters() {
+                self.status_value(text, site);
+            }
+            self.amounts(text, site);
+            self.counts(text, site);
+        }
+        if site.depth < MAX_DEPTH && (shape.token_run >= decode::MIN_RARE || shape.high()) {
+            self.rare_tokens(text, site);
+        }
+    }
+
     /// Walks `text` at `site` if it is a JSON document whose fields fit the field budget;
     /// `false` when it is no JSON or too large (noted), to be scanned as text instead.
     pub fn json(&mut self, text: &[u8], site: &Site) -> bool {
@@ -320,12 +341,12 @@ impl<'n> Scanner<'n> {
             let token = self.capped(token, MAX_DECODED / 3 * 4, site);
             // Hex digits and dashes alone are hex, uuids and numbers: no base64 of a digest or
             // of text is made of them (a chance below 10^-10 for a 16-byte digest).
+            if decode::hexish(token) {
+                continue;
+            }
             let digest = Needles::digest_len(decode::base64_len(token));
-            if decode::hexish(token)
-                || !(digest
-                    || decode::base64_may_be_text(token)
-                    || decode::base64_may_be_stream(token))
-            {
+            let holds = decode::base64_may_be_text(token) || decode::base64_may_be_stream(token);
+            if !(digest || holds) {
                 continue;
             }
             let Some(bytes) = decode::base64(token) else {
@@ -334,13 +355,16 @@ impl<'n> Scanner<'n> {
             if digest {
                 self.found(needles.digest(&bytes), site, Some("base64"), 0);
             }
-            self.decoded(&bytes, site, "base64", true);
+            if holds {
+                self.decoded(&bytes, site, "base64", true);
+            }
         }
         let hex = decode::hex_runs(text).filter(|_| shape.token_run >= decode::MIN_HEX);
         for run in hex {
             let run = self.capped(run, MAX_DECODED * 2, site);
             let digest = Needles::digest_len(run.len() / 2);
-            if !(digest || decode::hex_may_be_text(run) || decode::hex_may_be_stream(run)) {
+            let holds = decode::hex_may_be_text(run) || decode::hex_may_be_stream(run);
+            if !(digest || holds) {
                 continue;
             }
             let Some(bytes) = decode::hex(run) else {
@@ -349,7 +373,9 @@ impl<'n> Scanner<'n> {
             if digest {
                 self.found(needles.digest(&bytes), site, None, 0);
             }
-            self.decoded(&bytes, site, "hex", false);
+            if holds {
+                self.decoded(&bytes, site, "hex", false);
+            }
         }
         if site.depth < MAX_DEPTH && (shape.token_run >= decode::MIN_RARE || shape.high()) {
             self.rare_tokens(text, site);
@@ -605,12 +631,12 @@ impl<'de> Visitor<'de> for Walk<'_, '_> {
     }
 
     fn visit_i64<E>(self, number: i64) -> Result<(), E> {
-        self.scanner.text(number.to_string().as_bytes(), self.site);
+        self.scanner.text(Digits::of(number).as_bytes(), self.site);
         Ok(())
     }
 
     fn visit_u64<E>(self, number: u64) -> Result<(), E> {
-        self.scanner.text(number.to_string().as_bytes(), self.site);
+        self.scanner.text(Digits::of(number).as_bytes(), self.site);
         Ok(())
     }
 
@@ -628,9 +654,13 @@ impl<'de> Visitor<'de> for Walk<'_, '_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<(), A::Error> {
         for i in 0usize.. {
-            let site = self
-                .site
-                .field(format!("{}/{i}", self.site.location), self.site.key);
+            let index = Digits::of(i);
+            let index = std::str::from_utf8(index.as_bytes()).unwrap_or_default();
+            let mut location = String::with_capacity(self.site.location.len() + index.len() + 1);
+            location.push_str(&self.site.location);
+            location.push('/');
+            location.push_str(index);
+            let site = self.site.field(location, self.site.key);
             let walk = Walk {
                 scanner: &mut *self.scanner,
                 site: &site,
@@ -660,6 +690,40 @@ impl<'de> Visitor<'de> for Walk<'_, '_> {
                 site: &site,
             })?;
         }
+        Ok(())
+    }
+}
+
+/// A JSON integer written out on the stack, as the text a scan reads.
+struct Digits {
+    bytes: [u8; 20],
+    len: usize,
+}
+
+impl Digits {
+    fn of(number: impl fmt::Display) -> Digits {
+        let mut digits = Digits {
+            bytes: [0; 20],
+            len: 0,
+        };
+        // An i64 or u64 is at most 20 characters: the write cannot run out of room.
+        let _ = fmt::write(&mut digits, format_args!("{number}"));
+        digits
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or_default()
+    }
+}
+
+impl fmt::Write for Digits {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        let end = self.len + text.len();
+        self.bytes
+            .get_mut(self.len..end)
+            .ok_or(fmt::Error)?
+            .copy_from_slice(text.as_bytes());
+        self.len = end;
         Ok(())
     }
 }

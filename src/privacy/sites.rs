@@ -117,7 +117,7 @@ fn items(scanner: &mut Scanner, value: &[u8], site: &Site) {
         .collect();
     if items.len() > 1 {
         for item in items {
-            scanner.value(item, site);
+            scanner.item(item, site);
         }
     }
 }

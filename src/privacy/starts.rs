@@ -1,19 +1,19 @@
 //! The plaintext matcher: every plaintext needle that starts where the boundary rule lets a
 //! needle start, overlapping matches included.
 //!
-//! An unanchored automaton over 40,000 needles reads every byte through sparse states. Most
-//! places cannot start a needle, though: a needle that opens with a letter cannot start right
-//! after a letter or digit, nor one that opens with a digit right after a digit (the rule of
-//! `needles::bounded`). So the matcher visits only the places where some needle can start,
-//! looks their first four bytes up in a bitmap of the needles' four-byte prefixes (every
-//! needle has four bytes or more), and runs an anchored aho-corasick search only where the
-//! lookup hits. The matches are the unanchored search's matches that pass the start rule.
+//! An automaton over 40,000 needles reads every byte through sparse states, and building one
+//! takes a quarter of a second. Most places cannot start a needle, though: a needle that
+//! opens with a letter cannot start right after a letter or digit, nor one that opens with a
+//! digit right after a digit (the rule of `needles::bounded`). So the matcher visits only the
+//! places where some needle can start, looks their first four bytes up in a bitmap of the
+//! needles' four-byte prefixes (every needle has four bytes or more), and only where that
+//! hits compares the needles of that prefix with the text. The matches are an unanchored
+//! search's matches that pass the start rule.
 
-use aho_corasick::automaton::OverlappingState;
-use aho_corasick::{AhoCorasick, Anchored, BuildError, Input, MatchKind, StartKind};
+use std::collections::HashMap;
 
 /// The prefix bitmap holds 2^PREFIX_BITS bits (128 KiB): about 2% of the bits are set for
-/// 1,000 customers' needles, so a place whose prefix is no needle's rarely costs a search.
+/// 1,000 customers' needles, so a place whose prefix is no needle's rarely costs a lookup.
 const PREFIX_BITS: u32 = 20;
 
 /// How a byte takes part in the start rule.
@@ -43,46 +43,54 @@ fn may_follow(first: u8, before: u8) -> bool {
     }
 }
 
-/// The bitmap slot of four bytes, ASCII case folded.
-fn slot(head: [u8; 4]) -> usize {
-    let key = u32::from_le_bytes(head.map(|b| b.to_ascii_lowercase()));
+/// Four bytes, ASCII case folded, as one key.
+fn prefix(head: [u8; 4]) -> u32 {
+    u32::from_le_bytes(head.map(|b| b.to_ascii_lowercase()))
+}
+
+/// The bitmap slot of a prefix.
+fn slot(prefix: u32) -> usize {
     // Fibonacci hashing: the top bits of the product.
-    (key.wrapping_mul(0x9E37_79B1) >> (32 - PREFIX_BITS)) as usize
+    (prefix.wrapping_mul(0x9E37_79B1) >> (32 - PREFIX_BITS)) as usize
 }
 
 /// Plaintext needles, ASCII case-insensitive, each of four bytes or more.
 pub(super) struct Starts {
-    automaton: AhoCorasick,
+    /// The needles, ASCII lowercased, by pattern id.
+    patterns: Vec<Box<[u8]>>,
     /// The bytes some needle opens with, in both cases.
     opens: [bool; 256],
     /// One bit per prefix slot.
     prefixes: Box<[u64]>,
+    /// The ids of the needles of each prefix.
+    by_prefix: HashMap<u32, Vec<usize>>,
 }
 
 impl Starts {
-    /// The matcher of `patterns`; a pattern shorter than four bytes can never match.
-    pub fn build(patterns: &[Vec<u8>]) -> Result<Starts, BuildError> {
-        let automaton = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .start_kind(StartKind::Anchored)
-            .build(patterns)?;
-        let mut opens = [false; 256];
-        let mut prefixes = vec![0u64; 1 << (PREFIX_BITS - 6)].into_boxed_slice();
-        for head in patterns.iter().filter_map(|p| p.first_chunk::<4>()) {
+    /// The matcher of `patterns`; a pattern shorter than four bytes never matches.
+    pub fn build(patterns: &[Vec<u8>]) -> Starts {
+        let mut starts = Starts {
+            patterns: Vec::with_capacity(patterns.len()),
+            opens: [false; 256],
+            prefixes: vec![0u64; 1 << (PREFIX_BITS - 6)].into_boxed_slice(),
+            by_prefix: HashMap::new(),
+        };
+        for (id, pattern) in patterns.iter().enumerate() {
+            starts.patterns.push(pattern.to_ascii_lowercase().into());
+            let Some(&head) = pattern.first_chunk::<4>() else {
+                continue;
+            };
             for first in [head[0].to_ascii_lowercase(), head[0].to_ascii_uppercase()] {
-                opens[usize::from(first)] = true;
+                starts.opens[usize::from(first)] = true;
             }
-            let at = slot(*head);
-            if let Some(word) = prefixes.get_mut(at / 64) {
+            let key = prefix(head);
+            let at = slot(key);
+            if let Some(word) = starts.prefixes.get_mut(at / 64) {
                 *word |= 1 << (at % 64);
             }
+            starts.by_prefix.entry(key).or_default().push(id);
         }
-        Ok(Starts {
-            automaton,
-            opens,
-            prefixes,
-        })
+        starts
     }
 
     /// Calls `each(start, end, pattern)` for every needle in `hay` that starts where the start
@@ -95,29 +103,25 @@ impl Starts {
             if !(self.opens[usize::from(first)] && may_follow(first, previous)) {
                 continue;
             }
-            let head = [window[0], window[1], window[2], window[3]];
-            let at = slot(head);
+            let key = prefix([window[0], window[1], window[2], window[3]]);
+            let at = slot(key);
             let hit = self
                 .prefixes
                 .get(at / 64)
                 .is_some_and(|word| word & (1 << (at % 64)) != 0);
-            if !hit {
+            let Some(ids) = hit.then(|| self.by_prefix.get(&key)).flatten() else {
                 continue;
-            }
-            // Anchored overlapping search has no iterator: the state is stepped by hand, and
-            // the search ends at its first error (none for this automaton) or its last match.
-            let input = Input::new(hay).range(start..).anchored(Anchored::Yes);
-            let mut state = OverlappingState::start();
-            while self
-                .automaton
-                .try_find_overlapping(input.clone(), &mut state)
-                .is_ok()
-            {
-                let Some(m) = state.get_match() else {
-                    break;
+            };
+            let rest = hay.get(start..).unwrap_or_default();
+            for &id in ids {
+                let Some(pattern) = self.patterns.get(id) else {
+                    continue;
                 };
-                if m.start() == start {
-                    each(m.start(), m.end(), m.pattern().as_usize());
+                if rest
+                    .get(..pattern.len())
+                    .is_some_and(|text| text.eq_ignore_ascii_case(pattern))
+                {
+                    each(start, start + pattern.len(), id);
                 }
             }
         }
@@ -130,7 +134,7 @@ mod tests {
 
     fn found(patterns: &[&str], hay: &str) -> Vec<(usize, usize, usize)> {
         let patterns: Vec<Vec<u8>> = patterns.iter().map(|p| p.as_bytes().to_vec()).collect();
-        let starts = Starts::build(&patterns).expect("patterns build");
+        let starts = Starts::build(&patterns);
         let mut all = Vec::new();
         starts.matches(hay.as_bytes(), |s, e, p| all.push((s, e, p)));
         all
