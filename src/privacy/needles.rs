@@ -6,7 +6,6 @@
 //! bytes, 32-bit checksums into a map keyed by their number; amounts into a map keyed by
 //! cents. Each needle maps to its owners: (customer, value kind, form label).
 
-use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
@@ -403,8 +402,9 @@ impl Builder {
         builder
     }
 
-    /// The digest half, its customers split in chunks across the available CPUs; the chunks'
-    /// digests are joined in customer order, so the table is the one a single thread builds.
+    /// The digest half, its customers split in chunks across the available CPUs, each chunk's
+    /// digests sorted on its own thread; the chunks are joined in customer order and merged
+    /// (a stable sort of sorted runs), so the table is the one a single thread builds.
     fn digests(customers: &[Customer]) -> Result<Builder, &'static str> {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let size = customers.len().div_ceil(threads).max(1);
@@ -416,26 +416,33 @@ impl Builder {
             let rest: Vec<_> = chunks
                 .map(|(n, chunk)| {
                     let first = n * size;
-                    let build = move || Builder::of(Half::Digests, chunk, first);
+                    let build = move || Builder::of(Half::Digests, chunk, first).sorted();
                     std::thread::Builder::new()
                         .name("needles".to_owned())
                         .spawn_scoped(scope, build)
                         .map_err(|_| (chunk, first))
                 })
                 .collect();
-            let mut all = Builder::of(Half::Digests, head, 0);
+            let mut all = Builder::of(Half::Digests, head, 0).sorted();
             for thread in rest {
                 let chunk = match thread {
                     Ok(thread) => thread.join().map_err(|_| PANICKED)?,
-                    Err((chunk, first)) => Builder::of(Half::Digests, chunk, first),
+                    Err((chunk, first)) => Builder::of(Half::Digests, chunk, first).sorted(),
                 };
                 all.digests.extend(chunk.digests);
                 for (sum, owners) in chunk.checksums {
                     all.checksums.entry(sum).or_default().extend(owners);
                 }
             }
-            Ok(all)
+            Ok(all.sorted())
         })
+    }
+
+    /// The digests sorted by key, each key's in the order added (a stable sort, which merges
+    /// runs that are sorted already in linear time).
+    fn sorted(mut self) -> Builder {
+        self.digests.sort_by_key(|(key, _)| *key);
+        self
     }
 
     fn new(half: Half) -> Builder {
@@ -703,46 +710,30 @@ impl Builder {
     }
 
     /// The digest half's table: each digest's owners in the order added, the first form of a
-    /// (customer, kind) winning, laid out contiguously.
+    /// (customer, kind) winning, laid out contiguously: one pass over the digests sorted by key.
     fn digest_table(self) -> DigestTable {
-        let count = self.digests.len();
-        // Per digest, its first and last entry; `next` chains the entries of one digest.
-        let mut chains: DigestMap<(usize, usize)> = DigestMap::default();
-        chains.reserve(count);
-        let mut next = vec![usize::MAX; count];
-        for (i, (key, _)) in self.digests.iter().enumerate() {
-            match chains.entry(*key) {
-                Entry::Vacant(slot) => {
-                    slot.insert((i, i));
-                }
-                Entry::Occupied(mut slot) => {
-                    let (_, last) = slot.get_mut();
-                    if let Some(link) = next.get_mut(*last) {
-                        *link = i;
-                    }
-                    *last = i;
-                }
-            }
-        }
+        let Builder {
+            digests, checksums, ..
+        } = self.sorted();
         let mut ranges: DigestMap<(usize, usize)> = DigestMap::default();
-        ranges.reserve(chains.len());
-        let mut owners: Vec<Owner> = Vec::with_capacity(count);
-        for (key, (first, _)) in chains {
+        ranges.reserve(digests.len());
+        let mut owners: Vec<Owner> = Vec::with_capacity(digests.len());
+        for group in digests.chunk_by(|a, b| a.0 == b.0) {
             let start = owners.len();
-            let mut at = first;
-            while let Some((_, owner)) = self.digests.get(at) {
+            for (_, owner) in group {
                 let same = |o: &Owner| (o.customer, o.kind) == (owner.customer, owner.kind);
                 if !owners.get(start..).unwrap_or_default().iter().any(same) {
                     owners.push(*owner);
                 }
-                at = next.get(at).copied().unwrap_or(usize::MAX);
             }
-            ranges.insert(key, (start, owners.len()));
+            if let Some(&(key, _)) = group.first() {
+                ranges.insert(key, (start, owners.len()));
+            }
         }
         DigestTable {
             ranges,
             owners,
-            checksums: self.checksums,
+            checksums,
         }
     }
 
@@ -785,7 +776,7 @@ mod tests {
             .map(|i| Customer::generate(3, &format!("c{i}"), &CustomerSpec::default()))
             .collect();
         let chunked = Builder::digests(&customers).expect("no thread panicked");
-        let single = Builder::of(Half::Digests, &customers, 0);
+        let single = Builder::of(Half::Digests, &customers, 0).sorted();
         assert_eq!(chunked.digests, single.digests);
         assert_eq!(chunked.checksums, single.checksums);
     }
