@@ -11,6 +11,7 @@
 //! search's matches that pass the start rule.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// The prefix bitmap holds 2^PREFIX_BITS bits (128 KiB): about 2% of the bits are set for
 /// 1,000 customers' needles, so a place whose prefix is no needle's rarely costs a lookup.
@@ -54,6 +55,26 @@ fn slot(prefix: u32) -> usize {
     (prefix.wrapping_mul(0x9E37_79B1) >> (32 - PREFIX_BITS)) as usize
 }
 
+/// The hasher of prefixes: one multiplication spreads a prefix over all 64 bits.
+#[derive(Default)]
+struct PrefixHasher(u64);
+
+impl Hasher for PrefixHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u32(u32::from(b) ^ (self.0 as u32).rotate_left(8));
+        }
+    }
+
+    fn write_u32(&mut self, prefix: u32) {
+        self.0 = u64::from(prefix).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
 /// Plaintext needles, ASCII case-insensitive, each of four bytes or more.
 pub(super) struct Starts {
     /// The needles, ASCII lowercased, by pattern id.
@@ -63,7 +84,7 @@ pub(super) struct Starts {
     /// One bit per prefix slot.
     prefixes: Box<[u64]>,
     /// The ids of the needles of each prefix.
-    by_prefix: HashMap<u32, Vec<usize>>,
+    by_prefix: HashMap<u32, Vec<usize>, BuildHasherDefault<PrefixHasher>>,
 }
 
 impl Starts {
@@ -73,7 +94,7 @@ impl Starts {
             patterns: Vec::with_capacity(patterns.len()),
             opens: [false; 256],
             prefixes: vec![0u64; 1 << (PREFIX_BITS - 6)].into_boxed_slice(),
-            by_prefix: HashMap::new(),
+            by_prefix: HashMap::default(),
         };
         for (id, pattern) in patterns.iter().enumerate() {
             starts.patterns.push(pattern.to_ascii_lowercase().into());
