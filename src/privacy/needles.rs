@@ -110,8 +110,13 @@ pub(super) struct Owner {
 pub(super) enum Weak {
     /// As a whole token (no ASCII letter or digit on either side) outside protocol headers
     /// (a port in `Host`, a `Content-Length`), or under a key that names its kind (`zp`,
-    /// `zip`, `dob`, …): short digit runs, and local parts that are no word.
+    /// `zip`, `dob`, …): digit runs of 7 to 9 digits, and local parts that are no word.
     Token,
+    /// Under a key that names its kind; as a whole token elsewhere only when the same request
+    /// or reply also holds another value of the same customer: runs of up to 6 digits (a zip
+    /// code, a year). With thousands of customers in a run, their zip codes cover a few
+    /// percent of all five-digit numbers, so a bot's own number alone would match one.
+    Corroborated,
     /// Only under a key that names its kind (`em`, `email`, `st`, `country`, …): a local part
     /// that is a plain word, which in free text is just a name, and the digests of a value
     /// that many customers share (a state, the country).
@@ -120,6 +125,17 @@ pub(super) enum Weak {
 
 /// Digit-only needles shorter than this are weak: a zip code, a compact date or SSN.
 const STRONG_DIGITS: usize = 10;
+/// Digit-only needles this short need corroboration outside their keys: a zip code.
+const SHORT_DIGITS: usize = 6;
+
+/// Whether a plaintext match counts as a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Counts {
+    Yes,
+    /// Only if the same request or reply holds another value of the same customer.
+    IfCorroborated,
+    No,
+}
 
 impl Owner {
     /// The owner of a digest of the form `form`, before its label names the algorithm.
@@ -135,11 +151,15 @@ impl Owner {
 
     /// Whether a plaintext match of this owner's needle counts, given whether it was a whole
     /// token and the key it sat under.
-    pub fn counts(&self, whole_token: bool, key: KeyKind) -> bool {
+    pub fn counts(&self, whole_token: bool, key: KeyKind) -> Counts {
+        let named = key.names(self.kind);
+        let alone = whole_token && key != KeyKind::Protocol;
         match self.weak {
-            None => true,
-            Some(Weak::Token) => (whole_token && key != KeyKind::Protocol) || key.names(self.kind),
-            Some(Weak::Key) => key.names(self.kind),
+            None => Counts::Yes,
+            _ if named => Counts::Yes,
+            Some(Weak::Token) if alone => Counts::Yes,
+            Some(Weak::Corroborated) if alone => Counts::IfCorroborated,
+            Some(_) => Counts::No,
         }
     }
 }
@@ -470,8 +490,13 @@ impl Builder {
             let word = key.iter().all(u8::is_ascii_alphabetic);
             Some(if word { Weak::Key } else { Weak::Token })
         } else {
-            let digits = key.iter().all(u8::is_ascii_digit) && key.len() < STRONG_DIGITS;
-            digits.then_some(Weak::Token)
+            let digits = key.iter().all(u8::is_ascii_digit);
+            match key.len() {
+                _ if !digits => None,
+                ..=SHORT_DIGITS => Some(Weak::Corroborated),
+                ..STRONG_DIGITS => Some(Weak::Token),
+                _ => None,
+            }
         };
         let owner = |rot13| Owner {
             customer,

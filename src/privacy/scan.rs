@@ -12,7 +12,7 @@
 
 use std::cmp::Reverse;
 use std::collections::btree_map::Entry;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use std::borrow::Cow;
@@ -26,7 +26,7 @@ use super::decode;
 use super::derived;
 use super::digests;
 use super::keys::KeyKind;
-use super::needles::{Label, Needles, Owner, Weak};
+use super::needles::{Counts, Label, Needles, Owner, Weak};
 use super::shape::Shape;
 use super::status::Vocabulary;
 use super::warnings;
@@ -116,8 +116,9 @@ pub(super) struct Scanner<'n> {
     mode: Mode,
     findings: BTreeMap<(usize, ValueKind, String), FindingRank>,
     warnings: BTreeMap<(WarningKind, String, String), (usize, String)>,
-    /// Derived values (rounded balances, buckets, sums per merchant), kept at the end only for
-    /// customers the request holds a value of.
+    /// Derived values (rounded balances, buckets, sums per merchant) and short numbers found
+    /// alone (see `Weak::Corroborated`), kept at the end only for customers the request holds
+    /// another value of.
     derived: BTreeMap<(usize, ValueKind, String), FindingRank>,
     /// Financial-status terms by (location, term): where they were, the shortest chain first.
     signals: BTreeMap<(String, String), (usize, String, SignalField, String)>,
@@ -169,12 +170,9 @@ impl<'n> Scanner<'n> {
     }
 
     pub fn finish(mut self) -> Scan {
+        let identified: BTreeSet<usize> = self.findings.keys().map(|key| key.0).collect();
         for (key, rank) in std::mem::take(&mut self.derived) {
-            let identified = self
-                .findings
-                .keys()
-                .any(|(customer, ..)| *customer == key.0);
-            if identified {
+            if identified.contains(&key.0) {
                 keep_best(&mut self.findings, key, rank);
             }
         }
@@ -289,12 +287,13 @@ impl<'n> Scanner<'n> {
         let needles = self.needles;
         let shape = Shape::of(text);
         for (span, whole_token, owners) in needles.plain(text) {
-            let counted: Vec<Owner> = owners
-                .iter()
-                .filter(|owner| owner.counts(whole_token, site.key))
-                .copied()
-                .collect();
-            self.found(&counted, site, None, span);
+            for owner in owners {
+                match owner.counts(whole_token, site.key) {
+                    Counts::Yes => self.found(&[*owner], site, None, span),
+                    Counts::IfCorroborated => self.found_alone(owner, site, span),
+                    Counts::No => {}
+                }
+            }
         }
         if self.mode == Mode::Request {
             if shape.letters() {
@@ -565,27 +564,43 @@ impl<'n> Scanner<'n> {
     /// haystack `step` (base64 for a base64 digest) or the needle's rot13.
     fn found(&mut self, owners: &[Owner], site: &Site, step: Option<&'static str>, span: usize) {
         for owner in owners {
-            if self.mode == Mode::Text
-                && matches!(
-                    owner.kind,
-                    ValueKind::Merchant | ValueKind::Amount | ValueKind::Payee
-                )
-            {
-                continue;
+            if let Some((key, rank)) = self.ranked(owner, site, step, span) {
+                keep_best(&mut self.findings, key, rank);
             }
-            if owner.weak == Some(Weak::Key) && !site.key.names(owner.kind) {
-                continue;
-            }
-            let step = if owner.rot13 { Some("rot13") } else { step };
-            let chain = site.chain(step, &owner.label.to_string());
-            let steps = site.steps.len() + usize::from(step.is_some());
-            let rank = (Reverse(span), steps, chain.len(), chain, owner.label.form());
-            keep_best(
-                &mut self.findings,
-                (owner.customer, owner.kind, site.location.clone()),
-                rank,
-            );
         }
+    }
+
+    /// A short number of `owner`'s found alone at `site`: a finding if the request or reply
+    /// also holds another value of the same customer.
+    fn found_alone(&mut self, owner: &Owner, site: &Site, span: usize) {
+        if let Some((key, rank)) = self.ranked(owner, site, None, span) {
+            keep_best(&mut self.derived, key, rank);
+        }
+    }
+
+    /// The key and rank of a finding of `owner` at `site`, if it is one in this mode.
+    fn ranked(
+        &self,
+        owner: &Owner,
+        site: &Site,
+        step: Option<&'static str>,
+        span: usize,
+    ) -> Option<((usize, ValueKind, String), FindingRank)> {
+        let kind = owner.kind;
+        let request_only = matches!(
+            kind,
+            ValueKind::Merchant | ValueKind::Amount | ValueKind::Payee
+        );
+        if (self.mode == Mode::Text && request_only)
+            || (owner.weak == Some(Weak::Key) && !site.key.names(kind))
+        {
+            return None;
+        }
+        let step = if owner.rot13 { Some("rot13") } else { step };
+        let chain = site.chain(step, &owner.label.to_string());
+        let steps = site.steps.len() + usize::from(step.is_some());
+        let rank = (Reverse(span), steps, chain.len(), chain, owner.label.form());
+        Some(((owner.customer, kind, site.location.clone()), rank))
     }
 
     fn warn(&mut self, candidate: warnings::Candidate, site: &Site) {

@@ -1032,10 +1032,6 @@ fn short_numbers_count_only_as_whole_tokens_or_under_their_key() {
             serde_json::json!({"user_data": {"zp": ["94107"]}}),
             "body:/user_data/zp/0",
         ),
-        (
-            serde_json::json!({"note": "ships to 94107-1234"}),
-            "body:/note",
-        ),
         (serde_json::json!({"postal": "x94107"}), "body:/postal"),
     ];
     for (leak, location) in leaks {
@@ -1048,6 +1044,49 @@ fn short_numbers_count_only_as_whole_tokens_or_under_their_key() {
             .collect();
         assert_eq!(zips, [location], "{leak}");
     }
+}
+
+#[test]
+fn a_zip_code_alone_counts_only_beside_another_value_of_its_customer() {
+    let mut customers = customers();
+    customers[0].address.zip = "94107".into();
+    let detector = Detector::new(&customers);
+    // Alone, five digits are any number a bot sends: a latency, an order number.
+    for alone in [
+        serde_json::json!({"note": "ships to 94107-1234"}),
+        serde_json::json!({"latency_ms": 94107}),
+    ] {
+        let scan = detector.scan_request(&json_post(alone.clone()));
+        assert_eq!(scan.findings, vec![], "{alone}: {:#?}", scan.findings);
+    }
+    assert_eq!(detector.scan_text("Order 94107 is on its way", "reply"), []);
+    // Beside the customer's email, the same text names where they live.
+    let email = customers[0].email.clone();
+    let beside = serde_json::json!({"note": "ships to 94107-1234", "em": email});
+    let scan = detector.scan_request(&json_post(beside));
+    let found: Vec<(ValueKind, &str)> = scan
+        .findings
+        .iter()
+        .map(|f| (f.kind, f.location.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (ValueKind::Email, "body:/em"),
+            (ValueKind::Address, "body:/note")
+        ]
+    );
+    // Another customer's email corroborates nothing.
+    let other = serde_json::json!({"note": "ships to 94107", "em": customers[1].email});
+    let scan = detector.scan_request(&json_post(other));
+    assert!(
+        scan.findings.iter().all(|f| f.customer == 1),
+        "{:#?}",
+        scan.findings
+    );
+    let reply = detector.scan_text(&format!("{email}: order 94107"), "reply");
+    let kinds: Vec<ValueKind> = reply.iter().map(|f| f.kind).collect();
+    assert_eq!(kinds, [ValueKind::Email, ValueKind::Address], "{reply:#?}");
 }
 
 #[test]
