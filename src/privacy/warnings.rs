@@ -79,36 +79,22 @@ fn glued(b: Option<&u8>) -> bool {
 /// run of 9 to 19 digits glued on neither side, or a run of 3 or 4 digits not glued before it
 /// that goes on with a dash or a space (an SSN, a grouped card).
 fn may_hold_number(text: &[u8]) -> bool {
-    if text
-        .iter()
-        .filter(|b| b.is_ascii_digit())
-        .nth(MIN_DIGITS - 1)
-        .is_none()
-    {
-        return false;
-    }
-    let mut start = 0;
-    while start < text.len() {
-        let run = text
-            .get(start..)
-            .unwrap_or_default()
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .count();
-        if run == 0 {
-            start += 1;
+    let (mut digits, mut run, mut standing) = (0, 0, false);
+    for (i, &b) in text.iter().chain([&0]).enumerate() {
+        if b.is_ascii_digit() {
+            digits += 1;
+            run += 1;
             continue;
         }
-        let end = start + run;
-        let before = start.checked_sub(1).and_then(|i| text.get(i));
-        let alone = (MIN_DIGITS..=19).contains(&run) && !glued(text.get(end));
-        let grouped = (3..=4).contains(&run) && matches!(text.get(end), Some(b'-' | b' '));
-        if !glued(before) && (alone || grouped) {
-            return true;
+        if run > 0 {
+            let before = (i - run).checked_sub(1).and_then(|at| text.get(at));
+            let alone = (MIN_DIGITS..=19).contains(&run) && !glued(Some(&b));
+            let grouped = (3..=4).contains(&run) && matches!(b, b'-' | b' ');
+            standing |= !glued(before) && (alone || grouped);
+            run = 0;
         }
-        start = end;
     }
-    false
+    standing && digits >= MIN_DIGITS
 }
 
 /// What a number token is, if anything.
