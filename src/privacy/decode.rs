@@ -14,6 +14,7 @@ use base64::Engine;
 
 use miniz_oxide::inflate::TINFLStatus;
 
+use super::shape::{self, Alphabets};
 use crate::inflate::{self, Codec};
 
 /// A body after decompression: the bytes to scan, the chain step if it was decompressed, and
@@ -278,7 +279,7 @@ const LZ_URI: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123
 pub(super) fn rare_tokens(text: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
     let mut found = Vec::new();
     let runs = text
-        .split(|&b| ALPHABETS[usize::from(b)] & IN_RARE == 0)
+        .split(|&b| !shape::in_rare_alphabet(b))
         .filter(|run| run.len() >= MIN_RARE);
     let whole = text.trim_ascii();
     for run in runs {
@@ -303,65 +304,6 @@ pub(super) fn rare_tokens(text: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
     }
     found.extend(lz_utf16(text).map(|bytes| ("lzstring", bytes)));
     found
-}
-
-/// Which alphabets a run is written in, told in one pass of table lookups.
-struct Alphabets {
-    hexish: bool,
-    upper32: bool,
-    lower32: bool,
-    base58: bool,
-}
-
-/// A byte's membership of the rarer tokens' alphabets, as bits.
-const IN_RARE: u8 = 1;
-const IN_HEXISH: u8 = 1 << 1;
-const IN_UPPER32: u8 = 1 << 2;
-const IN_LOWER32: u8 = 1 << 3;
-const IN_BASE58: u8 = 1 << 4;
-
-const fn alphabets_of(b: u8) -> u8 {
-    let mut bits = 0;
-    if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'$') {
-        bits |= IN_RARE;
-    }
-    if b.is_ascii_hexdigit() || b == b'-' {
-        bits |= IN_HEXISH;
-    }
-    if matches!(b, b'A'..=b'Z' | b'2'..=b'7') {
-        bits |= IN_UPPER32;
-    }
-    if matches!(b, b'a'..=b'z' | b'2'..=b'7') {
-        bits |= IN_LOWER32;
-    }
-    if b.is_ascii_alphanumeric() && !matches!(b, b'0' | b'O' | b'I' | b'l') {
-        bits |= IN_BASE58;
-    }
-    bits
-}
-
-const ALPHABETS: [u8; 256] = {
-    let mut table = [0; 256];
-    let mut b = 0;
-    while b < 256 {
-        table[b] = alphabets_of(b as u8);
-        b += 1;
-    }
-    table
-};
-
-impl Alphabets {
-    fn of(run: &[u8]) -> Alphabets {
-        let all = run
-            .iter()
-            .fold(u8::MAX, |all, &b| all & ALPHABETS[usize::from(b)]);
-        Alphabets {
-            hexish: all & IN_HEXISH != 0,
-            upper32: all & IN_UPPER32 != 0,
-            lower32: all & IN_LOWER32 != 0,
-            base58: all & IN_BASE58 != 0,
-        }
-    }
 }
 
 /// Whether decoded bytes are worth a look: text, a digest's length, or a zlib or gzip stream.

@@ -14,7 +14,7 @@ use super::derived::Derived;
 use super::digests::{Algo, Checksum};
 use super::keys::KeyKind;
 use super::normalise::{self, Form, Hash as Hashing};
-use super::starts::Starts;
+use super::starts::{Starts, WordHasher};
 use super::{ValueForm, ValueKind};
 use crate::customer::{Account, Customer, Payee};
 use crate::money::Money;
@@ -179,27 +179,7 @@ impl Hash for DigestKey {
     }
 }
 
-/// The hasher of [`DigestKey`]s: it keeps the word the key hands it.
-#[derive(Default)]
-struct DigestHasher(u64);
-
-impl Hasher for DigestHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-
-    fn write_u64(&mut self, word: u64) {
-        self.0 = word;
-    }
-}
-
-type DigestMap<V> = HashMap<DigestKey, V, BuildHasherDefault<DigestHasher>>;
+type DigestMap<V> = HashMap<DigestKey, V, BuildHasherDefault<WordHasher>>;
 
 impl DigestKey {
     fn of(bytes: &[u8]) -> Option<DigestKey> {

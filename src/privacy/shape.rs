@@ -1,7 +1,8 @@
 //! The shape of a string, told in one pass over its bytes: which byte classes it holds, how
-//! many digits, and its longest runs of the token alphabets. A scan reads it to skip the
-//! passes that cannot find anything in the string: most values are short words, numbers and
-//! ids, and each pass costs more to start than the shape costs to tell.
+//! many digits, and its longest run of token characters; and the token alphabets a run is
+//! written in. A scan reads the shape to skip the passes that cannot find anything in the
+//! string: most values are short words, numbers and ids, and each pass costs more to start
+//! than the shape costs to tell.
 
 /// A byte's classes, as bits.
 const DIGIT: u16 = 1;
@@ -16,6 +17,12 @@ const AT: u16 = 1 << 8;
 /// In some token alphabet: base64 and base64url (letters, digits, `+ / _ -`), the rarer
 /// tokens' (letters, digits, `+ / - $`) or hex.
 const TOKEN: u16 = 1 << 9;
+/// The rarer tokens' alphabet; hex digits and dashes; base32 upper and lower case; base58.
+const RARE: u16 = 1 << 10;
+const HEXISH: u16 = 1 << 11;
+const UPPER32: u16 = 1 << 12;
+const LOWER32: u16 = 1 << 13;
+const BASE58: u16 = 1 << 14;
 
 const fn classes(b: u8) -> u16 {
     let mut bits = 0;
@@ -30,6 +37,21 @@ const fn classes(b: u8) -> u16 {
     }
     if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_' | b'$') {
         bits |= TOKEN;
+    }
+    if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'$') {
+        bits |= RARE;
+    }
+    if b.is_ascii_hexdigit() || b == b'-' {
+        bits |= HEXISH;
+    }
+    if matches!(b, b'A'..=b'Z' | b'2'..=b'7') {
+        bits |= UPPER32;
+    }
+    if matches!(b, b'a'..=b'z' | b'2'..=b'7') {
+        bits |= LOWER32;
+    }
+    if b.is_ascii_alphanumeric() && !matches!(b, b'0' | b'O' | b'I' | b'l') {
+        bits |= BASE58;
     }
     match b {
         b'%' => bits | PERCENT,
@@ -109,6 +131,36 @@ impl Shape {
     }
 }
 
+/// Whether `b` is in the rarer tokens' alphabet: letters, digits, `+ / - $`.
+pub(super) fn in_rare_alphabet(b: u8) -> bool {
+    TABLE[usize::from(b)] & RARE != 0
+}
+
+/// Which alphabets a run is written in entirely.
+pub(super) struct Alphabets {
+    /// Hex digits and dashes: hex, uuids and numbers.
+    pub hexish: bool,
+    /// Base32 in upper case, or in lower case.
+    pub upper32: bool,
+    pub lower32: bool,
+    /// Base58: letters and digits but `0 O I l`.
+    pub base58: bool,
+}
+
+impl Alphabets {
+    pub fn of(run: &[u8]) -> Alphabets {
+        let all = run
+            .iter()
+            .fold(u16::MAX, |all, &b| all & TABLE[usize::from(b)]);
+        Alphabets {
+            hexish: all & HEXISH != 0,
+            upper32: all & UPPER32 != 0,
+            lower32: all & LOWER32 != 0,
+            base58: all & BASE58 != 0,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,5 +176,10 @@ mod tests {
         assert!(!plain.url_encoded() && !plain.entities() && !plain.escapes());
         assert!(!plain.at_sign() && !plain.high());
         assert_eq!(plain.token_run, 9);
+        let id = Alphabets::of(b"4f9e-12ab");
+        assert!(id.hexish && !id.upper32 && !id.lower32 && !id.base58);
+        let base32 = Alphabets::of(b"MZXW6YTB");
+        assert!(base32.upper32 && !base32.lower32 && base32.base58 && !base32.hexish);
+        assert!(in_rare_alphabet(b'$') && !in_rare_alphabet(b'_'));
     }
 }

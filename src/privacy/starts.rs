@@ -55,23 +55,28 @@ fn slot(prefix: u32) -> usize {
     (prefix.wrapping_mul(0x9E37_79B1) >> (32 - PREFIX_BITS)) as usize
 }
 
-/// The hasher of prefixes: one multiplication spreads a prefix over all 64 bits.
+/// The hasher of keys that are one word: a word of random bits (a digest's leading bytes) is
+/// kept as it is, and a four-byte prefix is spread over all 64 bits by one multiplication.
 #[derive(Default)]
-struct PrefixHasher(u64);
+pub(super) struct WordHasher(u64);
 
-impl Hasher for PrefixHasher {
+impl Hasher for WordHasher {
     fn finish(&self) -> u64 {
         self.0
     }
 
     fn write(&mut self, bytes: &[u8]) {
         for &b in bytes {
-            self.write_u32(u32::from(b) ^ (self.0 as u32).rotate_left(8));
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
         }
     }
 
     fn write_u32(&mut self, prefix: u32) {
         self.0 = u64::from(prefix).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+
+    fn write_u64(&mut self, word: u64) {
+        self.0 = word;
     }
 }
 
@@ -84,7 +89,7 @@ pub(super) struct Starts {
     /// One bit per prefix slot.
     prefixes: Box<[u64]>,
     /// The ids of the needles of each prefix.
-    by_prefix: HashMap<u32, Vec<usize>, BuildHasherDefault<PrefixHasher>>,
+    by_prefix: HashMap<u32, Vec<usize>, BuildHasherDefault<WordHasher>>,
 }
 
 impl Starts {
