@@ -178,6 +178,69 @@ mod tests {
         assert_eq!(found(&patterns, "zip94107"), vec![(3, 8, 3)]);
     }
 
+    /// The matches of an unanchored, overlapping, ASCII case-insensitive aho-corasick search
+    /// that pass the start rule: what the matcher must find.
+    fn by_automaton(patterns: &[Vec<u8>], hay: &[u8]) -> Vec<(usize, usize, usize)> {
+        let automaton = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(patterns)
+            .expect("patterns build");
+        let mut all: Vec<(usize, usize, usize)> = automaton
+            .find_overlapping_iter(hay)
+            .filter(|m| {
+                let before = m.start().checked_sub(1).and_then(|i| hay.get(i));
+                may_follow(hay[m.start()], before.copied().unwrap_or(b' '))
+            })
+            .map(|m| (m.start(), m.end(), m.pattern().as_usize()))
+            .collect();
+        all.sort_unstable();
+        all
+    }
+
+    #[test]
+    fn finds_what_an_overlapping_automaton_finds_where_a_needle_can_start() {
+        let alphabet: &[u8] = b"aAb1 -.\xc3";
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut draw = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            usize::try_from(state % n as u64).unwrap_or(0)
+        };
+        for _ in 0..2_000 {
+            let patterns: Vec<Vec<u8>> = (0..1 + draw(12))
+                .map(|_| {
+                    (0..4 + draw(4))
+                        .map(|_| alphabet[draw(alphabet.len())])
+                        .collect()
+                })
+                .collect();
+            let hay: Vec<u8> = (0..draw(40))
+                .map(|_| alphabet[draw(alphabet.len())])
+                .collect();
+            let starts = Starts::build(&patterns);
+            let mut mine = Vec::new();
+            starts.matches(&hay, |s, e, p| mine.push((s, e, p)));
+            mine.sort_unstable();
+            assert_eq!(
+                mine,
+                by_automaton(&patterns, &hay),
+                "{patterns:?} in {:?}",
+                String::from_utf8_lossy(&hay)
+            );
+        }
+    }
+
+    #[test]
+    fn non_ascii_bytes_match_as_they_are_and_start_anywhere() {
+        let patterns = ["josé", "émile"];
+        // ASCII letters fold; others do not, as with an ASCII case-insensitive automaton.
+        assert_eq!(found(&patterns, "hola JOSé"), vec![(5, 10, 0)]);
+        assert!(found(&patterns, "hola JOSÉ").is_empty());
+        // A needle opening with a byte that is no ASCII letter or digit may follow anything.
+        assert_eq!(found(&patterns, "xémile"), vec![(1, 7, 1)]);
+    }
+
     #[test]
     fn short_haystacks_and_patterns_match_nothing() {
         assert!(found(&["anne"], "ann").is_empty());
