@@ -234,9 +234,7 @@ impl<'n> Scanner<'n> {
         }
         let shape = Shape::of(text);
         if self.mode == Mode::Request {
-            if shape.letters() {
-                self.status_value(text, site);
-            }
+            self.status_value(text, site, shape);
             self.amounts(text, site);
             self.counts(text, site);
         }
@@ -296,9 +294,7 @@ impl<'n> Scanner<'n> {
             }
         }
         if self.mode == Mode::Request {
-            if shape.letters() {
-                self.status_value(text, site);
-            }
+            self.status_value(text, site, shape);
             self.amounts(text, site);
             self.counts(text, site);
             if shape.digits >= warnings::MIN_DIGITS || shape.at_sign() {
@@ -438,8 +434,12 @@ impl<'n> Scanner<'n> {
         }
     }
 
-    /// A financial-status term in a value as written.
-    fn status_value(&mut self, value: &[u8], site: &Site) {
+    /// A financial-status term in a value as written (none in a value without letters, when
+    /// every term has one).
+    fn status_value(&mut self, value: &[u8], site: &Site, shape: Shape) {
+        if !shape.letters() && self.vocabulary.needs_letters() {
+            return;
+        }
         if let Ok(value) = std::str::from_utf8(value) {
             self.signal(value, SignalField::Value, site);
         }

@@ -148,6 +148,11 @@ impl Vocabulary {
         }
     }
 
+    /// Whether only text with an ASCII letter can hold a term (as with the built-in terms).
+    pub fn needs_letters(&self) -> bool {
+        self.late_letter
+    }
+
     /// The term `identifier` holds, as words joined by spaces, if any.
     pub fn find(&self, identifier: &str) -> Option<String> {
         if !(self.shortest..=MAX_IDENTIFIER).contains(&identifier.len())

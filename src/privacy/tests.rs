@@ -1205,6 +1205,20 @@ fn status_signals_are_found_in_keys_on_the_way_field_names_headers_paths_and_val
 }
 
 #[test]
+fn a_configured_term_without_letters_is_still_found_in_values_without_letters() {
+    let vocabulary = Vocabulary::new(["subprime 600"], Vec::<&str>::new());
+    let detector = Detector::prepare(&customers(), &[], vocabulary);
+    let scan = detector.scan_request(&json_post(serde_json::json!({"tier": "subprime-600"})));
+    let terms: Vec<&str> = scan.signals.iter().map(|s| s.term.as_str()).collect();
+    assert_eq!(terms, ["subprime 600"]);
+    let digits_only = Vocabulary::new(["600"], Vec::<&str>::new());
+    let detector = Detector::prepare(&customers(), &[], digits_only);
+    let scan = detector.scan_request(&json_post(serde_json::json!({"score": "600"})));
+    let terms: Vec<&str> = scan.signals.iter().map(|s| s.term.as_str()).collect();
+    assert_eq!(terms, ["600"]);
+}
+
+#[test]
 fn payees_and_amounts_moved_are_known_values() {
     let customers = customers();
     let payee = customers[0].payees[0].clone();
