@@ -1,14 +1,15 @@
 //! The scan engine: searches one located string (a "site") for every needle form and
 //! recursively decodes what it holds, collecting deduplicated findings, warnings and notes.
 //!
-//! Each site gets (a) the plaintext automaton over its bytes (which holds the rot13 of every
-//! needle too), (b) digest lookups of its hex and base64 tokens, and of 32-bit checksum tokens
-//! under an identity key, (c) amount tokens and (d) warning patterns; then, depth and budget
-//! permitting, it recurses into its url, HTML-entity and JSON-escape decodings, into its
-//! base64 and hex tokens that decode to text or to a compressed stream, and into its rarer
-//! tokens (base32, base58, LZ-String). A site or decoding that is JSON is walked field by
-//! field instead. When one value is found both in a container and in a field decoded from
-//! it, only the deepest location is reported (see [`deepest_only`]).
+//! Each site gets (a) the plaintext matcher over its bytes (whose needles hold the rot13 of
+//! every needle too), (b) digest lookups of its hex and base64 tokens, and of 32-bit checksum
+//! tokens under an identity key, (c) amount tokens and (d) warning patterns; then, depth and
+//! budget permitting, it recurses into its url, HTML-entity and JSON-escape decodings, into
+//! its base64 and hex tokens that decode to text or to a compressed stream, and into its rarer
+//! tokens (base32, base58, LZ-String). The site's shape, told first, skips the passes that
+//! cannot find anything in it. A site or decoding that is JSON is walked field by field
+//! instead. When one value is found both in a container and in a field decoded from it, only
+//! the deepest location is reported (see [`deepest_only`]).
 
 use std::cmp::Reverse;
 use std::collections::btree_map::Entry;
