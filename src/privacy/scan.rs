@@ -234,13 +234,16 @@ impl<'n> Scanner<'n> {
             return;
         }
         let shape = Shape::of(text);
+        self.whole_value(text, site, shape);
+        self.rare_tokens(text, site, shape);
+    }
+
+    /// The passes that read a value as one whole: a financial-status term, an amount, a count.
+    fn whole_value(&mut self, text: &[u8], site: &Site, shape: Shape) {
         if self.mode == Mode::Request {
             self.status_value(text, site, shape);
             self.amounts(text, site);
             self.counts(text, site);
-        }
-        if site.depth < MAX_DEPTH && (shape.token_run >= decode::MIN_RARE || shape.high()) {
-            self.rare_tokens(text, site);
         }
     }
 
@@ -294,10 +297,8 @@ impl<'n> Scanner<'n> {
                 }
             }
         }
+        self.whole_value(text, site, shape);
         if self.mode == Mode::Request {
-            self.status_value(text, site, shape);
-            self.amounts(text, site);
-            self.counts(text, site);
             if shape.digits >= warnings::MIN_DIGITS || shape.at_sign() {
                 for candidate in warnings::find(text, &site.location) {
                     if !needles.is_known(&candidate.normalized) {
@@ -373,9 +374,7 @@ impl<'n> Scanner<'n> {
                 self.decoded(&bytes, site, "hex", false);
             }
         }
-        if site.depth < MAX_DEPTH && (shape.token_run >= decode::MIN_RARE || shape.high()) {
-            self.rare_tokens(text, site);
-        }
+        self.rare_tokens(text, site, shape);
     }
 
     /// Bytes decoded from a token at `site` by `encoding`: rescanned as text, or tried as a
@@ -402,8 +401,12 @@ impl<'n> Scanner<'n> {
     }
 
     /// Base32, base58 and LZ-String tokens: looked up as digests, and rescanned when they
-    /// decode to text.
-    fn rare_tokens(&mut self, text: &[u8], site: &Site) {
+    /// decode to text. None below 12 token characters in a row, except LZ-String's UTF-16
+    /// form, which is made of bytes past ASCII.
+    fn rare_tokens(&mut self, text: &[u8], site: &Site, shape: Shape) {
+        if site.depth >= MAX_DEPTH || !(shape.token_run >= decode::MIN_RARE || shape.high()) {
+            return;
+        }
         let needles = self.needles;
         for (step, bytes) in decode::rare_tokens(text.get(..MAX_DECODED).unwrap_or(text)) {
             self.found(needles.digest(&bytes), site, Some(step), 0);
