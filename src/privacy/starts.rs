@@ -83,7 +83,7 @@ impl Hasher for WordHasher {
 /// Plaintext needles, ASCII case-insensitive, each of four bytes or more.
 pub(super) struct Starts {
     /// The needles, ASCII lowercased, by pattern id.
-    patterns: Vec<Box<[u8]>>,
+    patterns: Vec<Vec<u8>>,
     /// The bytes some needle opens with, in both cases.
     opens: [bool; 256],
     /// One bit per prefix slot.
@@ -94,15 +94,15 @@ pub(super) struct Starts {
 
 impl Starts {
     /// The matcher of `patterns`; a pattern shorter than four bytes never matches.
-    pub fn build(patterns: &[Vec<u8>]) -> Starts {
+    pub fn build(mut patterns: Vec<Vec<u8>>) -> Starts {
+        patterns.iter_mut().for_each(|p| p.make_ascii_lowercase());
         let mut starts = Starts {
-            patterns: Vec::with_capacity(patterns.len()),
+            patterns: Vec::new(),
             opens: [false; 256],
             prefixes: vec![0u64; 1 << (PREFIX_BITS - 6)].into_boxed_slice(),
             by_prefix: HashMap::default(),
         };
         for (id, pattern) in patterns.iter().enumerate() {
-            starts.patterns.push(pattern.to_ascii_lowercase().into());
             let Some(&head) = pattern.first_chunk::<4>() else {
                 continue;
             };
@@ -116,6 +116,7 @@ impl Starts {
             }
             starts.by_prefix.entry(key).or_default().push(id);
         }
+        starts.patterns = patterns;
         starts
     }
 
@@ -160,7 +161,7 @@ mod tests {
 
     fn found(patterns: &[&str], hay: &str) -> Vec<(usize, usize, usize)> {
         let patterns: Vec<Vec<u8>> = patterns.iter().map(|p| p.as_bytes().to_vec()).collect();
-        let starts = Starts::build(&patterns);
+        let starts = Starts::build(patterns);
         let mut all = Vec::new();
         starts.matches(hay.as_bytes(), |s, e, p| all.push((s, e, p)));
         all
@@ -218,7 +219,7 @@ mod tests {
             let hay: Vec<u8> = (0..draw(40))
                 .map(|_| alphabet[draw(alphabet.len())])
                 .collect();
-            let starts = Starts::build(&patterns);
+            let starts = Starts::build(patterns.clone());
             let mut mine = Vec::new();
             starts.matches(&hay, |s, e, p| mine.push((s, e, p)));
             mine.sort_unstable();
