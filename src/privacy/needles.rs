@@ -6,7 +6,7 @@
 //! bytes, 32-bit checksums into a map keyed by their number; amounts into a map keyed by
 //! cents. Each needle maps to its owners: (customer, value kind, form label).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap as StdMap;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
@@ -179,7 +179,13 @@ impl Hash for DigestKey {
     }
 }
 
-type DigestMap<V> = HashMap<DigestKey, V, BuildHasherDefault<WordHasher>>;
+type DigestMap<V> = StdMap<DigestKey, V, BuildHasherDefault<WordHasher>>;
+
+/// The maps and sets of needles keyed by text and numbers: hashed with foldhash (the keys are
+/// the customers' own values, so a fixed seed is no weakness), which is several times faster
+/// than std's SipHash on short keys.
+type HashMap<K, V> = StdMap<K, V, foldhash::fast::FixedState>;
+type HashSet<T> = std::collections::HashSet<T, foldhash::fast::FixedState>;
 
 impl DigestKey {
     fn of(bytes: &[u8]) -> Option<DigestKey> {
@@ -390,6 +396,18 @@ struct Builder {
     known: HashSet<String>,
 }
 
+/// Whether `owners` already hold an owner of `owner`'s customer for which `same` holds. Owners
+/// are added customer by customer, so only the last ones can be of the same customer: a
+/// value that thousands of customers share (a merchant, a country) is not searched whole for
+/// each of them.
+fn owned(owners: &[Owner], owner: &Owner, same: impl Fn(&Owner) -> bool) -> bool {
+    owners
+        .iter()
+        .rev()
+        .take_while(|o| o.customer == owner.customer)
+        .any(same)
+}
+
 /// Why the digest half is missing when one of its threads panicked.
 const PANICKED: &str = "their preparation panicked";
 
@@ -450,13 +468,13 @@ impl Builder {
         Builder {
             half,
             patterns: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::default(),
             owners: Vec::new(),
             digests: Vec::new(),
-            checksums: HashMap::new(),
-            hashed_texts: HashSet::new(),
-            amounts: HashMap::new(),
-            known: HashSet::new(),
+            checksums: HashMap::default(),
+            hashed_texts: HashSet::default(),
+            amounts: HashMap::default(),
+            known: HashSet::default(),
         }
     }
 
@@ -503,10 +521,9 @@ impl Builder {
             }
         };
         if let Some(owners) = self.owners.get_mut(id) {
-            let owned = |o: &Owner| {
-                (o.customer, o.kind, o.rot13) == (owner.customer, owner.kind, owner.rot13)
-            };
-            if !owners.iter().any(owned) {
+            if !owned(owners, &owner, |o| {
+                (o.kind, o.rot13) == (owner.kind, owner.rot13)
+            }) {
                 owners.push(owner);
             }
         }
@@ -558,10 +575,7 @@ impl Builder {
                 ..owner
             };
             let owners = self.checksums.entry(sum.of(text.as_bytes())).or_default();
-            if !owners
-                .iter()
-                .any(|o| (o.customer, o.kind) == (owner.customer, owner.kind))
-            {
+            if !owned(owners, &owner, |o| o.kind == owner.kind) {
                 owners.push(owner);
             }
         }
@@ -598,7 +612,9 @@ impl Builder {
         let cents = cents.saturating_abs();
         if self.half == Half::Plain && cents >= MIN_AMOUNT_CENTS {
             let owners = self.amounts.entry(cents).or_default();
-            if !owners.contains(&customer) {
+            // Customers come in order, except the amounts they move (after them all): the
+            // owners are sorted and deduplicated once, in `finish`.
+            if owners.last() != Some(&customer) {
                 owners.push(customer);
             }
         }
@@ -643,7 +659,7 @@ impl Builder {
 
     /// Account, routing and card numbers, balances, transaction amounts and merchants.
     fn accounts(&mut self, i: usize, accounts: &[Account]) {
-        let (mut merchants, mut numbers_seen) = (HashSet::new(), HashSet::new());
+        let (mut merchants, mut numbers_seen) = (HashSet::default(), HashSet::default());
         for account in accounts {
             let mut numbers = vec![
                 (ValueKind::AccountNumber, "account_number", &account.number),
@@ -726,10 +742,10 @@ impl Builder {
         let mut owners: Vec<Owner> = Vec::with_capacity(digests.len());
         for group in digests.chunk_by(|a, b| a.0 == b.0) {
             let start = owners.len();
-            for (_, owner) in group {
-                let same = |o: &Owner| (o.customer, o.kind) == (owner.customer, owner.kind);
-                if !owners.get(start..).unwrap_or_default().iter().any(same) {
-                    owners.push(*owner);
+            for &(_, owner) in group {
+                let group = owners.get(start..).unwrap_or_default();
+                if !owned(group, &owner, |o| o.kind == owner.kind) {
+                    owners.push(owner);
                 }
             }
             if let Some(&(key, _)) = group.first() {
@@ -744,7 +760,11 @@ impl Builder {
     }
 
     /// The plaintext half's needles, with the digest half's table (or why it is missing).
-    fn finish(self, digests: Result<DigestTable, &str>) -> Needles {
+    fn finish(mut self, digests: Result<DigestTable, &str>) -> Needles {
+        for owners in self.amounts.values_mut() {
+            owners.sort_unstable();
+            owners.dedup();
+        }
         let starts = Starts::build(self.patterns);
         let (digests, broken) = match digests {
             Ok(digests) => (digests, None),
@@ -752,7 +772,7 @@ impl Builder {
                 let empty = DigestTable {
                     ranges: DigestMap::default(),
                     owners: Vec::new(),
-                    checksums: HashMap::new(),
+                    checksums: HashMap::default(),
                 };
                 (empty, Some(format!("digest needles unavailable: {why}")))
             }
