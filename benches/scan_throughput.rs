@@ -1,4 +1,5 @@
-//! Leak-detector throughput: needle preparation for 1 and 1,000 customers, then scan MB/s
+//! Leak-detector throughput: needle preparation for 1 and 1,000 customers, the first scan
+//! that looks digests of every length up (which builds the digest tables), then scan MB/s
 //! over ~20 MB of realistic captured sink traffic (Meta, GA4, Segment, Mixpanel, gzip'd
 //! Amplitude, one request in 50 with a planted leak) with 1 and with 1,000 customers'
 //! needles, beside a baseline in the same run: a plain aho-corasick search for the 1,000
@@ -83,6 +84,16 @@ fn traffic(customers: &[Customer]) -> (Vec<CapturedRequest>, usize) {
     unreachable!("the loop returns once the traffic is large enough")
 }
 
+/// A request holding a hex token of each digest length: 16, 20, 28, 32, 48 and 64 bytes.
+fn digests_of_every_length() -> CapturedRequest {
+    let query: Vec<String> = [16, 20, 28, 32, 48, 64]
+        .iter()
+        .enumerate()
+        .map(|(i, &len)| format!("h{i}={}", "ab".repeat(len)))
+        .collect();
+    CapturedRequest::new("meta", "GET", &format!("/tr?{}", query.join("&")), &[], "")
+}
+
 fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
     let started = Instant::now();
     let value = f();
@@ -108,6 +119,12 @@ fn main() {
     let (one, prep_one) = timed(|| Detector::new(&customers[..1]));
     let (all, prep_all) = timed(|| Detector::new(&customers));
     println!("needle preparation: 1 customer {prep_one:.2?}, {CUSTOMERS} customers {prep_all:.2?}");
+    let every_length = digests_of_every_length();
+    let (_, tables_one) = timed(|| one.scan_request(&every_length));
+    let (_, tables_all) = timed(|| all.scan_request(&every_length));
+    println!(
+        "first scan with digests of every length (builds the digest tables): 1 customer {tables_one:.2?}, {CUSTOMERS} customers {tables_all:.2?}"
+    );
 
     let scan = |detector: &Detector| {
         timed(|| {

@@ -84,6 +84,18 @@ impl Algo {
     /// three for MurmurHash3 x64-128, whose two 64-bit halves libraries lay out differently:
     /// the reference C output (both little-endian), murmurhash3js's hex (h1 then h2,
     /// big-endian) and Python's `mmh3.hash128` integer (h2 then h1, big-endian).
+    /// The length of the algorithm's digests in bytes.
+    pub fn len(self) -> usize {
+        match self {
+            Algo::Md2 | Algo::Md4 | Algo::Md5 | Algo::Murmur128 => 16,
+            Algo::Sha1 | Algo::Ripemd160 => 20,
+            Algo::Sha224 | Algo::Sha3_224 => 28,
+            Algo::Sha256 | Algo::Sha3_256 | Algo::Keccak256 | Algo::Blake2s => 32,
+            Algo::Sha384 | Algo::Sha3_384 => 48,
+            Algo::Sha512 | Algo::Sha3_512 | Algo::Whirlpool | Algo::Blake2b => 64,
+        }
+    }
+
     pub fn outputs(self, data: &[u8]) -> Vec<Vec<u8>> {
         let digest = match self {
             Algo::Md2 => Md2::digest(data).to_vec(),

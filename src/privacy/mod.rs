@@ -22,6 +22,7 @@ mod amounts;
 mod decode;
 mod derived;
 mod digests;
+mod hashed;
 mod keys;
 mod needles;
 mod normalise;

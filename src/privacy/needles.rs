@@ -1,20 +1,20 @@
 //! Needles: every value of every customer in each of its normal forms, prepared once.
 //!
 //! The forms come from `normalise`. Plaintext forms, and their rot13, go into ONE
-//! case-insensitive matcher (`starts`) that reports overlapping matches; digests (every
-//! algorithm of `digests`, and hash-of-hash for email and phone) go into a map keyed by digest
-//! bytes, 32-bit checksums into a map keyed by their number; amounts into a map keyed by
-//! cents. Each needle maps to its owners: (customer, value kind, form label).
+//! case-insensitive matcher (`starts`) that reports overlapping matches; the texts to hash go
+//! to `hashed`, whose digests (every algorithm of `digests`, and hash-of-hash for email and
+//! phone) are built by length when first looked up; 32-bit checksums go into a map keyed by
+//! their number, amounts into a map keyed by cents. Each needle maps to its owners:
+//! (customer, value kind, form label).
 
-use std::collections::HashMap as StdMap;
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use super::derived::Derived;
 use super::digests::{Algo, Checksum};
+use super::hashed::{Hashed, Job, DIGEST_LENS};
 use super::keys::KeyKind;
 use super::normalise::{self, Form, Hash as Hashing};
-use super::starts::{Starts, WordHasher};
+use super::starts::Starts;
 use super::{ValueForm, ValueKind};
 use crate::customer::{Account, Customer, Payee};
 use crate::money::Money;
@@ -23,8 +23,6 @@ use crate::money::Money;
 const MIN_PLAIN_CHARS: usize = 4;
 /// Amounts below $1.00 are skipped (too coincidental).
 const MIN_AMOUNT_CENTS: i64 = 100;
-/// The byte lengths of the supported digests, for haystack tokens worth a lookup.
-const DIGEST_LENS: [usize; 6] = [16, 20, 28, 32, 48, 64];
 
 /// ASCII letters rotated by 13.
 fn rot13(text: &[u8]) -> Vec<u8> {
@@ -164,49 +162,19 @@ impl Owner {
     }
 }
 
-/// A digest by its first 16 bytes and its length: exact for md5, and a 2^-128 coincidence for
-/// the longer ones, without a heap allocation per needle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct DigestKey([u8; 16], u8);
-
-/// Digest bytes are uniformly random already: the key hashes as its first eight bytes.
-impl Hash for DigestKey {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        let (head, _) = self.0.split_at(8);
-        let mut word = [0u8; 8];
-        word.copy_from_slice(head);
-        state.write_u64(u64::from_le_bytes(word) ^ u64::from(self.1));
-    }
-}
-
-type DigestMap<V> = StdMap<DigestKey, V, BuildHasherDefault<WordHasher>>;
-
 /// The maps and sets of needles keyed by text and numbers: hashed with foldhash (the keys are
 /// the customers' own values, so a fixed seed is no weakness), which is several times faster
 /// than std's SipHash on short keys.
-type HashMap<K, V> = StdMap<K, V, foldhash::fast::FixedState>;
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
 type HashSet<T> = std::collections::HashSet<T, foldhash::fast::FixedState>;
-
-impl DigestKey {
-    fn of(bytes: &[u8]) -> Option<DigestKey> {
-        let len = u8::try_from(bytes.len()).ok()?;
-        let head = bytes.get(..16)?.try_into().ok()?;
-        DIGEST_LENS
-            .contains(&bytes.len())
-            .then_some(DigestKey(head, len))
-    }
-}
 
 /// Every needle of a set of customers.
 pub(super) struct Needles {
     starts: Starts,
-    /// Why the digest table is missing, if it is.
-    broken: Option<String>,
     /// The owners of each plaintext pattern, by pattern id.
     owners: Vec<Vec<Owner>>,
-    /// The owners of each digest, as a range of `digest_owners`.
-    digests: DigestMap<(usize, usize)>,
-    digest_owners: Vec<Owner>,
+    /// The digests, built by length when first looked up.
+    hashed: Hashed,
     /// The owners of each 32-bit checksum.
     checksums: HashMap<u32, Vec<Owner>>,
     /// Customers by amount in cents.
@@ -218,36 +186,40 @@ pub(super) struct Needles {
 }
 
 impl Needles {
-    /// Prepares the plaintext half (matcher, amounts, known values) and the digest half side
-    /// by side: the digests on threads of their own, when they can be started.
+    /// Prepares the plaintext needles (matcher, amounts, known values), the checksums and the
+    /// texts to hash; the digests themselves are built by length when first looked up.
     /// `amounts[i]` are amounts customer `i` moves, known besides their accounts.
+    ///
+    /// The customers are split in chunks across the available CPUs, the derived values
+    /// computed beside them, and the chunks merged in customer order: the needles are the ones
+    /// a single thread prepares.
     pub fn build(customers: &[Customer], amounts: &[Vec<Money>]) -> Needles {
-        std::thread::scope(|scope| {
-            let digests = std::thread::Builder::new()
-                .name("needles".to_owned())
-                .spawn_scoped(scope, || Builder::digests(customers));
-            let mut plain = Builder::of(Half::Plain, customers, 0);
-            for (i, moved) in amounts.iter().enumerate() {
-                moved.iter().for_each(|m| plain.amount(i, m.cents()));
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let size = customers.len().div_ceil(threads).max(1);
+        let (mut builder, derived) = std::thread::scope(|scope| {
+            let derived = spawn(scope, || Derived::new(customers));
+            let mut chunks = customers.chunks(size).enumerate();
+            let head = chunks.next().map_or(&[][..], |(_, head)| head);
+            let rest: Vec<_> = chunks
+                .map(|(n, chunk)| spawn(scope, move || Builder::of(chunk, n * size)))
+                .collect();
+            let mut builder = Builder::of(head, 0);
+            for chunk in rest {
+                builder.merge(chunk.join());
             }
-            let digests = match digests {
-                Ok(thread) => thread.join().unwrap_or(Err(PANICKED)),
-                Err(_) => Builder::digests(customers),
-            };
-            let mut needles = plain.finish(digests.map(Builder::digest_table));
-            needles.derived = Derived::new(customers);
-            needles
-        })
+            (builder, derived.join())
+        });
+        for (i, moved) in amounts.iter().enumerate() {
+            moved.iter().for_each(|m| builder.amount(i, m.cents()));
+        }
+        let mut needles = builder.finish();
+        needles.derived = derived;
+        needles
     }
 
     /// The values derived from the customers' data.
     pub fn derived(&self) -> &Derived {
         &self.derived
-    }
-
-    /// Why the digest table is missing, to be noted on every scan.
-    pub fn broken(&self) -> Option<&str> {
-        self.broken.as_deref()
     }
 
     /// Every plaintext needle in `hay` as (match length, whether some occurrence is a whole
@@ -279,15 +251,10 @@ impl Needles {
         DIGEST_LENS.contains(&len)
     }
 
-    /// The owners of the digest `bytes` (raw digest bytes), if it is one of ours.
-    pub fn digest(&self, bytes: &[u8]) -> &[Owner] {
-        let Some(key) = DigestKey::of(bytes) else {
-            return &[];
-        };
-        self.digests
-            .get(&key)
-            .and_then(|&(start, end)| self.digest_owners.get(start..end))
-            .unwrap_or_default()
+    /// The owners of the digest `bytes` (raw digest bytes), if it is one of ours; `Err` says
+    /// why the digests of that length are missing.
+    pub fn digest(&self, bytes: &[u8]) -> Result<&[Owner], &'static str> {
+        self.hashed.owners(bytes)
     }
 
     /// The owners of the 32-bit checksum `sum`, if it is one of ours.
@@ -365,30 +332,43 @@ fn buried(hay: &[u8], start: usize, end: usize, class: impl Fn(&u8) -> bool, min
     left + right > 0 && left + matched.len() + right >= min && matched.iter().all(&class)
 }
 
-/// Which needles a [`Builder`] prepares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Half {
-    /// Plaintext patterns, amounts and known values.
-    Plain,
-    /// Digests.
-    Digests,
+/// Work started on a thread of its own, or done on this one when no thread could be started.
+enum Spawned<'scope, T> {
+    Thread(std::thread::ScopedJoinHandle<'scope, T>),
+    Done(T),
 }
 
-/// The digests of every customer, each with the range of its owners in `owners`.
-#[cfg_attr(test, derive(Debug, PartialEq))]
-struct DigestTable {
-    ranges: DigestMap<(usize, usize)>,
-    owners: Vec<Owner>,
-    /// The owners of each 32-bit checksum.
-    checksums: HashMap<u32, Vec<Owner>>,
+impl<T> Spawned<'_, T> {
+    /// The work's result; a panic in it goes on here.
+    fn join(self) -> T {
+        match self {
+            Spawned::Thread(thread) => thread
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Spawned::Done(result) => result,
+        }
+    }
 }
 
+fn spawn<'scope, T: Send + 'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    work: impl FnOnce() -> T + Send + Copy + 'scope,
+) -> Spawned<'scope, T> {
+    let thread = std::thread::Builder::new()
+        .name("needles".to_owned())
+        .spawn_scoped(scope, work);
+    match thread {
+        Ok(thread) => Spawned::Thread(thread),
+        Err(_) => Spawned::Done(work()),
+    }
+}
+
+#[derive(Default)]
 struct Builder {
-    half: Half,
-    patterns: Vec<Vec<u8>>,
+    /// The pattern ids of the plaintext needles, keyed lowercased.
     index: HashMap<Vec<u8>, usize>,
     owners: Vec<Vec<Owner>>,
-    digests: Vec<(DigestKey, Owner)>,
+    jobs: Vec<Job>,
     checksums: HashMap<u32, Vec<Owner>>,
     /// The (kind, text) pairs of a customer already hashed: each digest is computed once.
     hashed_texts: HashSet<(ValueKind, String)>,
@@ -400,7 +380,7 @@ struct Builder {
 /// are added customer by customer, so only the last ones can be of the same customer: a
 /// value that thousands of customers share (a merchant, a country) is not searched whole for
 /// each of them.
-fn owned(owners: &[Owner], owner: &Owner, same: impl Fn(&Owner) -> bool) -> bool {
+pub(super) fn owned(owners: &[Owner], owner: &Owner, same: impl Fn(&Owner) -> bool) -> bool {
     owners
         .iter()
         .rev()
@@ -408,80 +388,43 @@ fn owned(owners: &[Owner], owner: &Owner, same: impl Fn(&Owner) -> bool) -> bool
         .any(same)
 }
 
-/// Why the digest half is missing when one of its threads panicked.
-const PANICKED: &str = "their preparation panicked";
-
 impl Builder {
-    /// One half of the needles of `customers`, the first of which is customer `first`.
-    fn of(half: Half, customers: &[Customer], first: usize) -> Builder {
-        let mut builder = Builder::new(half);
+    /// The needles of `customers`, the first of which is customer `first`.
+    fn of(customers: &[Customer], first: usize) -> Builder {
+        let mut builder = Builder::default();
         for (i, customer) in customers.iter().enumerate() {
             builder.customer(first + i, customer);
         }
         builder
     }
 
-    /// The digest half, its customers split in chunks across the available CPUs, each chunk's
-    /// digests sorted on its own thread and the chunks joined in customer order: sorted runs
-    /// that [`Builder::digest_table`] merges, so the table is the one a single thread builds.
-    fn digests(customers: &[Customer]) -> Result<Builder, &'static str> {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let size = customers.len().div_ceil(threads).max(1);
-        let mut chunks = customers.chunks(size).enumerate();
-        let Some((_, head)) = chunks.next() else {
-            return Ok(Builder::new(Half::Digests));
-        };
-        std::thread::scope(|scope| {
-            let rest: Vec<_> = chunks
-                .map(|(n, chunk)| {
-                    let first = n * size;
-                    let build = move || Builder::of(Half::Digests, chunk, first).sorted();
-                    std::thread::Builder::new()
-                        .name("needles".to_owned())
-                        .spawn_scoped(scope, build)
-                        .map_err(|_| (chunk, first))
-                })
-                .collect();
-            let mut all = Builder::of(Half::Digests, head, 0).sorted();
-            for thread in rest {
-                let chunk = match thread {
-                    Ok(thread) => thread.join().map_err(|_| PANICKED)?,
-                    Err((chunk, first)) => Builder::of(Half::Digests, chunk, first).sorted(),
-                };
-                all.digests.extend(chunk.digests);
-                for (sum, owners) in chunk.checksums {
-                    all.checksums.entry(sum).or_default().extend(owners);
-                }
+    /// Adds the needles of `later`, whose customers all come after this builder's: the same
+    /// needles, in the same order, as if one builder had prepared them all.
+    fn merge(&mut self, mut later: Builder) {
+        let patterns = later.patterns();
+        for (pattern, owners) in patterns.into_iter().zip(later.owners) {
+            let next = self.owners.len();
+            let id = *self.index.entry(pattern).or_insert(next);
+            if id == next {
+                self.owners.push(owners);
+            } else if let Some(mine) = self.owners.get_mut(id) {
+                mine.extend(owners);
             }
-            Ok(all)
-        })
-    }
-
-    /// The digests sorted by key, each key's in the order added (a stable sort, which merges
-    /// runs that are sorted already in linear time).
-    fn sorted(mut self) -> Builder {
-        self.digests.sort_by_key(|(key, _)| *key);
-        self
-    }
-
-    fn new(half: Half) -> Builder {
-        Builder {
-            half,
-            patterns: Vec::new(),
-            index: HashMap::default(),
-            owners: Vec::new(),
-            digests: Vec::new(),
-            checksums: HashMap::default(),
-            hashed_texts: HashSet::default(),
-            amounts: HashMap::default(),
-            known: HashSet::default(),
         }
+        self.jobs.extend(later.jobs);
+        for (sum, owners) in later.checksums {
+            self.checksums.entry(sum).or_default().extend(owners);
+        }
+        for (cents, customers) in later.amounts {
+            self.amounts.entry(cents).or_default().extend(customers);
+        }
+        self.known.extend(later.known);
     }
 
     /// A plaintext needle, and its rot13 when it has letters; the matcher is ASCII
     /// case-insensitive, so needles are keyed lowercased.
     fn plain(&mut self, customer: usize, kind: ValueKind, form: &'static str, text: &str) {
-        if self.half != Half::Plain || text.chars().count() < MIN_PLAIN_CHARS {
+        if text.chars().count() < MIN_PLAIN_CHARS {
             return;
         }
         let key = text.to_ascii_lowercase().into_bytes();
@@ -511,15 +454,11 @@ impl Builder {
     }
 
     fn pattern(&mut self, key: Vec<u8>, owner: Owner) {
-        let id = match self.index.get(&key) {
-            Some(&id) => id,
-            None => {
-                self.index.insert(key.clone(), self.patterns.len());
-                self.patterns.push(key);
-                self.owners.push(Vec::new());
-                self.patterns.len() - 1
-            }
-        };
+        let next = self.owners.len();
+        let id = *self.index.entry(key).or_insert(next);
+        if id == next {
+            self.owners.push(Vec::new());
+        }
         if let Some(owners) = self.owners.get_mut(id) {
             if !owned(owners, &owner, |o| {
                 (o.kind, o.rot13) == (owner.kind, owner.rot13)
@@ -533,42 +472,30 @@ impl Builder {
     /// outer(lowercase-hex(inner(text))) pair of the nested algorithms. A text already hashed
     /// for this customer and kind is skipped.
     fn hashed(&mut self, owner: Owner, text: &str, nested: bool) {
-        if self.half != Half::Digests
-            || text.is_empty()
-            || !self.hashed_texts.insert((owner.kind, text.to_owned()))
-        {
+        if text.is_empty() || !self.hashed_texts.insert((owner.kind, text.to_owned())) {
             return;
         }
         let Label::Plain(form) = owner.label else {
             return;
         };
-        for algo in Algo::ALL {
-            let label = Label::Digest {
-                algo,
-                inner: None,
-                form,
-            };
-            for digest in algo.outputs(text.as_bytes()) {
-                self.digest(&digest, Owner { label, ..owner });
-            }
-        }
-        if nested {
-            for inner in Algo::NESTED {
-                for digest in inner.outputs(text.as_bytes()) {
-                    let hex = lower_hex(&digest);
-                    for algo in Algo::NESTED {
-                        let label = Label::Digest {
-                            algo,
-                            inner: Some(inner),
-                            form,
-                        };
-                        for twice in algo.outputs(hex.as_bytes()) {
-                            self.digest(&twice, Owner { label, ..owner });
-                        }
-                    }
-                }
-            }
-        }
+        let inner = if nested {
+            let digests = Algo::NESTED.into_iter().flat_map(|inner| {
+                inner
+                    .outputs(text.as_bytes())
+                    .into_iter()
+                    .map(move |d| (inner, d))
+            });
+            digests
+                .map(|(inner, digest)| (inner, lower_hex(&digest)))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        self.jobs.push(Job {
+            owner,
+            text: text.into(),
+            inner,
+        });
         for sum in Checksum::ALL {
             let owner = Owner {
                 label: Label::Checksum { sum, form },
@@ -578,15 +505,6 @@ impl Builder {
             if !owned(owners, &owner, |o| o.kind == owner.kind) {
                 owners.push(owner);
             }
-        }
-    }
-
-    fn digest(&mut self, digest: &[u8], owner: Owner) {
-        if self.half != Half::Digests {
-            return;
-        }
-        if let Some(key) = DigestKey::of(digest) {
-            self.digests.push((key, owner));
         }
     }
 
@@ -610,7 +528,7 @@ impl Builder {
 
     fn amount(&mut self, customer: usize, cents: i64) {
         let cents = cents.saturating_abs();
-        if self.half == Half::Plain && cents >= MIN_AMOUNT_CENTS {
+        if cents >= MIN_AMOUNT_CENTS {
             let owners = self.amounts.entry(cents).or_default();
             // Customers come in order, except the amounts they move (after them all): the
             // owners are sorted and deduplicated once, in `finish`.
@@ -621,9 +539,7 @@ impl Builder {
     }
 
     fn known(&mut self, value: &str) {
-        if self.half == Half::Plain {
-            self.known.insert(value.to_owned());
-        }
+        self.known.insert(value.to_owned());
     }
 
     /// Every needle of customer `i`.
@@ -731,78 +647,32 @@ impl Builder {
         }
     }
 
-    /// The digest half's table: each digest's owners in the order added, the first form of a
-    /// (customer, kind) winning, laid out contiguously: one pass over the digests sorted by key.
-    fn digest_table(self) -> DigestTable {
-        let Builder {
-            digests, checksums, ..
-        } = self.sorted();
-        let mut ranges: DigestMap<(usize, usize)> = DigestMap::default();
-        ranges.reserve(digests.len());
-        let mut owners: Vec<Owner> = Vec::with_capacity(digests.len());
-        for group in digests.chunk_by(|a, b| a.0 == b.0) {
-            let start = owners.len();
-            for &(_, owner) in group {
-                let group = owners.get(start..).unwrap_or_default();
-                if !owned(group, &owner, |o| o.kind == owner.kind) {
-                    owners.push(owner);
-                }
-            }
-            if let Some(&(key, _)) = group.first() {
-                ranges.insert(key, (start, owners.len()));
-            }
-        }
-        DigestTable {
-            ranges,
-            owners,
-            checksums,
-        }
+    /// The patterns, by id.
+    fn patterns(&mut self) -> Vec<Vec<u8>> {
+        let mut patterns: Vec<(usize, Vec<u8>)> = self
+            .index
+            .drain()
+            .map(|(pattern, id)| (id, pattern))
+            .collect();
+        patterns.sort_unstable_by_key(|&(id, _)| id);
+        patterns.into_iter().map(|(_, pattern)| pattern).collect()
     }
 
-    /// The plaintext half's needles, with the digest half's table (or why it is missing).
-    fn finish(mut self, digests: Result<DigestTable, &str>) -> Needles {
+    /// The needles: the matcher of the patterns, the owners sorted where they may not be.
+    fn finish(mut self) -> Needles {
         for owners in self.amounts.values_mut() {
             owners.sort_unstable();
             owners.dedup();
         }
-        let starts = Starts::build(self.patterns);
-        let (digests, broken) = match digests {
-            Ok(digests) => (digests, None),
-            Err(why) => {
-                let empty = DigestTable {
-                    ranges: DigestMap::default(),
-                    owners: Vec::new(),
-                    checksums: HashMap::default(),
-                };
-                (empty, Some(format!("digest needles unavailable: {why}")))
-            }
-        };
+        let patterns = self.patterns();
         Needles {
-            starts,
-            broken,
+            starts: Starts::build(patterns),
             owners: self.owners,
-            digests: digests.ranges,
-            digest_owners: digests.owners,
-            checksums: digests.checksums,
+            hashed: Hashed::new(self.jobs),
+            checksums: self.checksums,
             amounts: self.amounts,
             known: self.known,
             derived: Derived::default(),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::customer::CustomerSpec;
-
-    #[test]
-    fn the_digest_half_built_in_chunks_is_the_one_a_single_thread_builds() {
-        let customers: Vec<Customer> = (0..7)
-            .map(|i| Customer::generate(3, &format!("c{i}"), &CustomerSpec::default()))
-            .collect();
-        let chunked = Builder::digests(&customers).expect("no thread panicked");
-        let single = Builder::of(Half::Digests, &customers, 0);
-        assert_eq!(chunked.digest_table(), single.digest_table());
     }
 }

@@ -151,7 +151,7 @@ fn keep_best<K: Ord, V: Ord>(map: &mut BTreeMap<K, V>, key: K, value: V) {
 
 impl<'n> Scanner<'n> {
     pub fn new(needles: &'n Needles, vocabulary: &'n Vocabulary, mode: Mode) -> Scanner<'n> {
-        let mut scanner = Scanner {
+        Scanner {
             needles,
             vocabulary,
             mode,
@@ -163,11 +163,7 @@ impl<'n> Scanner<'n> {
             tokens_left: MAX_TOKENS,
             fields_left: MAX_FIELDS,
             bytes_left: MAX_DECODED_TOTAL,
-        };
-        if let Some(broken) = needles.broken() {
-            scanner.note(broken.to_owned());
         }
-        scanner
     }
 
     pub fn finish(mut self) -> Scan {
@@ -332,7 +328,6 @@ impl<'n> Scanner<'n> {
     /// alphabet of encoded text where it matters (see `decode::base64_may_be_text`), or
     /// opening a compressed stream (`decode::base64_may_be_stream`).
     fn tokens(&mut self, text: &[u8], site: &Site, shape: Shape) {
-        let needles = self.needles;
         let base64 = decode::base64_runs(text).filter(|_| shape.token_run >= decode::MIN_BASE64);
         for token in base64 {
             let token = self.capped(token, MAX_DECODED / 3 * 4, site);
@@ -350,7 +345,8 @@ impl<'n> Scanner<'n> {
                 continue;
             };
             if digest {
-                self.found(needles.digest(&bytes), site, Some("base64"), 0);
+                let owners = self.digest(&bytes);
+                self.found(owners, site, Some("base64"), 0);
             }
             if holds {
                 self.decoded(&bytes, site, "base64", true);
@@ -368,7 +364,8 @@ impl<'n> Scanner<'n> {
                 continue;
             };
             if digest {
-                self.found(needles.digest(&bytes), site, None, 0);
+                let owners = self.digest(&bytes);
+                self.found(owners, site, None, 0);
             }
             if holds {
                 self.decoded(&bytes, site, "hex", false);
@@ -407,11 +404,20 @@ impl<'n> Scanner<'n> {
         if site.depth >= MAX_DEPTH || !(shape.token_run >= decode::MIN_RARE || shape.high()) {
             return;
         }
-        let needles = self.needles;
         for (step, bytes) in decode::rare_tokens(text.get(..MAX_DECODED).unwrap_or(text)) {
-            self.found(needles.digest(&bytes), site, Some(step), 0);
+            let owners = self.digest(&bytes);
+            self.found(owners, site, Some(step), 0);
             self.decoded(&bytes, site, step, true);
         }
+    }
+
+    /// The owners of the digest `bytes`; noted when the digests of its length are missing.
+    fn digest(&mut self, bytes: &[u8]) -> &'n [Owner] {
+        self.needles.digest(bytes).unwrap_or_else(|why| {
+            let len = bytes.len();
+            self.note(format!("{len}-byte digest needles unavailable: {why}"));
+            &[]
+        })
     }
 
     /// 32-bit checksum tokens (8 hex digits, or a decimal), only under a key that names an

@@ -1,0 +1,272 @@
+//! Digest needles, built when a scan first needs them: the texts of every customer to hash,
+//! and for each digest length a table from digest to owners, filled the first time a token
+//! of that length is looked up.
+//!
+//! Hashing every form of every customer under every algorithm is most of the needles'
+//! preparation (18 algorithms, and 49 pairs for the forms that get hashed twice). A digest
+//! can only be found in a token of its own length, and a run whose traffic holds no token of
+//! some length (a clean bot's often holds none at all) never needs that length's digests. So
+//! only the texts are kept up front; the first lookup of a length hashes them under the
+//! algorithms of that length, on the available CPUs, while other lookups of that length wait.
+//! What a lookup finds does not depend on when the table was built.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::sync::OnceLock;
+
+use super::digests::Algo;
+use super::needles::{owned, Label, Owner};
+use super::starts::WordHasher;
+
+/// The byte lengths of the supported digests.
+pub(super) const DIGEST_LENS: [usize; 6] = [16, 20, 28, 32, 48, 64];
+
+/// Why a length's digests are missing when building them panicked.
+const PANICKED: &str = "their preparation panicked";
+
+/// A text of one owner to hash: under every algorithm, and when it is hashed twice, under
+/// every outer algorithm of each inner digest's lowercase hex.
+pub(super) struct Job {
+    /// The owner, labelled with the plain form; a digest's label names its algorithms.
+    pub owner: Owner,
+    pub text: Box<str>,
+    /// The lowercase hex of each nested algorithm's digest of the text, when it is hashed twice.
+    pub inner: Vec<(Algo, String)>,
+}
+
+/// A digest by its first 16 bytes and its length: exact for md5, and a 2^-128 coincidence for
+/// the longer ones, without a heap allocation per needle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct DigestKey([u8; 16], u8);
+
+/// Digest bytes are uniformly random already: the key hashes as its first eight bytes.
+impl Hash for DigestKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let (head, _) = self.0.split_at(8);
+        let mut word = [0u8; 8];
+        word.copy_from_slice(head);
+        state.write_u64(u64::from_le_bytes(word) ^ u64::from(self.1));
+    }
+}
+
+impl DigestKey {
+    fn of(bytes: &[u8]) -> Option<DigestKey> {
+        let len = u8::try_from(bytes.len()).ok()?;
+        let head = bytes.get(..16)?.try_into().ok()?;
+        DIGEST_LENS
+            .contains(&bytes.len())
+            .then_some(DigestKey(head, len))
+    }
+}
+
+/// The digests of one length, each with the range of its owners in `owners`.
+#[cfg_attr(test, derive(Debug, PartialEq))]
+struct Table {
+    ranges: HashMap<DigestKey, (usize, usize), BuildHasherDefault<WordHasher>>,
+    owners: Vec<Owner>,
+}
+
+/// Every customer's texts to hash, and the tables of the lengths looked up so far.
+pub(super) struct Hashed {
+    jobs: Vec<Job>,
+    tables: [OnceLock<Result<Table, &'static str>>; DIGEST_LENS.len()],
+}
+
+impl Hashed {
+    /// The digest needles of `jobs`, in the order the customers' forms gave them.
+    pub fn new(jobs: Vec<Job>) -> Hashed {
+        Hashed {
+            jobs,
+            tables: Default::default(),
+        }
+    }
+
+    /// The owners of the digest `bytes`, if it is one of ours; the first lookup of a length
+    /// builds that length's table. `Err` says why the length's digests are missing.
+    pub fn owners(&self, bytes: &[u8]) -> Result<&[Owner], &'static str> {
+        let Some(key) = DigestKey::of(bytes) else {
+            return Ok(&[]);
+        };
+        let Some(slot) = DIGEST_LENS
+            .iter()
+            .position(|&len| len == bytes.len())
+            .and_then(|i| self.tables.get(i))
+        else {
+            return Ok(&[]);
+        };
+        let table = slot.get_or_init(|| {
+            let built = std::panic::catch_unwind(|| Table::build(&self.jobs, bytes.len()));
+            built.unwrap_or(Err(PANICKED))
+        });
+        let table = table.as_ref().map_err(|why| *why)?;
+        Ok(table
+            .ranges
+            .get(&key)
+            .and_then(|&(start, end)| table.owners.get(start..end))
+            .unwrap_or_default())
+    }
+}
+
+impl Table {
+    /// The table of the `len`-byte digests of `jobs`: the jobs split in chunks across the
+    /// available CPUs, each chunk's digests sorted on its own thread, and the chunks joined in
+    /// job order, so that the table is the one a single thread builds.
+    fn build(jobs: &[Job], len: usize) -> Result<Table, &'static str> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let size = jobs.len().div_ceil(threads).max(1);
+        let mut chunks = jobs.chunks(size);
+        let head = chunks.next().unwrap_or_default();
+        let digests = std::thread::scope(|scope| {
+            let rest: Vec<_> = chunks
+                .map(|chunk| {
+                    std::thread::Builder::new()
+                        .name("needles".to_owned())
+                        .spawn_scoped(scope, move || digests(chunk, len))
+                        .map_err(|_| chunk)
+                })
+                .collect();
+            let mut all = digests(head, len);
+            for thread in rest {
+                all.extend(match thread {
+                    Ok(thread) => thread.join().map_err(|_| PANICKED)?,
+                    Err(chunk) => digests(chunk, len),
+                });
+            }
+            Ok::<_, &'static str>(all)
+        })?;
+        Ok(Table::of(digests))
+    }
+
+    /// The table of `digests` sorted by key, each key's owners in the order added, the first
+    /// form of a (customer, kind) winning: one pass over the groups of equal keys.
+    fn of(mut digests: Vec<(DigestKey, Owner)>) -> Table {
+        // A stable sort, which merges the chunks' sorted runs in linear time.
+        digests.sort_by_key(|(key, _)| *key);
+        let mut ranges = HashMap::default();
+        ranges.reserve(digests.len());
+        let mut owners: Vec<Owner> = Vec::with_capacity(digests.len());
+        for group in digests.chunk_by(|a, b| a.0 == b.0) {
+            let start = owners.len();
+            for &(_, owner) in group {
+                let group = owners.get(start..).unwrap_or_default();
+                if !owned(group, &owner, |o| o.kind == owner.kind) {
+                    owners.push(owner);
+                }
+            }
+            if let Some(&(key, _)) = group.first() {
+                ranges.insert(key, (start, owners.len()));
+            }
+        }
+        Table { ranges, owners }
+    }
+}
+
+/// The `len`-byte digests of `jobs`, sorted by key: for each job, its algorithms of that
+/// length in [`Algo::ALL`] order, then its nested pairs.
+fn digests(jobs: &[Job], len: usize) -> Vec<(DigestKey, Owner)> {
+    let algos: Vec<Algo> = Algo::ALL.into_iter().filter(|a| a.len() == len).collect();
+    let outer: Vec<Algo> = Algo::NESTED
+        .into_iter()
+        .filter(|a| a.len() == len)
+        .collect();
+    let mut all = Vec::new();
+    for job in jobs {
+        let Label::Plain(form) = job.owner.label else {
+            continue;
+        };
+        let mut add = |algo: Algo, inner: Option<Algo>, data: &[u8]| {
+            let label = Label::Digest { algo, inner, form };
+            for digest in algo.outputs(data) {
+                if let Some(key) = DigestKey::of(&digest) {
+                    all.push((key, Owner { label, ..job.owner }));
+                }
+            }
+        };
+        for &algo in &algos {
+            add(algo, None, job.text.as_bytes());
+        }
+        for (inner, hex) in &job.inner {
+            for &algo in &outer {
+                add(algo, Some(*inner), hex.as_bytes());
+            }
+        }
+    }
+    all.sort_by_key(|(key, _)| *key);
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::privacy::ValueKind;
+
+    fn job(customer: usize, text: &str, nested: bool) -> Job {
+        let inner = if nested {
+            Algo::NESTED
+                .iter()
+                .flat_map(|&a| a.outputs(text.as_bytes()).into_iter().map(move |d| (a, d)))
+                .map(|(a, d)| (a, d.iter().map(|b| format!("{b:02x}")).collect()))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Job {
+            owner: Owner {
+                customer,
+                kind: ValueKind::Email,
+                label: Label::Plain("email"),
+                rot13: false,
+                weak: None,
+            },
+            text: text.into(),
+            inner,
+        }
+    }
+
+    #[test]
+    fn a_table_is_built_only_when_a_digest_of_its_length_is_looked_up() {
+        let hashed = Hashed::new(vec![job(0, "anne@example.com", true)]);
+        let built = |h: &Hashed| -> Vec<usize> {
+            DIGEST_LENS
+                .iter()
+                .zip(&h.tables)
+                .filter(|(_, t)| t.get().is_some())
+                .map(|(&len, _)| len)
+                .collect()
+        };
+        assert!(built(&hashed).is_empty());
+        let sha256 = Algo::Sha256.outputs(b"anne@example.com").remove(0);
+        let owners = hashed.owners(&sha256).expect("built");
+        assert_eq!(owners.len(), 1);
+        assert_eq!(owners[0].label.to_string(), "sha256(email)");
+        assert_eq!(built(&hashed), vec![32]);
+        // Not a digest length: nothing is built.
+        assert_eq!(hashed.owners(&[0u8; 17]), Ok(&[][..]));
+        assert_eq!(built(&hashed), vec![32]);
+        let md5_of_sha1 = Algo::Md5.outputs(job(0, "anne@example.com", true).inner[1].1.as_bytes());
+        let owners = hashed.owners(&md5_of_sha1[0]).expect("built");
+        assert_eq!(owners[0].label.to_string(), "md5(sha1(email))");
+        assert_eq!(built(&hashed), vec![16, 32]);
+    }
+
+    #[test]
+    fn a_table_built_in_chunks_is_the_one_a_single_thread_builds() {
+        let jobs: Vec<Job> = (0..40)
+            .map(|i| job(i / 3, &format!("customer{}@example.com", i / 2), i % 5 == 0))
+            .collect();
+        for len in DIGEST_LENS {
+            let single = Table::of(digests(&jobs, len));
+            assert_eq!(Table::build(&jobs, len), Ok(single), "{len}-byte digests");
+        }
+    }
+
+    #[test]
+    fn every_algorithm_gives_digests_of_its_length() {
+        for algo in Algo::ALL {
+            for digest in algo.outputs(b"x") {
+                assert_eq!(digest.len(), algo.len(), "{}", algo.name());
+            }
+            assert!(DIGEST_LENS.contains(&algo.len()), "{}", algo.name());
+        }
+    }
+}
