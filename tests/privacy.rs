@@ -523,3 +523,92 @@ fn financial_status_fails_at_an_ads_sink_warns_at_analytics_and_follows_the_conf
         "body:/events/1"
     );
 }
+
+/// Two scenario names whose customers share a name, and the name: the first's last name is
+/// the second's first name.
+fn sharing_a_name(seed: u64) -> (String, String, String) {
+    let spec = banter::CustomerSpec::default();
+    let mut by_first: std::collections::HashMap<String, String> = Default::default();
+    let customers: Vec<(String, banter::Customer)> = (0..5_000)
+        .map(|i| {
+            let name = format!("Customer {i}");
+            let customer = banter::Customer::generate(seed, &name, &spec);
+            (name, customer)
+        })
+        .collect();
+    for (name, customer) in &customers {
+        by_first
+            .entry(customer.first_name.to_lowercase())
+            .or_insert_with(|| name.clone());
+    }
+    customers
+        .iter()
+        .find_map(|(name, customer)| {
+            // Names shorter than four letters are no needles.
+            let last = customer.last_name.to_lowercase();
+            let other = by_first.get(&last).filter(|_| last.len() >= 4)?;
+            (other != name).then(|| (name.clone(), other.clone(), customer.last_name.clone()))
+        })
+        .expect("among 5,000 customers, one's last name is another's first name")
+}
+
+#[tokio::test]
+async fn the_own_customers_value_is_not_another_customers_because_they_share_it() {
+    let seed = 7;
+    let (first, second, shared) = sharing_a_name(seed);
+    let dir = tempfile::tempdir().unwrap();
+    // The leaky bot sends the first customer's last name to Segment; the second customer,
+    // whose first name it is, has no conversation open then (one job, in file order).
+    std::fs::write(
+        dir.path().join("two.yaml"),
+        format!("- name: {first}\n  steps: [{{ user: hi }}]\n- name: {second}\n  steps: [{{ user: hi }}]\n"),
+    )
+    .unwrap();
+    let report = Suite::from_paths([dir.path()])
+        .config(repo().join("examples/leaky/banter.yaml"))
+        .seed(seed)
+        .jobs(1)
+        .run()
+        .await
+        .unwrap();
+    let leaks = &report.scenarios[0].leaks;
+    let at = "body:/traits/lastName";
+    assert!(
+        leaks
+            .iter()
+            .any(|l| l.location == at && l.whose == Whose::Own && l.chain == "json → last_name"),
+        "the first customer's last name ({shared}) is their own leak: {leaks:#?}"
+    );
+    let others: Vec<&Leak> = leaks
+        .iter()
+        .filter(|l| matches!(l.whose, Whose::Other(_)))
+        .collect();
+    assert!(
+        others.is_empty(),
+        "{shared} is not {second}'s leak: {others:#?}"
+    );
+}
+
+#[test]
+fn a_value_of_a_customer_whose_conversation_is_over_is_another_customers_leak() {
+    // No settle window: the first conversation is over when the second one starts.
+    let bank = ", BANK_URL: \"{{ bank.url }}\"";
+    let ws = sink_bot_workspace("stale_sink", bank, "privacy:\n  settle: 0s\n");
+    ws.write(
+        "scenarios/echo.yaml",
+        "- name: First customer\n  steps: [{ user: hello, bot: { contains: hello } }]\n- name: Second customer\n  steps: [{ user: hello, bot: { contains: hello } }]\n",
+    );
+    let run = ws.banter(&["run", "--jobs", "1"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("POST /events: email at body:/props/email via json → email"),
+        "the first customer's own leak: {run:?}"
+    );
+    assert!(
+        run.stdout.contains(
+            "POST /events: email of First customer at body:/props/email via json → email"
+        ),
+        "{run:?}"
+    );
+}

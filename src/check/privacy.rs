@@ -248,6 +248,7 @@ mod tests {
             location: "body:/events/0/params/value".into(),
             chain: chain.into(),
             form,
+            needle: 0,
         }
     }
 

@@ -129,6 +129,11 @@ pub struct Finding {
     /// The needle form that matched, where verdicts need more than the kind.
     #[serde(skip)]
     pub form: ValueForm,
+    /// What matched: the same for every customer whose value it is (a first name that is
+    /// another customer's last name, an amount two customers share), so that a value the
+    /// scenario's own customer holds is not also reported as someone else's.
+    #[serde(skip)]
+    pub needle: u64,
 }
 
 /// The form of a customer value a finding matched, where a verdict needs more than its kind:

@@ -222,10 +222,10 @@ impl Needles {
         &self.derived
     }
 
-    /// Every plaintext needle in `hay` as (match length, whether some occurrence is a whole
-    /// token, owners), once per needle however often it occurs, overlapping matches included,
-    /// except matches that continue a word or number (see [`bounded`]).
-    pub fn plain(&self, hay: &[u8]) -> Vec<(usize, bool, &[Owner])> {
+    /// Every plaintext needle in `hay` as (pattern id, match length, whether some occurrence
+    /// is a whole token, owners), once per needle however often it occurs, overlapping
+    /// matches included, except matches that continue a word or number (see [`bounded`]).
+    pub fn plain(&self, hay: &[u8]) -> Vec<(usize, usize, bool, &[Owner])> {
         let mut spans: Vec<(usize, usize, usize)> = Vec::new();
         self.starts.matches(hay, |start, end, id| {
             if bounded(hay, start, end) {
@@ -242,7 +242,9 @@ impl Needles {
         hits.sort_unstable();
         hits.dedup_by_key(|hit| hit.0);
         hits.into_iter()
-            .filter_map(|(id, partial, len)| Some((len, !partial, self.owners.get(id)?.as_slice())))
+            .filter_map(|(id, partial, len)| {
+                Some((id, len, !partial, self.owners.get(id)?.as_slice()))
+            })
             .collect()
     }
 

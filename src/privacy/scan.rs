@@ -133,7 +133,14 @@ pub(super) struct Scanner<'n> {
 /// complete match first (the longest stretch of the haystack: the full name over the first
 /// name, `url → email` over the local part found before decoding), then the fewest decoding
 /// steps, then the shortest chain, then the alphabetically first. The chain and its form are last.
-type FindingRank = (Reverse<usize>, usize, usize, String, ValueForm);
+type FindingRank = (Reverse<usize>, usize, usize, String, ValueForm, u64);
+
+/// What a finding matched, the same for every customer who shares the value: a plaintext
+/// pattern, a digest, a checksum, an amount or a derived value, by `what` it is and its bytes.
+fn needle(what: u8, value: &[u8]) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::default().hash_one((what, value))
+}
 
 /// Keeps the least value per key.
 fn keep_best<K: Ord, V: Ord>(map: &mut BTreeMap<K, V>, key: K, value: V) {
@@ -177,13 +184,16 @@ impl<'n> Scanner<'n> {
         let warnings = self.warnings.into_iter();
         Scan {
             findings: findings
-                .map(|((customer, kind, location), (.., chain, form))| Finding {
-                    customer,
-                    kind,
-                    location,
-                    chain,
-                    form,
-                })
+                .map(
+                    |((customer, kind, location), (.., chain, form, needle))| Finding {
+                        customer,
+                        kind,
+                        location,
+                        chain,
+                        form,
+                        needle,
+                    },
+                )
                 .collect(),
             warnings: warnings
                 .map(|((pattern, location, masked), (_, chain))| Warning {
@@ -284,11 +294,12 @@ impl<'n> Scanner<'n> {
     pub fn text(&mut self, text: &[u8], site: &Site) {
         let needles = self.needles;
         let shape = Shape::of(text);
-        for (span, whole_token, owners) in needles.plain(text) {
+        for (id, span, whole_token, owners) in needles.plain(text) {
+            let matched = needle(b'p', &id.to_le_bytes());
             for owner in owners {
                 match owner.counts(whole_token, site.key) {
-                    Counts::Yes => self.found(&[*owner], site, None, span),
-                    Counts::IfCorroborated => self.found_alone(owner, site, span),
+                    Counts::Yes => self.found(&[*owner], site, None, span, matched),
+                    Counts::IfCorroborated => self.found_alone(owner, site, span, matched),
                     Counts::No => {}
                 }
             }
@@ -346,7 +357,7 @@ impl<'n> Scanner<'n> {
             };
             if digest {
                 let owners = self.digest(&bytes);
-                self.found(owners, site, Some("base64"), 0);
+                self.found(owners, site, Some("base64"), 0, needle(b'd', &bytes));
             }
             if holds {
                 self.decoded(&bytes, site, "base64", true);
@@ -365,7 +376,7 @@ impl<'n> Scanner<'n> {
             };
             if digest {
                 let owners = self.digest(&bytes);
-                self.found(owners, site, None, 0);
+                self.found(owners, site, None, 0, needle(b'd', &bytes));
             }
             if holds {
                 self.decoded(&bytes, site, "hex", false);
@@ -406,7 +417,7 @@ impl<'n> Scanner<'n> {
         }
         for (step, bytes) in decode::rare_tokens(text.get(..MAX_DECODED).unwrap_or(text)) {
             let owners = self.digest(&bytes);
-            self.found(owners, site, Some(step), 0);
+            self.found(owners, site, Some(step), 0, needle(b'd', &bytes));
             self.decoded(&bytes, site, step, true);
         }
     }
@@ -430,7 +441,8 @@ impl<'n> Scanner<'n> {
         let tokens = text.split(|&b| !(b.is_ascii_alphanumeric() || b == b'-'));
         for token in tokens.filter(|t| (1..=11).contains(&t.len())) {
             for sum in digests::checksum_values(token).into_iter().flatten() {
-                self.found(needles.checksum(sum), site, None, 0);
+                let matched = needle(b'c', &sum.to_le_bytes());
+                self.found(needles.checksum(sum), site, None, 0, matched);
             }
         }
     }
@@ -477,13 +489,21 @@ impl<'n> Scanner<'n> {
             return;
         }
         let count = std::str::from_utf8(text).map_or(0, |t| t.parse().unwrap_or(0));
+        let matched = needle(b'n', text);
         for &(customer, label) in self.needles.derived().count(count) {
-            self.derived_value(customer, ValueKind::FinancialStatus, label, site);
+            self.derived_value(customer, ValueKind::FinancialStatus, label, site, matched);
         }
     }
 
     /// A value derived from `customer`'s data at `site`: kept if the request names them.
-    fn derived_value(&mut self, customer: usize, kind: ValueKind, label: &str, site: &Site) {
+    fn derived_value(
+        &mut self,
+        customer: usize,
+        kind: ValueKind,
+        label: &str,
+        site: &Site,
+        matched: u64,
+    ) {
         let chain = site.chain(None, label);
         let rank = (
             Reverse(0),
@@ -491,6 +511,7 @@ impl<'n> Scanner<'n> {
             chain.len(),
             chain,
             ValueForm::Other,
+            matched,
         );
         keep_best(
             &mut self.derived,
@@ -503,18 +524,24 @@ impl<'n> Scanner<'n> {
         let (cents, label) = amounts::find(text, site.key);
         if site.key == KeyKind::ValueLike {
             let derived = self.needles.derived();
-            let rounded = cents
-                .iter()
-                .flat_map(|&c| derived.amount(c).iter().copied());
+            let rounded = cents.iter().flat_map(|&c| {
+                let matched = needle(b'r', &c.to_le_bytes());
+                derived
+                    .amount(c)
+                    .iter()
+                    .map(move |&(customer, label)| (customer, label, matched))
+            });
+            let band = needle(b'b', text);
             let bucketed = derived
                 .bucket(text)
                 .into_iter()
-                .map(|c| (c, "bucket(balance)"));
-            for (customer, label) in rounded.chain(bucketed).collect::<Vec<_>>() {
-                self.derived_value(customer, ValueKind::Amount, label, site);
+                .map(|c| (c, "bucket(balance)", band));
+            for (customer, label, matched) in rounded.chain(bucketed).collect::<Vec<_>>() {
+                self.derived_value(customer, ValueKind::Amount, label, site, matched);
             }
         }
         for cents in cents {
+            let matched = needle(b'a', &cents.to_le_bytes());
             for &customer in self.needles.amount(cents) {
                 let owner = Owner {
                     customer,
@@ -523,7 +550,7 @@ impl<'n> Scanner<'n> {
                     rot13: false,
                     weak: None,
                 };
-                self.found(&[owner], site, None, 0);
+                self.found(&[owner], site, None, 0, matched);
             }
         }
     }
@@ -571,10 +598,18 @@ impl<'n> Scanner<'n> {
     }
 
     /// Records findings for `owners` at `site`, matched over `span` bytes, after the
-    /// haystack `step` (base64 for a base64 digest) or the needle's rot13.
-    fn found(&mut self, owners: &[Owner], site: &Site, step: Option<&'static str>, span: usize) {
+    /// haystack `step` (base64 for a base64 digest) or the needle's rot13; `matched` is what
+    /// they matched (see [`needle`]).
+    fn found(
+        &mut self,
+        owners: &[Owner],
+        site: &Site,
+        step: Option<&'static str>,
+        span: usize,
+        matched: u64,
+    ) {
         for owner in owners {
-            if let Some((key, rank)) = self.ranked(owner, site, step, span) {
+            if let Some((key, rank)) = self.ranked(owner, site, step, span, matched) {
                 keep_best(&mut self.findings, key, rank);
             }
         }
@@ -582,8 +617,8 @@ impl<'n> Scanner<'n> {
 
     /// A short number of `owner`'s found alone at `site`: a finding if the request or reply
     /// also holds another value of the same customer.
-    fn found_alone(&mut self, owner: &Owner, site: &Site, span: usize) {
-        if let Some((key, rank)) = self.ranked(owner, site, None, span) {
+    fn found_alone(&mut self, owner: &Owner, site: &Site, span: usize, matched: u64) {
+        if let Some((key, rank)) = self.ranked(owner, site, None, span, matched) {
             keep_best(&mut self.derived, key, rank);
         }
     }
@@ -595,6 +630,7 @@ impl<'n> Scanner<'n> {
         site: &Site,
         step: Option<&'static str>,
         span: usize,
+        matched: u64,
     ) -> Option<((usize, ValueKind, String), FindingRank)> {
         let kind = owner.kind;
         let request_only = matches!(
@@ -609,7 +645,14 @@ impl<'n> Scanner<'n> {
         let step = if owner.rot13 { Some("rot13") } else { step };
         let chain = site.chain(step, &owner.label.to_string());
         let steps = site.steps.len() + usize::from(step.is_some());
-        let rank = (Reverse(span), steps, chain.len(), chain, owner.label.form());
+        let rank = (
+            Reverse(span),
+            steps,
+            chain.len(),
+            chain,
+            owner.label.form(),
+            matched,
+        );
         Some(((owner.customer, kind, site.location.clone()), rank))
     }
 

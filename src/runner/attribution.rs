@@ -11,7 +11,7 @@ use super::prepared::{Prepared, PREPARE_WAIT};
 use super::world::World;
 use crate::check::privacy::{self, Leak, SinkRequest, SinkWarning, Whose};
 use crate::check::{Failure, FailureKind};
-use crate::privacy::{Scan, ValueKind, WarningKind};
+use crate::privacy::{Finding, Scan, ValueKind, WarningKind};
 use crate::proxy::{Forwarded, Refusal};
 use crate::report::{Egress, Unattributed};
 use crate::scenario::Scenario;
@@ -284,10 +284,18 @@ pub(super) fn scan_sinks(
         if scenario.snapshots() {
             events.extend(request_events.iter().map(|name| (turn, name.clone())));
         }
+        // A value of the own customer that another customer shares (a first name that is
+        // someone's last name) is the own customer's, whoever else was listening.
+        let own_too = |f: &Finding| {
+            scan.findings
+                .iter()
+                .any(|o| o.customer == index && o.location == f.location && o.needle == f.needle)
+        };
         for (finding, holder) in scan.findings.iter().zip(holders) {
             let whose = match holder {
                 Holder::Own => Whose::Own,
                 Holder::Listener => continue,
+                Holder::Stranger(_) if own_too(finding) => continue,
                 Holder::Stranger(customer) => {
                     Whose::Other(world.names.get(customer).cloned().unwrap_or_default())
                 }

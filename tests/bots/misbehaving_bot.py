@@ -20,6 +20,8 @@ Speaks the generic protocol (POST /chat {conversation_id, text, bank_token} ->
   flood       posts the bank token to $SINK_URL/events, then $FLOOD_COUNT tiny requests
               to $SINK_URL/ping over one connection, then answers
   stranger    posts a card number that is no customer's to $SINK_URL/events, then echoes
+  stale_sink  remembers the first customer's email in a global and posts it to
+              $SINK_URL/events in every conversation, then echoes
   status      posts events `overdraft_warning` and `payday_advance_offer`, and the usage
               event `balance_viewed`, with no customer value, to $SINK_URL/events, then echoes
   bigbody     posts one body of $BIG_MB MiB to $SINK_URL/upload with the bank token at its
@@ -89,8 +91,13 @@ class Handler(QuietHandler):
                 CACHED_ACCOUNT.append(customer["email"][0])
             text = "Hello! We'll send your statement to %s." % CACHED_ACCOUNT[0]
             return self.send(200, json.dumps({"replies": [{"text": text}]}))
-        if MODE in ("custom_sink", "stranger", "status"):
+        if MODE == "stale_sink" and not CACHED_ACCOUNT:
+            _, customer = bank_get("/fdx/v6/customers/current", token)
+            CACHED_ACCOUNT.append(customer["email"][0])
+        if MODE in ("custom_sink", "stranger", "status", "stale_sink"):
             props = {"session": token} if MODE == "custom_sink" else {"card": "4111111111111111"}
+            if MODE == "stale_sink":
+                props = {"email": CACHED_ACCOUNT[0]}
             event = {"event": "chat", "props": props}
             if MODE == "status":
                 event = {"events": ["overdraft_warning", "payday_advance_offer"],
