@@ -339,8 +339,10 @@ impl<'n> Scanner<'n> {
     /// alphabet of encoded text where it matters (see `decode::base64_may_be_text`), or
     /// opening a compressed stream (`decode::base64_may_be_stream`).
     fn tokens(&mut self, text: &[u8], site: &Site, shape: Shape) {
-        let base64 = decode::base64_runs(text).filter(|_| shape.token_run >= decode::MIN_BASE64);
-        for token in base64 {
+        // The shape's gate comes before the split: a value without a long enough run of token
+        // characters is not walked for runs at all.
+        let base64 = (shape.token_run >= decode::MIN_BASE64).then(|| decode::base64_runs(text));
+        for token in base64.into_iter().flatten() {
             let token = self.capped(token, MAX_DECODED / 3 * 4, site);
             // Hex digits and dashes alone are hex, uuids and numbers: no base64 of a digest or
             // of text is made of them (a chance below 10^-10 for a 16-byte digest).
@@ -363,8 +365,8 @@ impl<'n> Scanner<'n> {
                 self.decoded(&bytes, site, "base64", true);
             }
         }
-        let hex = decode::hex_runs(text).filter(|_| shape.token_run >= decode::MIN_HEX);
-        for run in hex {
+        let hex = (shape.hex_run >= decode::MIN_HEX).then(|| decode::hex_runs(text));
+        for run in hex.into_iter().flatten() {
             let run = self.capped(run, MAX_DECODED * 2, site);
             let digest = Needles::digest_len(run.len() / 2);
             let holds = decode::hex_may_be_text(run) || decode::hex_may_be_stream(run);

@@ -1,5 +1,5 @@
 //! The shape of a string, told in one pass over its bytes: which byte classes it holds, how
-//! many digits, and its longest run of token characters; and the token alphabets a run is
+//! many digits, and its longest runs of token characters and of hex digits; and the token alphabets a run is
 //! written in. A scan reads the shape to skip the passes that cannot find anything in the
 //! string: most values are short words, numbers and ids, and each pass costs more to start
 //! than the shape costs to tell.
@@ -23,6 +23,7 @@ const HEXISH: u16 = 1 << 11;
 const UPPER32: u16 = 1 << 12;
 const LOWER32: u16 = 1 << 13;
 const BASE58: u16 = 1 << 14;
+const HEX: u16 = 1 << 15;
 
 const fn classes(b: u8) -> u16 {
     let mut bits = 0;
@@ -43,6 +44,9 @@ const fn classes(b: u8) -> u16 {
     }
     if b.is_ascii_hexdigit() || b == b'-' {
         bits |= HEXISH;
+    }
+    if b.is_ascii_hexdigit() {
+        bits |= HEX;
     }
     if matches!(b, b'A'..=b'Z' | b'2'..=b'7') {
         bits |= UPPER32;
@@ -83,18 +87,22 @@ pub(super) struct Shape {
     /// The longest run of bytes of the token alphabets together: no base64, hex or rarer
     /// token is longer.
     pub token_run: usize,
+    /// The longest run of hex digits.
+    pub hex_run: usize,
 }
 
 impl Shape {
     pub fn of(text: &[u8]) -> Shape {
         let mut shape = Shape::default();
-        let mut run = 0;
+        let (mut run, mut hex) = (0, 0);
         for &b in text {
             let bits = TABLE[usize::from(b)];
             shape.seen |= bits;
             shape.digits += usize::from(bits & DIGIT != 0);
             run = if bits & TOKEN != 0 { run + 1 } else { 0 };
             shape.token_run = shape.token_run.max(run);
+            hex = if bits & HEX != 0 { hex + 1 } else { 0 };
+            shape.hex_run = shape.hex_run.max(hex);
         }
         shape
     }
@@ -172,6 +180,9 @@ mod tests {
         assert!(shape.entities() && shape.escapes() && shape.at_sign());
         assert_eq!(shape.digits, 12);
         assert_eq!(shape.token_run, 12);
+        // "deadbeef0123"; "ab12" sits in a longer token run, "cd" and "caf" are short.
+        assert_eq!(shape.hex_run, 12);
+        assert_eq!(Shape::of(b"deadbeef-0123").hex_run, 8);
         let plain = Shape::of(b"page_view");
         assert!(!plain.url_encoded() && !plain.entities() && !plain.escapes());
         assert!(!plain.at_sign() && !plain.high());
