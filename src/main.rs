@@ -9,6 +9,13 @@ use tokio::signal::unix::{signal, Signal, SignalKind};
 
 use clap::{Parser, Subcommand};
 
+/// The binary allocates and frees many small values on several threads at once (scans, HTTP
+/// bodies, reports): mimalloc takes 2,000 demo-bot scenarios at `--jobs 64` from 4.9 s to
+/// 4.0 s of wall time and 5.9 s to 4.2 s of CPU, for about a third more peak memory. The
+/// library leaves the allocator to the program that links it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use banter::testing::{DemoBot, DemoMessengerConfig, Telemetry};
 use banter::{
     merge_json, write_html, write_json, write_junit, Certification, CertifyError, Mix, Overall,
