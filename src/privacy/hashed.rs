@@ -26,6 +26,7 @@ const PANICKED: &str = "their preparation panicked";
 
 /// A text of one owner to hash: under every algorithm, and when it is hashed twice, under
 /// every outer algorithm of each inner digest's lowercase hex.
+#[cfg_attr(test, derive(Debug, PartialEq))]
 pub(super) struct Job {
     /// The owner, labelled with the plain form; a digest's label names its algorithms.
     pub owner: Owner,

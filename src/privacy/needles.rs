@@ -678,3 +678,65 @@ impl Builder {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::customer::CustomerSpec;
+
+    /// Everything a builder prepared, in a form that compares.
+    fn prepared(
+        mut builder: Builder,
+    ) -> (
+        Vec<(Vec<u8>, Vec<Owner>)>,
+        Vec<Job>,
+        Vec<(u32, Vec<Owner>)>,
+        Vec<(i64, Vec<usize>)>,
+        Vec<String>,
+    ) {
+        let patterns = builder.patterns().into_iter().zip(builder.owners).collect();
+        let mut checksums: Vec<_> = builder.checksums.into_iter().collect();
+        checksums.sort_unstable_by_key(|(sum, _)| *sum);
+        let mut amounts: Vec<_> = builder.amounts.into_iter().collect();
+        amounts.sort_unstable();
+        let mut known: Vec<_> = builder.known.into_iter().collect();
+        known.sort_unstable();
+        (patterns, builder.jobs, checksums, amounts, known)
+    }
+
+    #[test]
+    fn needles_prepared_in_chunks_and_merged_are_the_ones_one_builder_prepares() {
+        let customers: Vec<Customer> = (0..9)
+            .map(|i| Customer::generate(3, &format!("c{i}"), &CustomerSpec::default()))
+            .collect();
+        let single = Builder::of(&customers, 0);
+        let mut merged = Builder::of(&customers[..4], 0);
+        merged.merge(Builder::of(&customers[4..7], 4));
+        merged.merge(Builder::of(&customers[7..], 7));
+        assert_eq!(prepared(merged), prepared(single));
+    }
+
+    #[test]
+    fn a_value_many_customers_share_has_each_of_them_once() {
+        let customers: Vec<Customer> = (0..50)
+            .map(|i| Customer::generate(3, &format!("c{i}"), &CustomerSpec::default()))
+            .collect();
+        let builder = Builder::of(&customers, 0);
+        // Merchants are shared by many customers, and a name without accents gives the
+        // same pattern as written and folded: each owner is there once all the same.
+        let most = builder
+            .owners
+            .iter()
+            .map(Vec::len)
+            .max()
+            .unwrap_or_default();
+        assert!(most > 10, "the most owners of a pattern: {most}");
+        for owners in &builder.owners {
+            let distinct: std::collections::HashSet<(usize, ValueKind, bool)> = owners
+                .iter()
+                .map(|o| (o.customer, o.kind, o.rot13))
+                .collect();
+            assert_eq!(distinct.len(), owners.len(), "{owners:?}");
+        }
+    }
+}
