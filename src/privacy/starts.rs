@@ -35,13 +35,39 @@ const fn class(byte: u8) -> Class {
     }
 }
 
-/// Whether a needle opening with `first` may start right after `before`.
-fn may_follow(first: u8, before: u8) -> bool {
-    match class(first) {
-        Class::Digit => class(before) != Class::Digit,
-        Class::Letter => class(before) == Class::Other,
-        Class::Other => true,
+/// A byte's class as one bit, for the masks of [`after`].
+const fn class_bit(byte: u8) -> u8 {
+    match class(byte) {
+        Class::Other => 1,
+        Class::Digit => 2,
+        Class::Letter => 4,
     }
+}
+
+/// The class bits of the bytes right after which a needle opening with `first` may start.
+const fn after(first: u8) -> u8 {
+    match class(first) {
+        Class::Digit => 1 | 4,
+        Class::Letter => 1,
+        Class::Other => 1 | 2 | 4,
+    }
+}
+
+/// [`class_bit`] of every byte.
+const CLASS_BITS: [u8; 256] = {
+    let mut bits = [0; 256];
+    let mut b = 0;
+    while b < 256 {
+        bits[b] = class_bit(b as u8);
+        b += 1;
+    }
+    bits
+};
+
+/// Whether a needle opening with `first` may start right after `before`.
+#[cfg(test)]
+fn may_follow(first: u8, before: u8) -> bool {
+    after(first) & class_bit(before) != 0
 }
 
 /// Four bytes, ASCII case folded, as one key.
@@ -84,8 +110,9 @@ impl Hasher for WordHasher {
 pub(super) struct Starts {
     /// The needles, ASCII lowercased, by pattern id.
     patterns: Vec<Vec<u8>>,
-    /// The bytes some needle opens with, in both cases.
-    opens: [bool; 256],
+    /// For each byte some needle opens with (in both cases), the [`after`] mask of the
+    /// classes it may follow; 0 for the others.
+    opens: [u8; 256],
     /// One bit per prefix slot.
     prefixes: Box<[u64]>,
     /// The ids of the needles of each prefix.
@@ -98,7 +125,7 @@ impl Starts {
         patterns.iter_mut().for_each(|p| p.make_ascii_lowercase());
         let mut starts = Starts {
             patterns: Vec::new(),
-            opens: [false; 256],
+            opens: [0; 256],
             prefixes: vec![0u64; 1 << (PREFIX_BITS - 6)].into_boxed_slice(),
             by_prefix: HashMap::default(),
         };
@@ -107,7 +134,7 @@ impl Starts {
                 continue;
             };
             for first in [head[0].to_ascii_lowercase(), head[0].to_ascii_uppercase()] {
-                starts.opens[usize::from(first)] = true;
+                starts.opens[usize::from(first)] = after(first);
             }
             let key = prefix(head);
             let at = slot(key);
@@ -123,11 +150,12 @@ impl Starts {
     /// Calls `each(start, end, pattern)` for every needle in `hay` that starts where the start
     /// rule allows, in order of start.
     pub fn matches(&self, hay: &[u8], mut each: impl FnMut(usize, usize, usize)) {
-        let mut before = b' ';
+        // The class bit of the byte before, a space before the first.
+        let mut before = class_bit(b' ');
         for (start, window) in hay.windows(4).enumerate() {
-            let first = window[0];
-            let previous = std::mem::replace(&mut before, first);
-            if !(self.opens[usize::from(first)] && may_follow(first, previous)) {
+            let first = usize::from(window[0]);
+            let previous = std::mem::replace(&mut before, CLASS_BITS[first]);
+            if self.opens[first] & previous == 0 {
                 continue;
             }
             let key = prefix([window[0], window[1], window[2], window[3]]);
