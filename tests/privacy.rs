@@ -591,12 +591,13 @@ async fn the_own_customers_value_is_not_another_customers_because_they_share_it(
 
 #[test]
 fn a_value_of_a_customer_whose_conversation_is_over_is_another_customers_leak() {
-    // No settle window: the first conversation is over when the second one starts.
+    // No settle window, and the bot tells the first customer's email only in the second
+    // conversation's last turn: the first conversation is over by then.
     let bank = ", BANK_URL: \"{{ bank.url }}\"";
     let ws = sink_bot_workspace("stale_sink", bank, "privacy:\n  settle: 0s\n");
     ws.write(
         "scenarios/echo.yaml",
-        "- name: First customer\n  steps: [{ user: hello, bot: { contains: hello } }]\n- name: Second customer\n  steps: [{ user: hello, bot: { contains: hello } }]\n",
+        "- name: First customer\n  steps: [{ user: tell, bot: { contains: tell } }]\n- name: Second customer\n  steps: [{ user: hello }, { user: hello }, { user: hello }, { user: tell, bot: { contains: tell } }]\n",
     );
     let run = ws.banter(&["run", "--jobs", "1"]);
     assert_eq!(run.code, 1, "{run:?}");

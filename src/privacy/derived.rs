@@ -53,6 +53,19 @@ pub(super) fn counts_transactions(key: &str) -> bool {
     plural_alone || (has(&TRANSACTION_WORDS) && has(&COUNT_WORDS))
 }
 
+/// Adds `owner` unless it is there already. Customers come in order, so only the last owners
+/// can be the same customer's: a rounded balance or a count that hundreds of customers share
+/// is not searched whole for each of them.
+fn add_owner(owners: &mut Vec<(usize, &'static str)>, owner: (usize, &'static str)) {
+    let mut theirs = owners
+        .iter()
+        .rev()
+        .take_while(|(customer, _)| *customer == owner.0);
+    if !theirs.any(|o| *o == owner) {
+        owners.push(owner);
+    }
+}
+
 impl Derived {
     pub fn new(customers: &[Customer]) -> Derived {
         let mut derived = Derived::default();
@@ -85,9 +98,8 @@ impl Derived {
                 (this_month, "count(transactions this month)"),
             ] {
                 let count = i64::try_from(count).unwrap_or(i64::MAX);
-                let owners = derived.counts.entry(count).or_default();
-                if count > 0 && !owners.contains(&(i, label)) {
-                    owners.push((i, label));
+                if count > 0 {
+                    add_owner(derived.counts.entry(count).or_default(), (i, label));
                 }
             }
         }
@@ -99,10 +111,7 @@ impl Derived {
         if cents < MIN_DERIVED_CENTS {
             return;
         }
-        let owners = self.amounts.entry(cents).or_default();
-        if !owners.contains(&(customer, label)) {
-            owners.push((customer, label));
-        }
+        add_owner(self.amounts.entry(cents).or_default(), (customer, label));
     }
 
     /// The customers with a derived amount of exactly `cents`, and how it was derived.

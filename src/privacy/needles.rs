@@ -3,8 +3,8 @@
 //! The forms come from `normalise`. Plaintext forms, and their rot13, go into ONE
 //! case-insensitive matcher (`starts`) that reports overlapping matches; the texts to hash go
 //! to `hashed`, whose digests (every algorithm of `digests`, and hash-of-hash for email and
-//! phone) are built by length when first looked up; 32-bit checksums go into a map keyed by
-//! their number, amounts into a map keyed by cents. Each needle maps to its owners:
+//! phone) are built by length when first looked up; 32-bit checksums and amounts (by cents)
+//! go into lists sorted by their number. Each needle maps to its owners:
 //! (customer, value kind, form label).
 
 use std::fmt;
@@ -168,6 +168,28 @@ impl Owner {
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
 type HashSet<T> = std::collections::HashSet<T, foldhash::fast::FixedState>;
 
+/// Values by a numeric key, in one list sorted by key: filled once, looked up by binary
+/// search, without a heap allocation per key.
+struct Sorted<K, V> {
+    keys: Vec<K>,
+    values: Vec<V>,
+}
+
+impl<K: Ord + Copy, V> Sorted<K, V> {
+    /// The list of `pairs`, sorted by key already.
+    fn of(pairs: Vec<(K, V)>) -> Sorted<K, V> {
+        let (keys, values) = pairs.into_iter().unzip();
+        Sorted { keys, values }
+    }
+
+    /// The values of `key`.
+    fn get(&self, key: K) -> &[V] {
+        let start = self.keys.partition_point(|&k| k < key);
+        let end = self.keys.partition_point(|&k| k <= key);
+        self.values.get(start..end).unwrap_or_default()
+    }
+}
+
 /// Every needle of a set of customers.
 pub(super) struct Needles {
     starts: Starts,
@@ -176,9 +198,9 @@ pub(super) struct Needles {
     /// The digests, built by length when first looked up.
     hashed: Hashed,
     /// The owners of each 32-bit checksum.
-    checksums: HashMap<u32, Vec<Owner>>,
+    checksums: Sorted<u32, Owner>,
     /// Customers by amount in cents.
-    amounts: HashMap<i64, Vec<usize>>,
+    amounts: Sorted<i64, usize>,
     /// Known values as the warning patterns normalise them (digits only; lowercase email).
     known: HashSet<String>,
     /// Rounded balances, buckets and sums per merchant.
@@ -261,12 +283,12 @@ impl Needles {
 
     /// The owners of the 32-bit checksum `sum`, if it is one of ours.
     pub fn checksum(&self, sum: u32) -> &[Owner] {
-        self.checksums.get(&sum).map_or(&[], Vec::as_slice)
+        self.checksums.get(sum)
     }
 
     /// The customers with an amount of exactly `cents`.
     pub fn amount(&self, cents: i64) -> &[usize] {
-        self.amounts.get(&cents).map_or(&[], Vec::as_slice)
+        self.amounts.get(cents)
     }
 
     /// Whether a warning candidate, normalised, is a known customer value.
@@ -371,10 +393,12 @@ struct Builder {
     index: HashMap<Vec<u8>, usize>,
     owners: Vec<Vec<Owner>>,
     jobs: Vec<Job>,
-    checksums: HashMap<u32, Vec<Owner>>,
+    /// Every checksum with its owner, customer by customer.
+    checksums: Vec<(u32, Owner)>,
     /// The (kind, text) pairs of a customer already hashed: each digest is computed once.
     hashed_texts: HashSet<(ValueKind, String)>,
-    amounts: HashMap<i64, Vec<usize>>,
+    /// Every amount in cents with its customer, customer by customer, then the amounts moved.
+    amounts: Vec<(i64, usize)>,
     known: HashSet<String>,
 }
 
@@ -414,12 +438,8 @@ impl Builder {
             }
         }
         self.jobs.extend(later.jobs);
-        for (sum, owners) in later.checksums {
-            self.checksums.entry(sum).or_default().extend(owners);
-        }
-        for (cents, customers) in later.amounts {
-            self.amounts.entry(cents).or_default().extend(customers);
-        }
+        self.checksums.extend(later.checksums);
+        self.amounts.extend(later.amounts);
         self.known.extend(later.known);
     }
 
@@ -503,10 +523,7 @@ impl Builder {
                 label: Label::Checksum { sum, form },
                 ..owner
             };
-            let owners = self.checksums.entry(sum.of(text.as_bytes())).or_default();
-            if !owned(owners, &owner, |o| o.kind == owner.kind) {
-                owners.push(owner);
-            }
+            self.checksums.push((sum.of(text.as_bytes()), owner));
         }
     }
 
@@ -530,13 +547,9 @@ impl Builder {
 
     fn amount(&mut self, customer: usize, cents: i64) {
         let cents = cents.saturating_abs();
+        // Sorted and deduplicated once, in `finish`.
         if cents >= MIN_AMOUNT_CENTS {
-            let owners = self.amounts.entry(cents).or_default();
-            // Customers come in order, except the amounts they move (after them all): the
-            // owners are sorted and deduplicated once, in `finish`.
-            if owners.last() != Some(&customer) {
-                owners.push(customer);
-            }
+            self.amounts.push((cents, customer));
         }
     }
 
@@ -662,17 +675,32 @@ impl Builder {
 
     /// The needles: the matcher of the patterns, the owners sorted where they may not be.
     fn finish(mut self) -> Needles {
-        for owners in self.amounts.values_mut() {
-            owners.sort_unstable();
-            owners.dedup();
+        self.amounts.sort_unstable();
+        self.amounts.dedup();
+        // A stable sort: each checksum's owners stay customer by customer, so that a
+        // customer's first form of a kind is the one kept.
+        self.checksums.sort_by_key(|&(sum, _)| sum);
+        let (mut sums, mut owners) = (Vec::new(), Vec::with_capacity(self.checksums.len()));
+        for group in self.checksums.chunk_by(|a, b| a.0 == b.0) {
+            let start = owners.len();
+            for &(sum, owner) in group {
+                let theirs = owners.get(start..).unwrap_or_default();
+                if !owned(theirs, &owner, |o| o.kind == owner.kind) {
+                    sums.push(sum);
+                    owners.push(owner);
+                }
+            }
         }
         let patterns = self.patterns();
         Needles {
             starts: Starts::build(patterns),
             owners: self.owners,
             hashed: Hashed::new(self.jobs),
-            checksums: self.checksums,
-            amounts: self.amounts,
+            checksums: Sorted {
+                keys: sums,
+                values: owners,
+            },
+            amounts: Sorted::of(self.amounts),
             known: self.known,
             derived: Derived::default(),
         }
@@ -690,15 +718,13 @@ mod tests {
     ) -> (
         Vec<(Vec<u8>, Vec<Owner>)>,
         Vec<Job>,
-        Vec<(u32, Vec<Owner>)>,
-        Vec<(i64, Vec<usize>)>,
+        Vec<(u32, Owner)>,
+        Vec<(i64, usize)>,
         Vec<String>,
     ) {
         let patterns = builder.patterns().into_iter().zip(builder.owners).collect();
-        let mut checksums: Vec<_> = builder.checksums.into_iter().collect();
-        checksums.sort_unstable_by_key(|(sum, _)| *sum);
-        let mut amounts: Vec<_> = builder.amounts.into_iter().collect();
-        amounts.sort_unstable();
+        let checksums = builder.checksums;
+        let amounts = builder.amounts;
         let mut known: Vec<_> = builder.known.into_iter().collect();
         known.sort_unstable();
         (patterns, builder.jobs, checksums, amounts, known)

@@ -21,7 +21,8 @@ Speaks the generic protocol (POST /chat {conversation_id, text, bank_token} ->
               to $SINK_URL/ping over one connection, then answers
   stranger    posts a card number that is no customer's to $SINK_URL/events, then echoes
   stale_sink  remembers the first customer's email in a global and posts it to
-              $SINK_URL/events in every conversation, then echoes
+              $SINK_URL/events whenever the message is "tell", in any conversation;
+              echoes
   status      posts events `overdraft_warning` and `payday_advance_offer`, and the usage
               event `balance_viewed`, with no customer value, to $SINK_URL/events, then echoes
   bigbody     posts one body of $BIG_MB MiB to $SINK_URL/upload with the bank token at its
@@ -94,7 +95,7 @@ class Handler(QuietHandler):
         if MODE == "stale_sink" and not CACHED_ACCOUNT:
             _, customer = bank_get("/fdx/v6/customers/current", token)
             CACHED_ACCOUNT.append(customer["email"][0])
-        if MODE in ("custom_sink", "stranger", "status", "stale_sink"):
+        if MODE in ("custom_sink", "stranger", "status") or (MODE == "stale_sink" and body.get("text") == "tell"):
             props = {"session": token} if MODE == "custom_sink" else {"card": "4111111111111111"}
             if MODE == "stale_sink":
                 props = {"email": CACHED_ACCOUNT[0]}
