@@ -14,8 +14,9 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::OnceLock;
 
+use super::chunks::across_cpus;
 use super::digests::Algo;
-use super::needles::{owned, Label, Owner};
+use super::owner::{owned, Label, Owner};
 use super::starts::WordHasher;
 
 /// The byte lengths of the supported digests.
@@ -96,8 +97,7 @@ impl Hashed {
             return Ok(&[]);
         };
         let table = slot.get_or_init(|| {
-            let built = std::panic::catch_unwind(|| Table::build(&self.jobs, bytes.len()));
-            built.unwrap_or(Err(PANICKED))
+            std::panic::catch_unwind(|| Table::build(&self.jobs, bytes.len())).map_err(|_| PANICKED)
         });
         let table = table.as_ref().map_err(|why| *why)?;
         Ok(table
@@ -109,33 +109,11 @@ impl Hashed {
 }
 
 impl Table {
-    /// The table of the `len`-byte digests of `jobs`: the jobs split in chunks across the
-    /// available CPUs, each chunk's digests sorted on its own thread, and the chunks joined in
-    /// job order, so that the table is the one a single thread builds.
-    fn build(jobs: &[Job], len: usize) -> Result<Table, &'static str> {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let size = jobs.len().div_ceil(threads).max(1);
-        let mut chunks = jobs.chunks(size);
-        let head = chunks.next().unwrap_or_default();
-        let digests = std::thread::scope(|scope| {
-            let rest: Vec<_> = chunks
-                .map(|chunk| {
-                    std::thread::Builder::new()
-                        .name("needles".to_owned())
-                        .spawn_scoped(scope, move || digests(chunk, len))
-                        .map_err(|_| chunk)
-                })
-                .collect();
-            let mut all = digests(head, len);
-            for thread in rest {
-                all.extend(match thread {
-                    Ok(thread) => thread.join().map_err(|_| PANICKED)?,
-                    Err(chunk) => digests(chunk, len),
-                });
-            }
-            Ok::<_, &'static str>(all)
-        })?;
-        Ok(Table::of(digests))
+    /// The table of the `len`-byte digests of `jobs`, hashed in chunks across the available
+    /// CPUs and joined in job order: the table one thread builds.
+    fn build(jobs: &[Job], len: usize) -> Table {
+        let chunks = across_cpus(jobs, |chunk, _| digests(chunk, len));
+        Table::of(chunks.into_iter().flatten().collect())
     }
 
     /// The table of `digests` sorted by key, each key's owners in the order added, the first
@@ -257,7 +235,7 @@ mod tests {
             .collect();
         for len in DIGEST_LENS {
             let single = Table::of(digests(&jobs, len));
-            assert_eq!(Table::build(&jobs, len), Ok(single), "{len}-byte digests");
+            assert_eq!(Table::build(&jobs, len), single, "{len}-byte digests");
         }
     }
 

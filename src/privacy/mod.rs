@@ -19,6 +19,7 @@
 //! ```
 
 mod amounts;
+mod chunks;
 mod decode;
 mod derived;
 mod digests;
@@ -26,6 +27,7 @@ mod hashed;
 mod keys;
 mod needles;
 mod normalise;
+mod owner;
 mod scan;
 mod shape;
 mod sites;

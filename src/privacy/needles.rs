@@ -7,15 +7,14 @@
 //! go into lists sorted by their number. Each needle maps to its owners:
 //! (customer, value kind, form label).
 
-use std::fmt;
-
+use super::chunks::{across_cpus, spawn};
 use super::derived::Derived;
 use super::digests::{Algo, Checksum};
 use super::hashed::{Hashed, Job, DIGEST_LENS};
-use super::keys::KeyKind;
 use super::normalise::{self, Form, Hash as Hashing};
+use super::owner::{owned, Label, Owner, Weak};
 use super::starts::Starts;
-use super::{ValueForm, ValueKind};
+use super::ValueKind;
 use crate::customer::{Account, Customer, Payee};
 use crate::money::Money;
 
@@ -45,122 +44,10 @@ fn lower_hex(bytes: &[u8]) -> String {
     hex
 }
 
-/// The needle form that matched, rendered as the end of a finding's chain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Label {
-    /// A plaintext form: "email", "formatted(phone)", "value(amount)".
-    Plain(&'static str),
-    /// `algo(form)`, or `algo(inner(form))` when the form's lowercase-hex `inner` digest was hashed again.
-    Digest {
-        algo: Algo,
-        inner: Option<Algo>,
-        form: &'static str,
-    },
-    /// `sum(form)`: a 32-bit checksum of the form.
-    Checksum { sum: Checksum, form: &'static str },
-}
-
-impl Label {
-    /// The typed form of this label.
-    pub fn form(self) -> ValueForm {
-        match self {
-            Label::Plain("full_name") => ValueForm::FullName,
-            Label::Plain("street") => ValueForm::Street,
-            Label::Plain(_) | Label::Digest { .. } | Label::Checksum { .. } => ValueForm::Other,
-        }
-    }
-}
-
-impl fmt::Display for Label {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Label::Plain(form) => f.write_str(form),
-            Label::Digest {
-                algo,
-                inner: None,
-                form,
-            } => write!(f, "{}({form})", algo.name()),
-            Label::Digest {
-                algo,
-                inner: Some(inner),
-                form,
-            } => write!(f, "{}({}({form}))", algo.name(), inner.name()),
-            Label::Checksum { sum, form } => write!(f, "{}({form})", sum.name()),
-        }
-    }
-}
-
-/// Whose value a needle is, and in which form.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Owner {
-    pub customer: usize,
-    pub kind: ValueKind,
-    pub label: Label,
-    /// The needle is the rot13 of the form: the chain gets a "rot13" step.
-    pub rot13: bool,
-    /// Set for needles too short to mean the value anywhere: where they count.
-    pub weak: Option<Weak>,
-}
-
-/// Where a short plaintext needle can really mean its value. Five digits of a zip code turn up
-/// inside ids and hashes everywhere, and the local part of an email is often a first name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Weak {
-    /// As a whole token (no ASCII letter or digit on either side) outside protocol headers
-    /// (a port in `Host`, a `Content-Length`), or under a key that names its kind (`zp`,
-    /// `zip`, `dob`, …): digit runs of 7 to 9 digits, and local parts that are no word.
-    Token,
-    /// Under a key that names its kind; as a whole token elsewhere only when the same request
-    /// or reply also holds another value of the same customer: runs of up to 6 digits (a zip
-    /// code, a year). With thousands of customers in a run, their zip codes cover a few
-    /// percent of all five-digit numbers, so a bot's own number alone would match one.
-    Corroborated,
-    /// Only under a key that names its kind (`em`, `email`, `st`, `country`, …): a local part
-    /// that is a plain word, which in free text is just a name, and the digests of a value
-    /// that many customers share (a state, the country).
-    Key,
-}
-
 /// Digit-only needles shorter than this are weak: a zip code, a compact date or SSN.
 const STRONG_DIGITS: usize = 10;
 /// Digit-only needles this short need corroboration outside their keys: a zip code.
 const SHORT_DIGITS: usize = 6;
-
-/// Whether a plaintext match counts as a finding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Counts {
-    Yes,
-    /// Only if the same request or reply holds another value of the same customer.
-    IfCorroborated,
-    No,
-}
-
-impl Owner {
-    /// The owner of a digest of the form `form`, before its label names the algorithm.
-    fn digest(customer: usize, kind: ValueKind, form: &'static str, weak: Option<Weak>) -> Owner {
-        Owner {
-            customer,
-            kind,
-            label: Label::Plain(form),
-            rot13: false,
-            weak,
-        }
-    }
-
-    /// Whether a plaintext match of this owner's needle counts, given whether it was a whole
-    /// token and the key it sat under.
-    pub fn counts(&self, whole_token: bool, key: KeyKind) -> Counts {
-        let named = key.names(self.kind);
-        let alone = whole_token && key != KeyKind::Protocol;
-        match self.weak {
-            None => Counts::Yes,
-            _ if named => Counts::Yes,
-            Some(Weak::Token) if alone => Counts::Yes,
-            Some(Weak::Corroborated) if alone => Counts::IfCorroborated,
-            Some(_) => Counts::No,
-        }
-    }
-}
 
 /// The maps and sets of needles keyed by text and numbers: hashed with foldhash (the keys are
 /// the customers' own values, so a fixed seed is no weakness), which is several times faster
@@ -216,21 +103,13 @@ impl Needles {
     /// computed beside them, and the chunks merged in customer order: the needles are the ones
     /// a single thread prepares.
     pub fn build(customers: &[Customer], amounts: &[Vec<Money>]) -> Needles {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let size = customers.len().div_ceil(threads).max(1);
-        let (mut builder, derived) = std::thread::scope(|scope| {
+        let (builders, derived) = std::thread::scope(|scope| {
             let derived = spawn(scope, || Derived::new(customers));
-            let mut chunks = customers.chunks(size).enumerate();
-            let head = chunks.next().map_or(&[][..], |(_, head)| head);
-            let rest: Vec<_> = chunks
-                .map(|(n, chunk)| spawn(scope, move || Builder::of(chunk, n * size)))
-                .collect();
-            let mut builder = Builder::of(head, 0);
-            for chunk in rest {
-                builder.merge(chunk.join());
-            }
-            (builder, derived.join())
+            (across_cpus(customers, Builder::of), derived.join())
         });
+        let mut builders = builders.into_iter();
+        let mut builder = builders.next().unwrap_or_default();
+        builders.for_each(|later| builder.merge(later));
         for (i, moved) in amounts.iter().enumerate() {
             moved.iter().for_each(|m| builder.amount(i, m.cents()));
         }
@@ -356,37 +235,6 @@ fn buried(hay: &[u8], start: usize, end: usize, class: impl Fn(&u8) -> bool, min
     left + right > 0 && left + matched.len() + right >= min && matched.iter().all(&class)
 }
 
-/// Work started on a thread of its own, or done on this one when no thread could be started.
-enum Spawned<'scope, T> {
-    Thread(std::thread::ScopedJoinHandle<'scope, T>),
-    Done(T),
-}
-
-impl<T> Spawned<'_, T> {
-    /// The work's result; a panic in it goes on here.
-    fn join(self) -> T {
-        match self {
-            Spawned::Thread(thread) => thread
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            Spawned::Done(result) => result,
-        }
-    }
-}
-
-fn spawn<'scope, T: Send + 'scope>(
-    scope: &'scope std::thread::Scope<'scope, '_>,
-    work: impl FnOnce() -> T + Send + Copy + 'scope,
-) -> Spawned<'scope, T> {
-    let thread = std::thread::Builder::new()
-        .name("needles".to_owned())
-        .spawn_scoped(scope, work);
-    match thread {
-        Ok(thread) => Spawned::Thread(thread),
-        Err(_) => Spawned::Done(work()),
-    }
-}
-
 #[derive(Default)]
 struct Builder {
     /// The pattern ids of the plaintext needles, keyed lowercased.
@@ -400,18 +248,6 @@ struct Builder {
     /// Every amount in cents with its customer, customer by customer, then the amounts moved.
     amounts: Vec<(i64, usize)>,
     known: HashSet<String>,
-}
-
-/// Whether `owners` already hold an owner of `owner`'s customer for which `same` holds. Owners
-/// are added customer by customer, so only the last ones can be of the same customer: a
-/// value that thousands of customers share (a merchant, a country) is not searched whole for
-/// each of them.
-pub(super) fn owned(owners: &[Owner], owner: &Owner, same: impl Fn(&Owner) -> bool) -> bool {
-    owners
-        .iter()
-        .rev()
-        .take_while(|o| o.customer == owner.customer)
-        .any(same)
 }
 
 impl Builder {
