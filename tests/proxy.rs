@@ -267,20 +267,27 @@ fn wait_for(port: u16) {
 #[test]
 fn a_bot_started_elsewhere_uses_the_proxy_at_a_fixed_address_with_a_kept_ca() {
     let ws = Workspace::new();
-    let (bot_port, proxy_port) = (free_port(), free_port());
+    let proxy_port = free_port();
     let ca_dir = ws.path().join("ca");
     let proxy = format!("http://127.0.0.1:{proxy_port}");
+    // The bot binds a port of its own choosing and says which: a port picked here and bound
+    // later could be taken meanwhile by a server of a test running beside this one.
     let mut bot = Command::new("python3")
         .arg(repo().join("tests/bots/proxied_bot.py"))
         .arg("leaky")
-        .env("PORT", bot_port.to_string())
+        .env("PORT", "0")
         .env("HTTPS_PROXY", &proxy)
         .env("NO_PROXY", "127.0.0.1")
         .env("SSL_CERT_FILE", ca_dir.join("banter-ca.pem"))
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("start the bot");
+    let mut line = String::new();
+    let stdout = bot.stdout.take().expect("the bot's stdout");
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)
+        .expect("the bot says its port");
+    let bot_port: u16 = line.trim().parse().expect("a port number");
     wait_for(bot_port);
     ws.write("scenarios/s.yaml", MIXPANEL).write(
         "banter.yaml",

@@ -77,4 +77,8 @@ class Handler(QuietHandler):
 
 if __name__ == "__main__":
     write_pid()
-    ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
+    server = ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler)
+    if os.environ["PORT"] == "0":
+        # Asked for any free port: say which one it got.
+        print(server.server_address[1], flush=True)
+    server.serve_forever()
