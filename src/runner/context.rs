@@ -1,6 +1,9 @@
 //! The variables of a scenario's templates, and checking every template of the scenarios
 //! against them before anything runs, so that `validate` and `run` agree on what is defined.
 
+use std::sync::{Arc, OnceLock};
+
+use minijinja::value::{Enumerator, Object, ObjectRepr};
 use minijinja::{context, Value};
 use sha2::{Digest, Sha256};
 
@@ -18,24 +21,112 @@ pub(super) fn conversation_id(seed: u64, name: &str) -> String {
 
 /// What a scenario's templates see: `customer`, its accounts by alias (`checking`, …),
 /// `authorization_code`, `conversation.id`, and the bot's variables (`bank`, `sinks`, …).
-pub(super) fn scenario_context(seed: u64, name: &str, customer: &Customer, bot: Value) -> Value {
+///
+/// The accounts, with their whole history, are serialised only when a template first reads
+/// them: most templates read a name or a balance, and a turn must not wait on the rest.
+pub(super) fn scenario_context(
+    seed: u64,
+    name: &str,
+    customer: &Arc<Customer>,
+    bot: Value,
+) -> Value {
     // `{{ checking.id }}`, `{{ savings.balance }}`, …: the customer's accounts by type.
     // `{{ payee.id }}`, `{{ payee_2.name }}`: the customer's payees, in order.
     let payees = crate::snapshot::payee_aliases(customer)
         .zip(&customer.payees)
         .map(|((alias, _), payee)| (alias, Value::from_serialize(payee)));
-    let aliases = Value::from_iter(
-        crate::snapshot::account_aliases(customer)
-            .into_iter()
-            .map(|(alias, account)| (alias, Value::from_serialize(account)))
-            .chain(payees),
-    );
+    let accounts = crate::snapshot::account_aliases(customer)
+        .into_iter()
+        .enumerate()
+        .map(|(i, (alias, _))| (alias, Lazy::new(customer, Part::Account(i))));
+    let aliases = Value::from_iter(accounts.chain(payees));
     let own = context! {
         authorization_code => customer.authorization_code(),
-        customer => customer,
+        customer => customer_variable(customer),
         conversation => context! { id => conversation_id(seed, name) },
     };
     minijinja::value::merge_maps([own, aliases, bot])
+}
+
+/// `customer`: its fields, with its accounts serialised when first read.
+fn customer_variable(customer: &Arc<Customer>) -> Value {
+    let c = customer.as_ref();
+    // Every field but the accounts, written out so that a field added to `Customer` is
+    // added here too (the struct literal does not compile without it).
+    let rest = Customer {
+        id: c.id.clone(),
+        first_name: c.first_name.clone(),
+        last_name: c.last_name.clone(),
+        email: c.email.clone(),
+        phone: c.phone.clone(),
+        date_of_birth: c.date_of_birth,
+        ssn: c.ssn.clone(),
+        address: c.address.clone(),
+        token: c.token.clone(),
+        consent: c.consent,
+        accounts: Vec::new(),
+        payees: c.payees.clone(),
+    };
+    let accounts = context! { accounts => Lazy::new(customer, Part::Accounts) };
+    // The last map holding a key gives its value.
+    minijinja::value::merge_maps([Value::from_serialize(&rest), accounts])
+}
+
+/// What a [`Lazy`] variable holds of its customer.
+#[derive(Debug, Clone, Copy)]
+enum Part {
+    /// `customer.accounts`.
+    Accounts,
+    /// One account, by its index.
+    Account(usize),
+}
+
+/// A part of a customer as a template variable, serialised when a template first reads it.
+#[derive(Debug)]
+struct Lazy {
+    customer: Arc<Customer>,
+    part: Part,
+    value: OnceLock<Value>,
+}
+
+impl Lazy {
+    fn new(customer: &Arc<Customer>, part: Part) -> Value {
+        Value::from_object(Lazy {
+            customer: customer.clone(),
+            part,
+            value: OnceLock::new(),
+        })
+    }
+
+    fn value(&self) -> &Value {
+        self.value.get_or_init(|| match self.part {
+            Part::Accounts => Value::from_serialize(&self.customer.accounts),
+            Part::Account(i) => Value::from_serialize(&self.customer.accounts[i]),
+        })
+    }
+}
+
+impl Object for Lazy {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        match self.part {
+            Part::Accounts => ObjectRepr::Seq,
+            Part::Account(_) => ObjectRepr::Map,
+        }
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.value()
+            .get_item(key)
+            .ok()
+            .filter(|item| !item.is_undefined())
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        match self.value().try_iter() {
+            Ok(items) => Enumerator::Values(items.collect()),
+            Err(_) => Enumerator::Empty,
+        }
+    }
 }
 
 /// Renders every template of `scenarios` with the variables the run will give it (the
@@ -62,7 +153,11 @@ pub(super) fn check_templates(
         messenger => context! { app_secret => "", verify_token => "", page_token => "" },
     };
     for scenario in scenarios {
-        let customer = Customer::generate(seed, &scenario.name, &scenario.customer.spec());
+        let customer = Arc::new(Customer::generate(
+            seed,
+            &scenario.name,
+            &scenario.customer.spec(),
+        ));
         let context = scenario_context(seed, &scenario.name, &customer, bot.clone());
         for (i, step) in scenario.steps.iter().enumerate() {
             for (field, template) in step_templates(step) {
@@ -142,5 +237,45 @@ fn located(scenario: &Scenario, written: &str, message: String) -> ScenarioError
         line,
         column,
         message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::customer::CustomerSpec;
+
+    /// The variables as they were before the accounts became lazy: everything serialised.
+    fn eager(customer: &Customer) -> Value {
+        let accounts = crate::snapshot::account_aliases(customer)
+            .into_iter()
+            .map(|(alias, account)| (alias, Value::from_serialize(account)));
+        let own = context! { customer => Value::from_serialize(customer) };
+        minijinja::value::merge_maps([own, Value::from_iter(accounts)])
+    }
+
+    #[test]
+    fn lazy_accounts_render_as_the_serialised_customer_does() {
+        let customer = Arc::new(Customer::generate(3, "lazy", &CustomerSpec::default()));
+        let lazy = scenario_context(3, "lazy", &customer, context! {});
+        let eager = eager(&customer);
+        let templates = [
+            "{{ customer.first_name }} {{ customer.address.city }} {{ customer.payees[0].name }}",
+            "{{ customer.accounts[0].balance }} {{ customer.accounts[-1].id }}",
+            "{{ customer.accounts | length }} {{ checking.transactions | length }}",
+            "{% for a in customer.accounts %}{{ a.id }}:{{ a.type }};{% endfor %}",
+            "{{ checking.id }} {{ checking.transactions[0].merchant }} {{ checking.balance | usd }}",
+            "{% for t in checking.transactions[:3] %}{{ t.amount }},{% endfor %}",
+            "{{ checking }}",
+            "{{ customer.accounts[0] }}",
+            "{{ customer.accounts[0].missing is undefined }} {{ checking.missing is undefined }}",
+            "{{ customer.accounts[9] is undefined }}",
+            "{{ customer | length }} {{ customer.accounts is sequence }} {{ checking is mapping }}",
+        ];
+        for source in templates {
+            let want = template::render(source, &eager).unwrap();
+            assert_eq!(template::render(source, &lazy).unwrap(), want, "{source}");
+        }
+        assert!(!customer.accounts[0].transactions.is_empty());
     }
 }

@@ -96,6 +96,7 @@ pub(super) async fn run(
     world.open_window(index);
     let session = world.bank.open(customer.clone(), faults);
     let bot_context = world.bot.context.clone();
+    let customer = std::sync::Arc::new(customer);
     let context = scenario_context(world.seed, &scenario.name, &customer, bot_context);
     let mut verdict = Verdict::default();
     let mut played = play(world, scenario, &session, &context, &mut verdict).await;
