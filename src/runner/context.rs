@@ -7,7 +7,7 @@ use minijinja::value::{Enumerator, Object, ObjectRepr};
 use minijinja::{context, Value};
 use sha2::{Digest, Sha256};
 
-use crate::customer::Customer;
+use crate::customer::{Customer, CustomerSpec};
 use crate::scenario::{Action, Scenario, ScenarioError};
 use crate::sinks::SinkSpec;
 use crate::template::{self, Template};
@@ -129,14 +129,43 @@ impl Object for Lazy {
     }
 }
 
+/// A scenario's customer, with the name and spec it was generated from.
+pub(super) struct Cast {
+    name: String,
+    spec: CustomerSpec,
+    customer: Customer,
+}
+
+impl Cast {
+    pub fn of(seed: u64, scenario: &Scenario) -> Cast {
+        let spec = scenario.customer.spec();
+        Cast {
+            customer: Customer::generate(seed, &scenario.name, &spec),
+            name: scenario.name.clone(),
+            spec,
+        }
+    }
+
+    /// The customer of `scenario` under `seed` (the seed this one was generated with): this
+    /// one, unless the scenario was renamed or given another customer since.
+    pub fn customer_for(self, seed: u64, scenario: &Scenario) -> Customer {
+        if self.name == scenario.name && self.spec == scenario.customer.spec() {
+            self.customer
+        } else {
+            Cast::of(seed, scenario).customer
+        }
+    }
+}
+
 /// Renders every template of `scenarios` with the variables the run will give it (the
 /// scenario's own customer under `seed`; the bot's variables with placeholder values), so an
-/// undefined variable is reported where it is written instead of failing the run.
+/// undefined variable is reported where it is written instead of failing the run. Returns
+/// each scenario's customer, for the run.
 pub(super) fn check_templates(
     scenarios: &[Scenario],
     seed: u64,
     sinks: &[SinkSpec],
-) -> Result<(), ScenarioError> {
+) -> Result<Vec<Cast>, ScenarioError> {
     let placeholder = "http://127.0.0.1:0";
     let sinks = Value::from_iter(sinks.iter().map(|s| {
         (
@@ -152,12 +181,14 @@ pub(super) fn check_templates(
         graph => context! { url => placeholder },
         messenger => context! { app_secret => "", verify_token => "", page_token => "" },
     };
+    let mut casts = Vec::with_capacity(scenarios.len());
     for scenario in scenarios {
-        let customer = Arc::new(Customer::generate(
-            seed,
-            &scenario.name,
-            &scenario.customer.spec(),
-        ));
+        let Cast {
+            name,
+            spec,
+            customer,
+        } = Cast::of(seed, scenario);
+        let customer = Arc::new(customer);
         let context = scenario_context(seed, &scenario.name, &customer, bot.clone());
         for (i, step) in scenario.steps.iter().enumerate() {
             for (field, template) in step_templates(step) {
@@ -180,8 +211,14 @@ pub(super) fn check_templates(
                 }
             }
         }
+        drop(context);
+        casts.push(Cast {
+            name,
+            spec,
+            customer: Arc::unwrap_or_clone(customer),
+        });
     }
-    Ok(())
+    Ok(casts)
 }
 
 /// Every template of a step, with the field it is written in.
@@ -277,5 +314,28 @@ mod tests {
             assert_eq!(template::render(source, &lazy).unwrap(), want, "{source}");
         }
         assert!(!customer.accounts[0].transactions.is_empty());
+    }
+
+    #[test]
+    fn a_scenario_changed_after_its_check_gets_its_own_customer() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a.yaml");
+        let yaml = "name: first\nsteps:\n  - user: \"hi {{ customer.first_name }}\"\n";
+        std::fs::write(&file, yaml).unwrap();
+        let mut scenarios = crate::scenario::load_paths(&[&file]).unwrap();
+        let kept = Customer::generate(5, "first", &CustomerSpec::default());
+        let checked = || {
+            check_templates(&scenarios, 5, &[])
+                .unwrap()
+                .into_iter()
+                .next()
+        };
+        let cast = checked().unwrap();
+        assert_eq!(cast.customer_for(5, &scenarios[0]), kept);
+        let cast = checked().unwrap();
+        scenarios[0].name = "renamed".into();
+        let renamed = Customer::generate(5, "renamed", &CustomerSpec::default());
+        assert_eq!(cast.customer_for(5, &scenarios[0]), renamed);
+        assert_ne!(renamed, kept);
     }
 }

@@ -231,7 +231,7 @@ impl Suite {
             .shard
             .filter(|_| selected.is_empty() && chosen_count > 0);
         let seed = self.seed.or(config.seed).unwrap_or(DEFAULT_SEED);
-        context::check_templates(&selected, seed, &sink_specs(&config))?;
+        let casts = context::check_templates(&selected, seed, &sink_specs(&config))?;
         // More workers than scenarios would only spin: the run starts at most one per scenario.
         let jobs = self
             .jobs
@@ -245,6 +245,7 @@ impl Suite {
         });
         Ok(Plan {
             scenarios: selected,
+            casts,
             config,
             config_file,
             empty_shard,
@@ -283,6 +284,8 @@ fn sink_specs(config: &Config) -> Vec<sinks::SinkSpec> {
 pub struct Plan {
     /// The scenarios that will run, in order.
     pub scenarios: Vec<Scenario>,
+    /// Their customers, generated when their templates were checked.
+    casts: Vec<context::Cast>,
     config: Config,
     config_file: Option<PathBuf>,
     empty_shard: Option<Shard>,
@@ -361,10 +364,15 @@ impl Plan {
         if self.scenarios.is_empty() {
             return Err(Error::NothingSelected);
         }
+        let mut casts = self.casts.into_iter();
         let customers: Vec<Customer> = self
             .scenarios
             .iter()
-            .map(|s| Customer::generate(seed, &s.name, &s.customer.spec()))
+            .map(|s| {
+                let cast = casts.next();
+                cast.unwrap_or_else(|| context::Cast::of(seed, s))
+                    .customer_for(seed, s)
+            })
             .collect();
         let names = self.scenarios.iter().map(|s| s.name.clone()).collect();
         let started_world = World::start(
