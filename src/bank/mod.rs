@@ -68,7 +68,7 @@ struct Registry {
 }
 
 struct Tenant {
-    customer: Customer,
+    customer: Arc<Customer>,
     turn: AtomicUsize,
     in_turn: AtomicBool,
     calls: Mutex<Vec<BankCall>>,
@@ -111,7 +111,7 @@ impl Bank {
             decoys,
         };
         for decoy in &bank.decoys {
-            bank.register(decoy.clone(), Vec::new());
+            bank.register(Arc::new(decoy.clone()), Vec::new());
         }
         Ok(bank)
     }
@@ -126,9 +126,9 @@ impl Bank {
         &self.decoys
     }
 
-    fn register(&self, customer: Customer, faults: Vec<Fault>) -> Arc<Tenant> {
+    fn register(&self, customer: Arc<Customer>, faults: Vec<Fault>) -> Arc<Tenant> {
         let tenant = Arc::new(Tenant {
-            ledger: Mutex::new(Ledger::new(customer.clone())),
+            ledger: Mutex::new(Ledger::new(Arc::clone(&customer))),
             customer,
             turn: AtomicUsize::new(0),
             in_turn: AtomicBool::new(false),
@@ -156,9 +156,9 @@ impl Bank {
     }
 
     /// Adds a scenario's customer to the bank, with the scenario's faults, until the session is dropped.
-    pub fn open(&self, customer: Customer, faults: Vec<Fault>) -> BankSession {
+    pub fn open(&self, customer: impl Into<Arc<Customer>>, faults: Vec<Fault>) -> BankSession {
         BankSession {
-            tenant: self.register(customer, faults),
+            tenant: self.register(customer.into(), faults),
             state: self.state.clone(),
         }
     }

@@ -6,6 +6,7 @@
 //! ids on every run and at every `--jobs`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -88,8 +89,9 @@ pub(super) type Answer = (u16, Value, Outcome);
 
 /// One customer's money as it stands now.
 pub(super) struct Ledger {
-    /// The customer with the accounts, histories and payees of now.
-    pub live: Customer,
+    /// The customer with the accounts, histories and payees of now: shared with the
+    /// session until money first moves.
+    pub live: Arc<Customer>,
     orders: HashMap<String, Order>,
     keys: HashMap<String, Stored>,
     movements: Vec<Movement>,
@@ -146,7 +148,7 @@ fn payee_body(p: &Payee) -> Value {
 }
 
 impl Ledger {
-    pub fn new(customer: Customer) -> Ledger {
+    pub fn new(customer: Arc<Customer>) -> Ledger {
         Ledger {
             live: customer,
             orders: HashMap::new(),
@@ -260,7 +262,7 @@ impl Ledger {
             routing_number: routing.to_string(),
         };
         let answer = (201, payee_body(&payee), Outcome::Ok);
-        self.live.payees.push(payee);
+        Arc::make_mut(&mut self.live).payees.push(payee);
         answer
     }
 
@@ -429,7 +431,7 @@ impl Ledger {
     /// `opening_balance ± transactions = balance` still holds.
     fn post(&mut self, index: usize, description: &str, amount: Money, direction: Direction) {
         let id = self.next_id("txn");
-        let account: &mut Account = &mut self.live.accounts[index];
+        let account: &mut Account = &mut Arc::make_mut(&mut self.live).accounts[index];
         // A card's balance is what is owed: a debit raises it, a payment (credit) lowers it.
         let owed = account.kind == AccountType::CreditCard;
         let up = (direction == Direction::Credit) != owed;
@@ -494,7 +496,7 @@ mod tests {
             .to_vec(),
             ..CustomerSpec::default()
         };
-        Ledger::new(Customer::generate(1, "payer", &spec))
+        Ledger::new(Arc::new(Customer::generate(1, "payer", &spec)))
     }
 
     fn write(ledger: &mut Ledger, route: Route<'_>, body: Value, key: Option<&str>) -> Answer {
@@ -534,6 +536,25 @@ mod tests {
                 a.id
             );
         }
+    }
+
+    #[test]
+    fn the_customer_the_ledger_shares_keeps_its_balances_when_money_moves() {
+        let mut l = ledger();
+        let shared = Arc::clone(&l.live);
+        let [checking, savings] = [0, 1].map(|i| l.live.accounts[i].id.clone());
+        let body = json!({"fromAccountId": checking, "toAccountId": savings, "amount": 10});
+        assert_eq!(write(&mut l, Route::CreateTransfer, body, None).0, 201);
+        assert_eq!(shared.accounts[0].balance, Money::from_cents(100_000));
+        assert_eq!(l.live.accounts[0].balance, Money::from_cents(99_000));
+        let name =
+            json!({"name": "Kim Lee", "accountNumber": "12345678", "routingNumber": "011000015"});
+        let payees = shared.payees.len();
+        assert_eq!(write(&mut l, Route::CreatePayee, name, None).0, 201);
+        assert_eq!(
+            (shared.payees.len(), l.live.payees.len()),
+            (payees, payees + 1)
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! customer's own values: a bucket says something about whoever the request is about, and
 //! many customers share any one bucket or round number.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 
 use chrono::Datelike;
@@ -67,9 +68,9 @@ fn add_owner(owners: &mut Vec<(usize, &'static str)>, owner: (usize, &'static st
 }
 
 impl Derived {
-    pub fn new(customers: &[Customer]) -> Derived {
+    pub fn new<C: Borrow<Customer>>(customers: &[C]) -> Derived {
         let mut derived = Derived::default();
-        for (i, customer) in customers.iter().enumerate() {
+        for (i, customer) in customers.iter().map(Borrow::borrow).enumerate() {
             let mut spent: HashMap<&str, (i64, usize)> = HashMap::new();
             for account in &customer.accounts {
                 let balance = account.balance.cents();

@@ -41,6 +41,7 @@ mod tests;
 #[cfg(test)]
 mod transform_tests;
 
+use std::borrow::Borrow;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -63,15 +64,15 @@ pub struct Detector {
 impl Detector {
     /// Precomputes needles for these customers; a Finding's `customer` is the index into this
     /// slice. Financial-status terms are the built-in ones.
-    pub fn new(customers: &[Customer]) -> Detector {
+    pub fn new<C: Borrow<Customer> + Sync>(customers: &[C]) -> Detector {
         Detector::prepare(customers, &[], Vocabulary::default())
     }
 
     /// Like [`Detector::new`], also knowing the amounts each customer is expected to move
     /// (`amounts[i]` for customer `i`, such as a scenario's `bank.moved`, which exist only once
     /// the conversation happens), with these financial-status terms.
-    pub fn prepare(
-        customers: &[Customer],
+    pub fn prepare<C: Borrow<Customer> + Sync>(
+        customers: &[C],
         amounts: &[Vec<Money>],
         vocabulary: Vocabulary,
     ) -> Detector {

@@ -7,6 +7,8 @@
 //! go into lists sorted by their number. Each needle maps to its owners:
 //! (customer, value kind, form label).
 
+use std::borrow::Borrow;
+
 use super::chunks::{across_cpus, spawn};
 use super::derived::Derived;
 use super::digests::{Algo, Checksum};
@@ -102,7 +104,7 @@ impl Needles {
     /// The customers are split in chunks across the available CPUs, the derived values
     /// computed beside them, and the chunks merged in customer order: the needles are the ones
     /// a single thread prepares.
-    pub fn build(customers: &[Customer], amounts: &[Vec<Money>]) -> Needles {
+    pub fn build<C: Borrow<Customer> + Sync>(customers: &[C], amounts: &[Vec<Money>]) -> Needles {
         let (builders, derived) = std::thread::scope(|scope| {
             let derived = spawn(scope, || Derived::new(customers));
             (across_cpus(customers, Builder::of), derived.join())
@@ -252,10 +254,10 @@ struct Builder {
 
 impl Builder {
     /// The needles of `customers`, the first of which is customer `first`.
-    fn of(customers: &[Customer], first: usize) -> Builder {
+    fn of<C: Borrow<Customer>>(customers: &[C], first: usize) -> Builder {
         let mut builder = Builder::default();
         for (i, customer) in customers.iter().enumerate() {
-            builder.customer(first + i, customer);
+            builder.customer(first + i, customer.borrow());
         }
         builder
     }

@@ -1,6 +1,7 @@
 //! Running one scenario: play its turns against the bot (checking each), collect what the
 //! sinks received in its window, and build its report.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::attribution::{self, SinkScan};
@@ -85,7 +86,7 @@ pub(super) async fn run(
     redactor: &Redactor,
     scenario: &Scenario,
     index: usize,
-    customer: Customer,
+    customer: Arc<Customer>,
     faults: Vec<bank::Fault>,
     mut slot: Slot,
 ) -> (ScenarioReport, Vec<TurnTiming>) {
@@ -94,9 +95,8 @@ pub(super) async fn run(
     world.sinks.backlog_below(SCAN_BACKLOG, SCAN_QUIET).await;
     let started = Instant::now();
     world.open_window(index);
-    let session = world.bank.open(customer.clone(), faults);
+    let session = world.bank.open(Arc::clone(&customer), faults);
     let bot_context = world.bot.context.clone();
-    let customer = std::sync::Arc::new(customer);
     let context = scenario_context(world.seed, &scenario.name, &customer, bot_context);
     let mut verdict = Verdict::default();
     let mut played = play(world, scenario, &session, &context, &mut verdict).await;

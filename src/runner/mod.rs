@@ -303,7 +303,7 @@ async fn run_one(
     redactor: Arc<Redactor>,
     scenario: Arc<Scenario>,
     index: usize,
-    customer: Customer,
+    customer: Arc<Customer>,
     slot: Slot,
 ) -> ScenarioReport {
     let faults = scenario.faults.iter().map(bank::Fault::from).collect();
@@ -365,13 +365,12 @@ impl Plan {
             return Err(Error::NothingSelected);
         }
         let mut casts = self.casts.into_iter();
-        let customers: Vec<Customer> = self
+        let customers: Vec<Arc<Customer>> = self
             .scenarios
             .iter()
             .map(|s| {
-                let cast = casts.next();
-                cast.unwrap_or_else(|| context::Cast::of(seed, s))
-                    .customer_for(seed, s)
+                let cast = casts.next().unwrap_or_else(|| context::Cast::of(seed, s));
+                Arc::new(cast.customer_for(seed, s))
             })
             .collect();
         let names = self.scenarios.iter().map(|s| s.name.clone()).collect();

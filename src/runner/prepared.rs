@@ -41,7 +41,7 @@ impl Prepared {
     /// of the amounts each is expected to move (`amounts[i]` for customer `i`), beside the
     /// run's financial-status `vocabulary`.
     pub fn start(
-        customers: Arc<Vec<Customer>>,
+        customers: Arc<Vec<Arc<Customer>>>,
         amounts: Vec<Vec<Money>>,
         vocabulary: Vocabulary,
     ) -> Arc<Prepared> {

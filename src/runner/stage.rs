@@ -27,7 +27,7 @@ impl Stage {
     pub async fn start(
         config: &Config,
         seed: u64,
-        customers: &[Customer],
+        customers: &[Arc<Customer>],
         names: Vec<String>,
         mut interrupt: super::Interrupt,
     ) -> Result<Option<Stage>, Error> {
@@ -73,7 +73,7 @@ impl Stage {
         &self,
         scenario: &Scenario,
         index: usize,
-        customer: Customer,
+        customer: Arc<Customer>,
         faults: Vec<bank::Fault>,
         turns_played: UnboundedSender<()>,
     ) -> (ScenarioReport, Vec<TurnTiming>) {

@@ -79,7 +79,7 @@ impl World {
     pub async fn start(
         config: &Config,
         seed: u64,
-        customers: &[Customer],
+        customers: &[Arc<Customer>],
         amounts: Vec<Vec<Money>>,
         mut names: Vec<String>,
         snapshots: SnapshotStore,
@@ -87,7 +87,7 @@ impl World {
     ) -> Result<Option<(World, Redactor)>, Error> {
         let bank = Bank::start(seed).await?;
         let mut everyone = customers.to_vec();
-        everyone.extend(bank.decoys().iter().cloned());
+        everyone.extend(bank.decoys().iter().cloned().map(Arc::new));
         let everyone = Arc::new(everyone);
         // The needles are prepared while the sinks, the bot and the first turns start.
         let status = &config.privacy.status;

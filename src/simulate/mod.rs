@@ -32,7 +32,6 @@ pub use terminal::print_summary;
 pub use thresholds::{Limits, Verdict};
 
 use crate::bank;
-use crate::customer::Customer;
 use crate::report::ScenarioReport;
 use crate::runner::{Interrupt, Shard, Stage, Suite, TurnTiming};
 use crate::scenario::Scenario;
@@ -172,7 +171,7 @@ impl Shared {
         let mut scenario = template.clone();
         scenario.name = format!("{} #{j}", template.name);
         let index = self.population.index(j, s);
-        let (customer, _held): (Customer, _) = self.population.take(index).await;
+        let (customer, _held) = self.population.take(index).await;
         let mut faults: Vec<bank::Fault> = scenario.faults.iter().map(bank::Fault::from).collect();
         faults.extend(self.faults.iter().enumerate().map(|(f, fault)| {
             fault.armed(crate::draw::bits(&[self.seed, FAULT_DRAW, j, f as u64]))

@@ -18,7 +18,7 @@ pub struct Population {
     /// The profile of each scenario (an index into `profiles`).
     profile_of: Vec<usize>,
     /// All customers: profile 0's in number order, then profile 1's, …
-    customers: Arc<Vec<Customer>>,
+    customers: Vec<Arc<Customer>>,
     /// One lock per customer, held for a conversation.
     busy: Vec<Arc<Mutex<()>>>,
     shard: Option<Shard>,
@@ -57,21 +57,22 @@ impl Population {
             .iter()
             .enumerate()
             .flat_map(|(p, spec)| {
-                (0..per_profile).map(move |n| Customer::generate(seed, &name(n, p, count), spec))
+                (0..per_profile)
+                    .map(move |n| Arc::new(Customer::generate(seed, &name(n, p, count), spec)))
             })
             .collect::<Vec<_>>();
         let busy = customers.iter().map(|_| Arc::new(Mutex::new(()))).collect();
         Population {
             per_profile,
             profile_of,
-            customers: Arc::new(customers),
+            customers,
             busy,
             shard,
         }
     }
 
     /// Every customer, in the order of their indexes.
-    pub fn customers(&self) -> &[Customer] {
+    pub fn customers(&self) -> &[Arc<Customer>] {
         &self.customers
     }
 
@@ -101,7 +102,7 @@ impl Population {
 
     /// Waits until customer `index` is in no conversation, and gives the customer, held
     /// until the guard is dropped.
-    pub async fn take(&self, index: usize) -> (Customer, OwnedMutexGuard<()>) {
+    pub async fn take(&self, index: usize) -> (Arc<Customer>, OwnedMutexGuard<()>) {
         let held = Arc::clone(&self.busy[index]).lock_owned().await;
         (self.customers[index].clone(), held)
     }
