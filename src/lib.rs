@@ -22,6 +22,7 @@
 mod bank;
 mod certify;
 mod check;
+mod chunks;
 mod connector;
 mod customer;
 mod demo;

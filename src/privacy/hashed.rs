@@ -14,10 +14,10 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::OnceLock;
 
-use super::chunks::across_cpus;
 use super::digests::Algo;
 use super::owner::{owned, Label, Owner};
 use super::starts::WordHasher;
+use crate::chunks::across_cpus;
 
 /// The byte lengths of the supported digests.
 pub(super) const DIGEST_LENS: [usize; 6] = [16, 20, 28, 32, 48, 64];

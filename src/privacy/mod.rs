@@ -19,7 +19,6 @@
 //! ```
 
 mod amounts;
-mod chunks;
 mod decode;
 mod derived;
 mod digests;

@@ -9,7 +9,6 @@
 
 use std::borrow::Borrow;
 
-use super::chunks::{across_cpus, spawn};
 use super::derived::Derived;
 use super::digests::{Algo, Checksum};
 use super::hashed::{Hashed, Job, DIGEST_LENS};
@@ -17,6 +16,7 @@ use super::normalise::{self, Form, Hash as Hashing};
 use super::owner::{owned, Label, Owner, Weak};
 use super::starts::Starts;
 use super::ValueKind;
+use crate::chunks::{across_cpus, spawn};
 use crate::customer::{Account, Customer, Payee};
 use crate::money::Money;
 

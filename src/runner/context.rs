@@ -181,13 +181,17 @@ pub(super) fn check_templates(
         graph => context! { url => placeholder },
         messenger => context! { app_secret => "", verify_token => "", page_token => "" },
     };
+    // Generating a customer takes most of the check: the customers are made on every CPU.
+    let made = crate::chunks::across_cpus(scenarios, |chunk, _| {
+        chunk.iter().map(|s| Cast::of(seed, s)).collect::<Vec<_>>()
+    });
     let mut casts = Vec::with_capacity(scenarios.len());
-    for scenario in scenarios {
+    for (scenario, cast) in scenarios.iter().zip(made.into_iter().flatten()) {
         let Cast {
             name,
             spec,
             customer,
-        } = Cast::of(seed, scenario);
+        } = cast;
         let customer = Arc::new(customer);
         let context = scenario_context(seed, &scenario.name, &customer, bot.clone());
         for (i, step) in scenario.steps.iter().enumerate() {

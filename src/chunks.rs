@@ -6,7 +6,7 @@
 use std::thread::{Scope, ScopedJoinHandle};
 
 /// Work started on a thread of its own, or done on this one when no thread could be started.
-pub(super) enum Spawned<'scope, T> {
+pub(crate) enum Spawned<'scope, T> {
     Thread(ScopedJoinHandle<'scope, T>),
     Done(T),
 }
@@ -24,12 +24,12 @@ impl<T> Spawned<'_, T> {
 }
 
 /// Starts `work` on a thread of `scope`, or does it now when no thread can be started.
-pub(super) fn spawn<'scope, T: Send + 'scope>(
+pub(crate) fn spawn<'scope, T: Send + 'scope>(
     scope: &'scope Scope<'scope, '_>,
     work: impl FnOnce() -> T + Send + Copy + 'scope,
 ) -> Spawned<'scope, T> {
     let thread = std::thread::Builder::new()
-        .name("needles".to_owned())
+        .name("chunk".to_owned())
         .spawn_scoped(scope, work);
     match thread {
         Ok(thread) => Spawned::Thread(thread),
@@ -39,7 +39,7 @@ pub(super) fn spawn<'scope, T: Send + 'scope>(
 
 /// `work(chunk, first)` over `items` cut in one chunk per available CPU, `first` being the
 /// index of the chunk's first item, the results in chunk order (one, for no items).
-pub(super) fn across_cpus<T: Sync, R: Send>(
+pub(crate) fn across_cpus<T: Sync, R: Send>(
     items: &[T],
     work: impl Fn(&[T], usize) -> R + Sync,
 ) -> Vec<R> {
