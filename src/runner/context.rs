@@ -38,7 +38,7 @@ pub(super) fn scenario_context(
     let accounts = crate::snapshot::account_aliases(customer)
         .into_iter()
         .enumerate()
-        .map(|(i, (alias, _))| (alias, Lazy::new(customer, Part::Account(i))));
+        .map(|(i, (alias, _))| (alias, Lazy::variable(customer, Part::Account(i))));
     let aliases = Value::from_iter(accounts.chain(payees));
     let own = context! {
         authorization_code => customer.authorization_code(),
@@ -67,7 +67,7 @@ fn customer_variable(customer: &Arc<Customer>) -> Value {
         accounts: Vec::new(),
         payees: c.payees.clone(),
     };
-    let accounts = context! { accounts => Lazy::new(customer, Part::Accounts) };
+    let accounts = context! { accounts => Lazy::variable(customer, Part::Accounts) };
     // The last map holding a key gives its value.
     minijinja::value::merge_maps([Value::from_serialize(&rest), accounts])
 }
@@ -90,7 +90,8 @@ struct Lazy {
 }
 
 impl Lazy {
-    fn new(customer: &Arc<Customer>, part: Part) -> Value {
+    /// `part` of `customer` as a template variable, not serialised yet.
+    fn variable(customer: &Arc<Customer>, part: Part) -> Value {
         Value::from_object(Lazy {
             customer: customer.clone(),
             part,
