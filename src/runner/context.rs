@@ -138,6 +138,7 @@ pub(super) struct Cast {
 }
 
 impl Cast {
+    /// The customer `scenario` gets under `seed`.
     pub fn of(seed: u64, scenario: &Scenario) -> Cast {
         let spec = scenario.customer.spec();
         Cast {
