@@ -568,11 +568,15 @@ mod tests {
         (patterns, builder.jobs, checksums, amounts, known)
     }
 
+    fn customers(count: usize) -> Vec<Customer> {
+        (0..count)
+            .map(|i| Customer::generate(3, &format!("c{i}"), &CustomerSpec::default()))
+            .collect()
+    }
+
     #[test]
     fn needles_prepared_in_chunks_and_merged_are_the_ones_one_builder_prepares() {
-        let customers: Vec<Customer> = (0..9)
-            .map(|i| Customer::generate(3, &format!("c{i}"), &CustomerSpec::default()))
-            .collect();
+        let customers = customers(9);
         let single = Builder::of(&customers, 0);
         let mut merged = Builder::of(&customers[..4], 0);
         merged.merge(Builder::of(&customers[4..7], 4));
@@ -582,9 +586,7 @@ mod tests {
 
     #[test]
     fn a_value_many_customers_share_has_each_of_them_once() {
-        let customers: Vec<Customer> = (0..50)
-            .map(|i| Customer::generate(3, &format!("c{i}"), &CustomerSpec::default()))
-            .collect();
+        let customers = customers(50);
         let builder = Builder::of(&customers, 0);
         // Merchants are shared by many customers, and a name without accents gives the
         // same pattern as written and folded: each owner is there once all the same.
