@@ -307,8 +307,8 @@ impl<'n> Scanner<'n> {
         }
         self.whole_value(text, site, shape);
         if self.mode == Mode::Request {
-            if shape.digits >= warnings::MIN_DIGITS || shape.at_sign() {
-                for candidate in warnings::find(text, &site.location) {
+            if shape.standing_number() || shape.at_sign() {
+                for candidate in warnings::find(text, shape, &site.location) {
                     if !needles.is_known(&candidate.normalized) {
                         self.warn(candidate, site);
                     }
@@ -341,8 +341,10 @@ impl<'n> Scanner<'n> {
     /// opening a compressed stream (`decode::base64_may_be_stream`).
     fn tokens(&mut self, text: &[u8], site: &Site, shape: Shape) {
         // The shape's gate comes before the split: a value without a long enough run of token
-        // characters is not walked for runs at all.
-        let base64 = (shape.token_run >= decode::MIN_BASE64).then(|| decode::base64_runs(text));
+        // characters, or whose token characters are all hex digits and dashes, is not walked
+        // for runs at all.
+        let base64 = (shape.spelled() && shape.token_run >= decode::MIN_BASE64)
+            .then(|| decode::base64_runs(text));
         for token in base64.into_iter().flatten() {
             let token = self.capped(token, MAX_DECODED / 3 * 4, site);
             // Hex digits and dashes alone are hex, uuids and numbers: no base64 of a digest or
@@ -415,7 +417,8 @@ impl<'n> Scanner<'n> {
     /// decode to text. None below 12 token characters in a row, except LZ-String's UTF-16
     /// form, which is made of bytes past ASCII.
     fn rare_tokens(&mut self, text: &[u8], site: &Site, shape: Shape) {
-        if site.depth >= MAX_DEPTH || !(shape.token_run >= decode::MIN_RARE || shape.high()) {
+        let runs = shape.spelled() && shape.token_run >= decode::MIN_RARE;
+        if site.depth >= MAX_DEPTH || !(runs || shape.high()) {
             return;
         }
         for (step, bytes) in decode::rare_tokens(text.get(..MAX_DECODED).unwrap_or(text)) {

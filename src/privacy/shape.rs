@@ -5,27 +5,33 @@
 //! than the shape costs to tell.
 
 /// A byte's classes, as bits.
-const DIGIT: u16 = 1;
-const LETTER: u16 = 1 << 1;
-const HIGH: u16 = 1 << 2;
-const PERCENT: u16 = 1 << 3;
-const PLUS: u16 = 1 << 4;
-const AMPERSAND: u16 = 1 << 5;
-const SEMICOLON: u16 = 1 << 6;
-const BACKSLASH: u16 = 1 << 7;
-const AT: u16 = 1 << 8;
+const DIGIT: u32 = 1;
+const LETTER: u32 = 1 << 1;
+const HIGH: u32 = 1 << 2;
+const PERCENT: u32 = 1 << 3;
+const PLUS: u32 = 1 << 4;
+const AMPERSAND: u32 = 1 << 5;
+const SEMICOLON: u32 = 1 << 6;
+const BACKSLASH: u32 = 1 << 7;
+const AT: u32 = 1 << 8;
 /// In some token alphabet: base64 and base64url (letters, digits, `+ / _ -`), the rarer
 /// tokens' (letters, digits, `+ / - $`) or hex.
-const TOKEN: u16 = 1 << 9;
+const TOKEN: u32 = 1 << 9;
 /// The rarer tokens' alphabet; hex digits and dashes; base32 upper and lower case; base58.
-const RARE: u16 = 1 << 10;
-const HEXISH: u16 = 1 << 11;
-const UPPER32: u16 = 1 << 12;
-const LOWER32: u16 = 1 << 13;
-const BASE58: u16 = 1 << 14;
-const HEX: u16 = 1 << 15;
+const RARE: u32 = 1 << 10;
+const HEXISH: u32 = 1 << 11;
+const UPPER32: u32 = 1 << 12;
+const LOWER32: u32 = 1 << 13;
+const BASE58: u32 = 1 << 14;
+const HEX: u32 = 1 << 15;
+/// In the token alphabets but no hex digit or dash: a run without one is [`Alphabets::hexish`].
+const SPELLED: u32 = 1 << 16;
+/// Glues a number to an id, a version or a timestamp: letters, digits, dots.
+const GLUE: u32 = 1 << 17;
+/// Groups the digits of an SSN or a card: a dash or a space.
+const GAP: u32 = 1 << 18;
 
-const fn classes(b: u8) -> u16 {
+const fn classes(b: u8) -> u32 {
     let mut bits = 0;
     if b.is_ascii_digit() {
         bits |= DIGIT;
@@ -48,6 +54,9 @@ const fn classes(b: u8) -> u16 {
     if b.is_ascii_hexdigit() {
         bits |= HEX;
     }
+    if bits & TOKEN != 0 && bits & HEXISH == 0 {
+        bits |= SPELLED;
+    }
     if matches!(b, b'A'..=b'Z' | b'2'..=b'7') {
         bits |= UPPER32;
     }
@@ -57,7 +66,11 @@ const fn classes(b: u8) -> u16 {
     if b.is_ascii_alphanumeric() && !matches!(b, b'0' | b'O' | b'I' | b'l') {
         bits |= BASE58;
     }
+    if b.is_ascii_alphanumeric() || b == b'.' {
+        bits |= GLUE;
+    }
     match b {
+        b'-' | b' ' => bits | GAP,
         b'%' => bits | PERCENT,
         b'+' => bits | PLUS,
         b'&' => bits | AMPERSAND,
@@ -68,7 +81,7 @@ const fn classes(b: u8) -> u16 {
     }
 }
 
-const TABLE: [u16; 256] = {
+const TABLE: [u32; 256] = {
     let mut table = [0; 256];
     let mut b = 0;
     while b < 256 {
@@ -82,19 +95,54 @@ const TABLE: [u16; 256] = {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(super) struct Shape {
     /// Every class some byte is in.
-    seen: u16,
+    seen: u32,
     pub digits: usize,
     /// The longest run of bytes of the token alphabets together: no base64, hex or rarer
     /// token is longer.
     pub token_run: usize,
     /// The longest run of hex digits.
     pub hex_run: usize,
+    /// Whether it holds a number that stands alone (see [`Shape::standing_number`]).
+    standing: bool,
+}
+
+/// The state of the standing-number test along a string: the current run of digits, and
+/// whether the byte before the run, and the byte before this one, glue.
+#[derive(Default)]
+struct Numbers {
+    run: usize,
+    glued_before_run: bool,
+    glued_before: bool,
+    standing: bool,
+}
+
+impl Numbers {
+    fn step(&mut self, bits: u32) {
+        if bits & DIGIT != 0 {
+            if self.run == 0 {
+                self.glued_before_run = self.glued_before;
+            }
+            self.run += 1;
+        } else if self.run > 0 {
+            self.end(bits);
+        }
+        self.glued_before = bits & GLUE != 0;
+    }
+
+    /// The end of a run of digits at a byte of classes `after` (0 past the end).
+    fn end(&mut self, after: u32) {
+        let alone = (9..=19).contains(&self.run) && after & GLUE == 0;
+        let grouped = (3..=4).contains(&self.run) && after & GAP != 0;
+        self.standing |= !self.glued_before_run && (alone || grouped);
+        self.run = 0;
+    }
 }
 
 impl Shape {
     pub fn of(text: &[u8]) -> Shape {
         let mut shape = Shape::default();
         let (mut run, mut hex) = (0, 0);
+        let mut numbers = Numbers::default();
         for &b in text {
             let bits = TABLE[usize::from(b)];
             shape.seen |= bits;
@@ -103,11 +151,22 @@ impl Shape {
             shape.token_run = shape.token_run.max(run);
             hex = if bits & HEX != 0 { hex + 1 } else { 0 };
             shape.hex_run = shape.hex_run.max(hex);
+            numbers.step(bits);
         }
+        numbers.end(0);
+        shape.standing = numbers.standing;
         shape
     }
 
-    fn has(self, class: u16) -> bool {
+    /// Whether it can hold a number candidate that stands alone: a run of 9 to 19 digits
+    /// glued on neither side, or a run of 3 or 4 digits not glued before it that goes on with
+    /// a dash or a space (an SSN, a grouped card), with 9 digits in all. A number glued to
+    /// letters, digits or dots is an id, a version or a timestamp part.
+    pub fn standing_number(self) -> bool {
+        self.standing && self.digits >= 9
+    }
+
+    fn has(self, class: u32) -> bool {
         self.seen & class != 0
     }
 
@@ -137,6 +196,12 @@ impl Shape {
     pub fn at_sign(self) -> bool {
         self.has(AT)
     }
+
+    /// Whether some token character is no hex digit or dash: without one, every token run is
+    /// hex, a uuid or a number, which no base64 or rarer decoding is tried on.
+    pub fn spelled(self) -> bool {
+        self.has(SPELLED)
+    }
 }
 
 /// Whether `b` is in the rarer tokens' alphabet: letters, digits, `+ / - $`.
@@ -159,7 +224,7 @@ impl Alphabets {
     pub fn of(run: &[u8]) -> Alphabets {
         let all = run
             .iter()
-            .fold(u16::MAX, |all, &b| all & TABLE[usize::from(b)]);
+            .fold(u32::MAX, |all, &b| all & TABLE[usize::from(b)]);
         Alphabets {
             hexish: all & HEXISH != 0,
             upper32: all & UPPER32 != 0,
@@ -185,7 +250,8 @@ mod tests {
         assert_eq!(Shape::of(b"deadbeef-0123").hex_run, 8);
         let plain = Shape::of(b"page_view");
         assert!(!plain.url_encoded() && !plain.entities() && !plain.escapes());
-        assert!(!plain.at_sign() && !plain.high());
+        assert!(!plain.at_sign() && !plain.high() && plain.spelled());
+        assert!(!Shape::of(b"3f2a9c1e-7b4d, 1719234567.123").spelled());
         assert_eq!(plain.token_run, 9);
         let id = Alphabets::of(b"4f9e-12ab");
         assert!(id.hexish && !id.upper32 && !id.lower32 && !id.base58);

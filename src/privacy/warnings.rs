@@ -6,6 +6,7 @@ use std::sync::LazyLock;
 use regex::bytes::Regex;
 
 use super::keys;
+use super::shape::Shape;
 use super::WarningKind;
 use crate::customer::{aba_valid, luhn_valid};
 
@@ -31,9 +32,9 @@ pub(super) struct Candidate {
     pub masked: String,
 }
 
-/// Every candidate in `text`, found at `location` (none in a protocol header: numbers there
-/// are lengths, ports and dates, not personal data).
-pub(super) fn find(text: &[u8], location: &str) -> Vec<Candidate> {
+/// Every candidate in `text`, of shape `shape`, found at `location` (none in a protocol
+/// header: numbers there are lengths, ports and dates, not personal data).
+pub(super) fn find(text: &[u8], shape: Shape, location: &str) -> Vec<Candidate> {
     let mut found = Vec::new();
     if location
         .strip_prefix("header:")
@@ -41,12 +42,12 @@ pub(super) fn find(text: &[u8], location: &str) -> Vec<Candidate> {
     {
         return found;
     }
-    if text.iter().all(u8::is_ascii_digit) {
+    if shape.digits == text.len() {
         // A bare number (a JSON number, a query value): a candidate of its own length, or none.
         if (MIN_DIGITS..=19).contains(&text.len()) {
             found.extend(number(&String::from_utf8_lossy(text)));
         }
-    } else if may_hold_number(text) {
+    } else if shape.standing_number() {
         for m in NUMBER.find_iter(text) {
             let before = m.start().checked_sub(1).and_then(|i| text.get(i));
             if !glued(before) && !glued(text.get(m.end())) {
@@ -54,7 +55,7 @@ pub(super) fn find(text: &[u8], location: &str) -> Vec<Candidate> {
             }
         }
     }
-    if text.contains(&b'@') {
+    if shape.at_sign() {
         for m in EMAIL.find_iter(text) {
             let email = String::from_utf8_lossy(m.as_bytes()).to_lowercase();
             if let Some((local, domain)) = email.split_once('@') {
@@ -73,28 +74,6 @@ pub(super) fn find(text: &[u8], location: &str) -> Vec<Candidate> {
 /// A number glued to letters, digits or dots is an id, a version or a timestamp part.
 fn glued(b: Option<&u8>) -> bool {
     b.is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'.')
-}
-
-/// Whether `text` can hold a number candidate that stands alone, told without the regex: a
-/// run of 9 to 19 digits glued on neither side, or a run of 3 or 4 digits not glued before it
-/// that goes on with a dash or a space (an SSN, a grouped card).
-fn may_hold_number(text: &[u8]) -> bool {
-    let (mut digits, mut run, mut standing) = (0, 0, false);
-    for (i, &b) in text.iter().chain([&0]).enumerate() {
-        if b.is_ascii_digit() {
-            digits += 1;
-            run += 1;
-            continue;
-        }
-        if run > 0 {
-            let before = (i - run).checked_sub(1).and_then(|at| text.get(at));
-            let alone = (MIN_DIGITS..=19).contains(&run) && !glued(Some(&b));
-            let grouped = (3..=4).contains(&run) && matches!(b, b'-' | b' ');
-            standing |= !glued(before) && (alone || grouped);
-            run = 0;
-        }
-    }
-    standing && digits >= MIN_DIGITS
 }
 
 /// What a number token is, if anything.
@@ -173,7 +152,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_quick_test_passes_every_text_the_regex_finds_a_number_in() {
+    fn the_shape_passes_every_text_the_regex_finds_a_number_in() {
         let alphabet = b"0123456789- .a";
         let mut state = 0x2545_f491_4f6c_dd1d_u64;
         let mut draw = || {
@@ -195,14 +174,19 @@ mod tests {
                 !glued(before) && !glued(text.get(m.end()))
             });
             if standing {
-                assert!(may_hold_number(&text), "{}", String::from_utf8_lossy(&text));
+                let shape = Shape::of(&text);
+                assert!(
+                    shape.standing_number(),
+                    "{}",
+                    String::from_utf8_lossy(&text)
+                );
             }
         }
-        assert!(!may_hold_number(b"fb.1.1717171717123.1234567890"));
+        assert!(!Shape::of(b"fb.1.1717171717123.1234567890").standing_number());
     }
 
     fn masked(text: &str) -> Vec<(WarningKind, String)> {
-        find(text.as_bytes(), "body")
+        find(text.as_bytes(), Shape::of(text.as_bytes()), "body")
             .into_iter()
             .map(|c| (c.kind, c.masked))
             .collect()
