@@ -458,28 +458,31 @@ impl<'n> Scanner<'n> {
     /// name, a header's name.
     pub fn status_key(&mut self, key: &str, site: &Site) {
         if self.mode == Mode::Request {
-            self.signal(key, SignalField::Key, site);
+            self.signal(key.as_bytes(), SignalField::Key, site);
         }
     }
 
-    /// A financial-status term in a value as written (none in a value without letters, when
-    /// every term has one).
+    /// A financial-status term in a value as written (none in a value without a letter from
+    /// `g` to `z`, when every term has one).
     fn status_value(&mut self, value: &[u8], site: &Site, shape: Shape) {
-        if !shape.letters() && self.vocabulary.needs_letters() {
+        if !shape.late_letters() && self.vocabulary.needs_late_letters() {
             return;
         }
-        if let Ok(value) = std::str::from_utf8(value) {
-            self.signal(value, SignalField::Value, site);
-        }
+        self.signal(value, SignalField::Value, site);
     }
 
-    fn signal(&mut self, text: &str, field: SignalField, site: &Site) {
+    fn signal(&mut self, text: &[u8], field: SignalField, site: &Site) {
         if let Some(term) = self.vocabulary.find(text) {
             let chain = site.chain(None, &format!("status({term})"));
             keep_best(
                 &mut self.signals,
                 (site.location.clone(), term),
-                (chain.len(), chain, field, text.to_owned()),
+                (
+                    chain.len(),
+                    chain,
+                    field,
+                    String::from_utf8_lossy(text).into_owned(),
+                ),
             );
         }
     }

@@ -1,43 +1,41 @@
 //! The shape of a string, told in one pass over its bytes: which byte classes it holds, how
-//! many digits, and its longest runs of token characters and of hex digits; and the token alphabets a run is
-//! written in. A scan reads the shape to skip the passes that cannot find anything in the
+//! many digits, its longest runs of token characters and of hex digits, and whether a number
+//! stands alone in it; and the token alphabets a run is written in. A scan reads the shape to skip the passes that cannot find anything in the
 //! string: most values are short words, numbers and ids, and each pass costs more to start
 //! than the shape costs to tell.
 
 /// A byte's classes, as bits.
 const DIGIT: u32 = 1;
-const LETTER: u32 = 1 << 1;
-const HIGH: u32 = 1 << 2;
-const PERCENT: u32 = 1 << 3;
-const PLUS: u32 = 1 << 4;
-const AMPERSAND: u32 = 1 << 5;
-const SEMICOLON: u32 = 1 << 6;
-const BACKSLASH: u32 = 1 << 7;
-const AT: u32 = 1 << 8;
+const HIGH: u32 = 1 << 1;
+const PERCENT: u32 = 1 << 2;
+const PLUS: u32 = 1 << 3;
+const AMPERSAND: u32 = 1 << 4;
+const SEMICOLON: u32 = 1 << 5;
+const BACKSLASH: u32 = 1 << 6;
+const AT: u32 = 1 << 7;
 /// In some token alphabet: base64 and base64url (letters, digits, `+ / _ -`), the rarer
 /// tokens' (letters, digits, `+ / - $`) or hex.
-const TOKEN: u32 = 1 << 9;
+const TOKEN: u32 = 1 << 8;
 /// The rarer tokens' alphabet; hex digits and dashes; base32 upper and lower case; base58.
-const RARE: u32 = 1 << 10;
-const HEXISH: u32 = 1 << 11;
-const UPPER32: u32 = 1 << 12;
-const LOWER32: u32 = 1 << 13;
-const BASE58: u32 = 1 << 14;
-const HEX: u32 = 1 << 15;
+const RARE: u32 = 1 << 9;
+const HEXISH: u32 = 1 << 10;
+const UPPER32: u32 = 1 << 11;
+const LOWER32: u32 = 1 << 12;
+const BASE58: u32 = 1 << 13;
+const HEX: u32 = 1 << 14;
 /// In the token alphabets but no hex digit or dash: a run without one is [`Alphabets::hexish`].
-const SPELLED: u32 = 1 << 16;
+const SPELLED: u32 = 1 << 15;
 /// Glues a number to an id, a version or a timestamp: letters, digits, dots.
-const GLUE: u32 = 1 << 17;
+const GLUE: u32 = 1 << 16;
 /// Groups the digits of an SSN or a card: a dash or a space.
-const GAP: u32 = 1 << 18;
+const GAP: u32 = 1 << 17;
+/// An ASCII letter from `g` to `z`, in either case: the letters of no hex digest.
+const LATE: u32 = 1 << 18;
 
 const fn classes(b: u8) -> u32 {
     let mut bits = 0;
     if b.is_ascii_digit() {
         bits |= DIGIT;
-    }
-    if b.is_ascii_alphabetic() {
-        bits |= LETTER;
     }
     if b >= 0x80 {
         bits |= HIGH;
@@ -68,6 +66,9 @@ const fn classes(b: u8) -> u32 {
     }
     if b.is_ascii_alphanumeric() || b == b'.' {
         bits |= GLUE;
+    }
+    if matches!(b.to_ascii_lowercase(), b'g'..=b'z') {
+        bits |= LATE;
     }
     match b {
         b'-' | b' ' => bits | GAP,
@@ -170,8 +171,8 @@ impl Shape {
         self.seen & class != 0
     }
 
-    pub fn letters(self) -> bool {
-        self.has(LETTER)
+    pub fn late_letters(self) -> bool {
+        self.has(LATE)
     }
 
     pub fn high(self) -> bool {
@@ -241,7 +242,8 @@ mod tests {
     #[test]
     fn one_pass_tells_classes_and_runs() {
         let shape = Shape::of(b"id=ab12_-/+cd&x;%41 caf\xc3\xa9 deadbeef0123 a@b.io \\u0040");
-        assert!(shape.letters() && shape.high() && shape.url_encoded());
+        assert!(shape.late_letters() && shape.high() && shape.url_encoded());
+        assert!(!Shape::of(b"deadbeef-0123 C0FFEE").late_letters());
         assert!(shape.entities() && shape.escapes() && shape.at_sign());
         assert_eq!(shape.digits, 12);
         assert_eq!(shape.token_run, 12);

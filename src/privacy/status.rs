@@ -97,8 +97,8 @@ pub struct Vocabulary {
 }
 
 /// Whether `text` has an ASCII letter from `g` to `z`, in either case.
-fn has_late_letter(text: &str) -> bool {
-    text.bytes()
+fn has_late_letter(text: &[u8]) -> bool {
+    text.iter()
         .any(|b| matches!(b.to_ascii_lowercase(), b'g'..=b'z'))
 }
 
@@ -139,7 +139,9 @@ impl Vocabulary {
             .build(&longest)
             .ok();
         let shortest = longest.iter().map(|w| w.len()).min().unwrap_or(0);
-        let late_letter = longest.iter().all(|w| w.is_ascii() && has_late_letter(w));
+        let late_letter = longest
+            .iter()
+            .all(|w| w.is_ascii() && has_late_letter(w.as_bytes()));
         Vocabulary {
             terms,
             prefilter,
@@ -148,13 +150,16 @@ impl Vocabulary {
         }
     }
 
-    /// Whether only text with an ASCII letter can hold a term (as with the built-in terms).
-    pub fn needs_letters(&self) -> bool {
+    /// Whether only text with an ASCII letter from `g` to `z` can hold a term (as with the
+    /// built-in terms).
+    pub fn needs_late_letters(&self) -> bool {
         self.late_letter
     }
 
-    /// The term `identifier` holds, as words joined by spaces, if any.
-    pub fn find(&self, identifier: &str) -> Option<String> {
+    /// The term `identifier` holds, as words joined by spaces, if any (none in text that is
+    /// no UTF-8). The prefilters read bytes: most text is rejected before it is checked as UTF-8.
+    pub fn find(&self, identifier: impl AsRef<[u8]>) -> Option<String> {
+        let identifier = identifier.as_ref();
         if !(self.shortest..=MAX_IDENTIFIER).contains(&identifier.len())
             || (self.late_letter && !has_late_letter(identifier))
             || self
@@ -164,7 +169,7 @@ impl Vocabulary {
         {
             return None;
         }
-        let words = words(identifier);
+        let words = words(std::str::from_utf8(identifier).ok()?);
         self.terms
             .iter()
             .find(|term| words.windows(term.len()).any(|w| w == term.as_slice()))
