@@ -14,6 +14,10 @@ use std::time::Instant;
 const SCALES: [u64; 2] = [1_000, 10_000];
 
 /// Runs the simulation of `conversations` into `out`; gives the wall seconds and the peak RSS in MiB.
+#[expect(
+    clippy::zombie_processes,
+    reason = "the child is reaped by wait4, which also gives its peak RSS"
+)]
 fn simulate(conversations: u64, out: &Path) -> (f64, f64) {
     let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
     let started = Instant::now();

@@ -194,7 +194,10 @@ fn grows_linearly(name: &str, mut work: impl FnMut(usize)) {
 #[test]
 fn the_leak_detector_stays_linear_on_adversarial_bodies() {
     let (detector, customer) = detector();
-    let families: [(&str, &str, fn(usize, &str) -> Vec<u8>); 8] = [
+    /// A family of bodies: its name, its content type, and the body of `n` bytes around an
+    /// email.
+    type Family = (&'static str, &'static str, fn(usize, &str) -> Vec<u8>);
+    let families: [Family; 8] = [
         ("plain text", "text/plain", |n, _| vec![b'a'; n]),
         ("a base64 run", "text/plain", |n, _| b"QUJD".repeat(n / 4)),
         ("a hex run", "text/plain", |n, _| b"0a".repeat(n / 2)),
@@ -241,7 +244,9 @@ fn the_leak_detector_stays_linear_on_adversarial_bodies() {
 #[test]
 fn the_loader_stays_linear_on_adversarial_files() {
     let ws = common::Workspace::new();
-    let families: [(&str, fn(usize) -> String); 4] = [
+    /// A family of files: its name, and the file of about `n` bytes.
+    type Family = (&'static str, fn(usize) -> String);
+    let families: [Family; 4] = [
         ("many scenarios", |n| {
             (0..n / 40)
                 .map(|i| format!("- name: s{i}\n  steps: [{{ user: hi }}]\n"))

@@ -293,11 +293,12 @@ impl Builder {
             Some(if word { Weak::Key } else { Weak::Token })
         } else {
             let digits = key.iter().all(u8::is_ascii_digit);
-            match key.len() {
-                _ if !digits => None,
-                ..=SHORT_DIGITS => Some(Weak::Corroborated),
-                ..STRONG_DIGITS => Some(Weak::Token),
-                _ => None,
+            if !digits || key.len() >= STRONG_DIGITS {
+                None
+            } else if key.len() <= SHORT_DIGITS {
+                Some(Weak::Corroborated)
+            } else {
+                Some(Weak::Token)
             }
         };
         let owner = |rot13| Owner {
@@ -550,16 +551,17 @@ mod tests {
     use super::*;
     use crate::customer::CustomerSpec;
 
-    /// Everything a builder prepared, in a form that compares.
-    fn prepared(
-        mut builder: Builder,
-    ) -> (
+    /// Everything a builder prepared, in a form that compares: patterns with their owners,
+    /// digest jobs, checksums, amounts and the known values.
+    type Prepared = (
         Vec<(Vec<u8>, Vec<Owner>)>,
         Vec<Job>,
         Vec<(u32, Owner)>,
         Vec<(i64, usize)>,
         Vec<String>,
-    ) {
+    );
+
+    fn prepared(mut builder: Builder) -> Prepared {
         let patterns = builder.patterns().into_iter().zip(builder.owners).collect();
         let checksums = builder.checksums;
         let amounts = builder.amounts;

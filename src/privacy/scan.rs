@@ -47,10 +47,12 @@ const MAX_FIELDS: usize = 100_000;
 
 /// A decoder of a whole string; `None` when there is nothing to decode.
 type Decoder = fn(&[u8]) -> Option<Vec<u8>>;
+/// Whether a string of some shape can change under a decoder.
+type Changes = fn(Shape) -> bool;
 
 /// The whole-string decoders, by chain step, each with the shape a string needs for the
 /// decoder to change it.
-const WHOLE_DECODERS: [(&str, Decoder, fn(Shape) -> bool); 3] = [
+const WHOLE_DECODERS: [(&str, Decoder, Changes); 3] = [
     ("url", decode::url, Shape::url_encoded),
     ("html", decode::html, Shape::entities),
     ("json-escape", decode::json_escape, Shape::escapes),
@@ -306,12 +308,10 @@ impl<'n> Scanner<'n> {
             }
         }
         self.whole_value(text, site, shape);
-        if self.mode == Mode::Request {
-            if shape.standing_number() || shape.at_sign() {
-                for candidate in warnings::find(text, shape, &site.location) {
-                    if !needles.is_known(&candidate.normalized) {
-                        self.warn(candidate, site);
-                    }
+        if self.mode == Mode::Request && (shape.standing_number() || shape.at_sign()) {
+            for candidate in warnings::find(text, shape, &site.location) {
+                if !needles.is_known(&candidate.normalized) {
+                    self.warn(candidate, site);
                 }
             }
         }

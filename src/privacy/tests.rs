@@ -1177,7 +1177,9 @@ fn derived_values_count_under_money_keys_for_a_customer_the_request_names() {
 #[test]
 fn status_signals_are_found_in_keys_on_the_way_field_names_headers_paths_and_values() {
     let detector = Detector::new(&customers());
-    let signals = |request: CapturedRequest| -> Vec<(String, String, SignalField)> {
+    /// Each signal's location, term and field.
+    type Signals = Vec<(String, String, SignalField)>;
+    let signals = |request: CapturedRequest| -> Signals {
         let scan = detector.scan_request(&request);
         scan.signals
             .into_iter()
@@ -1185,7 +1187,7 @@ fn status_signals_are_found_in_keys_on_the_way_field_names_headers_paths_and_val
             .collect()
     };
     let one = |location: &str, term: &str, field| vec![(location.into(), term.into(), field)];
-    let cases: Vec<(CapturedRequest, Vec<(String, String, SignalField)>)> = vec![
+    let cases: Vec<(CapturedRequest, Signals)> = vec![
         (
             json_post(serde_json::json!({"overdraft": {"amount": 5}})),
             one("body:/overdraft", "overdraft", SignalField::Key),

@@ -219,8 +219,8 @@ fn by_percentile(summary: &Summary) -> String {
         .enumerate()
         .map(|(i, q)| {
             let text = match *q {
-                q if q == 0.0 => "min".to_string(),
-                q if q == 100.0 => "max".to_string(),
+                0.0 => "min".to_string(),
+                100.0 => "max".to_string(),
                 q => format!("p{q}"),
             };
             (i, n, text)
