@@ -1,8 +1,13 @@
 //! The shape of a string, told in one pass over its bytes: which byte classes it holds, how
 //! many digits, its longest runs of token characters and of hex digits, and whether a number
-//! stands alone in it; and the token alphabets a run is written in. A scan reads the shape to skip the passes that cannot find anything in the
-//! string: most values are short words, numbers and ids, and each pass costs more to start
-//! than the shape costs to tell.
+//! stands alone in it; and the token alphabets a run is written in. A scan reads the shape to
+//! skip the passes that cannot find anything in the string: most values are short words,
+//! numbers and ids, and each pass costs more to start than the shape costs to tell.
+
+use std::ops::RangeInclusive;
+
+/// How many digits a number that stands alone holds: an SSN's nine up to a card's nineteen.
+pub(super) const NUMBER_DIGITS: RangeInclusive<usize> = 9..=19;
 
 /// A byte's classes, as bits.
 const DIGIT: u32 = 1;
@@ -132,7 +137,7 @@ impl Numbers {
 
     /// The end of a run of digits at a byte of classes `after` (0 past the end).
     fn end(&mut self, after: u32) {
-        let alone = (9..=19).contains(&self.run) && after & GLUE == 0;
+        let alone = NUMBER_DIGITS.contains(&self.run) && after & GLUE == 0;
         let grouped = (3..=4).contains(&self.run) && after & GAP != 0;
         self.standing |= !self.glued_before_run && (alone || grouped);
         self.run = 0;
@@ -164,7 +169,7 @@ impl Shape {
     /// a dash or a space (an SSN, a grouped card), with 9 digits in all. A number glued to
     /// letters, digits or dots is an id, a version or a timestamp part.
     pub fn standing_number(self) -> bool {
-        self.standing && self.digits >= 9
+        self.standing && self.digits >= *NUMBER_DIGITS.start()
     }
 
     fn has(self, class: u32) -> bool {

@@ -1225,6 +1225,12 @@ fn a_configured_term_without_letters_is_still_found_in_values_without_letters() 
     let scan = detector.scan_request(&json_post(serde_json::json!({"tier": "subprime-600"})));
     let terms: Vec<&str> = scan.signals.iter().map(|s| s.term.as_str()).collect();
     assert_eq!(terms, ["subprime 600"]);
+    // A term whose letters all come before `g` is looked for in values without later ones.
+    let early = Vocabulary::new(["fee"], Vec::<&str>::new());
+    let detector = Detector::prepare(&customers(), &[], early);
+    let scan = detector.scan_request(&json_post(serde_json::json!({"charge": "fee"})));
+    let terms: Vec<&str> = scan.signals.iter().map(|s| s.term.as_str()).collect();
+    assert_eq!(terms, ["fee"]);
     let digits_only = Vocabulary::new(["600"], Vec::<&str>::new());
     let detector = Detector::prepare(&customers(), &[], digits_only);
     let scan = detector.scan_request(&json_post(serde_json::json!({"score": "600"})));

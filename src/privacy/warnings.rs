@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 use regex::bytes::Regex;
 
 use super::keys;
-use super::shape::Shape;
+use super::shape::{Shape, NUMBER_DIGITS};
 use super::WarningKind;
 use crate::customer::{aba_valid, luhn_valid};
 
@@ -19,9 +19,6 @@ static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
         .expect("valid email regex")
 });
-
-/// The fewest digits a number candidate holds (an SSN's nine).
-pub(super) const MIN_DIGITS: usize = 9;
 
 /// A sensitive-looking value: its pattern, its normal form (digits only, or the lowercase
 /// email) to compare with known values, and its masked form for the report.
@@ -44,7 +41,7 @@ pub(super) fn find(text: &[u8], shape: Shape, location: &str) -> Vec<Candidate> 
     }
     if shape.digits == text.len() {
         // A bare number (a JSON number, a query value): a candidate of its own length, or none.
-        if (MIN_DIGITS..=19).contains(&text.len()) {
+        if NUMBER_DIGITS.contains(&text.len()) {
             found.extend(number(&String::from_utf8_lossy(text)));
         }
     } else if shape.standing_number() {
