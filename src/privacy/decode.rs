@@ -389,22 +389,43 @@ fn utf16_text(units: &[u16]) -> Option<Vec<u8>> {
 
 /// Bytes decoded from a token, inflated when they are a zlib or gzip stream (by their magic
 /// bytes) or, with `raw`, a raw deflate stream that starts like one of text, and
-/// inflate whole, within `cap` bytes, to text; with the chain step.
-pub(super) fn decompressed(bytes: &[u8], cap: usize, raw: bool) -> Option<(&'static str, Vec<u8>)> {
+/// inflate to text: the first `cap` bytes of it, marked when the stream went on past them.
+pub(super) fn decompressed(bytes: &[u8], cap: usize, raw: bool) -> Option<Stream> {
     let (codec, step) = match Codec::sniff(bytes) {
         Some(Codec::Gzip) => (Codec::Gzip, "gzip"),
         Some(Codec::Zlib) => (Codec::Zlib, "zlib"),
         _ if raw && deflate_header(bytes) => return raw_deflate(bytes, cap),
         _ => return None,
     };
-    let out = inflate::inflate_at_most(codec, bytes, cap).complete()?;
-    printable(&out).then_some((step, out))
+    Stream::of(step, inflate::inflate_at_most(codec, bytes, cap))
+}
+
+/// Text inflated from a compressed token.
+#[derive(Debug, PartialEq)]
+pub(super) struct Stream {
+    /// The compression: `gzip`, `zlib` or `deflate`.
+    pub step: &'static str,
+    pub text: Vec<u8>,
+    /// The stream went on past the cap: `text` is its head.
+    pub capped: bool,
+}
+
+impl Stream {
+    /// The text a sound stream inflated to, up to the cap; `None` for a broken stream or one
+    /// that is no text.
+    fn of(step: &'static str, inflated: inflate::Inflated) -> Option<Stream> {
+        (!inflated.corrupt && printable(&inflated.bytes)).then_some(Stream {
+            step,
+            text: inflated.bytes,
+            capped: inflated.capped,
+        })
+    }
 }
 
 /// A raw deflate stream inflated to text. It is first inflated into a small buffer on the
 /// stack, so that the many binary tokens that are no deflate stream fail within a few bytes
 /// without an allocation; only a stream whose first KiB is text is inflated whole.
-fn raw_deflate(bytes: &[u8], cap: usize) -> Option<(&'static str, Vec<u8>)> {
+fn raw_deflate(bytes: &[u8], cap: usize) -> Option<Stream> {
     let mut probe = [0u8; 1024];
     let head = miniz_oxide::inflate::decompress_slice_iter_to_slice(
         &mut probe,
@@ -412,14 +433,24 @@ fn raw_deflate(bytes: &[u8], cap: usize) -> Option<(&'static str, Vec<u8>)> {
         false,
         true,
     );
-    let out = match head {
-        Ok(len) => probe.get(..len)?.to_vec(),
-        Err(TINFLStatus::HasMoreOutput) if printable(&probe) => {
-            inflate::inflate_at_most(Codec::RawDeflate, bytes, cap).complete()?
-        }
+    let (len, whole) = match head {
+        Ok(len) => (len, true),
+        Err(TINFLStatus::HasMoreOutput) => (probe.len(), false),
         Err(_) => return None,
     };
-    printable(&out).then_some(("deflate", out))
+    let head = probe.get(..len)?;
+    let out = if whole && len <= cap {
+        inflate::Inflated {
+            bytes: head.to_vec(),
+            corrupt: false,
+            capped: false,
+        }
+    } else if printable(head) {
+        inflate::inflate_at_most(Codec::RawDeflate, bytes, cap)
+    } else {
+        return None;
+    };
+    Stream::of("deflate", out)
 }
 
 /// Whether `bytes` start like a raw deflate stream of text: a fixed-Huffman block whose
@@ -532,10 +563,9 @@ mod tests {
         for text in [&b"+16505551212"[..], b"a@b.co", b"\n{}", &long] {
             let stream = raw(text);
             assert!(deflate_header(&stream), "{}", String::from_utf8_lossy(text));
-            assert_eq!(
-                decompressed(&stream, 1 << 20, true),
-                Some(("deflate", text.to_vec()))
-            );
+            let inflated = decompressed(&stream, 1 << 20, true).expect("text");
+            assert_eq!((inflated.step, inflated.text), ("deflate", text.to_vec()));
+            assert!(!inflated.capped);
             assert_eq!(decompressed(&stream, 1 << 20, false), None);
         }
         // A fixed block opening with a length code, a reserved block type, a stored block whose

@@ -404,12 +404,24 @@ impl<'n> Scanner<'n> {
     /// compressed stream that inflates to text; `raw` tries raw deflate too (not for hex,
     /// where every digest would be tried).
     fn compressed(&mut self, bytes: &[u8], site: &Site, encoding: &'static str, raw: bool) {
-        if site.depth >= MAX_DEPTH || self.tokens_left == 0 {
+        if site.depth >= MAX_DEPTH || self.out_of_tokens() {
+            return;
+        }
+        if self.out_of_bytes(1) {
             return;
         }
         let cap = MAX_DECODED.min(self.bytes_left);
-        if let Some((step, inflated)) = decode::decompressed(bytes, cap, raw) {
-            self.recurse(&inflated, &site.step(encoding), step, true);
+        if let Some(stream) = decode::decompressed(bytes, cap, raw) {
+            if stream.capped {
+                self.note(format!(
+                    "{}: a {encoding} {} stream inflated past {} KiB; its first {} KiB scanned",
+                    site.location,
+                    stream.step,
+                    cap >> 10,
+                    cap >> 10
+                ));
+            }
+            self.recurse(&stream.text, &site.step(encoding), stream.step, true);
         }
     }
 
@@ -570,17 +582,10 @@ impl<'n> Scanner<'n> {
         if site.depth >= MAX_DEPTH {
             return;
         }
-        if token && self.tokens_left == 0 {
-            self.note(format!(
-                "decoding stopped after {MAX_TOKENS} base64/hex tokens"
-            ));
+        if token && self.out_of_tokens() {
             return;
         }
-        if decoded.len() > self.bytes_left {
-            self.note(format!(
-                "decoding stopped after {} MiB of decoded output",
-                MAX_DECODED_TOTAL >> 20
-            ));
+        if self.out_of_bytes(decoded.len()) {
             return;
         }
         self.tokens_left -= usize::from(token);
@@ -588,6 +593,29 @@ impl<'n> Scanner<'n> {
         let mut next = site.step(step);
         next.depth += 1;
         self.value(decoded, &next);
+    }
+
+    /// Whether the token budget is spent (noted).
+    fn out_of_tokens(&mut self) -> bool {
+        if self.tokens_left > 0 {
+            return false;
+        }
+        self.note(format!(
+            "decoding stopped after {MAX_TOKENS} base64/hex tokens"
+        ));
+        true
+    }
+
+    /// Whether `len` more decoded bytes are over the byte budget (noted).
+    fn out_of_bytes(&mut self, len: usize) -> bool {
+        if len <= self.bytes_left {
+            return false;
+        }
+        self.note(format!(
+            "decoding stopped after {} MiB of decoded output",
+            MAX_DECODED_TOTAL >> 20
+        ));
+        true
     }
 
     /// The first `limit` bytes of a token, noting a cut.

@@ -1312,3 +1312,25 @@ fn a_count_of_the_customers_transactions_counts_under_a_key_that_names_one() {
     );
     assert_eq!(counts(serde_json::json!({"txnCount": all})), []);
 }
+
+#[test]
+fn a_compressed_token_that_inflates_past_the_cap_has_its_head_scanned_and_noted() {
+    let detector = Detector::new(&customers());
+    let mut text = format!("{{\"email\":\"{EMAIL}\",\"pad\":\"").into_bytes();
+    text.resize(3 << 20, b'x');
+    let token = STANDARD.encode(deflate(&text));
+    let scan = detector.scan_request(&json_post(serde_json::json!({ "d": token })));
+    let chains: Vec<(ValueKind, &str)> = scan
+        .findings
+        .iter()
+        .map(|f| (f.kind, f.chain.as_str()))
+        .collect();
+    assert!(
+        chains.contains(&(ValueKind::Email, "json → base64 → zlib → email")),
+        "{scan:#?}"
+    );
+    assert_eq!(
+        scan.notes,
+        ["body:/d: a base64 zlib stream inflated past 1024 KiB; its first 1024 KiB scanned"]
+    );
+}
