@@ -7,7 +7,9 @@
 //! digit right after a digit (the rule of `needles::bounded`). So the matcher visits only the
 //! places where some needle can start, looks their first four bytes up in a bitmap of the
 //! needles' four-byte prefixes (every needle has four bytes or more), and only where that
-//! hits compares the needles of that prefix with the text. The matches are an unanchored
+//! hits compares the needles of that prefix with the text: first their next eight bytes,
+//! kept in one word beside each other, so that the many needles of a common prefix (years,
+//! area codes) are told apart without a cache miss each. The matches are an unanchored
 //! search's matches that pass the start rule.
 
 use std::collections::HashMap;
@@ -81,6 +83,34 @@ fn slot(prefix: u32) -> usize {
     (prefix.wrapping_mul(0x9E37_79B1) >> (32 - PREFIX_BITS)) as usize
 }
 
+/// The bytes of a needle that follow its prefix and are compared as one word.
+const TAIL: usize = 8;
+
+/// Up to [`TAIL`] bytes, ASCII lowercased, as one word, zero past their end.
+fn word(bytes: &[u8]) -> u64 {
+    let mut word = [0u8; TAIL];
+    for (slot, byte) in word.iter_mut().zip(bytes) {
+        *slot = byte.to_ascii_lowercase();
+    }
+    u64::from_le_bytes(word)
+}
+
+/// The bits of [`word`] that a needle of `len` bytes fills after its prefix.
+fn tail_mask(len: usize) -> u64 {
+    match len.saturating_sub(4).min(TAIL) {
+        0 => 0,
+        n => u64::MAX >> (64 - 8 * n),
+    }
+}
+
+/// A needle of some prefix: the [`word`] of its bytes after the prefix, its length and id.
+#[derive(Clone, Copy)]
+struct Entry {
+    tail: u64,
+    len: u32,
+    id: u32,
+}
+
 /// The hasher of keys that are one word: a word of random bits (a digest's leading bytes) is
 /// kept as it is, and a four-byte prefix is spread over all 64 bits by one multiplication.
 #[derive(Default)]
@@ -108,15 +138,16 @@ impl Hasher for WordHasher {
 
 /// Plaintext needles, ASCII case-insensitive, each of four bytes or more.
 pub(super) struct Starts {
-    /// The needles, ASCII lowercased, by pattern id.
+    /// The needles, ASCII lowercased, by pattern id: read only past their prefix and tail.
     patterns: Vec<Vec<u8>>,
     /// For each byte some needle opens with (in both cases), the [`after`] mask of the
     /// classes it may follow; 0 for the others.
     opens: [u8; 256],
     /// One bit per prefix slot.
     prefixes: Box<[u64]>,
-    /// The ids of the needles of each prefix.
-    by_prefix: HashMap<u32, Vec<usize>, BuildHasherDefault<WordHasher>>,
+    /// The needles of each prefix, in order of id, as a range of `entries`.
+    by_prefix: HashMap<u32, (usize, usize), BuildHasherDefault<WordHasher>>,
+    entries: Vec<Entry>,
 }
 
 impl Starts {
@@ -128,9 +159,16 @@ impl Starts {
             opens: [0; 256],
             prefixes: vec![0u64; 1 << (PREFIX_BITS - 6)].into_boxed_slice(),
             by_prefix: HashMap::default(),
+            entries: Vec::new(),
         };
+        let mut by_prefix: HashMap<u32, Vec<Entry>, BuildHasherDefault<WordHasher>> =
+            HashMap::default();
         for (id, pattern) in patterns.iter().enumerate() {
-            let Some(&head) = pattern.first_chunk::<4>() else {
+            let (Some((&head, rest)), Ok(len), Ok(id)) = (
+                pattern.split_first_chunk::<4>(),
+                u32::try_from(pattern.len()),
+                u32::try_from(id),
+            ) else {
                 continue;
             };
             for first in [head[0].to_ascii_lowercase(), head[0].to_ascii_uppercase()] {
@@ -141,7 +179,16 @@ impl Starts {
             if let Some(word) = starts.prefixes.get_mut(at / 64) {
                 *word |= 1 << (at % 64);
             }
-            starts.by_prefix.entry(key).or_default().push(id);
+            let tail = word(rest);
+            by_prefix
+                .entry(key)
+                .or_default()
+                .push(Entry { tail, len, id });
+        }
+        for (key, entries) in by_prefix {
+            let from = starts.entries.len();
+            starts.entries.extend(entries);
+            starts.by_prefix.insert(key, (from, starts.entries.len()));
         }
         starts.patterns = patterns;
         starts
@@ -164,19 +211,26 @@ impl Starts {
                 .prefixes
                 .get(at / 64)
                 .is_some_and(|word| word & (1 << (at % 64)) != 0);
-            let Some(ids) = hit.then(|| self.by_prefix.get(&key)).flatten() else {
+            let Some(&(from, to)) = hit.then(|| self.by_prefix.get(&key)).flatten() else {
                 continue;
             };
             let rest = hay.get(start..).unwrap_or_default();
-            for &id in ids {
-                let Some(pattern) = self.patterns.get(id) else {
+            let tail = word(rest.get(4..).unwrap_or_default());
+            for entry in self.entries.get(from..to).unwrap_or_default() {
+                let (len, id) = (entry.len as usize, entry.id as usize);
+                if len > rest.len() || tail & tail_mask(len) != entry.tail {
                     continue;
-                };
-                if rest
-                    .get(..pattern.len())
-                    .is_some_and(|text| text.eq_ignore_ascii_case(pattern))
-                {
-                    each(start, start + pattern.len(), id);
+                }
+                let beyond = 4 + TAIL;
+                let whole = len <= beyond
+                    || rest.get(beyond..len).is_some_and(|text| {
+                        self.patterns
+                            .get(id)
+                            .and_then(|p| p.get(beyond..))
+                            .is_some_and(|pattern| text.eq_ignore_ascii_case(pattern))
+                    });
+                if whole {
+                    each(start, start + len, id);
                 }
             }
         }
@@ -237,15 +291,27 @@ mod tests {
             usize::try_from(state % n as u64).unwrap_or(0)
         };
         for _ in 0..2_000 {
-            let patterns: Vec<Vec<u8>> = (0..1 + draw(12))
-                .map(|_| {
-                    (0..4 + draw(4))
-                        .map(|_| alphabet[draw(alphabet.len())])
-                        .collect()
-                })
-                .collect();
             let hay: Vec<u8> = (0..draw(40))
                 .map(|_| alphabet[draw(alphabet.len())])
+                .collect();
+            // Two patterns in three are cut from the haystack, case swapped or with one byte
+            // changed, so that long ones match and nearly match too.
+            let patterns: Vec<Vec<u8>> = (0..1 + draw(12))
+                .map(|_| {
+                    let len = 4 + draw(14);
+                    let from = draw(hay.len().max(1));
+                    match (hay.get(from..from + len), draw(3)) {
+                        (Some(cut), 0) => cut.iter().map(u8::to_ascii_uppercase).collect(),
+                        // A near miss: one byte changed.
+                        (Some(cut), 1) => {
+                            let mut near = cut.to_vec();
+                            let at = draw(len);
+                            near[at] = if near[at] == b'-' { b'.' } else { b'-' };
+                            near
+                        }
+                        _ => (0..len).map(|_| alphabet[draw(alphabet.len())]).collect(),
+                    }
+                })
                 .collect();
             let starts = Starts::build(patterns.clone());
             let mut mine = Vec::new();
