@@ -413,12 +413,10 @@ impl<'n> Scanner<'n> {
         let cap = MAX_DECODED.min(self.bytes_left);
         if let Some(stream) = decode::decompressed(bytes, cap, raw) {
             if stream.capped {
+                // The cap is 1 MiB, or less when the request's byte budget is nearly spent.
                 self.note(format!(
-                    "{}: a {encoding} {} stream inflated past {} KiB; its first {} KiB scanned",
-                    site.location,
-                    stream.step,
-                    cap >> 10,
-                    cap >> 10
+                    "{}: a {encoding} {} stream inflated past {cap} bytes; its first {cap} scanned",
+                    site.location, stream.step
                 ));
             }
             self.recurse(&stream.text, &site.step(encoding), stream.step, true);

@@ -1331,6 +1331,6 @@ fn a_compressed_token_that_inflates_past_the_cap_has_its_head_scanned_and_noted(
     );
     assert_eq!(
         scan.notes,
-        ["body:/d: a base64 zlib stream inflated past 1024 KiB; its first 1024 KiB scanned"]
+        ["body:/d: a base64 zlib stream inflated past 1048576 bytes; its first 1048576 scanned"]
     );
 }
