@@ -4,7 +4,7 @@
 
 use std::io::Read;
 
-use flate2::read::{DeflateDecoder, MultiGzDecoder, ZlibDecoder};
+use flate2::bufread::{DeflateDecoder, MultiGzDecoder, ZlibDecoder};
 
 /// The most a body may inflate to; past it the output is cut.
 pub(crate) const MAX_INFLATED: usize = 8 << 20;

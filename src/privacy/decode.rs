@@ -12,8 +12,6 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine;
 
-use miniz_oxide::inflate::TINFLStatus;
-
 use super::shape::{self, Alphabets};
 use crate::inflate::{self, Codec};
 
@@ -424,20 +422,19 @@ impl Stream {
 
 /// A raw deflate stream inflated to text. It is first inflated into a small buffer on the
 /// stack, so that the many binary tokens that are no deflate stream fail within a few bytes
-/// without an allocation; only a stream whose first KiB is text is inflated whole.
+/// without growing an output; only a stream whose first KiB is text is inflated whole.
 fn raw_deflate(bytes: &[u8], cap: usize) -> Option<Stream> {
     let mut probe = [0u8; 1024];
-    let head = miniz_oxide::inflate::decompress_slice_iter_to_slice(
-        &mut probe,
-        std::iter::once(bytes),
-        false,
-        true,
-    );
-    let (len, whole) = match head {
-        Ok(len) => (len, true),
-        Err(TINFLStatus::HasMoreOutput) => (probe.len(), false),
-        Err(_) => return None,
-    };
+    let mut inflater = flate2::Decompress::new(false);
+    let status = inflater
+        .decompress(bytes, &mut probe, flate2::FlushDecompress::Finish)
+        .ok()?;
+    let len = usize::try_from(inflater.total_out()).ok()?;
+    let whole = status == flate2::Status::StreamEnd;
+    // A stream that neither ended nor filled the probe is truncated.
+    if !whole && len < probe.len() {
+        return None;
+    }
     let head = probe.get(..len)?;
     let out = if whole && len <= cap {
         inflate::Inflated {
