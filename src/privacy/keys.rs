@@ -111,15 +111,6 @@ static KEY_WORD_ENTRIES: LazyLock<Vec<Option<usize>>> = LazyLock::new(|| {
 });
 
 impl KeyKind {
-    /// The kind of a header's name: a protocol header, or as any other key.
-    pub fn of_header(name: &str) -> KeyKind {
-        if is_protocol_header(name) {
-            KeyKind::Protocol
-        } else {
-            KeyKind::of(name)
-        }
-    }
-
     pub fn of(key: &str) -> KeyKind {
         if key.is_empty() {
             return KeyKind::None;

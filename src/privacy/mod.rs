@@ -23,6 +23,7 @@ mod decode;
 mod derived;
 mod digests;
 mod hashed;
+mod key_memo;
 mod keys;
 mod needles;
 mod normalise;

@@ -26,7 +26,8 @@ use super::amounts;
 use super::decode;
 use super::derived;
 use super::digests;
-use super::keys::KeyKind;
+use super::key_memo;
+use super::keys::{self, KeyKind};
 use super::needles::Needles;
 use super::owner::{Counts, Label, Owner, Weak};
 use super::shape::Shape;
@@ -463,13 +464,22 @@ impl<'n> Scanner<'n> {
         }
     }
 
-    /// A financial-status term in `key`, a key on the way to `site`'s values: a JSON key
-    /// (containers' too: `{"overdraft": {"amount": 5}}`), a query, form or cookie field's
-    /// name, a header's name.
-    pub fn status_key(&mut self, key: &str, site: &Site) {
-        if self.mode == Mode::Request {
-            self.signal(key.as_bytes(), SignalField::Key, site);
+    /// The site of the field `key` of `container`, at `location`: its key kind (a protocol
+    /// header's is [`KeyKind::Protocol`]), and a financial-status term in `key`,
+    /// a key on the way to the field's values: a JSON key (containers' too:
+    /// `{"overdraft": {"amount": 5}}`), a query, form or cookie field's name, a header's name.
+    pub fn key(&mut self, container: &Site, location: String, key: &str, header: bool) -> Site {
+        let reading = key_memo::read(key, self.vocabulary);
+        let kind = if header && keys::is_protocol_header(key) {
+            KeyKind::Protocol
+        } else {
+            reading.kind
+        };
+        let site = container.field(location, kind);
+        if let Some(term) = reading.term.filter(|_| self.mode == Mode::Request) {
+            self.record_signal(term, key.as_bytes(), SignalField::Key, &site);
         }
+        site
     }
 
     /// A financial-status term in a value as written (none in a value without a letter from
@@ -483,18 +493,23 @@ impl<'n> Scanner<'n> {
 
     fn signal(&mut self, text: &[u8], field: SignalField, site: &Site) {
         if let Some(term) = self.vocabulary.find(text) {
-            let chain = site.chain(None, &format!("status({term})"));
-            keep_best(
-                &mut self.signals,
-                (site.location.clone(), term),
-                (
-                    chain.len(),
-                    chain,
-                    field,
-                    String::from_utf8_lossy(text).into_owned(),
-                ),
-            );
+            self.record_signal(term, text, field, site);
         }
+    }
+
+    /// The financial-status `term` found in `text` at `site`.
+    fn record_signal(&mut self, term: String, text: &[u8], field: SignalField, site: &Site) {
+        let chain = site.chain(None, &format!("status({term})"));
+        keep_best(
+            &mut self.signals,
+            (site.location.clone(), term),
+            (
+                chain.len(),
+                chain,
+                field,
+                String::from_utf8_lossy(text).into_owned(),
+            ),
+        );
     }
 
     /// A count of the customer's transactions under a key that names one.
@@ -786,8 +801,7 @@ impl<'de> Visitor<'de> for Walk<'_, '_> {
             } else {
                 location.push_str(&key);
             }
-            let site = site.field(location, KeyKind::of(&key));
-            self.scanner.status_key(&key, &site);
+            let site = self.scanner.key(site, location, &key, false);
             fields.next_value_seed(Walk {
                 scanner: &mut *self.scanner,
                 site: &site,

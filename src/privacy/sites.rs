@@ -39,8 +39,12 @@ pub(super) fn scan_request(scanner: &mut Scanner, request: &CapturedRequest) {
             );
             continue;
         }
-        let site = Site::new(format!("header:{name}"), KeyKind::of_header(name));
-        scanner.status_key(name, &site);
+        let site = scanner.key(
+            &Site::new("header", KeyKind::None),
+            format!("header:{name}"),
+            name,
+            true,
+        );
         scanner.value(value.as_bytes(), &site);
         if let Some((_scheme, credential)) = value
             .trim()
@@ -90,8 +94,7 @@ fn fields(scanner: &mut Scanner, text: &[u8], separators: &[u8], base: &Site, ur
             "" => base.location.clone(),
             key => format!("{}:{key}", base.location),
         };
-        let site = base.field(location, KeyKind::of(&key));
-        scanner.status_key(&key, &site);
+        let site = scanner.key(base, location, &key, false);
         match decode::url(value) {
             Some(decoded) => {
                 let decoded_site = match url {

@@ -8,6 +8,7 @@
 //! looked at, not what their balance is, and match nothing; `low_balance` does.
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
 
@@ -94,7 +95,13 @@ pub struct Vocabulary {
     /// one (numbers, hex digests, uuids, timestamps) holds no term, which a loop over its bytes
     /// tells faster than the automaton.
     late_letter: bool,
+    /// Tells this vocabulary (and its clones, which hold the same terms) from every other one
+    /// made in this process, for what is remembered per vocabulary (`key_memo`).
+    id: u64,
 }
+
+/// The id of the next vocabulary made; 0 is none's.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// Whether `text` has an ASCII letter from `g` to `z`, in either case.
 fn has_late_letter(text: &[u8]) -> bool {
@@ -147,7 +154,13 @@ impl Vocabulary {
             prefilter,
             shortest,
             late_letter,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         }
+    }
+
+    /// The same for this vocabulary and its clones, different from every other one's.
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// Whether only text with an ASCII letter from `g` to `z` can hold a term (as with the
