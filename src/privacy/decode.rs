@@ -219,9 +219,13 @@ pub(super) fn base64_may_be_stream(run: &[u8]) -> bool {
 
 /// Whether a hex run can hold a gzip or zlib stream (raw deflate is not tried in hex).
 pub(super) fn hex_may_be_stream(run: &[u8]) -> bool {
-    run.get(..4)
-        .and_then(hex)
-        .is_some_and(|bytes| Codec::sniff(&bytes).is_some())
+    let mut head = [0u8; 2];
+    run.get(..4).is_some_and(|digits| {
+        data_encoding::HEXLOWER_PERMISSIVE
+            .decode_mut(digits, &mut head)
+            .is_ok()
+            && Codec::sniff(&head).is_some()
+    })
 }
 
 /// Whether a hex run can decode to text ([`printable`]): the first digit of each pair is the
@@ -246,16 +250,7 @@ pub(super) fn hex_runs(text: &[u8]) -> impl Iterator<Item = &[u8]> {
 
 /// A hex run decoded (either case); `None` for an odd length.
 pub(super) fn hex(run: &[u8]) -> Option<Vec<u8>> {
-    if run.len() % 2 != 0 {
-        return None;
-    }
-    let nibble = |b: u8| char::from(b).to_digit(16);
-    run.chunks_exact(2)
-        .map(|pair| match pair {
-            [hi, lo] => Some(u8::try_from(nibble(*hi)? * 16 + nibble(*lo)?).ok()?),
-            _ => None,
-        })
-        .collect()
+    data_encoding::HEXLOWER_PERMISSIVE.decode(run).ok()
 }
 
 /// Tokens shorter than this are not tried in the rarer encodings: too short to hold a value.

@@ -178,6 +178,13 @@ impl<'n> Scanner<'n> {
     }
 
     pub fn finish(mut self) -> Scan {
+        // Most requests are clean: nothing to rank.
+        if self.findings.is_empty() && self.warnings.is_empty() && self.signals.is_empty() {
+            return Scan {
+                notes: self.notes,
+                ..Scan::default()
+            };
+        }
         let identified: BTreeSet<usize> = self.findings.keys().map(|key| key.0).collect();
         for (key, rank) in std::mem::take(&mut self.derived) {
             if identified.contains(&key.0) {

@@ -75,12 +75,8 @@ fn glued(b: Option<&u8>) -> bool {
 
 /// What a number token is, if anything.
 fn number(token: &str) -> Option<Candidate> {
-    let digits: String = token.chars().filter(char::is_ascii_digit).collect();
-    let last4: String = digits
-        .chars()
-        .skip(digits.len().saturating_sub(4))
-        .collect();
-    let hidden = |n: usize| "*".repeat(n);
+    let mut digits = String::with_capacity(token.len());
+    digits.extend(token.chars().filter(char::is_ascii_digit));
     let kind = if token.len() == 11 && token.contains('-') {
         let parts: Vec<u32> = token.split('-').filter_map(|p| p.parse().ok()).collect();
         match parts.as_slice() {
@@ -94,6 +90,11 @@ fn number(token: &str) -> Option<Candidate> {
     } else {
         return None;
     };
+    let last4: String = digits
+        .chars()
+        .skip(digits.len().saturating_sub(4))
+        .collect();
+    let hidden = |n: usize| "*".repeat(n);
     let masked = match kind {
         WarningKind::Ssn => format!("***-**-{last4}"),
         WarningKind::CardNumber => {
