@@ -4,7 +4,7 @@
 //! Amplitude, one request in 50 with a planted leak) with 1 and with 1,000 customers'
 //! needles, on one thread and on one thread per CPU as the sinks' scan pool runs, beside a
 //! baseline in the same run: a plain aho-corasick search for the 1,000 customers' emails
-//! over the same bytes.
+//! over the same bytes. Each scan figure is the best of three passes.
 //!
 //! Run with `cargo bench --bench scan_throughput`.
 
@@ -105,6 +105,21 @@ fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
     (value, started.elapsed())
 }
 
+/// Passes timed per figure: the least time is reported, as the one least disturbed by
+/// whatever else the machine runs.
+const PASSES: usize = 3;
+
+/// `f` run [`PASSES`] times: its last value and its least time.
+fn best_of<T>(mut f: impl FnMut() -> T) -> (T, Duration) {
+    let (mut value, mut best) = timed(&mut f);
+    for _ in 1..PASSES {
+        let (again, time) = timed(&mut f);
+        value = again;
+        best = best.min(time);
+    }
+    (value, best)
+}
+
 fn mb_per_s(bytes: usize, time: Duration) -> f64 {
     bytes as f64 / 1e6 / time.as_secs_f64()
 }
@@ -132,7 +147,7 @@ fn main() {
     );
 
     let scan = |detector: &Detector| {
-        timed(|| {
+        best_of(|| {
             let scans: Vec<_> = requests.iter().map(|r| detector.scan_request(r)).collect();
             let leaking = scans.iter().filter(|s| !s.findings.is_empty()).count();
             let warnings: usize = scans.iter().map(|s| s.warnings.len()).sum();
@@ -154,7 +169,7 @@ fn main() {
     // this rate, each thread taking its share of the requests.
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let share = requests.len().div_ceil(threads);
-    let (leaking_pool, scan_pool) = timed(|| {
+    let (leaking_pool, scan_pool) = best_of(|| {
         std::thread::scope(|scope| {
             let handles: Vec<_> = requests
                 .chunks(share)
@@ -180,7 +195,7 @@ fn main() {
 
     let emails: Vec<&str> = customers.iter().map(|c| c.email.as_str()).collect();
     let baseline = AhoCorasick::new(&emails).expect("emails build an automaton");
-    let (hits, scan_baseline) = timed(|| {
+    let (hits, scan_baseline) = best_of(|| {
         requests
             .iter()
             .map(|r| {
