@@ -114,11 +114,10 @@ fn fields(scanner: &mut Scanner, text: &[u8], separators: &[u8], base: &Site, ur
 /// A value, and each of its items when it lists several with `|` or `,`.
 fn items(scanner: &mut Scanner, value: &[u8], site: &Site) {
     scanner.value(value, site);
-    let items: Vec<&[u8]> = value
+    let items = value
         .split(|b| matches!(b, b'|' | b','))
-        .filter(|item| !item.is_empty())
-        .collect();
-    if items.len() > 1 {
+        .filter(|item| !item.is_empty());
+    if items.clone().nth(1).is_some() {
         for item in items {
             scanner.item(item, site);
         }
