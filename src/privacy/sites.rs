@@ -18,8 +18,9 @@ const SPILL_CHUNK: usize = 8 << 20;
 const SPILL_OVERLAP: usize = 64 << 10;
 
 pub(super) fn scan_request(scanner: &mut Scanner, request: &CapturedRequest) {
+    let path = Site::new("path", KeyKind::None);
     for segment in request.path.split('/').filter(|s| !s.is_empty()) {
-        scanner.value(segment.as_bytes(), &Site::new("path", KeyKind::None));
+        scanner.value(segment.as_bytes(), &path);
     }
     fields(
         scanner,
@@ -28,6 +29,7 @@ pub(super) fn scan_request(scanner: &mut Scanner, request: &CapturedRequest) {
         &Site::new("query", KeyKind::None),
         Url::Step,
     );
+    let headers = Site::new("header", KeyKind::None);
     for (name, value) in &request.headers {
         if name == "cookie" {
             fields(
@@ -39,12 +41,7 @@ pub(super) fn scan_request(scanner: &mut Scanner, request: &CapturedRequest) {
             );
             continue;
         }
-        let site = scanner.key(
-            &Site::new("header", KeyKind::None),
-            format!("header:{name}"),
-            name,
-            true,
-        );
+        let site = scanner.key(&headers, format!("header:{name}"), name, true);
         scanner.value(value.as_bytes(), &site);
         if let Some((_scheme, credential)) = value
             .trim()
