@@ -180,13 +180,6 @@ pub(super) fn base64(run: &[u8]) -> Option<Vec<u8>> {
 /// The shortest base64 run worth decoding.
 pub(super) const MIN_BASE64: usize = 12;
 
-/// Maximal runs of the base64 and base64url alphabets, [`MIN_BASE64`] characters or more
-/// (padding `=` ends a run; decoding ignores it).
-pub(super) fn base64_runs(text: &[u8]) -> impl Iterator<Item = &[u8]> {
-    text.split(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'_' | b'-')))
-        .filter(|run| run.len() >= MIN_BASE64)
-}
-
 /// The bytes a base64 run without padding decodes to.
 pub(super) fn base64_len(run: &[u8]) -> usize {
     run.len() / 4 * 3 + (run.len() % 4).saturating_sub(1)
@@ -242,12 +235,6 @@ pub(super) fn hex_may_be_text(run: &[u8]) -> bool {
 /// The shortest hex run worth decoding: 8 bytes.
 pub(super) const MIN_HEX: usize = 16;
 
-/// Maximal runs of hex digits long enough to hold 8 bytes.
-pub(super) fn hex_runs(text: &[u8]) -> impl Iterator<Item = &[u8]> {
-    text.split(|b| !b.is_ascii_hexdigit())
-        .filter(|run| run.len() >= MIN_HEX)
-}
-
 /// A hex run decoded (either case); `None` for an odd length.
 pub(super) fn hex(run: &[u8]) -> Option<Vec<u8>> {
     data_encoding::HEXLOWER_PERMISSIVE.decode(run).ok()
@@ -263,40 +250,28 @@ const MAX_LZ: usize = 2048;
 const LZ_BASE64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const LZ_URI: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+-$";
 
-/// The decodings of the tokens of `text` in the rarer encodings, by chain step: base32 and
-/// base58 of its runs of 12 or more letters, digits and `+/-$` that are not [`hexish`]; and
-/// LZ-String as trackers send it, a whole value: `compressToBase64` or
-/// `compressToEncodedURIComponent` when the text is one such run, `compressToUTF16`. Only
-/// decodings that can hold a value come back: base32 and base58 bytes that are text, of a
-/// digest's length or a zlib or gzip stream; LZ-String text.
-pub(super) fn rare_tokens(text: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
-    let mut found = Vec::new();
-    let runs = text
-        .split(|&b| !shape::in_rare_alphabet(b))
-        .filter(|run| run.len() >= MIN_RARE);
-    let whole = text.trim_ascii();
-    for run in runs {
-        let alphabets = Alphabets::of(run);
-        if alphabets.hexish {
-            continue;
-        }
-        let base32 = (alphabets.upper32 || alphabets.lower32)
-            .then(|| base32(run))
-            .flatten();
-        let base58 = alphabets.base58.then(|| base58(run)).flatten();
-        let decoded = [
-            ("base32", base32),
-            ("base58", base58),
-            ("lzstring", (run == whole).then(|| lz_string(run)).flatten()),
-        ];
-        found.extend(
-            decoded
-                .into_iter()
-                .filter_map(|(step, bytes)| Some((step, bytes?))),
-        );
-    }
-    found.extend(lz_utf16(text).map(|bytes| ("lzstring", bytes)));
-    found
+/// The decodings of a run of 12 or more letters, digits and `+/-$` that is not [`hexish`],
+/// written in `alphabets`, in the rarer encodings, by chain step: base32, base58, and
+/// LZ-String as trackers send it, a `whole` value (`compressToBase64` or
+/// `compressToEncodedURIComponent`; see [`lz_utf16`] for `compressToUTF16`). Only decodings
+/// that can hold a value come back: base32 and base58 bytes that are text, of a digest's
+/// length or a zlib or gzip stream; LZ-String text.
+pub(super) fn rare_token(
+    run: &[u8],
+    alphabets: &Alphabets,
+    whole: bool,
+) -> impl Iterator<Item = (&'static str, Vec<u8>)> {
+    let base32 = (alphabets.upper32 || alphabets.lower32)
+        .then(|| base32(run))
+        .flatten();
+    let base58 = alphabets.base58.then(|| base58(run)).flatten();
+    [
+        ("base32", base32),
+        ("base58", base58),
+        ("lzstring", whole.then(|| lz_string(run)).flatten()),
+    ]
+    .into_iter()
+    .filter_map(|(step, bytes)| Some((step, bytes?)))
 }
 
 /// Whether decoded bytes are worth a look: text, a digest's length, or a zlib or gzip stream.
@@ -356,9 +331,9 @@ fn lz_string(run: &[u8]) -> Option<Vec<u8>> {
 
 /// A whole text that looks like LZ-String's `compressToUTF16` (characters from U+0020 to
 /// U+801F, most of them past Latin-1) decompressed.
-fn lz_utf16(text: &[u8]) -> Option<Vec<u8>> {
+pub(super) fn lz_utf16(text: &[u8]) -> Option<Vec<u8>> {
     // Past Latin-1, every character is two or three UTF-8 bytes of 0x80 and more.
-    let high = text.iter().filter(|&&b| b >= 0x80).count();
+    let high = shape::count(text, |b| b >= 0x80);
     if text.len() < 8 || high * 3 < text.len() {
         return None;
     }
@@ -488,10 +463,7 @@ fn deflate_header(bytes: &[u8]) -> bool {
 
 /// Whether decoded bytes look like text: at least 85% printable ASCII or whitespace.
 pub(super) fn printable(bytes: &[u8]) -> bool {
-    let text = bytes
-        .iter()
-        .filter(|&&b| matches!(b, b' '..=b'~' | b'\t' | b'\n' | b'\r'))
-        .count();
+    let text = shape::count(bytes, |b| matches!(b, b' '..=b'~' | b'\t' | b'\n' | b'\r'));
     !bytes.is_empty() && text * 100 >= bytes.len() * 85
 }
 

@@ -7,7 +7,8 @@
 //! budget permitting, it recurses into its url, HTML-entity and JSON-escape decodings, into
 //! its base64 and hex tokens that decode to text or to a compressed stream, and into its rarer
 //! tokens (base32, base58, LZ-String). The site's shape, told first, skips the passes that
-//! cannot find anything in it. A site or decoding that is JSON is walked field by field
+//! cannot find anything in it, and holds its runs of token characters, from which every
+//! token is taken without splitting the site again. A site or decoding that is JSON is walked field by field
 //! instead. When one value is found both in a container and in a field decoded from it, only
 //! the deepest location is reported (see [`deepest_only`]).
 
@@ -30,7 +31,7 @@ use super::key_memo;
 use super::keys::{self, KeyKind};
 use super::needles::Needles;
 use super::owner::{Counts, Label, Owner, Weak};
-use super::shape::Shape;
+use super::shape::{self, Alphabet, Shape};
 use super::status::Vocabulary;
 use super::warnings;
 use super::{Finding, Scan, Signal, SignalField, ValueForm, ValueKind, Warning, WarningKind};
@@ -49,7 +50,7 @@ const MAX_FIELDS: usize = 100_000;
 /// A decoder of a whole string; `None` when there is nothing to decode.
 type Decoder = fn(&[u8]) -> Option<Vec<u8>>;
 /// Whether a string of some shape can change under a decoder.
-type Changes = fn(Shape) -> bool;
+type Changes = fn(&Shape) -> bool;
 
 /// The whole-string decoders, by chain step, each with the shape a string needs for the
 /// decoder to change it.
@@ -58,6 +59,32 @@ const WHOLE_DECODERS: [(&str, Decoder, Changes); 3] = [
     ("html", decode::html, Shape::entities),
     ("json-escape", decode::json_escape, Shape::escapes),
 ];
+
+/// How the tokens of one alphabet are decoded, and how their findings are chained.
+struct TokenCodec {
+    decode: Decoder,
+    /// The chain step of what a token decodes to.
+    step: &'static str,
+    /// The chain step of a digest found as a token (a hex digest is found as itself).
+    digest_step: Option<&'static str>,
+    /// Whether bytes that are no text are tried as raw deflate too (not for hex, where every
+    /// digest would be tried).
+    raw: bool,
+}
+
+const BASE64: TokenCodec = TokenCodec {
+    decode: decode::base64,
+    step: "base64",
+    digest_step: Some("base64"),
+    raw: true,
+};
+
+const HEX: TokenCodec = TokenCodec {
+    decode: decode::hex,
+    step: "hex",
+    digest_step: None,
+    raw: false,
+};
 
 /// What a scan looks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -251,12 +278,12 @@ impl<'n> Scanner<'n> {
             return;
         }
         let shape = Shape::of(text);
-        self.whole_value(text, site, shape);
-        self.rare_tokens(text, site, shape);
+        self.whole_value(text, site, &shape);
+        self.rare_tokens(text, site, &shape);
     }
 
     /// The passes that read a value as one whole: a financial-status term, an amount, a count.
-    fn whole_value(&mut self, text: &[u8], site: &Site, shape: Shape) {
+    fn whole_value(&mut self, text: &[u8], site: &Site, shape: &Shape) {
         if self.mode == Mode::Request {
             self.status_value(text, site, shape);
             self.amounts(text, site);
@@ -270,7 +297,7 @@ impl<'n> Scanner<'n> {
         if !decode::looks_like_json(text) {
             return false;
         }
-        let fields = text.iter().filter(|&&b| b == b',').count() + 1;
+        let fields = shape::count(text, |b| b == b',') + 1;
         if !self.admit(fields, site) {
             return false;
         }
@@ -315,19 +342,19 @@ impl<'n> Scanner<'n> {
                 }
             }
         }
-        self.whole_value(text, site, shape);
+        self.whole_value(text, site, &shape);
         if self.mode == Mode::Request && (shape.standing_number() || shape.at_sign()) {
-            for candidate in warnings::find(text, shape, &site.location) {
+            for candidate in warnings::find(text, &shape, &site.location) {
                 if !needles.is_known(&candidate.normalized) {
                     self.warn(candidate, site);
                 }
             }
         }
-        self.tokens(text, site, shape);
+        self.tokens(text, site, &shape);
         self.checksums(text, site);
         if site.depth < MAX_DEPTH {
             let head = text.get(..MAX_DECODED).unwrap_or(text);
-            let decoders = WHOLE_DECODERS.into_iter().filter(|(.., can)| can(shape));
+            let decoders = WHOLE_DECODERS.into_iter().filter(|(.., can)| can(&shape));
             for (step, decoder, _) in decoders {
                 if let Some(decoded) = decoder(head) {
                     if head.len() < text.len() {
@@ -343,59 +370,60 @@ impl<'n> Scanner<'n> {
         }
     }
 
-    /// Base64 and hex tokens: looked up as digests, and rescanned when they decode to text.
-    /// A token is decoded only when it can be one of them: of a digest's length, with the
-    /// alphabet of encoded text where it matters (see `decode::base64_may_be_text`), or
-    /// opening a compressed stream (`decode::base64_may_be_stream`).
-    fn tokens(&mut self, text: &[u8], site: &Site, shape: Shape) {
-        // The shape's gate comes before the split: a value without a long enough run of token
-        // characters, or whose token characters are all hex digits and dashes, is not walked
-        // for runs at all.
-        let base64 = (shape.spelled() && shape.token_run >= decode::MIN_BASE64)
-            .then(|| decode::base64_runs(text));
-        for token in base64.into_iter().flatten() {
-            let token = self.capped(token, MAX_DECODED / 3 * 4, site);
-            // Hex digits and dashes alone are hex, uuids and numbers: no base64 of a digest or
-            // of text is made of them (a chance below 10^-10 for a 16-byte digest).
-            if decode::hexish(token) {
-                continue;
-            }
-            let digest = Needles::digest_len(decode::base64_len(token));
-            let holds = decode::base64_may_be_text(token) || decode::base64_may_be_stream(token);
-            if !(digest || holds) {
-                continue;
-            }
-            let Some(bytes) = decode::base64(token) else {
-                continue;
-            };
-            if digest {
-                let owners = self.digest(&bytes);
-                self.found(owners, site, Some("base64"), 0, needle(b'd', &bytes));
-            }
-            if holds {
-                self.decoded(&bytes, site, "base64", true);
-            }
+    /// Base64 and hex tokens, taken from the shape's runs: looked up as digests, and
+    /// rescanned when they decode to text. A token is decoded only when it can be one of
+    /// them: of a digest's length, with the alphabet of encoded text where it matters (see
+    /// `decode::base64_may_be_text`), or opening a compressed stream
+    /// (`decode::base64_may_be_stream`).
+    fn tokens(&mut self, text: &[u8], site: &Site, shape: &Shape) {
+        // A value whose token characters are all hex digits and dashes has no base64 run.
+        if shape.spelled() {
+            shape.tokens(text, Alphabet::Base64, decode::MIN_BASE64, |token| {
+                self.base64_token(token.bytes, site);
+            });
         }
-        let hex = (shape.hex_run >= decode::MIN_HEX).then(|| decode::hex_runs(text));
-        for run in hex.into_iter().flatten() {
-            let run = self.capped(run, MAX_DECODED * 2, site);
-            let digest = Needles::digest_len(run.len() / 2);
-            let holds = decode::hex_may_be_text(run) || decode::hex_may_be_stream(run);
-            if !(digest || holds) {
-                continue;
-            }
-            let Some(bytes) = decode::hex(run) else {
-                continue;
-            };
-            if digest {
-                let owners = self.digest(&bytes);
-                self.found(owners, site, None, 0, needle(b'd', &bytes));
-            }
-            if holds {
-                self.decoded(&bytes, site, "hex", false);
-            }
+        if shape.hex_run >= decode::MIN_HEX {
+            shape.tokens(text, Alphabet::Hex, decode::MIN_HEX, |token| {
+                self.hex_token(token.bytes, site);
+            });
         }
         self.rare_tokens(text, site, shape);
+    }
+
+    fn base64_token(&mut self, token: &[u8], site: &Site) {
+        let token = self.capped(token, MAX_DECODED / 3 * 4, site);
+        // Hex digits and dashes alone are hex, uuids and numbers: no base64 of a digest or
+        // of text is made of them (a chance below 10^-10 for a 16-byte digest).
+        if decode::hexish(token) {
+            return;
+        }
+        let digest = Needles::digest_len(decode::base64_len(token));
+        let holds = decode::base64_may_be_text(token) || decode::base64_may_be_stream(token);
+        self.token(token, site, &BASE64, digest, holds);
+    }
+
+    fn hex_token(&mut self, run: &[u8], site: &Site) {
+        let run = self.capped(run, MAX_DECODED * 2, site);
+        let digest = Needles::digest_len(run.len() / 2);
+        let holds = decode::hex_may_be_text(run) || decode::hex_may_be_stream(run);
+        self.token(run, site, &HEX, digest, holds);
+    }
+
+    /// A token that may be a `digest` or may `hold` text or a stream, decoded by `codec`.
+    fn token(&mut self, token: &[u8], site: &Site, codec: &TokenCodec, digest: bool, holds: bool) {
+        if !(digest || holds) {
+            return;
+        }
+        let Some(bytes) = (codec.decode)(token) else {
+            return;
+        };
+        if digest {
+            let owners = self.digest(&bytes);
+            self.found(owners, site, codec.digest_step, 0, needle(b'd', &bytes));
+        }
+        if holds {
+            self.decoded(&bytes, site, codec.step, codec.raw);
+        }
     }
 
     /// Bytes decoded from a token at `site` by `encoding`: rescanned as text, or tried as a
@@ -431,19 +459,45 @@ impl<'n> Scanner<'n> {
         }
     }
 
-    /// Base32, base58 and LZ-String tokens: looked up as digests, and rescanned when they
-    /// decode to text. None below 12 token characters in a row, except LZ-String's UTF-16
-    /// form, which is made of bytes past ASCII.
-    fn rare_tokens(&mut self, text: &[u8], site: &Site, shape: Shape) {
-        let runs = shape.spelled() && shape.token_run >= decode::MIN_RARE;
-        if site.depth >= MAX_DEPTH || !(runs || shape.high()) {
+    /// Base32, base58 and LZ-String tokens, in the first MiB of `text`: looked up as
+    /// digests, and rescanned when they decode to text. None below 12 token characters in a
+    /// row, except LZ-String's UTF-16 form, which is made of bytes past ASCII.
+    fn rare_tokens(&mut self, text: &[u8], site: &Site, shape: &Shape) {
+        if site.depth >= MAX_DEPTH {
             return;
         }
-        for (step, bytes) in decode::rare_tokens(text.get(..MAX_DECODED).unwrap_or(text)) {
-            let owners = self.digest(&bytes);
-            self.found(owners, site, Some(step), 0, needle(b'd', &bytes));
-            self.decoded(&bytes, site, step, true);
+        let head = text.get(..MAX_DECODED).unwrap_or(text);
+        if shape.spelled() {
+            let whole = head.trim_ascii();
+            shape.tokens(text, Alphabet::Rare, decode::MIN_RARE, |token| {
+                // A run cut at the end of the first MiB keeps the alphabets of the whole run.
+                let Some(run) = head.get(token.start..).map(|rest| {
+                    let len = token.bytes.len().min(rest.len());
+                    rest.get(..len).unwrap_or_default()
+                }) else {
+                    return;
+                };
+                let alphabets = token.alphabets();
+                if run.len() < decode::MIN_RARE || alphabets.hexish {
+                    return;
+                }
+                for (step, bytes) in decode::rare_token(run, &alphabets, run == whole) {
+                    self.rare_decoded(&bytes, site, step);
+                }
+            });
         }
+        if shape.high() {
+            if let Some(bytes) = decode::lz_utf16(head) {
+                self.rare_decoded(&bytes, site, "lzstring");
+            }
+        }
+    }
+
+    /// Bytes decoded by `step` from a rarer token at `site`: looked up as a digest, rescanned.
+    fn rare_decoded(&mut self, bytes: &[u8], site: &Site, step: &'static str) {
+        let owners = self.digest(bytes);
+        self.found(owners, site, Some(step), 0, needle(b'd', bytes));
+        self.decoded(bytes, site, step, true);
     }
 
     /// The owners of the digest `bytes`; noted when the digests of its length are missing.
@@ -491,7 +545,7 @@ impl<'n> Scanner<'n> {
 
     /// A financial-status term in a value as written (none in a value without a letter from
     /// `g` to `z`, when every term has one).
-    fn status_value(&mut self, value: &[u8], site: &Site, shape: Shape) {
+    fn status_value(&mut self, value: &[u8], site: &Site, shape: &Shape) {
         if !shape.late_letters() && self.vocabulary.needs_late_letters() {
             return;
         }

@@ -1,8 +1,10 @@
 //! The shape of a string, told in one pass over its bytes: which byte classes it holds, how
-//! many digits, its longest runs of token characters and of hex digits, and whether a number
-//! stands alone in it; and the token alphabets a run is written in. A scan reads the shape to
-//! skip the passes that cannot find anything in the string: most values are short words,
-//! numbers and ids, and each pass costs more to start than the shape costs to tell.
+//! many digits, its longest run of hex digits, whether a number stands alone in it, and where
+//! its long runs of token characters are, with the alphabets each is written in. A scan reads
+//! the shape to skip the passes that cannot find anything in the string (most values are
+//! short words, numbers and ids, and each pass costs more to start than the shape costs to
+//! tell), and takes the base64, hex and rarer tokens to decode from its runs, without
+//! splitting the string again.
 
 use std::ops::RangeInclusive;
 
@@ -36,6 +38,13 @@ const GLUE: u32 = 1 << 16;
 const GAP: u32 = 1 << 17;
 /// An ASCII letter from `g` to `z`, in either case: the letters of no hex digest.
 const LATE: u32 = 1 << 18;
+/// The base64 and base64url alphabets: letters, digits, `+ / _ -`.
+const BASE64: u32 = 1 << 19;
+
+/// The shortest run of token characters a shape records: no token shorter is decoded.
+const MIN_RUN: usize = 12;
+/// The most runs a shape records; a string with more is split again when its tokens are read.
+const MAX_RUNS: usize = 8;
 
 const fn classes(b: u8) -> u32 {
     let mut bits = 0;
@@ -50,6 +59,9 @@ const fn classes(b: u8) -> u32 {
     }
     if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'$') {
         bits |= RARE;
+    }
+    if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'_' | b'-') {
+        bits |= BASE64;
     }
     if b.is_ascii_hexdigit() || b == b'-' {
         bits |= HEXISH;
@@ -98,18 +110,29 @@ const TABLE: [u32; 256] = {
 };
 
 /// What a string is made of.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(super) struct Shape {
     /// Every class some byte is in.
     seen: u32,
     pub digits: usize,
-    /// The longest run of bytes of the token alphabets together: no base64, hex or rarer
-    /// token is longer.
-    pub token_run: usize,
     /// The longest run of hex digits.
     pub hex_run: usize,
     /// Whether it holds a number that stands alone (see [`Shape::standing_number`]).
     standing: bool,
+    /// The first [`MAX_RUNS`] maximal runs of [`MIN_RUN`] or more bytes of the token
+    /// alphabets together (`TOKEN`): every base64, hex or rarer token worth decoding lies in
+    /// one of them.
+    runs: [Run; MAX_RUNS],
+    /// How many such runs the string holds, recorded or not.
+    run_count: usize,
+}
+
+/// A run of token characters: where it is, and the classes all of its bytes are in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Run {
+    start: usize,
+    end: usize,
+    all: u32,
 }
 
 /// The state of the standing-number test along a string: the current run of digits, and
@@ -147,75 +170,206 @@ impl Numbers {
 impl Shape {
     pub fn of(text: &[u8]) -> Shape {
         let mut shape = Shape::default();
-        let (mut run, mut hex) = (0, 0);
+        let (mut run, mut all, mut hex) = (0, u32::MAX, 0);
         let mut numbers = Numbers::default();
-        for &b in text {
+        for (at, &b) in text.iter().enumerate() {
             let bits = TABLE[usize::from(b)];
             shape.seen |= bits;
             shape.digits += usize::from(bits & DIGIT != 0);
-            run = if bits & TOKEN != 0 { run + 1 } else { 0 };
-            shape.token_run = shape.token_run.max(run);
+            if bits & TOKEN != 0 {
+                run += 1;
+                all &= bits;
+            } else if run > 0 {
+                shape.record(at, run, all);
+                (run, all) = (0, u32::MAX);
+            }
             hex = if bits & HEX != 0 { hex + 1 } else { 0 };
             shape.hex_run = shape.hex_run.max(hex);
             numbers.step(bits);
         }
+        shape.record(text.len(), run, all);
         numbers.end(0);
         shape.standing = numbers.standing;
         shape
+    }
+
+    /// The run of `len` token characters ending at `end`, all in the classes `all`.
+    fn record(&mut self, end: usize, len: usize, all: u32) {
+        if len < MIN_RUN {
+            return;
+        }
+        if let Some(slot) = self.runs.get_mut(self.run_count) {
+            *slot = Run {
+                start: end - len,
+                end,
+                all,
+            };
+        }
+        self.run_count += 1;
+    }
+
+    /// Calls `each` with every maximal run of `alphabet` in `text`, the string this is the
+    /// shape of, that is `min` bytes or longer (`min` is [`MIN_RUN`] or more), in order.
+    pub fn tokens<'t>(
+        &self,
+        text: &'t [u8],
+        alphabet: Alphabet,
+        min: usize,
+        mut each: impl FnMut(Token<'t>),
+    ) {
+        debug_assert!(
+            min >= MIN_RUN,
+            "runs shorter than {MIN_RUN} are not recorded"
+        );
+        let class = alphabet.class();
+        // A token run whose bytes are all in the alphabet is one of its runs, whole: the
+        // bytes around it are in no token alphabet. Another is split again.
+        let mut within = |run: Token<'t>| {
+            if run.all & class == 0 {
+                split(run, class, min, &mut each);
+            } else if run.bytes.len() >= min {
+                each(run);
+            }
+        };
+        match self.runs.get(..self.run_count) {
+            Some(runs) => runs.iter().for_each(|run| {
+                within(Token {
+                    start: run.start,
+                    bytes: text.get(run.start..run.end).unwrap_or_default(),
+                    all: run.all,
+                })
+            }),
+            None => split(
+                Token {
+                    start: 0,
+                    bytes: text,
+                    all: 0,
+                },
+                TOKEN,
+                MIN_RUN,
+                &mut within,
+            ),
+        }
     }
 
     /// Whether it can hold a number candidate that stands alone: a run of 9 to 19 digits
     /// glued on neither side, or a run of 3 or 4 digits not glued before it that goes on with
     /// a dash or a space (an SSN, a grouped card), with 9 digits in all. A number glued to
     /// letters, digits or dots is an id, a version or a timestamp part.
-    pub fn standing_number(self) -> bool {
+    pub fn standing_number(&self) -> bool {
         self.standing && self.digits >= *NUMBER_DIGITS.start()
     }
 
-    fn has(self, class: u32) -> bool {
+    fn has(&self, class: u32) -> bool {
         self.seen & class != 0
     }
 
-    pub fn late_letters(self) -> bool {
+    pub fn late_letters(&self) -> bool {
         self.has(LATE)
     }
 
-    pub fn high(self) -> bool {
+    pub fn high(&self) -> bool {
         self.has(HIGH)
     }
 
     /// Whether url decoding can change it: a `%` or a `+`.
-    pub fn url_encoded(self) -> bool {
+    pub fn url_encoded(&self) -> bool {
         self.has(PERCENT | PLUS)
     }
 
     /// Whether it can hold an HTML entity: a `&` and a `;`.
-    pub fn entities(self) -> bool {
+    pub fn entities(&self) -> bool {
         self.has(AMPERSAND) && self.has(SEMICOLON)
     }
 
     /// Whether it can hold a JSON escape.
-    pub fn escapes(self) -> bool {
+    pub fn escapes(&self) -> bool {
         self.has(BACKSLASH)
     }
 
-    pub fn at_sign(self) -> bool {
+    pub fn at_sign(&self) -> bool {
         self.has(AT)
     }
 
     /// Whether some token character is no hex digit or dash: without one, every token run is
     /// hex, a uuid or a number, which no base64 or rarer decoding is tried on.
-    pub fn spelled(self) -> bool {
+    pub fn spelled(&self) -> bool {
         self.has(SPELLED)
     }
 }
 
-/// Whether `b` is in the rarer tokens' alphabet: letters, digits, `+ / - $`.
-pub(super) fn in_rare_alphabet(b: u8) -> bool {
-    TABLE[usize::from(b)] & RARE != 0
+/// How many bytes of `text` are ones that `is` holds: counted in blocks of 255 in one-byte
+/// counters, which the compiler counts many bytes at a time.
+pub(super) fn count(text: &[u8], is: impl Fn(u8) -> bool) -> usize {
+    text.chunks(255)
+        .map(|block| usize::from(block.iter().fold(0u8, |n, &b| n + u8::from(is(b)))))
+        .sum()
 }
 
-/// Which alphabets a run is written in entirely.
+/// The maximal runs of `class` bytes in `token`, `min` long or more, each with the classes
+/// all of its bytes are in.
+fn split<'t>(token: Token<'t>, class: u32, min: usize, each: &mut impl FnMut(Token<'t>)) {
+    let (mut start, mut all) = (0, u32::MAX);
+    for (at, &b) in token.bytes.iter().chain([&0]).enumerate() {
+        let bits = TABLE[usize::from(b)];
+        if at < token.bytes.len() && bits & class != 0 {
+            all &= bits;
+            continue;
+        }
+        if at - start >= min {
+            each(Token {
+                start: token.start + start,
+                bytes: token.bytes.get(start..at).unwrap_or_default(),
+                all,
+            });
+        }
+        (start, all) = (at + 1, u32::MAX);
+    }
+}
+
+/// A token alphabet.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Alphabet {
+    /// Base64 and base64url: letters, digits, `+ / _ -`.
+    Base64,
+    /// Hex digits.
+    Hex,
+    /// The rarer tokens' alphabet (base32, base58, LZ-String): letters, digits, `+ / - $`.
+    Rare,
+}
+
+impl Alphabet {
+    fn class(self) -> u32 {
+        match self {
+            Alphabet::Base64 => BASE64,
+            Alphabet::Hex => HEX,
+            Alphabet::Rare => RARE,
+        }
+    }
+}
+
+/// A maximal run of one alphabet in a string: where it starts, its bytes, and the classes all
+/// of them are in.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Token<'t> {
+    pub start: usize,
+    pub bytes: &'t [u8],
+    all: u32,
+}
+
+impl Token<'_> {
+    /// Which alphabets it is written in entirely.
+    pub fn alphabets(&self) -> Alphabets {
+        Alphabets {
+            hexish: self.all & HEXISH != 0,
+            upper32: self.all & UPPER32 != 0,
+            lower32: self.all & LOWER32 != 0,
+            base58: self.all & BASE58 != 0,
+        }
+    }
+}
+
+/// Which alphabets a token is written in entirely.
 pub(super) struct Alphabets {
     /// Hex digits and dashes: hex, uuids and numbers.
     pub hexish: bool,
@@ -224,20 +378,6 @@ pub(super) struct Alphabets {
     pub lower32: bool,
     /// Base58: letters and digits but `0 O I l`.
     pub base58: bool,
-}
-
-impl Alphabets {
-    pub fn of(run: &[u8]) -> Alphabets {
-        let all = run
-            .iter()
-            .fold(u32::MAX, |all, &b| all & TABLE[usize::from(b)]);
-        Alphabets {
-            hexish: all & HEXISH != 0,
-            upper32: all & UPPER32 != 0,
-            lower32: all & LOWER32 != 0,
-            base58: all & BASE58 != 0,
-        }
-    }
 }
 
 #[cfg(test)]
@@ -251,19 +391,62 @@ mod tests {
         assert!(!Shape::of(b"deadbeef-0123 C0FFEE").late_letters());
         assert!(shape.entities() && shape.escapes() && shape.at_sign());
         assert_eq!(shape.digits, 12);
-        assert_eq!(shape.token_run, 12);
         // "deadbeef0123"; "ab12" sits in a longer token run, "cd" and "caf" are short.
         assert_eq!(shape.hex_run, 12);
         assert_eq!(Shape::of(b"deadbeef-0123").hex_run, 8);
         let plain = Shape::of(b"page_view");
         assert!(!plain.url_encoded() && !plain.entities() && !plain.escapes());
         assert!(!plain.at_sign() && !plain.high() && plain.spelled());
+        assert!(tokens(b"page_view", Alphabet::Rare, MIN_RUN).is_empty());
         assert!(!Shape::of(b"3f2a9c1e-7b4d, 1719234567.123").spelled());
-        assert_eq!(plain.token_run, 9);
-        let id = Alphabets::of(b"4f9e-12ab");
+    }
+
+    fn tokens(text: &[u8], alphabet: Alphabet, min: usize) -> Vec<(usize, &[u8])> {
+        let mut all = Vec::new();
+        Shape::of(text).tokens(text, alphabet, min, |t| all.push((t.start, t.bytes)));
+        all
+    }
+
+    #[test]
+    fn tokens_are_the_maximal_runs_of_their_alphabet() {
+        let text = b"k=QUJDREVGR0hJSktM_x$MZXW6YTBOI====;4f9e12ab4f9e12ab4f9e, ab";
+        assert_eq!(
+            tokens(text, Alphabet::Base64, 12),
+            vec![
+                (2, &b"QUJDREVGR0hJSktM_x"[..]),
+                (36, b"4f9e12ab4f9e12ab4f9e")
+            ]
+        );
+        assert_eq!(
+            tokens(text, Alphabet::Rare, 12),
+            vec![
+                (2, &b"QUJDREVGR0hJSktM"[..]),
+                (19, b"x$MZXW6YTBOI"),
+                (36, b"4f9e12ab4f9e12ab4f9e")
+            ]
+        );
+        assert_eq!(
+            tokens(text, Alphabet::Hex, 16),
+            vec![(36, &b"4f9e12ab4f9e12ab4f9e"[..])]
+        );
+        // Past the recorded runs, the string is split again: the same tokens.
+        let many: Vec<u8> = (0..20)
+            .flat_map(|i| format!("{i:02}abcdefghijklmnop ").into_bytes())
+            .collect();
+        let found = tokens(&many, Alphabet::Rare, 12);
+        assert_eq!(found.len(), 20);
+        assert_eq!(found[19], (361, &b"19abcdefghijklmnop"[..]));
+        let mut alphabets = Vec::new();
+        Shape::of(b"x 4f9e-12ab-4f9e-12ab MZXW6YTBOI2A====").tokens(
+            b"x 4f9e-12ab-4f9e-12ab MZXW6YTBOI2A====",
+            Alphabet::Rare,
+            12,
+            |t| alphabets.push(t.alphabets()),
+        );
+        let [id, base32] = &alphabets[..] else {
+            panic!("two runs: {}", alphabets.len())
+        };
         assert!(id.hexish && !id.upper32 && !id.lower32 && !id.base58);
-        let base32 = Alphabets::of(b"MZXW6YTB");
-        assert!(base32.upper32 && !base32.lower32 && base32.base58 && !base32.hexish);
-        assert!(in_rare_alphabet(b'$') && !in_rare_alphabet(b'_'));
+        assert!(base32.upper32 && !base32.lower32 && !base32.hexish && !base32.base58);
     }
 }

@@ -8,6 +8,7 @@ use aho_corasick::AhoCorasick;
 use super::decode;
 use super::keys::KeyKind;
 use super::scan::{Scanner, Site};
+use super::shape;
 use crate::sinks::{CapturedRequest, Spill};
 
 /// Bodies held in memory are scanned up to this many bytes.
@@ -67,7 +68,11 @@ enum Url {
 /// or `,` is also scanned item by item. A value with a `+` is also scanned as sent, in case
 /// the `+` was meant (unencoded base64).
 fn fields(scanner: &mut Scanner, text: &[u8], separators: &[u8], base: &Site, url: Url) {
-    let count = text.iter().filter(|b| separators.contains(b)).count() + 1;
+    let count = separators
+        .iter()
+        .map(|&separator| shape::count(text, |b| b == separator))
+        .sum::<usize>()
+        + 1;
     if !scanner.admit(count, base) {
         return scanner.text(text, base);
     }

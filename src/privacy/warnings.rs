@@ -31,7 +31,7 @@ pub(super) struct Candidate {
 
 /// Every candidate in `text`, of shape `shape`, found at `location` (none in a protocol
 /// header: numbers there are lengths, ports and dates, not personal data).
-pub(super) fn find(text: &[u8], shape: Shape, location: &str) -> Vec<Candidate> {
+pub(super) fn find(text: &[u8], shape: &Shape, location: &str) -> Vec<Candidate> {
     let mut found = Vec::new();
     if location
         .strip_prefix("header:")
@@ -184,7 +184,7 @@ mod tests {
     }
 
     fn masked(text: &str) -> Vec<(WarningKind, String)> {
-        find(text.as_bytes(), Shape::of(text.as_bytes()), "body")
+        find(text.as_bytes(), &Shape::of(text.as_bytes()), "body")
             .into_iter()
             .map(|c| (c.kind, c.masked))
             .collect()
