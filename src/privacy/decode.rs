@@ -82,11 +82,6 @@ pub(super) fn looks_like_json(text: &[u8]) -> bool {
     matches!(text.trim_ascii_start().first(), Some(b'{' | b'['))
 }
 
-/// Whether `text` is one JSON document.
-pub(super) fn is_json(text: &[u8]) -> bool {
-    serde_json::from_slice::<serde::de::IgnoredAny>(text).is_ok()
-}
-
 /// Percent-decoded, `+` as a space; `None` when that changes nothing.
 pub(super) fn url(text: &[u8]) -> Option<Vec<u8>> {
     if !text.iter().any(|&b| b == b'%' || b == b'+') {

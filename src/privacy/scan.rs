@@ -301,17 +301,46 @@ impl<'n> Scanner<'n> {
         if !self.admit(fields, site) {
             return false;
         }
-        if !decode::is_json(text) {
+        // The document is walked as it is parsed, by a scanner of its own whose results are
+        // kept only when the whole text turns out to be one JSON document.
+        let mut walked = Scanner {
+            tokens_left: self.tokens_left,
+            fields_left: self.fields_left,
+            bytes_left: self.bytes_left,
+            ..Scanner::new(self.needles, self.vocabulary, self.mode)
+        };
+        let mut document = serde_json::Deserializer::from_slice(text);
+        let walk = Walk {
+            scanner: &mut walked,
+            site,
+        };
+        if walk.deserialize(&mut document).is_err() || document.end().is_err() {
             return false;
         }
-        let mut document = serde_json::Deserializer::from_slice(text);
-        // Checked above: the walk cannot fail.
-        let _ = Walk {
-            scanner: self,
-            site,
-        }
-        .deserialize(&mut document);
+        self.adopt(walked);
         true
+    }
+
+    /// The results and the budgets left of a scanner that scanned part of this scan.
+    fn adopt(&mut self, part: Scanner) {
+        for (key, rank) in part.findings {
+            keep_best(&mut self.findings, key, rank);
+        }
+        for (key, rank) in part.derived {
+            keep_best(&mut self.derived, key, rank);
+        }
+        for (key, rank) in part.warnings {
+            keep_best(&mut self.warnings, key, rank);
+        }
+        for (key, signal) in part.signals {
+            keep_best(&mut self.signals, key, signal);
+        }
+        for note in part.notes {
+            self.note(note);
+        }
+        self.tokens_left = part.tokens_left;
+        self.fields_left = part.fields_left;
+        self.bytes_left = part.bytes_left;
     }
 
     /// Counts `fields` of a document at `site` against the field budget; `false` (noted)
@@ -544,9 +573,12 @@ impl<'n> Scanner<'n> {
     }
 
     /// A financial-status term in a value as written (none in a value without a letter from
-    /// `g` to `z`, when every term has one).
+    /// `g` to `z`, when every term has one, nor in a protocol header's: media types, encodings
+    /// and user agents, where `application/json` is no loan application).
     fn status_value(&mut self, value: &[u8], site: &Site, shape: &Shape) {
-        if !shape.late_letters() && self.vocabulary.needs_late_letters() {
+        if site.key == KeyKind::Protocol
+            || (!shape.late_letters() && self.vocabulary.needs_late_letters())
+        {
             return;
         }
         self.signal(value, SignalField::Value, site);
@@ -821,7 +853,7 @@ impl<'de> Visitor<'de> for Walk<'_, '_> {
 
     fn visit_f64<E>(self, number: f64) -> Result<(), E> {
         if let Some(number) = serde_json::Number::from_f64(number) {
-            self.scanner.text(number.to_string().as_bytes(), self.site);
+            self.scanner.text(Digits::of(number).as_bytes(), self.site);
         }
         Ok(())
     }
@@ -872,19 +904,20 @@ impl<'de> Visitor<'de> for Walk<'_, '_> {
     }
 }
 
-/// A JSON integer written out on the stack, as the text a scan reads.
+/// A JSON number written out on the stack, as the text a scan reads.
 struct Digits {
-    bytes: [u8; 20],
+    bytes: [u8; 32],
     len: usize,
 }
 
 impl Digits {
     fn of(number: impl fmt::Display) -> Digits {
         let mut digits = Digits {
-            bytes: [0; 20],
+            bytes: [0; 32],
             len: 0,
         };
-        // An i64 or u64 is at most 20 characters: the write cannot run out of room.
+        // An i64 or u64 is at most 20 characters, a float at most 24 (the shortest form that
+        // reads back the same): the write cannot run out of room.
         let _ = fmt::write(&mut digits, format_args!("{number}"));
         digits
     }

@@ -893,6 +893,29 @@ fn invalid_utf8_around_a_value_is_scanned() {
 }
 
 #[test]
+fn a_document_that_turns_out_no_json_is_scanned_as_text_only() {
+    let detector = Detector::new(&customers());
+    // Cut short, or with more after it: what the walk met before the parse failed is not
+    // kept, and the text scan finds the value once, in the body as text.
+    for body in [
+        format!(r#"{{"user": {{"em": "{EMAIL}"}}, "n": "#),
+        format!(r#"{{"user": {{"em": "{EMAIL}"}}}} trailing"#),
+    ] {
+        let scan = detector.scan_request(&json_post_raw(body.clone()));
+        let found: Vec<(&str, &str)> = scan
+            .findings
+            .iter()
+            .map(|f| (f.location.as_str(), f.chain.as_str()))
+            .collect();
+        assert_eq!(found, [("body", "email")], "{body}");
+    }
+    let whole = format!(r#"{{"user": {{"em": "{EMAIL}"}}}}"#);
+    let scan = detector.scan_request(&json_post_raw(whole));
+    let locations: Vec<&str> = scan.findings.iter().map(|f| f.location.as_str()).collect();
+    assert_eq!(locations, ["body:/user/em"]);
+}
+
+#[test]
 fn truncated_gzip_scans_what_decoded() {
     let detector = Detector::new(&customers());
     let mut text = format!("{EMAIL} ").into_bytes();
@@ -1207,6 +1230,19 @@ fn status_signals_are_found_in_keys_on_the_way_field_names_headers_paths_and_val
         (
             post("/track/loan-declined", &[], ""),
             one("path", "loan declined", SignalField::Value),
+        ),
+        (
+            post("/v1/track", &[("x-reason", "application declined")], ""),
+            one(
+                "header:x-reason",
+                "application declined",
+                SignalField::Value,
+            ),
+        ),
+        // A protocol header's value is a media type, an encoding or a user agent.
+        (
+            post("/v1/track", &[("content-type", "application/declined")], ""),
+            vec![],
         ),
         (
             json_post(serde_json::json!({"event": "balance_viewed", "intent": "balance"})),
