@@ -3,6 +3,8 @@
 //! body: decompressed, then walked as JSON (`body:/json/pointer`), or split as a form
 //! (`body:form:{key}`) or multipart (`body:multipart:{name}`), or else scanned as text (`body`).
 
+use std::borrow::Cow;
+
 use aho_corasick::AhoCorasick;
 
 use super::decode;
@@ -90,7 +92,7 @@ fn fields(scanner: &mut Scanner, text: &[u8], separators: &[u8], base: &Site, ur
             }
             None => (&b""[..], field),
         };
-        let key = decode::url(key).unwrap_or_else(|| key.to_vec());
+        let key = decode::url(key).map_or(Cow::Borrowed(key), Cow::Owned);
         let key = String::from_utf8_lossy(&key);
         let location = match key.as_ref() {
             "" => base.location.clone(),
