@@ -54,6 +54,14 @@ const PROTOCOL_HEADERS: [&str; 24] = [
     "user-agent",
 ];
 
+/// Whether `location` is a protocol header's (`header:content-length`), not one of its
+/// fields' (`header:cookie:x`, a JSON member of a header's value).
+pub(super) fn in_protocol_header(location: &str) -> bool {
+    location
+        .strip_prefix("header:")
+        .is_some_and(is_protocol_header)
+}
+
 /// Whether the header `name` holds only protocol values.
 pub(super) fn is_protocol_header(name: &str) -> bool {
     PROTOCOL_HEADERS

@@ -30,6 +30,7 @@ mod normalise;
 mod owner;
 mod scan;
 mod shape;
+mod site;
 mod sites;
 mod starts;
 mod status;
@@ -51,7 +52,8 @@ use crate::money::Money;
 use crate::sinks::CapturedRequest;
 use keys::KeyKind;
 use needles::Needles;
-use scan::{Mode, Scanner, Site};
+use scan::{Mode, Scanner};
+use site::Site;
 pub use status::{Vocabulary, BUILTIN_TERMS};
 
 /// Needles for a set of customers, prepared once and shared by every scan, and the

@@ -15,7 +15,6 @@
 use std::cmp::Reverse;
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
-use std::rc::Rc;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -32,6 +31,7 @@ use super::keys::{self, KeyKind};
 use super::needles::Needles;
 use super::owner::{Counts, Label, Owner, Weak};
 use super::shape::{self, Alphabet, Shape};
+use super::site::{Segment, Site};
 use super::status::Vocabulary;
 use super::warnings;
 use super::{Finding, Scan, Signal, SignalField, ValueForm, ValueKind, Warning, WarningKind};
@@ -93,52 +93,6 @@ pub(super) enum Mode {
     Request,
     /// A bot reply: identity values only.
     Text,
-}
-
-/// Where a string sits, how it was reached, and under which key.
-#[derive(Debug, Clone)]
-pub(super) struct Site {
-    pub location: String,
-    /// Shared between a site and its fields: a field copies no steps.
-    steps: Rc<[&'static str]>,
-    key: KeyKind,
-    depth: u8,
-}
-
-impl Site {
-    pub fn new(location: impl Into<String>, key: KeyKind) -> Site {
-        Site {
-            location: location.into(),
-            steps: Rc::new([]),
-            key,
-            depth: 0,
-        }
-    }
-
-    /// The same site after a container step (gzip, json, form, multipart).
-    pub fn step(&self, step: &'static str) -> Site {
-        let mut next = self.clone();
-        next.steps = self.steps.iter().copied().chain([step]).collect();
-        next
-    }
-
-    /// A field of this site: a new location and key, the same steps.
-    pub fn field(&self, location: String, key: KeyKind) -> Site {
-        Site {
-            location,
-            steps: self.steps.clone(),
-            key,
-            depth: self.depth,
-        }
-    }
-
-    /// The chain for a needle label found here, after an optional last step.
-    fn chain(&self, step: Option<&'static str>, label: &str) -> String {
-        let mut parts: Vec<&str> = self.steps.to_vec();
-        parts.extend(step);
-        parts.push(label);
-        parts.join(" → ")
-    }
 }
 
 /// Collects one scan's results.
@@ -349,7 +303,7 @@ impl<'n> Scanner<'n> {
         if fields > self.fields_left {
             self.note(format!(
                 "{} holds {fields} fields, over the budget of {MAX_FIELDS} per request; scanned as text",
-                site.location.trim_end_matches(':')
+                site.location().trim_end_matches(':')
             ));
             return false;
         }
@@ -372,8 +326,13 @@ impl<'n> Scanner<'n> {
             }
         }
         self.whole_value(text, site, &shape);
-        if self.mode == Mode::Request && (shape.standing_number() || shape.at_sign()) {
-            for candidate in warnings::find(text, &shape, &site.location) {
+        // A protocol header's numbers are lengths, ports and dates (its site's key is
+        // `Protocol`, as are the items of a JSON array in it, which are not the header's).
+        let protocol =
+            || site.key == KeyKind::Protocol && keys::in_protocol_header(&site.location());
+        if self.mode == Mode::Request && (shape.standing_number() || shape.at_sign()) && !protocol()
+        {
+            for candidate in warnings::find(text, &shape) {
                 if !needles.is_known(&candidate.normalized) {
                     self.warn(candidate, site);
                 }
@@ -389,7 +348,7 @@ impl<'n> Scanner<'n> {
                     if head.len() < text.len() {
                         self.note(format!(
                             "{}: {step} decoding of a {} byte text stopped at 1 MiB",
-                            site.location,
+                            site.location(),
                             text.len()
                         ));
                     }
@@ -481,7 +440,8 @@ impl<'n> Scanner<'n> {
                 // The cap is 1 MiB, or less when the request's byte budget is nearly spent.
                 self.note(format!(
                     "{}: a {encoding} {} stream inflated past {cap} bytes; its first {cap} scanned",
-                    site.location, stream.step
+                    site.location(),
+                    stream.step
                 ));
             }
             self.recurse(&stream.text, &site.step(encoding), stream.step, true);
@@ -554,18 +514,24 @@ impl<'n> Scanner<'n> {
         }
     }
 
-    /// The site of the field `key` of `container`, at `location`: its key kind (a protocol
-    /// header's is [`KeyKind::Protocol`]), and a financial-status term in `key`,
+    /// The site of the field `key` of `container`, at `segment` of it: its key kind (a
+    /// protocol header's is [`KeyKind::Protocol`]), and a financial-status term in `key`,
     /// a key on the way to the field's values: a JSON key (containers' too:
     /// `{"overdraft": {"amount": 5}}`), a query, form or cookie field's name, a header's name.
-    pub fn key(&mut self, container: &Site, location: String, key: &str, header: bool) -> Site {
+    pub fn key<'s>(
+        &mut self,
+        container: &'s Site<'s>,
+        segment: Segment<'s>,
+        key: &str,
+        header: bool,
+    ) -> Site<'s> {
         let reading = key_memo::read(key, self.vocabulary);
         let kind = if header && keys::is_protocol_header(key) {
             KeyKind::Protocol
         } else {
             reading.kind
         };
-        let site = container.field(location, kind);
+        let site = container.field(segment, kind);
         if let Some(term) = reading.term.filter(|_| self.mode == Mode::Request) {
             self.record_signal(term, key.as_bytes(), SignalField::Key, &site);
         }
@@ -595,7 +561,7 @@ impl<'n> Scanner<'n> {
         let chain = site.chain(None, &format!("status({term})"));
         keep_best(
             &mut self.signals,
-            (site.location.clone(), term),
+            (site.location(), term),
             (
                 chain.len(),
                 chain,
@@ -611,8 +577,7 @@ impl<'n> Scanner<'n> {
         if text.is_empty() || text.len() > 4 || !text.iter().all(u8::is_ascii_digit) {
             return;
         }
-        let key = site.location.rsplit(['/', ':']).next().unwrap_or("");
-        if !derived::counts_transactions(key) {
+        if !derived::counts_transactions(&site.last_key()) {
             return;
         }
         let count = std::str::from_utf8(text).map_or(0, |t| t.parse().unwrap_or(0));
@@ -634,17 +599,13 @@ impl<'n> Scanner<'n> {
         let chain = site.chain(None, label);
         let rank = (
             Reverse(0),
-            site.steps.len(),
+            site.steps(),
             chain.len(),
             chain,
             ValueForm::Other,
             matched,
         );
-        keep_best(
-            &mut self.derived,
-            (customer, kind, site.location.clone()),
-            rank,
-        );
+        keep_best(&mut self.derived, (customer, kind, site.location()), rank);
     }
 
     fn amounts(&mut self, text: &[u8], site: &Site) {
@@ -730,7 +691,7 @@ impl<'n> Scanner<'n> {
             Some(head) if token.len() > limit => {
                 self.note(format!(
                     "{}: decoded the first {} KiB of a {} byte token",
-                    site.location,
+                    site.location(),
                     limit >> 10,
                     token.len()
                 ));
@@ -787,7 +748,7 @@ impl<'n> Scanner<'n> {
         }
         let step = if owner.rot13 { Some("rot13") } else { step };
         let chain = site.chain(step, &owner.label.to_string());
-        let steps = site.steps.len() + usize::from(step.is_some());
+        let steps = site.steps() + usize::from(step.is_some());
         let rank = (
             Reverse(span),
             steps,
@@ -796,7 +757,7 @@ impl<'n> Scanner<'n> {
             owner.label.form(),
             matched,
         );
-        Some(((owner.customer, kind, site.location.clone()), rank))
+        Some(((owner.customer, kind, site.location()), rank))
     }
 
     fn warn(&mut self, candidate: warnings::Candidate, site: &Site) {
@@ -804,7 +765,7 @@ impl<'n> Scanner<'n> {
         let rank = (chain.len(), chain);
         keep_best(
             &mut self.warnings,
-            (candidate.kind, site.location.clone(), candidate.masked),
+            (candidate.kind, site.location(), candidate.masked),
             rank,
         );
     }
@@ -815,7 +776,7 @@ impl<'n> Scanner<'n> {
 /// the JSON pointer of each field, and the key of the nearest object governs amounts.
 struct Walk<'s, 'n> {
     scanner: &'s mut Scanner<'n>,
-    site: &'s Site,
+    site: &'s Site<'s>,
 }
 
 impl<'de> DeserializeSeed<'de> for Walk<'_, '_> {
@@ -865,13 +826,7 @@ impl<'de> Visitor<'de> for Walk<'_, '_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<(), A::Error> {
         for i in 0usize.. {
-            let index = Digits::of(i);
-            let index = std::str::from_utf8(index.as_bytes()).unwrap_or_default();
-            let mut location = String::with_capacity(self.site.location.len() + index.len() + 1);
-            location.push_str(&self.site.location);
-            location.push('/');
-            location.push_str(index);
-            let site = self.site.field(location, self.site.key);
+            let site = self.site.field(Segment::Item(i), self.site.key);
             let walk = Walk {
                 scanner: &mut *self.scanner,
                 site: &site,
@@ -885,16 +840,9 @@ impl<'de> Visitor<'de> for Walk<'_, '_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut fields: A) -> Result<(), A::Error> {
         while let Some(Key(key)) = fields.next_key()? {
-            let site = self.site;
-            let mut location = String::with_capacity(site.location.len() + key.len() + 1);
-            location.push_str(&site.location);
-            location.push('/');
-            if key.contains(['~', '/']) {
-                location.push_str(&key.replace('~', "~0").replace('/', "~1"));
-            } else {
-                location.push_str(&key);
-            }
-            let site = self.scanner.key(site, location, &key, false);
+            let site = self
+                .scanner
+                .key(self.site, Segment::Member(&key), &key, false);
             fields.next_value_seed(Walk {
                 scanner: &mut *self.scanner,
                 site: &site,

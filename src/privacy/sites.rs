@@ -9,8 +9,9 @@ use aho_corasick::AhoCorasick;
 
 use super::decode;
 use super::keys::KeyKind;
-use super::scan::{Scanner, Site};
+use super::scan::Scanner;
 use super::shape;
+use super::site::{Segment, Site};
 use crate::sinks::{CapturedRequest, Spill};
 
 /// Bodies held in memory are scanned up to this many bytes.
@@ -44,7 +45,7 @@ pub(super) fn scan_request(scanner: &mut Scanner, request: &CapturedRequest) {
             );
             continue;
         }
-        let site = scanner.key(&headers, format!("header:{name}"), name, true);
+        let site = scanner.key(&headers, Segment::Named(name), name, true);
         scanner.value(value.as_bytes(), &site);
         if let Some((_scheme, credential)) = value
             .trim()
@@ -94,18 +95,17 @@ fn fields(scanner: &mut Scanner, text: &[u8], separators: &[u8], base: &Site, ur
         };
         let key = decode::url(key).map_or(Cow::Borrowed(key), Cow::Owned);
         let key = String::from_utf8_lossy(&key);
-        let location = match key.as_ref() {
-            "" => base.location.clone(),
-            key => format!("{}:{key}", base.location),
+        let segment = match key.as_ref() {
+            "" => Segment::Same,
+            key => Segment::Named(key),
         };
-        let site = scanner.key(base, location, &key, false);
+        let site = scanner.key(base, segment, &key, false);
         match decode::url(value) {
             Some(decoded) => {
-                let decoded_site = match url {
-                    Url::Step => site.step("url"),
-                    Url::InContainer => site.clone(),
-                };
-                items(scanner, &decoded, &decoded_site);
+                match url {
+                    Url::Step => items(scanner, &decoded, &site.step("url")),
+                    Url::InContainer => items(scanner, &decoded, &site),
+                }
                 if value.contains(&b'+') {
                     items(scanner, value, &site);
                 }
@@ -152,29 +152,33 @@ fn body(scanner: &mut Scanner, request: &CapturedRequest) {
     for note in inflated.notes {
         scanner.note(note);
     }
-    let base = Site::new("body", KeyKind::None);
-    let base = inflated
-        .step
-        .map_or_else(|| base.clone(), |step| base.step(step));
+    let part = Site::new("body", KeyKind::None);
+    let inflated_site;
+    let base = match inflated.step {
+        Some(step) => {
+            inflated_site = part.step(step);
+            &inflated_site
+        }
+        None => &part,
+    };
     let body = inflated.bytes.as_ref();
     let content_type = request.header("content-type").unwrap_or_default();
-    let json = base.field("body:".to_owned(), KeyKind::None).step("json");
-    if scanner.json(body, &json) {
+    // `body:` then the JSON pointer.
+    let document = base.field(Segment::Named(""), KeyKind::None);
+    if scanner.json(body, &document.step("json")) {
         return;
     }
     if let Some(boundary) = boundary(content_type, body) {
-        return multipart(scanner, body, &boundary, &base);
+        return multipart(scanner, body, &boundary, base);
     }
     let form = content_type
         .to_ascii_lowercase()
         .contains("x-www-form-urlencoded");
     if form || looks_like_form(body) {
-        let form = base
-            .field("body:form".to_owned(), KeyKind::None)
-            .step("form");
-        return fields(scanner, body, b"&", &form, Url::InContainer);
+        let form = base.field(Segment::Named("form"), KeyKind::None);
+        return fields(scanner, body, b"&", &form.step("form"), Url::InContainer);
     }
-    scanner.text(body, &base);
+    scanner.text(body, base);
 }
 
 /// A body too large for memory, scanned from its file as text, chunk by chunk; the chunks
@@ -242,6 +246,7 @@ fn boundary(content_type: &str, body: &[u8]) -> Option<Vec<u8>> {
 
 /// Each part of a multipart body, scanned at `body:multipart:{name}`.
 fn multipart(scanner: &mut Scanner, body: &[u8], boundary: &[u8], base: &Site) {
+    let parts = base.field(Segment::Named("multipart"), KeyKind::None);
     let delimiter = [&b"--"[..], boundary].concat();
     let Ok(finder) = AhoCorasick::new([&delimiter]) else {
         return scanner.text(body, base);
@@ -261,14 +266,12 @@ fn multipart(scanner: &mut Scanner, body: &[u8], boundary: &[u8], base: &Site) {
         let content = content.strip_suffix(b"\n").unwrap_or(content);
         let content = content.strip_suffix(b"\r").unwrap_or(content);
         let name = part_name(&String::from_utf8_lossy(head));
-        let location = match name.as_str() {
-            "" => "body:multipart".to_owned(),
-            name => format!("body:multipart:{name}"),
+        let segment = match name.as_str() {
+            "" => Segment::Same,
+            name => Segment::Named(name),
         };
-        scanner.value(
-            content,
-            &base.field(location, KeyKind::of(&name)).step("multipart"),
-        );
+        let part = parts.field(segment, KeyKind::of(&name));
+        scanner.value(content, &part.step("multipart"));
     }
 }
 

@@ -5,7 +5,6 @@ use std::sync::LazyLock;
 
 use regex::bytes::Regex;
 
-use super::keys;
 use super::shape::{Shape, NUMBER_DIGITS};
 use super::WarningKind;
 use crate::customer::{aba_valid, luhn_valid};
@@ -29,16 +28,10 @@ pub(super) struct Candidate {
     pub masked: String,
 }
 
-/// Every candidate in `text`, of shape `shape`, found at `location` (none in a protocol
-/// header: numbers there are lengths, ports and dates, not personal data).
-pub(super) fn find(text: &[u8], shape: &Shape, location: &str) -> Vec<Candidate> {
+/// Every candidate in `text`, of shape `shape` (a scan looks for none in a protocol header:
+/// numbers there are lengths, ports and dates, not personal data).
+pub(super) fn find(text: &[u8], shape: &Shape) -> Vec<Candidate> {
     let mut found = Vec::new();
-    if location
-        .strip_prefix("header:")
-        .is_some_and(keys::is_protocol_header)
-    {
-        return found;
-    }
     if shape.digits == text.len() {
         // A bare number (a JSON number, a query value): a candidate of its own length, or none.
         if NUMBER_DIGITS.contains(&text.len()) {
@@ -184,7 +177,7 @@ mod tests {
     }
 
     fn masked(text: &str) -> Vec<(WarningKind, String)> {
-        find(text.as_bytes(), &Shape::of(text.as_bytes()), "body")
+        find(text.as_bytes(), &Shape::of(text.as_bytes()))
             .into_iter()
             .map(|c| (c.kind, c.masked))
             .collect()
