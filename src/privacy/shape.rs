@@ -44,7 +44,7 @@ const BASE64: u32 = 1 << 19;
 /// The shortest run of token characters a shape records: no token shorter is decoded.
 const MIN_RUN: usize = 12;
 /// The most runs a shape records; a string with more is split again when its tokens are read.
-const MAX_RUNS: usize = 8;
+const MAX_RUNS: usize = 6;
 
 const fn classes(b: u8) -> u32 {
     let mut bits = 0;
@@ -130,8 +130,8 @@ pub(super) struct Shape {
 /// A run of token characters: where it is, and the classes all of its bytes are in.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Run {
-    start: usize,
-    end: usize,
+    start: u32,
+    end: u32,
     all: u32,
 }
 
@@ -198,12 +198,12 @@ impl Shape {
         if len < MIN_RUN {
             return;
         }
-        if let Some(slot) = self.runs.get_mut(self.run_count) {
-            *slot = Run {
-                start: end - len,
-                end,
-                all,
-            };
+        // A run past 4 GiB is not recorded: the string is split again when its tokens are read.
+        let span = u32::try_from(end - len).ok().zip(u32::try_from(end).ok());
+        match (self.runs.get_mut(self.run_count), span) {
+            (Some(slot), Some((start, end))) => *slot = Run { start, end, all },
+            (_, None) => self.run_count = MAX_RUNS,
+            (None, Some(_)) => {}
         }
         self.run_count += 1;
     }
@@ -233,9 +233,10 @@ impl Shape {
         };
         match self.runs.get(..self.run_count) {
             Some(runs) => runs.iter().for_each(|run| {
+                let (start, end) = (run.start as usize, run.end as usize);
                 within(Token {
-                    start: run.start,
-                    bytes: text.get(run.start..run.end).unwrap_or_default(),
+                    start,
+                    bytes: text.get(start..end).unwrap_or_default(),
                     all: run.all,
                 })
             }),
