@@ -77,9 +77,16 @@ pub(super) fn inflate<'a>(body: &'a [u8], claimed: Option<&str>) -> Inflated<'a>
     }
 }
 
-/// Whether `text` starts like a JSON object or array.
+/// Whether `text` opens and closes like a JSON object or array: a document cut short or
+/// followed by more is told without parsing it.
 pub(super) fn looks_like_json(text: &[u8]) -> bool {
-    matches!(text.trim_ascii_start().first(), Some(b'{' | b'['))
+    matches!(
+        (
+            text.trim_ascii_start().first(),
+            text.trim_ascii_end().last()
+        ),
+        (Some(b'{'), Some(b'}')) | (Some(b'['), Some(b']'))
+    )
 }
 
 /// Percent-decoded, `+` as a space; `None` when that changes nothing.

@@ -895,11 +895,13 @@ fn invalid_utf8_around_a_value_is_scanned() {
 #[test]
 fn a_document_that_turns_out_no_json_is_scanned_as_text_only() {
     let detector = Detector::new(&customers());
-    // Cut short, or with more after it: what the walk met before the parse failed is not
-    // kept, and the text scan finds the value once, in the body as text.
+    // Cut short, with more after it, or broken inside after the value: what the walk met
+    // before the parse failed is not kept, and the text scan finds the value once, in the
+    // body as text.
     for body in [
         format!(r#"{{"user": {{"em": "{EMAIL}"}}, "n": "#),
         format!(r#"{{"user": {{"em": "{EMAIL}"}}}} trailing"#),
+        format!(r#"{{"user": {{"em": "{EMAIL}"}}, "n": ]}}"#),
     ] {
         let scan = detector.scan_request(&json_post_raw(body.clone()));
         let found: Vec<(&str, &str)> = scan
