@@ -8,9 +8,10 @@
 //! its base64 and hex tokens that decode to text or to a compressed stream, and into its rarer
 //! tokens (base32, base58, LZ-String). The site's shape, told first, skips the passes that
 //! cannot find anything in it, and holds its runs of token characters, from which every
-//! token is taken without splitting the site again. A site or decoding that is JSON is walked field by field
-//! instead. When one value is found both in a container and in a field decoded from it, only
-//! the deepest location is reported (see [`deepest_only`]).
+//! token is taken without splitting the site again. A site or decoding that is JSON is walked
+//! field by field instead, as it is parsed, and what the walk found is kept only when the
+//! whole text is one document. When one value is found both in a container and in a field
+//! decoded from it, only the deepest location is reported (see [`deepest_only`]).
 
 use std::cmp::Reverse;
 use std::collections::btree_map::Entry;

@@ -6,12 +6,11 @@
 //! opens with a letter cannot start right after a letter or digit, nor one that opens with a
 //! digit right after a digit (the rule of `needles::bounded`). So the matcher tells those
 //! places 64 at a time as the bits of a word, with no branch per byte, visits only them,
-//! looks their first four bytes up in a bitmap of the
-//! needles' four-byte prefixes (every needle has four bytes or more), and only where that
-//! hits compares the needles of that prefix with the text: first their next eight bytes,
-//! kept in one word beside each other, so that the many needles of a common prefix (years,
-//! area codes) are told apart without a cache miss each. The matches are an unanchored
-//! search's matches that pass the start rule.
+//! looks their first four bytes up in a bitmap of the needles' four-byte prefixes (every
+//! needle has four bytes or more), and only where that hits compares the needles of that
+//! prefix with the text: first their next eight bytes, kept in one word beside each other,
+//! so that the many needles of a common prefix (years, area codes) are told apart without a
+//! cache miss each. The matches are an unanchored search's matches that pass the start rule.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
