@@ -18,7 +18,21 @@
 //! assert_eq!(finding.chain, "url → email");
 //! ```
 
+/// A table of `f(b)` for every byte `b`, built at compile time.
+macro_rules! byte_table {
+    ($t:ty, $f:ident) => {{
+        let mut table: [$t; 256] = [0; 256];
+        let mut b = 0;
+        while b < 256 {
+            table[b] = $f(b as u8);
+            b += 1;
+        }
+        table
+    }};
+}
+
 mod amounts;
+mod classes;
 mod decode;
 mod derived;
 mod digests;

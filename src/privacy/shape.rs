@@ -1,45 +1,37 @@
-//! The shape of a string, told in one pass over its bytes: which byte classes it holds, how
-//! many digits, its longest run of hex digits, whether a number stands alone in it, and where
-//! its long runs of token characters are, with the alphabets each is written in. A scan reads
-//! the shape to skip the passes that cannot find anything in the string (most values are
-//! short words, numbers and ids, and each pass costs more to start than the shape costs to
-//! tell), and takes the base64, hex and rarer tokens to decode from its runs, without
+//! The shape of a string: which byte classes it holds, how many digits, whether a number
+//! stands alone in it, and where its long runs of token characters are, with the alphabets
+//! each is written in and its longest run of hex digits. It is told from the classes of its
+//! bytes 64 at a time (`classes`): only the ends of runs of digits and of token characters
+//! are visited one by one, and only the bytes of the long token runs are read again. A scan
+//! reads the shape to skip the passes that cannot find anything in the string (most values
+//! are short words, numbers and ids, and each pass costs more to start than the shape costs
+//! to tell), and takes the base64, hex and rarer tokens to decode from its runs, without
 //! splitting the string again.
 
 use std::ops::RangeInclusive;
 
+use super::classes::{self, Seen};
+
 /// How many digits a number that stands alone holds: an SSN's nine up to a card's nineteen.
 pub(super) const NUMBER_DIGITS: RangeInclusive<usize> = 9..=19;
 
-/// A byte's classes, as bits.
-const DIGIT: u32 = 1;
-const HIGH: u32 = 1 << 1;
-const PERCENT: u32 = 1 << 2;
-const PLUS: u32 = 1 << 3;
-const AMPERSAND: u32 = 1 << 4;
-const SEMICOLON: u32 = 1 << 5;
-const BACKSLASH: u32 = 1 << 6;
-const AT: u32 = 1 << 7;
+/// A byte's classes, as bits, for the runs of token characters and the numbers.
 /// In some token alphabet: base64 and base64url (letters, digits, `+ / _ -`), the rarer
 /// tokens' (letters, digits, `+ / - $`) or hex.
-const TOKEN: u32 = 1 << 8;
+const TOKEN: u32 = 1;
 /// The rarer tokens' alphabet; hex digits and dashes; base32 upper and lower case; base58.
-const RARE: u32 = 1 << 9;
-const HEXISH: u32 = 1 << 10;
-const UPPER32: u32 = 1 << 11;
-const LOWER32: u32 = 1 << 12;
-const BASE58: u32 = 1 << 13;
-const HEX: u32 = 1 << 14;
-/// In the token alphabets but no hex digit or dash: a run without one is [`Alphabets::hexish`].
-const SPELLED: u32 = 1 << 15;
+const RARE: u32 = 1 << 1;
+const HEXISH: u32 = 1 << 2;
+const UPPER32: u32 = 1 << 3;
+const LOWER32: u32 = 1 << 4;
+const BASE58: u32 = 1 << 5;
+const HEX: u32 = 1 << 6;
 /// Glues a number to an id, a version or a timestamp: letters, digits, dots.
-const GLUE: u32 = 1 << 16;
+const GLUE: u32 = 1 << 7;
 /// Groups the digits of an SSN or a card: a dash or a space.
-const GAP: u32 = 1 << 17;
-/// An ASCII letter from `g` to `z`, in either case: the letters of no hex digest.
-const LATE: u32 = 1 << 18;
+const GAP: u32 = 1 << 8;
 /// The base64 and base64url alphabets: letters, digits, `+ / _ -`.
-const BASE64: u32 = 1 << 19;
+const BASE64: u32 = 1 << 9;
 
 /// The shortest run of token characters a shape records: no token shorter is decoded.
 const MIN_RUN: usize = 12;
@@ -48,12 +40,6 @@ const MAX_RUNS: usize = 6;
 
 const fn classes(b: u8) -> u32 {
     let mut bits = 0;
-    if b.is_ascii_digit() {
-        bits |= DIGIT;
-    }
-    if b >= 0x80 {
-        bits |= HIGH;
-    }
     if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_' | b'$') {
         bits |= TOKEN;
     }
@@ -69,9 +55,6 @@ const fn classes(b: u8) -> u32 {
     if b.is_ascii_hexdigit() {
         bits |= HEX;
     }
-    if bits & TOKEN != 0 && bits & HEXISH == 0 {
-        bits |= SPELLED;
-    }
     if matches!(b, b'A'..=b'Z' | b'2'..=b'7') {
         bits |= UPPER32;
     }
@@ -84,38 +67,22 @@ const fn classes(b: u8) -> u32 {
     if b.is_ascii_alphanumeric() || b == b'.' {
         bits |= GLUE;
     }
-    if matches!(b.to_ascii_lowercase(), b'g'..=b'z') {
-        bits |= LATE;
+    if matches!(b, b'-' | b' ') {
+        bits |= GAP;
     }
-    match b {
-        b'-' | b' ' => bits | GAP,
-        b'%' => bits | PERCENT,
-        b'+' => bits | PLUS,
-        b'&' => bits | AMPERSAND,
-        b';' => bits | SEMICOLON,
-        b'\\' => bits | BACKSLASH,
-        b'@' => bits | AT,
-        _ => bits,
-    }
+    bits
 }
 
-const TABLE: [u32; 256] = {
-    let mut table = [0; 256];
-    let mut b = 0;
-    while b < 256 {
-        table[b] = classes(b as u8);
-        b += 1;
-    }
-    table
-};
+const TABLE: [u32; 256] = byte_table!(u32, classes);
 
 /// What a string is made of.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(super) struct Shape {
-    /// Every class some byte is in.
-    seen: u32,
+    /// The rarer classes some byte is in.
+    seen: Seen,
     pub digits: usize,
-    /// The longest run of hex digits.
+    /// The longest run of hex digits in a run of token characters of [`MIN_RUN`] or more
+    /// (no shorter run is a token).
     pub hex_run: usize,
     /// Whether it holds a number that stands alone (see [`Shape::standing_number`]).
     standing: bool,
@@ -135,62 +102,44 @@ struct Run {
     all: u32,
 }
 
-/// The state of the standing-number test along a string: the current run of digits, and
-/// whether the byte before the run, and the byte before this one, glue.
-#[derive(Default)]
-struct Numbers {
-    run: usize,
-    glued_before_run: bool,
-    glued_before: bool,
-    standing: bool,
-}
-
-impl Numbers {
-    fn step(&mut self, bits: u32) {
-        if bits & DIGIT != 0 {
-            if self.run == 0 {
-                self.glued_before_run = self.glued_before;
-            }
-            self.run += 1;
-        } else if self.run > 0 {
-            self.end(bits);
-        }
-        self.glued_before = bits & GLUE != 0;
-    }
-
-    /// The end of a run of digits at a byte of classes `after` (0 past the end).
-    fn end(&mut self, after: u32) {
-        let alone = NUMBER_DIGITS.contains(&self.run) && after & GLUE == 0;
-        let grouped = (3..=4).contains(&self.run) && after & GAP != 0;
-        self.standing |= !self.glued_before_run && (alone || grouped);
-        self.run = 0;
-    }
-}
-
 impl Shape {
     pub fn of(text: &[u8]) -> Shape {
         let mut shape = Shape::default();
-        let (mut run, mut all, mut hex) = (0, u32::MAX, 0);
-        let mut numbers = Numbers::default();
-        for (at, &b) in text.iter().enumerate() {
-            let bits = TABLE[usize::from(b)];
-            shape.seen |= bits;
-            shape.digits += usize::from(bits & DIGIT != 0);
-            if bits & TOKEN != 0 {
-                run += 1;
-                all &= bits;
-            } else if run > 0 {
-                shape.record(at, run, all);
-                (run, all) = (0, u32::MAX);
-            }
-            hex = if bits & HEX != 0 { hex + 1 } else { 0 };
-            shape.hex_run = shape.hex_run.max(hex);
-            numbers.step(bits);
+        let (mut token_run, mut digit_run) = (None, None);
+        let seen = classes::blocks(text, |at, block| {
+            shape.digits += block.digit.count_ones() as usize;
+            runs(block.token, at, &mut token_run, |start, end| {
+                shape.token_run(text, start, end);
+            });
+            runs(block.digit, at, &mut digit_run, |start, end| {
+                shape.standing |= stands(text, start, end);
+            });
+        });
+        if let Some(start) = token_run {
+            shape.token_run(text, start, text.len());
         }
-        shape.record(text.len(), run, all);
-        numbers.end(0);
-        shape.standing = numbers.standing;
+        if let Some(start) = digit_run {
+            shape.standing |= stands(text, start, text.len());
+        }
+        shape.seen = seen;
         shape
+    }
+
+    /// The run of token characters from `start` to `end` in `text`: recorded, with the
+    /// classes all of its bytes are in and its longest run of hex digits, when it is
+    /// [`MIN_RUN`] long or more.
+    fn token_run(&mut self, text: &[u8], start: usize, end: usize) {
+        if end - start < MIN_RUN {
+            return;
+        }
+        let (mut all, mut hex) = (u32::MAX, 0);
+        for &b in text.get(start..end).unwrap_or_default() {
+            let bits = TABLE[usize::from(b)];
+            all &= bits;
+            hex = if bits & HEX != 0 { hex + 1 } else { 0 };
+            self.hex_run = self.hex_run.max(hex);
+        }
+        self.record(end, end - start, all);
     }
 
     /// The run of `len` token characters ending at `end`, all in the classes `all`.
@@ -261,42 +210,79 @@ impl Shape {
         self.standing && self.digits >= *NUMBER_DIGITS.start()
     }
 
-    fn has(&self, class: u32) -> bool {
-        self.seen & class != 0
-    }
-
     pub fn late_letters(&self) -> bool {
-        self.has(LATE)
+        self.seen.has(Seen::LATE)
     }
 
     pub fn high(&self) -> bool {
-        self.has(HIGH)
+        self.seen.has(Seen::HIGH)
     }
 
     /// Whether url decoding can change it: a `%` or a `+`.
     pub fn url_encoded(&self) -> bool {
-        self.has(PERCENT | PLUS)
+        self.seen.has(Seen::PERCENT.or(Seen::PLUS))
     }
 
     /// Whether it can hold an HTML entity: a `&` and a `;`.
     pub fn entities(&self) -> bool {
-        self.has(AMPERSAND) && self.has(SEMICOLON)
+        self.seen.has(Seen::AMPERSAND) && self.seen.has(Seen::SEMICOLON)
     }
 
     /// Whether it can hold a JSON escape.
     pub fn escapes(&self) -> bool {
-        self.has(BACKSLASH)
+        self.seen.has(Seen::BACKSLASH)
     }
 
     pub fn at_sign(&self) -> bool {
-        self.has(AT)
+        self.seen.has(Seen::AT)
     }
 
     /// Whether some token character is no hex digit or dash: without one, every token run is
     /// hex, a uuid or a number, which no base64 or rarer decoding is tried on.
     pub fn spelled(&self) -> bool {
-        self.has(SPELLED)
+        self.seen.has(Seen::SPELLED)
     }
+}
+
+/// Calls `close(start, end)` for every run of set bits in `mask`, the bits of the 64 bytes
+/// of a string from `at`, that ends within them; `open` holds the start of the run that
+/// reaches their end, if one does, from one call to the next.
+fn runs(mask: u64, at: usize, open: &mut Option<usize>, mut close: impl FnMut(usize, usize)) {
+    let mut from = 0;
+    while from < 64 {
+        let rest = mask >> from;
+        match *open {
+            Some(start) => {
+                // The bits above the shifted mask are clear: its run of ones ends by bit 64.
+                let end = from + (!rest).trailing_zeros();
+                if end >= 64 {
+                    return;
+                }
+                close(start, at + end as usize);
+                *open = None;
+                from = end;
+            }
+            None if rest == 0 => return,
+            None => {
+                from += rest.trailing_zeros();
+                *open = Some(at + from as usize);
+            }
+        }
+    }
+}
+
+/// Whether the run of digits from `start` to `end` in `text` stands alone: 9 to 19 digits
+/// glued on neither side, or 3 or 4 not glued before them that go on with a dash or a space.
+fn stands(text: &[u8], start: usize, end: usize) -> bool {
+    let bits = |at: Option<usize>| {
+        at.and_then(|at| text.get(at))
+            .map_or(0, |&b| TABLE[usize::from(b)])
+    };
+    let (before, after) = (bits(start.checked_sub(1)), bits(Some(end)));
+    let len = end - start;
+    let alone = NUMBER_DIGITS.contains(&len) && after & GLUE == 0;
+    let grouped = (3..=4).contains(&len) && after & GAP != 0;
+    before & GLUE == 0 && (alone || grouped)
 }
 
 /// How many bytes of `text` are ones that `is` holds: counted in blocks of 255 in one-byte
