@@ -83,7 +83,9 @@ pub(crate) fn inflate(codec: Codec, body: &[u8]) -> Inflated {
 
 /// Decompresses `body` as `codec`, stopping at `cap` bytes of output.
 pub(crate) fn inflate_at_most(codec: Codec, body: &[u8], cap: usize) -> Inflated {
-    let mut bytes = Vec::new();
+    // Room for a typical ratio up front: the stream is then read in few large steps rather
+    // than many small ones as the output grows.
+    let mut bytes = Vec::with_capacity(body.len().saturating_mul(4).min(cap) + 1);
     let read = codec
         .reader(body)
         .take(u64::try_from(cap).unwrap_or(u64::MAX).saturating_add(1))
