@@ -34,11 +34,9 @@ fn glued(b: Option<&u8>) -> bool {
 /// to what precedes them or hold a comma or a `$` where a token could start. The user agents,
 /// versions and ids most values are end here.
 fn may_hold_money(text: &[u8]) -> bool {
-    if !text.contains(&b'.') {
-        return false;
-    }
     let cents = |i: usize| matches!(text.get(i..i + 3), Some([b'.', a, b]) if a.is_ascii_digit() && b.is_ascii_digit());
-    (0..text.len()).filter(|&i| cents(i)).any(|dot| {
+    let dots = text.iter().enumerate().filter(|&(_, &b)| b == b'.');
+    dots.map(|(i, _)| i).filter(|&i| cents(i)).any(|dot| {
         if glued(text.get(dot + 3)) {
             return false;
         }

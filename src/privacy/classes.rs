@@ -11,6 +11,8 @@ pub(super) struct Block {
     pub digit: u64,
     /// In some token alphabet: letters, digits, `+ / - _ $`.
     pub token: u64,
+    /// A hex digit, in either case.
+    pub hex: u64,
 }
 
 /// Which of the rarer classes some byte of a string is in, as bits.
@@ -59,9 +61,13 @@ mod table {
     /// A byte's classes, as the bits of [`Seen`] and these.
     const DIGIT: u16 = 1 << 12;
     const TOKEN: u16 = 1 << 13;
+    const HEX: u16 = 1 << 14;
 
     const fn classes(b: u8) -> u16 {
         let mut bits = 0;
+        if b.is_ascii_hexdigit() {
+            bits |= HEX;
+        }
         if b.is_ascii_digit() {
             bits |= DIGIT | TOKEN;
         }
@@ -101,10 +107,11 @@ mod table {
                 let set = |class: u16| u64::from(bits & class != 0) << bit;
                 block.digit |= set(DIGIT);
                 block.token |= set(TOKEN);
+                block.hex |= set(HEX);
             }
             each(i * 64, block);
         }
-        Seen(seen & !(DIGIT | TOKEN))
+        Seen(seen & !(DIGIT | TOKEN | HEX))
     }
 }
 
@@ -221,6 +228,7 @@ mod sse2 {
         let lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
         let digit = within(v, b'0', 10);
         let letter = within(lower, b'a', 26);
+        let hex = _mm_or_si128(digit, within(lower, b'a', 6));
         let late = within(lower, b'g', 20);
         let plus = eq(v, b'+');
         let spelled = _mm_or_si128(
@@ -234,6 +242,7 @@ mod sse2 {
         let set = |v: __m128i| bits(v) >> place.skip << place.at;
         block.digit |= set(digit);
         block.token |= set(token);
+        block.hex |= set(hex);
         rarer.high = _mm_or_si128(rarer.high, v);
         rarer.percent = _mm_or_si128(rarer.percent, eq(v, b'%'));
         rarer.plus = _mm_or_si128(rarer.plus, plus);
@@ -317,6 +326,7 @@ mod tests {
                 Block {
                     digit: 0b0000_0000_0001_0100,
                     token: 0b1001_1111,
+                    hex: 0b0001_0111,
                 }
             )]
         );

@@ -234,9 +234,6 @@ pub(super) fn hex_may_be_text(run: &[u8]) -> bool {
     other * 100 <= run.len() / 2 * 15
 }
 
-/// The shortest hex run worth decoding: 8 bytes.
-pub(super) const MIN_HEX: usize = 16;
-
 /// A hex run decoded (either case); `None` for an odd length.
 pub(super) fn hex(run: &[u8]) -> Option<Vec<u8>> {
     data_encoding::HEXLOWER_PERMISSIVE.decode(run).ok()

@@ -237,12 +237,15 @@ impl<'n> Scanner<'n> {
         self.rare_tokens(text, site, &shape);
     }
 
-    /// The passes that read a value as one whole: a financial-status term, an amount, a count.
+    /// The passes that read a value as one whole: a financial-status term, an amount, a count
+    /// (no amount or count in a value without a digit).
     fn whole_value(&mut self, text: &[u8], site: &Site, shape: &Shape) {
         if self.mode == Mode::Request {
             self.status_value(text, site, shape);
-            self.amounts(text, site);
-            self.counts(text, site);
+            if shape.digits > 0 {
+                self.amounts(text, site);
+                self.counts(text, site);
+            }
         }
     }
 
@@ -371,8 +374,8 @@ impl<'n> Scanner<'n> {
                 self.base64_token(token.bytes, site);
             });
         }
-        if shape.hex_run >= decode::MIN_HEX {
-            shape.tokens(text, Alphabet::Hex, decode::MIN_HEX, |token| {
+        if shape.long_hex {
+            shape.tokens(text, Alphabet::Hex, shape::MIN_HEX, |token| {
                 self.hex_token(token.bytes, site);
             });
         }

@@ -1,12 +1,12 @@
 //! The shape of a string: which byte classes it holds, how many digits, whether a number
-//! stands alone in it, and where its long runs of token characters are, with the alphabets
-//! each is written in and its longest run of hex digits. It is told from the classes of its
-//! bytes 64 at a time (`classes`): only the ends of runs of digits and of token characters
-//! are visited one by one, and only the bytes of the long token runs are read again. A scan
-//! reads the shape to skip the passes that cannot find anything in the string (most values
-//! are short words, numbers and ids, and each pass costs more to start than the shape costs
-//! to tell), and takes the base64, hex and rarer tokens to decode from its runs, without
-//! splitting the string again.
+//! stands alone in it, whether it holds a hex token's run of hex digits, and where its long
+//! runs of token characters are, with the alphabets each is written in. It is told from the
+//! classes of its bytes 64 at a time (`classes`): only the ends of runs of digits and of
+//! token characters are visited one by one, and only the bytes of the long token runs are
+//! read again. A scan reads the shape to skip the passes that cannot find anything in the
+//! string (most values are short words, numbers and ids, and each pass costs more to start
+//! than the shape costs to tell), and takes the base64, hex and rarer tokens to decode from
+//! its runs, without splitting the string again.
 
 use std::ops::RangeInclusive;
 
@@ -32,6 +32,18 @@ const GLUE: u32 = 1 << 7;
 const GAP: u32 = 1 << 8;
 /// The base64 and base64url alphabets: letters, digits, `+ / _ -`.
 const BASE64: u32 = 1 << 9;
+
+/// The shortest run of hex digits worth decoding (8 bytes), which a shape tells apart.
+pub(super) const MIN_HEX: usize = 16;
+
+/// Whether the bits of `word` hold [`MIN_HEX`] set bits in a row: halving the run each step.
+fn sixteen_in_a_row(word: u64) -> bool {
+    const _: () = assert!(MIN_HEX == 16);
+    let pairs = word & word >> 1;
+    let fours = pairs & pairs >> 2;
+    let eights = fours & fours >> 4;
+    eights & eights >> 8 != 0
+}
 
 /// The shortest run of token characters a shape records: no token shorter is decoded.
 const MIN_RUN: usize = 12;
@@ -81,9 +93,8 @@ pub(super) struct Shape {
     /// The rarer classes some byte is in.
     seen: Seen,
     pub digits: usize,
-    /// The longest run of hex digits in a run of token characters of [`MIN_RUN`] or more
-    /// (no shorter run is a token).
-    pub hex_run: usize,
+    /// Whether it holds a run of [`MIN_HEX`] hex digits or more.
+    pub long_hex: bool,
     /// Whether it holds a number that stands alone (see [`Shape::standing_number`]).
     standing: bool,
     /// The first [`MAX_RUNS`] maximal runs of [`MIN_RUN`] or more bytes of the token
@@ -106,8 +117,16 @@ impl Shape {
     pub fn of(text: &[u8]) -> Shape {
         let mut shape = Shape::default();
         let (mut token_run, mut digit_run) = (None, None);
+        // The hex digits that end the bytes told so far.
+        let mut hex_tail = 0;
         let seen = classes::blocks(text, |at, block| {
             shape.digits += block.digit.count_ones() as usize;
+            shape.long_hex |= hex_tail + block.hex.trailing_ones() as usize >= MIN_HEX
+                || sixteen_in_a_row(block.hex);
+            hex_tail = match block.hex {
+                u64::MAX => hex_tail + 64,
+                hex => hex.leading_ones() as usize,
+            };
             runs(block.token, at, &mut token_run, |start, end| {
                 shape.token_run(text, start, end);
             });
@@ -126,19 +145,15 @@ impl Shape {
     }
 
     /// The run of token characters from `start` to `end` in `text`: recorded, with the
-    /// classes all of its bytes are in and its longest run of hex digits, when it is
-    /// [`MIN_RUN`] long or more.
+    /// classes all of its bytes are in, when it is [`MIN_RUN`] long or more.
     fn token_run(&mut self, text: &[u8], start: usize, end: usize) {
         if end - start < MIN_RUN {
             return;
         }
-        let (mut all, mut hex) = (u32::MAX, 0);
-        for &b in text.get(start..end).unwrap_or_default() {
-            let bits = TABLE[usize::from(b)];
-            all &= bits;
-            hex = if bits & HEX != 0 { hex + 1 } else { 0 };
-            self.hex_run = self.hex_run.max(hex);
-        }
+        let bytes = text.get(start..end).unwrap_or_default();
+        let all = bytes
+            .iter()
+            .fold(u32::MAX, |all, &b| all & TABLE[usize::from(b)]);
         self.record(end, end - start, all);
     }
 
@@ -379,8 +394,15 @@ mod tests {
         assert!(shape.entities() && shape.escapes() && shape.at_sign());
         assert_eq!(shape.digits, 12);
         // "deadbeef0123"; "ab12" sits in a longer token run, "cd" and "caf" are short.
-        assert_eq!(shape.hex_run, 12);
-        assert_eq!(Shape::of(b"deadbeef-0123").hex_run, 8);
+        // "deadbeef0123" is 12 hex digits in a row, short of a hex token.
+        assert!(!shape.long_hex);
+        assert!(Shape::of(b"id deadbeef0123abcd").long_hex);
+        assert!(!Shape::of(b"deadbeef-0123abcd").long_hex);
+        // A run across the 64-byte steps the classes are told in.
+        let across = format!("{}0123456789abcdef", "x".repeat(56));
+        assert!(Shape::of(across.as_bytes()).long_hex);
+        let spread = format!("{}0123456789abcde x", "x".repeat(56));
+        assert!(!Shape::of(spread.as_bytes()).long_hex);
         let plain = Shape::of(b"page_view");
         assert!(!plain.url_encoded() && !plain.entities() && !plain.escapes());
         assert!(!plain.at_sign() && !plain.high() && plain.spelled());
