@@ -6,6 +6,7 @@
 //! inside tokens (zlib, gzip, raw deflate).
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 
 use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
@@ -171,12 +172,16 @@ const BASE64URL: GeneralPurpose = GeneralPurpose::new(&alphabet::URL_SAFE, LENIE
 
 /// A base64 or base64url run decoded (without its padding); the alphabet is told by `-`/`_`.
 pub(super) fn base64(run: &[u8]) -> Option<Vec<u8>> {
-    let engine = if run.iter().any(|b| matches!(b, b'-' | b'_')) {
+    base64_engine(run).decode(run).ok()
+}
+
+/// The engine of a run's alphabet.
+fn base64_engine(run: &[u8]) -> &'static GeneralPurpose {
+    if run.iter().any(|b| matches!(b, b'-' | b'_')) {
         &BASE64URL
     } else {
         &BASE64
-    };
-    engine.decode(run).ok()
+    }
 }
 
 /// The shortest base64 run worth decoding.
@@ -209,7 +214,11 @@ pub(super) fn hexish(run: &[u8]) -> bool {
 /// stream, or a raw deflate block ([`deflate_header`]).
 pub(super) fn base64_may_be_stream(run: &[u8]) -> bool {
     let head = run.get(..44).unwrap_or(run);
-    base64(head).is_some_and(|bytes| Codec::sniff(&bytes).is_some() || deflate_header(&bytes))
+    let mut bytes = [0u8; 33];
+    let decoded = base64_engine(head).decode_slice(head, &mut bytes).ok();
+    decoded
+        .and_then(|len| bytes.get(..len))
+        .is_some_and(|bytes| Codec::sniff(bytes).is_some() || deflate_header(bytes))
 }
 
 /// Whether a hex run can hold a gzip or zlib stream (raw deflate is not tried in hex).
@@ -393,12 +402,17 @@ impl Stream {
 /// stack, so that the many binary tokens that are no deflate stream fail within a few bytes
 /// without growing an output; only a stream whose first KiB is text is inflated whole.
 fn raw_deflate(bytes: &[u8], cap: usize) -> Option<Stream> {
+    thread_local! {
+        /// The probe's inflater, reset for each token rather than made (and zeroed) anew.
+        static INFLATER: RefCell<flate2::Decompress> = RefCell::new(flate2::Decompress::new(false));
+    }
     let mut probe = [0u8; 1024];
-    let mut inflater = flate2::Decompress::new(false);
-    let status = inflater
-        .decompress(bytes, &mut probe, flate2::FlushDecompress::Finish)
-        .ok()?;
-    let len = usize::try_from(inflater.total_out()).ok()?;
+    let (status, len) = INFLATER.with_borrow_mut(|inflater| {
+        inflater.reset(false);
+        let status = inflater.decompress(bytes, &mut probe, flate2::FlushDecompress::Finish);
+        (status, usize::try_from(inflater.total_out()))
+    });
+    let (status, len) = (status.ok()?, len.ok()?);
     let whole = status == flate2::Status::StreamEnd;
     // A stream that neither ended nor filled the probe is truncated.
     if !whole && len < probe.len() {
@@ -526,6 +540,9 @@ mod tests {
         for text in [&b"+16505551212"[..], b"a@b.co", b"\n{}", &long] {
             let stream = raw(text);
             assert!(deflate_header(&stream), "{}", String::from_utf8_lossy(text));
+            // A cut stream first: the probes' shared inflater starts afresh for the next one.
+            let cut = stream.get(..stream.len() / 2).unwrap_or_default();
+            assert_eq!(decompressed(cut, 1 << 20, true), None);
             let inflated = decompressed(&stream, 1 << 20, true).expect("text");
             assert_eq!((inflated.step, inflated.text), ("deflate", text.to_vec()));
             assert!(!inflated.capped);
