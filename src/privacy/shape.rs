@@ -15,7 +15,8 @@ use super::classes::{self, Seen};
 /// How many digits a number that stands alone holds: an SSN's nine up to a card's nineteen.
 pub(super) const NUMBER_DIGITS: RangeInclusive<usize> = 9..=19;
 
-/// A byte's classes, as bits, for the runs of token characters and the numbers.
+// A byte's classes, as bits, for the runs of token characters and the numbers.
+
 /// In some token alphabet: base64 and base64url (letters, digits, `+ / _ -`), the rarer
 /// tokens' (letters, digits, `+ / - $`) or hex.
 const TOKEN: u32 = 1;
@@ -154,16 +155,8 @@ impl Shape {
         let all = bytes
             .iter()
             .fold(u32::MAX, |all, &b| all & TABLE[usize::from(b)]);
-        self.record(end, end - start, all);
-    }
-
-    /// The run of `len` token characters ending at `end`, all in the classes `all`.
-    fn record(&mut self, end: usize, len: usize, all: u32) {
-        if len < MIN_RUN {
-            return;
-        }
         // A run past 4 GiB is not recorded: the string is split again when its tokens are read.
-        let span = u32::try_from(end - len).ok().zip(u32::try_from(end).ok());
+        let span = u32::try_from(start).ok().zip(u32::try_from(end).ok());
         match (self.runs.get_mut(self.run_count), span) {
             (Some(slot), Some((start, end))) => *slot = Run { start, end, all },
             (_, None) => self.run_count = MAX_RUNS,
