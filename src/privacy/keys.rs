@@ -9,7 +9,7 @@ use aho_corasick::AhoCorasick;
 use super::ValueKind;
 
 /// The key a value sat under, as far as the scan cares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(super) enum KeyKind {
     /// No key: a path segment, a plain text body, a bot reply.
     None,

@@ -33,6 +33,7 @@ macro_rules! byte_table {
 
 mod amounts;
 mod classes;
+mod clean;
 mod decode;
 mod derived;
 mod digests;

@@ -8,6 +8,7 @@
 //! (customer, value kind, form label).
 
 use std::borrow::Borrow;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::derived::Derived;
 use super::digests::{Algo, Checksum};
@@ -81,6 +82,8 @@ impl<K: Ord + Copy, V> Sorted<K, V> {
 
 /// Every needle of a set of customers.
 pub(super) struct Needles {
+    /// Different for every set of needles built (see [`Needles::id`]).
+    id: u64,
     starts: Starts,
     /// The owners of each plaintext pattern, by pattern id.
     owners: Vec<Vec<Owner>>,
@@ -118,6 +121,11 @@ impl Needles {
         let mut needles = builder.finish();
         needles.derived = derived;
         needles
+    }
+
+    /// Tells these needles from every other set built in this process.
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// The values derived from the customers' data.
@@ -531,7 +539,9 @@ impl Builder {
             }
         }
         let patterns = self.patterns();
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         Needles {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             starts: Starts::build(patterns),
             owners: self.owners,
             hashed: Hashed::new(self.jobs),

@@ -24,6 +24,7 @@ use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
 use super::amounts;
+use super::clean;
 use super::decode;
 use super::derived;
 use super::digests;
@@ -88,7 +89,7 @@ const HEX: TokenCodec = TokenCodec {
 };
 
 /// What a scan looks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(super) enum Mode {
     /// A sink request: every value, amounts, warnings.
     Request,
@@ -110,6 +111,10 @@ pub(super) struct Scanner<'n> {
     /// Financial-status terms by (location, term): where they were, the shortest chain first.
     signals: BTreeMap<(String, String), (usize, String, SignalField, String)>,
     notes: Vec<String>,
+    /// Counts what the scan did beyond reading its texts: a record, a decoding (which draws
+    /// on the budgets), a look at a site beyond its [`clean::Context`]. A text whose scan
+    /// made no mark is clean in its context whatever the rest of the request holds.
+    marks: u64,
     tokens_left: usize,
     fields_left: usize,
     bytes_left: usize,
@@ -153,6 +158,7 @@ impl<'n> Scanner<'n> {
             derived: BTreeMap::new(),
             signals: BTreeMap::new(),
             notes: Vec::new(),
+            marks: 0,
             tokens_left: MAX_TOKENS,
             fields_left: MAX_FIELDS,
             bytes_left: MAX_DECODED_TOTAL,
@@ -212,6 +218,7 @@ impl<'n> Scanner<'n> {
     }
 
     pub fn note(&mut self, note: String) {
+        self.marks += 1;
         if !self.notes.contains(&note) {
             self.notes.push(note);
         }
@@ -315,8 +322,30 @@ impl<'n> Scanner<'n> {
         true
     }
 
-    /// Scans a string as text, then what it decodes to.
+    /// Scans a string as text, then what it decodes to; a text this thread found clean in
+    /// the same context before is passed over (see [`clean`]).
     pub fn text(&mut self, text: &[u8], site: &Site) {
+        if text.len() > clean::MAX_TEXT {
+            return self.scan_text(text, site);
+        }
+        let context = clean::Context {
+            needles: self.needles.id(),
+            vocabulary: self.vocabulary.id(),
+            mode: self.mode,
+            key: site.key,
+            depth: site.depth,
+        };
+        let Some(ticket) = clean::look_up(context, text) else {
+            return;
+        };
+        let marks = self.marks;
+        self.scan_text(text, site);
+        if self.marks == marks {
+            clean::remember(ticket, text);
+        }
+    }
+
+    fn scan_text(&mut self, text: &[u8], site: &Site) {
         let needles = self.needles;
         let shape = Shape::of(text);
         for (id, span, whole_token, owners) in needles.plain(text) {
@@ -332,9 +361,16 @@ impl<'n> Scanner<'n> {
         self.whole_value(text, site, &shape);
         // A protocol header's numbers are lengths, ports and dates (its site's key is
         // `Protocol`, as are the items of a JSON array in it, which are not the header's).
-        let protocol =
-            || site.key == KeyKind::Protocol && keys::in_protocol_header(&site.location());
-        if self.mode == Mode::Request && (shape.standing_number() || shape.at_sign()) && !protocol()
+        let protocol = |marks: &mut u64| {
+            site.key == KeyKind::Protocol && {
+                // The location is no part of the clean-text context.
+                *marks += 1;
+                keys::in_protocol_header(&site.location())
+            }
+        };
+        if self.mode == Mode::Request
+            && (shape.standing_number() || shape.at_sign())
+            && !protocol(&mut self.marks)
         {
             for candidate in warnings::find(text, &shape) {
                 if !needles.is_known(&candidate.normalized) {
@@ -432,6 +468,7 @@ impl<'n> Scanner<'n> {
     /// compressed stream that inflates to text; `raw` tries raw deflate too (not for hex,
     /// where every digest would be tried).
     fn compressed(&mut self, bytes: &[u8], site: &Site, encoding: &'static str, raw: bool) {
+        self.marks += 1;
         if site.depth >= MAX_DEPTH || self.out_of_tokens() {
             return;
         }
@@ -562,6 +599,7 @@ impl<'n> Scanner<'n> {
 
     /// The financial-status `term` found in `text` at `site`.
     fn record_signal(&mut self, term: String, text: &[u8], field: SignalField, site: &Site) {
+        self.marks += 1;
         let chain = site.chain(None, &format!("status({term})"));
         keep_best(
             &mut self.signals,
@@ -581,12 +619,18 @@ impl<'n> Scanner<'n> {
         if text.is_empty() || text.len() > 4 || !text.iter().all(u8::is_ascii_digit) {
             return;
         }
+        let count = std::str::from_utf8(text).map_or(0, |t| t.parse().unwrap_or(0));
+        let customers = self.needles.derived().count(count);
+        if customers.is_empty() {
+            return;
+        }
+        // The last key is no part of the clean-text context.
+        self.marks += 1;
         if !derived::counts_transactions(&site.last_key()) {
             return;
         }
-        let count = std::str::from_utf8(text).map_or(0, |t| t.parse().unwrap_or(0));
         let matched = needle(b'n', text);
-        for &(customer, label) in self.needles.derived().count(count) {
+        for &(customer, label) in customers {
             self.derived_value(customer, ValueKind::FinancialStatus, label, site, matched);
         }
     }
@@ -600,6 +644,7 @@ impl<'n> Scanner<'n> {
         site: &Site,
         matched: u64,
     ) {
+        self.marks += 1;
         let chain = site.chain(None, label);
         let rank = (
             Reverse(0),
@@ -650,6 +695,7 @@ impl<'n> Scanner<'n> {
     /// Rescans a decoding one level deeper, within the depth budget, the token budget (for a
     /// base64 or hex `token`) and the byte budget; a budget that runs out is noted.
     fn recurse(&mut self, decoded: &[u8], site: &Site, step: &'static str, token: bool) {
+        self.marks += 1;
         if site.depth >= MAX_DEPTH {
             return;
         }
@@ -716,6 +762,7 @@ impl<'n> Scanner<'n> {
         span: usize,
         matched: u64,
     ) {
+        self.marks += u64::from(!owners.is_empty());
         for owner in owners {
             if let Some((key, rank)) = self.ranked(owner, site, step, span, matched) {
                 keep_best(&mut self.findings, key, rank);
@@ -726,6 +773,7 @@ impl<'n> Scanner<'n> {
     /// A short number of `owner`'s found alone at `site`: a finding if the request or reply
     /// also holds another value of the same customer.
     fn found_alone(&mut self, owner: &Owner, site: &Site, span: usize, matched: u64) {
+        self.marks += 1;
         if let Some((key, rank)) = self.ranked(owner, site, None, span, matched) {
             keep_best(&mut self.derived, key, rank);
         }
@@ -765,6 +813,7 @@ impl<'n> Scanner<'n> {
     }
 
     fn warn(&mut self, candidate: warnings::Candidate, site: &Site) {
+        self.marks += 1;
         let chain = site.chain(None, candidate.kind.as_str());
         let rank = (chain.len(), chain);
         keep_best(

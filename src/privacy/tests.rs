@@ -1126,6 +1126,45 @@ fn a_zip_code_alone_counts_only_beside_another_value_of_its_customer() {
     assert_eq!(kinds, [ValueKind::Email, ValueKind::Address], "{reply:#?}");
 }
 
+/// A text found clean is passed over when met again in the same context (see `clean`): never
+/// where its context differs, nor where its scan recorded or decoded anything.
+#[test]
+fn a_text_remembered_clean_is_scanned_again_wherever_it_may_say_more() {
+    let customers = customers();
+    let detector = Detector::new(&customers);
+    let kinds = |scan: &Scan| scan.findings.iter().map(|f| f.kind).collect::<Vec<_>>();
+    // $1,234.56 in cents is no amount under a latency's key, however often it is sent there,
+    // and is one under a value's key.
+    for _ in 0..3 {
+        let scan = detector.scan_request(&json_post(serde_json::json!({"latency": 123456})));
+        assert_eq!(kinds(&scan), []);
+    }
+    let scan = detector.scan_request(&json_post(serde_json::json!({"revenue": 123456})));
+    assert_eq!(kinds(&scan), [ValueKind::Amount]);
+    // A text clean for one detector's customers is no clean text for another's.
+    let stranger = Detector::new(&customers[1..]);
+    let email = serde_json::json!({ "note": EMAIL });
+    for _ in 0..3 {
+        assert_eq!(kinds(&stranger.scan_request(&json_post(email.clone()))), []);
+    }
+    // A leak is found each time it is sent.
+    for _ in 0..3 {
+        let scan = detector.scan_request(&json_post(email.clone()));
+        assert_eq!(kinds(&scan), [ValueKind::Email]);
+    }
+    // The same token decoded over and over still spends the request's token budget.
+    let token = STANDARD.encode("a clean text, base64 encoded");
+    let query: Vec<String> = (0..300).map(|i| format!("q{i}={token}")).collect();
+    let scan = detector.scan_request(&get(&format!("/c?{}", query.join("&"))));
+    assert!(
+        scan.notes
+            .iter()
+            .any(|n| n.contains("decoding stopped after")),
+        "{:?}",
+        scan.notes
+    );
+}
+
 #[test]
 fn a_local_part_that_is_a_word_counts_only_under_an_email_key() {
     let mut customers = customers();
