@@ -251,3 +251,30 @@ fn a_leaky_bot_that_reports_a_payment_leaks_the_payee_and_the_amount() {
         );
     }
 }
+
+#[test]
+fn a_payee_who_shares_another_customers_name_is_the_payers_own() {
+    // With seed 1, the first scenario's customer pays an "Isidro Ward", and "Isidro Ward" is
+    // the second scenario's customer: naming the payee shows no one else's data.
+    let ws = Workspace::new();
+    ws.write(
+        "scenarios/pair.yaml",
+        r#"
+- name: A payment the account cannot cover is refused and said so n207
+  customer:
+    accounts:
+      - { type: checking, balance: 10.00 }
+  steps:
+    - user: "pay {{ payee.name }} $25"
+      bot: { contains: "Isidro Ward" }
+- name: Revoked consent stops bank access for the conversation n344
+  customer:
+    consent: revoked
+  steps:
+    - user: "what's my name?"
+"#,
+    );
+    let (run, report) = ws.banter_json(&["run", "scenarios", "--seed", "1"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(report["summary"]["passed"], 2, "{report}");
+}

@@ -408,6 +408,56 @@ fn a_leak_in_the_first_turn_is_caught_while_the_needles_are_prepared_and_reporte
     assert_eq!(timeless(side_by_side), timeless(alone));
 }
 
+#[test]
+fn values_that_two_scenarios_share_are_the_runs_leak_whatever_ran_beside_them() {
+    // Both customers hold the balance and its band: which conversation sent the leaky
+    // bot's balance event cannot be told, so neither scenario owns it, side by side or not,
+    // and the run fails on it.
+    let ws = common::Workspace::new();
+    let scenario = |name: &str| {
+        format!("- name: {name}\n  customer: {{ accounts: [{{ type: checking, balance: 2481.17 }}] }}\n  steps: [{{ user: \"what's my checking balance?\" }}]\n")
+    };
+    let both = scenario("Same balance A") + &scenario("Same balance B");
+    ws.write("banter.yaml", "demo: { leaky: true }\n")
+        .write("scenarios/same.yaml", &both);
+    let (run, side_by_side) = ws.banter_json(&["run", "--jobs", "2"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    for report in side_by_side["scenarios"].as_array().expect("scenarios") {
+        assert_eq!(report["status"], "passed", "{report}");
+        assert_eq!(report["leaks"], serde_json::json!([]), "{report}");
+    }
+    let shared = serde_json::json!({"shared": ["Same balance A", "Same balance B"]});
+    let leaks = side_by_side["unattributed"]["leaks"]
+        .as_array()
+        .expect("leaks");
+    let places: Vec<(&str, &str)> = leaks
+        .iter()
+        .inspect(|l| assert_eq!((&l["whose"], &l["allowed"]), (&shared, &false.into())))
+        .map(|l| {
+            (
+                l["location"].as_str().unwrap(),
+                l["chain"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        places,
+        [
+            (
+                "body:/events/0/params/balance_band",
+                "json → bucket(balance)"
+            ),
+            ("body:/events/0/params/value", "json → value(amount)")
+        ]
+    );
+    assert!(
+        run.stdout.contains("FAIL 2 customers' (Same balance A, Same balance B) amount leaked to google (POST /mp/collect) at body:/events/0/params/value"),
+        "{run:?}"
+    );
+    let (_, alone) = ws.banter_json(&["run", "--jobs", "1"]);
+    assert_eq!(timeless(side_by_side), timeless(alone));
+}
+
 /// A demo bot started outside banter, with no way to learn the sinks' URLs.
 struct OutsideBot {
     child: std::process::Child,

@@ -18,7 +18,7 @@ pub use certificate::{
 };
 pub use signature::{keygen, SignatureError, PRIVATE_FILE, PUBLIC_FILE};
 
-use crate::check::privacy::{Leak, Whose};
+use crate::check::privacy::Leak;
 use crate::check::FailureKind;
 use crate::error::Error;
 use crate::report::{Report, Reporter, ScenarioReport, Status};
@@ -411,10 +411,7 @@ fn failure_line(failure: &crate::check::Failure) -> String {
 }
 
 fn finding_line(leak: &Leak) -> String {
-    let whose = match &leak.whose {
-        Whose::Own => String::new(),
-        Whose::Other(name) => format!(" of {name}"),
-    };
+    let whose = leak.whose.suffix();
     let allowed = if leak.allowed { " (allowed)" } else { "" };
     format!(
         "turn {} {} {}: {}{whose} at {} via {}{allowed}",

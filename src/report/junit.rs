@@ -65,7 +65,7 @@ pub fn junit_xml(report: &Report) -> Result<String, quick_junit::SerializeError>
     let mut suite = TestSuite::new("banter");
     suite.set_time(Duration::from_millis(report.duration_ms));
     suite.add_test_cases(report.clipped().scenarios.iter().map(case));
-    let unowned = crate::check::privacy::leak_failures(&report.unattributed.signals);
+    let unowned = report.unattributed.failures();
     if !unowned.is_empty() {
         let lines: Vec<String> = unowned
             .iter()

@@ -94,6 +94,7 @@ impl Report {
             .warnings
             .extend(other.unattributed.warnings);
         self.unattributed.signals.extend(other.unattributed.signals);
+        self.unattributed.leaks.extend(other.unattributed.leaks);
         self.unattributed.notes.extend(other.unattributed.notes);
         // Shards of one run share their run-wide notes (a bot that cannot reach the sinks).
         for note in other.capture_notes {

@@ -124,8 +124,21 @@ pub struct Unattributed {
     /// Financial-status terms in them at ads sinks: these fail the run.
     #[serde(default)]
     pub signals: Vec<Leak>,
+    /// Customer values in them: values that several scenarios' customers hold equally, and
+    /// values of a scenario that was not listening when they arrived. Those that no rule of
+    /// the run allows fail it.
+    #[serde(default)]
+    pub leaks: Vec<Leak>,
     /// What their scans could not read whole, and requests that could not be scanned.
     pub notes: Vec<String>,
+}
+
+impl Unattributed {
+    /// The failures of the run for what no scenario owned.
+    pub fn failures(&self) -> Vec<Failure> {
+        let leaks: Vec<Leak> = self.signals.iter().chain(&self.leaks).cloned().collect();
+        crate::check::privacy::leak_failures(&leaks)
+    }
 }
 
 /// Traffic to one host: every request the bot sent there during the run, whichever scenario
@@ -428,7 +441,7 @@ impl Report {
         !self.interrupted
             && !self.stopped_early
             && self.server_panics.is_empty()
-            && self.unattributed.signals.iter().all(|s| s.allowed)
+            && self.unattributed.failures().is_empty()
             && self.summary.passed == self.summary.total
     }
 
@@ -456,7 +469,7 @@ impl Report {
         for panic in &self.server_panics {
             text.push_str(&format!("\n  {panic}"));
         }
-        for failure in crate::check::privacy::leak_failures(&self.unattributed.signals) {
+        for failure in self.unattributed.failures() {
             text.push_str(&format!("\n  no scenario's request: {}", failure.message));
         }
         if self.interrupted || self.stopped_early {

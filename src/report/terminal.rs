@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{escape_controls, Report, ScenarioReport, Status};
 use super::{Event, Reporter, SnapshotStatus};
-use crate::check::privacy::{SinkWarning, Whose};
+use crate::check::privacy::SinkWarning;
 use crate::check::FailureKind;
 
 /// Writes human-readable progress to a stream (stdout for the CLI).
@@ -128,10 +128,7 @@ impl<W: Write> TerminalReporter<W> {
         for sink in sinks {
             writeln!(self.out, "        {sink}:")?;
             for l in s.leaks.iter().filter(|l| l.sink == sink) {
-                let whose = match &l.whose {
-                    Whose::Own => String::new(),
-                    Whose::Other(name) => format!(" of {name}"),
-                };
+                let whose = l.whose.suffix();
                 let allowed = if l.allowed { " (allowed)" } else { "" };
                 writeln!(
                     self.out,
@@ -186,7 +183,8 @@ impl<W: Write> TerminalReporter<W> {
     /// What the scans of sink requests that no scenario owned found, if anything.
     fn unattributed(&mut self, r: &Report) -> std::io::Result<()> {
         let u = &r.unattributed;
-        if u.notes.is_empty() && u.warnings.is_empty() && u.signals.is_empty() {
+        if u.notes.is_empty() && u.warnings.is_empty() && u.signals.is_empty() && u.leaks.is_empty()
+        {
             return Ok(());
         }
         writeln!(
@@ -194,7 +192,7 @@ impl<W: Write> TerminalReporter<W> {
             "\nsink requests that no scenario owned ({}, all scanned):",
             u.requests
         )?;
-        for failure in crate::check::privacy::leak_failures(&u.signals) {
+        for failure in u.failures() {
             writeln!(self.out, "      FAIL {}", escape_controls(&failure.message))?;
         }
         for note in &u.notes {

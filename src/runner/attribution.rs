@@ -124,13 +124,34 @@ pub(super) fn refusals(world: &World, names: &[&str], refusals: Vec<Refusal>) ->
 }
 
 impl Unattributed {
-    /// A request no scenario owned, sent to a sink of `kind`: its warnings are reported, and
-    /// its financial-status signals at an ads sink fail the run.
-    pub(super) fn add(&mut self, inspected: &Inspected, kind: SinkKind) {
+    /// A request no scenario of `world` owned, sent to a sink of `kind`: its warnings are
+    /// reported, and its customer values, and its financial-status signals at an ads sink,
+    /// fail the run unless the run's rules allow them.
+    pub(super) fn add(&mut self, inspected: &Inspected, kind: SinkKind, world: &World) {
         self.requests += 1;
         let request = &inspected.request;
+        let rules: Vec<_> = world.privacy.allow.iter().collect();
+        let findings = &inspected.scan.findings;
+        let customers: Vec<usize> = findings.iter().map(|f| f.customer).collect();
+        let tied = match holders(&customers, world.scenarios) {
+            Holders::Tied(tied) => tied,
+            Holders::One(_) | Holders::Nobody => Vec::new(),
+        };
+        let shared: Vec<String> = tied.iter().map(|&c| name_of(world, c)).collect();
+        for finding in findings {
+            let whose = if tied.contains(&finding.customer) {
+                Whose::Shared(shared.clone())
+            } else if tied.iter().any(|&t| own_too(findings, t, finding)) {
+                // Where the tied customers' value is, another's is the same value.
+                continue;
+            } else {
+                Whose::Other(name_of(world, finding.customer))
+            };
+            self.leaks
+                .push(privacy::judge(finding, request, kind, 0, whose, &rules));
+        }
         for signal in &inspected.scan.signals {
-            match privacy::status(signal, request, kind, 0, &[]) {
+            match privacy::status(signal, request, kind, 0, &rules) {
                 Some(privacy::Status::Leak(leak)) => self.signals.push(leak),
                 Some(privacy::Status::Warning(warning)) => self.warnings.push(warning),
                 None => {}
@@ -166,6 +187,8 @@ impl Unattributed {
         self.signals
             .sort_by(|a, b| leak_order(a).cmp(&leak_order(b)));
         self.signals.dedup();
+        self.leaks.sort_by(|a, b| leak_order(a).cmp(&leak_order(b)));
+        self.leaks.dedup();
         self.notes.sort();
         self
     }
@@ -196,47 +219,77 @@ fn turn_at(turn_starts: &[Instant], at: Instant) -> usize {
     turn_starts.iter().filter(|&&start| start <= at).count()
 }
 
+/// Whose values a request holds, whatever was running when it arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Holders {
+    /// No scenario's customer's: none at all, or only the bank's decoys'.
+    Nobody,
+    /// One scenario's customer holds more of them than any other.
+    One(usize),
+    /// Several scenarios' customers hold the most of them, equally (a balance that two
+    /// scenarios set, an amount two customers share): which conversation sent it cannot be
+    /// told from its content.
+    Tied(Vec<usize>),
+}
+
+/// The holders of a request whose findings are values of `customers` (one entry per
+/// finding), where the first `scenarios` customers are the scenarios' and the rest decoys:
+/// the scenarios' customers who hold the most of them (a merchant name is shared by many
+/// customers, an email is not). Which scenarios were running plays no part, so that the
+/// same bot traffic is attributed the same way whatever `--jobs` is.
+fn holders(customers: &[usize], scenarios: usize) -> Holders {
+    let mut score: BTreeMap<usize, usize> = BTreeMap::new();
+    for &customer in customers.iter().filter(|&&c| c < scenarios) {
+        *score.entry(customer).or_default() += 1;
+    }
+    let Some(&best) = score.values().max() else {
+        return Holders::Nobody;
+    };
+    let mut best = score
+        .into_iter()
+        .filter(|&(_, n)| n == best)
+        .map(|(c, _)| c);
+    match (best.next(), best.next()) {
+        (Some(one), None) => Holders::One(one),
+        (first, second) => Holders::Tied(first.into_iter().chain(second).chain(best).collect()),
+    }
+}
+
 /// Whose value one finding of a request is, to the scenario that owns the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Holder {
     /// The scenario's own customer's.
     Own,
-    /// A customer whose scenario was listening too: judged there, not here.
-    Listener,
-    /// A customer no listening scenario stands for (a decoy, a scenario already over).
-    Stranger(usize),
+    /// Another customer's: a decoy, or the customer of another scenario.
+    Other(usize),
 }
 
 /// Whether scenario `index` owns a request whose findings are values of `customers` (one
-/// entry per finding), and if so, whose each finding is. `listening` tells whether a
-/// customer's scenario was listening when the request arrived; `alone`, whether scenario
-/// `index` runs alone (it snapshots its transcript).
+/// entry per finding; the first `scenarios` customers are the scenarios'), and if so, whose
+/// each finding is. `listening` tells whether a scenario was listening when the request
+/// arrived; `alone`, whether scenario `index` runs alone (it snapshots its transcript).
 ///
-/// A request belongs to the listening scenarios whose customers' values it holds most of
-/// (a merchant name is shared by many customers, an email is not). One that holds only values
-/// of customers whose scenario was not listening (decoys, scenarios already over) belongs to
-/// every scenario listening when it arrived, as someone else's data. One that holds no
-/// customer's values belongs to the scenario only when it runs alone; otherwise to no
-/// scenario, and the run reports it as unattributed, so that a scenario's report does not
-/// depend on what ran beside it.
+/// A request belongs to the scenario of its one [`holders`] customer. One whose holder's
+/// scenario was not listening (over, or not begun), or that holds only decoys' values,
+/// belongs to every scenario listening when it arrived, as someone else's data. One whose
+/// holders tie belongs to no scenario; neither does one that holds no customer's values,
+/// unless the scenario runs alone. The run reports what no scenario owned as unattributed,
+/// so that a scenario's report does not depend on what ran beside it.
 fn claim(
     customers: &[usize],
+    scenarios: usize,
     listening: impl Fn(usize) -> bool,
     index: usize,
     alone: bool,
 ) -> Option<Vec<Holder>> {
-    let mut score: BTreeMap<usize, usize> = BTreeMap::new();
-    for &customer in customers.iter().filter(|&&c| listening(c)) {
-        *score.entry(customer).or_default() += 1;
-    }
-    let owned = match score.values().max() {
-        Some(best) => score.get(&index) == Some(best),
-        None => !customers.is_empty() || alone,
+    let owned = match holders(customers, scenarios) {
+        Holders::One(holder) => holder == index || !listening(holder),
+        Holders::Tied(_) => false,
+        Holders::Nobody => !customers.is_empty() || alone,
     };
     let holder = |customer| match customer {
         c if c == index => Holder::Own,
-        c if score.contains_key(&c) => Holder::Listener,
-        c => Holder::Stranger(c),
+        c => Holder::Other(c),
     };
     owned.then(|| customers.iter().copied().map(holder).collect())
 }
@@ -274,7 +327,14 @@ pub(super) fn scan_sinks(
         }
         let customers: Vec<usize> = scan.findings.iter().map(|f| f.customer).collect();
         let listening = |customer| world.listening(customer, record.at);
-        let Some(holders) = claim(&customers, listening, index, scenario.snapshots()) else {
+        let scenarios = world.scenarios;
+        let Some(holders) = claim(
+            &customers,
+            scenarios,
+            listening,
+            index,
+            scenario.snapshots(),
+        ) else {
             continue;
         };
         claimed.push(record.seq);
@@ -284,21 +344,11 @@ pub(super) fn scan_sinks(
         if scenario.snapshots() {
             events.extend(request_events.iter().map(|name| (turn, name.clone())));
         }
-        // A value of the own customer that another customer shares (a first name that is
-        // someone's last name) is the own customer's, whoever else was listening.
-        let own_too = |f: &Finding| {
-            scan.findings
-                .iter()
-                .any(|o| o.customer == index && o.location == f.location && o.needle == f.needle)
-        };
         for (finding, holder) in scan.findings.iter().zip(holders) {
             let whose = match holder {
                 Holder::Own => Whose::Own,
-                Holder::Listener => continue,
-                Holder::Stranger(_) if own_too(finding) => continue,
-                Holder::Stranger(customer) => {
-                    Whose::Other(world.names.get(customer).cloned().unwrap_or_default())
-                }
+                Holder::Other(_) if own_too(&scan.findings, index, finding) => continue,
+                Holder::Other(customer) => Whose::Other(name_of(world, customer)),
             };
             leaks.push(privacy::judge(finding, request, kind, turn, whose, &rules));
         }
@@ -345,6 +395,24 @@ pub(super) fn scan_sinks(
         events,
         lost,
     }
+}
+
+/// Whether `finding`, another customer's, is a value of customer `own` too: the same value
+/// at the same place (a first name that is someone's last name), or any amount where the
+/// own customer's amount is (a sum of another's that equals it), as one place holds one
+/// amount.
+fn own_too(findings: &[Finding], own: usize, finding: &Finding) -> bool {
+    findings.iter().any(|o| {
+        o.customer == own
+            && o.location == finding.location
+            && (o.needle == finding.needle
+                || (o.kind, finding.kind) == (ValueKind::Amount, ValueKind::Amount))
+    })
+}
+
+/// The name of customer `index`: its scenario's, or `decoy customer N`.
+fn name_of(world: &World, index: usize) -> String {
+    world.names.get(index).cloned().unwrap_or_default()
 }
 
 /// The order of a scenario's leaks: by turn, then where, then what; its own customer's first.
@@ -401,34 +469,43 @@ fn dedupe(leaks: Vec<Leak>) -> Vec<Leak> {
 
 #[cfg(test)]
 mod tests {
-    use super::Holder::{Listener, Own, Stranger};
+    use super::Holder::{Other, Own};
     use super::*;
 
     /// The customer of each finding, the scenario, whether it runs alone, and its claim.
     type Case = (&'static [usize], usize, bool, Option<Vec<Holder>>);
 
     #[test]
-    fn a_request_belongs_to_the_listener_whose_values_it_holds_most_of() {
-        // Customers 0, 1 and 2 are listening; 3 (a decoy, or a scenario over) is not.
+    fn a_request_belongs_to_the_scenario_whose_customer_holds_most_of_its_values() {
+        // Customers 0 to 3 are the scenarios'; 4 is a decoy. Scenarios 0, 1 and 2 are
+        // listening, 3 is not (over, or not begun).
         let listening = |c: usize| c < 3;
-        let cases: [Case; 12] = [
-            (&[0, 0, 1], 0, false, Some(vec![Own, Own, Listener])),
+        let cases: [Case; 15] = [
+            (&[0, 0, 1], 0, false, Some(vec![Own, Own, Other(1)])),
             (&[0, 0, 1], 1, false, None),
             (&[0, 0, 1], 2, false, None),
-            // Ties: every scenario with the most values owns it, each judging its own.
-            (&[0, 1], 0, false, Some(vec![Own, Listener])),
-            (&[0, 1], 1, false, Some(vec![Listener, Own])),
-            // Others' values count against a listener only if their scenario is listening.
+            // Ties belong to no scenario, whoever was listening.
+            (&[0, 1], 0, false, None),
+            (&[0, 1], 1, false, None),
+            (&[0, 3], 0, false, None),
+            // The values of a scenario not listening: everyone's, as someone else's data.
             (
                 &[0, 3, 3, 3],
                 0,
                 false,
-                Some(vec![Own, Stranger(3), Stranger(3), Stranger(3)]),
+                Some(vec![Own, Other(3), Other(3), Other(3)]),
             ),
-            (&[0, 3, 3, 3], 1, false, None),
-            // Only values of no listener's customer: everyone's, as someone else's data.
-            (&[3], 0, false, Some(vec![Stranger(3)])),
-            (&[3], 2, true, Some(vec![Stranger(3)])),
+            (
+                &[0, 3, 3, 3],
+                1,
+                false,
+                Some(vec![Other(0), Other(3), Other(3), Other(3)]),
+            ),
+            (&[3], 0, false, Some(vec![Other(3)])),
+            // Decoys' values count for no one: everyone's, as someone else's data.
+            (&[0, 4, 4], 0, false, Some(vec![Own, Other(4), Other(4)])),
+            (&[4], 2, true, Some(vec![Other(4)])),
+            (&[0, 4, 4], 1, false, None),
             // No customer values: only a scenario running alone can own it.
             (&[], 0, false, None),
             (&[], 0, true, Some(vec![])),
@@ -437,10 +514,25 @@ mod tests {
         ];
         for (customers, index, alone, expected) in cases {
             assert_eq!(
-                claim(customers, listening, index, alone),
+                claim(customers, 4, listening, index, alone),
                 expected,
                 "{customers:?} for scenario {index} (alone: {alone})"
             );
+        }
+    }
+
+    #[test]
+    fn the_holders_of_a_request_are_the_scenarios_customers_who_hold_the_most() {
+        let cases: [(&[usize], Holders); 6] = [
+            (&[], Holders::Nobody),
+            (&[4, 4], Holders::Nobody),
+            (&[2, 4, 4], Holders::One(2)),
+            (&[1, 2, 2], Holders::One(2)),
+            (&[3, 1, 2, 3, 1], Holders::Tied(vec![1, 3])),
+            (&[0, 1, 2], Holders::Tied(vec![0, 1, 2])),
+        ];
+        for (customers, expected) in cases {
+            assert_eq!(holders(customers, 4), expected, "{customers:?}");
         }
     }
 

@@ -104,7 +104,7 @@ pub(super) async fn run(
         .failures
         .extend(check::check_isolation(&session.calls()));
     slot.turns_played();
-    check_replies(world, index, &played, &mut verdict).await;
+    check_replies(world, index, &customer, &played, &mut verdict).await;
     let sinks = collect_sinks(world, scenario, index, &mut played, &mut verdict).await;
     verdict
         .failures
@@ -244,8 +244,15 @@ struct Seen {
 
 /// Checks each turn's replies for other customers' data, once the needles are ready: the
 /// failures of turn `n` go at `checked_at[n - 1]` among the failures, where the turn left them,
-/// so that the report does not depend on when the needles were ready.
-async fn check_replies(world: &World, index: usize, played: &Played, verdict: &mut Verdict) {
+/// so that the report does not depend on when the needles were ready. The names of the
+/// `customer`'s own payees are theirs, whoever else has the same name.
+async fn check_replies(
+    world: &World,
+    index: usize,
+    customer: &Customer,
+    played: &Played,
+    verdict: &mut Verdict,
+) {
     let detector = match world.detector.ready().await {
         Ok(detector) => detector,
         Err(e) => {
@@ -261,7 +268,8 @@ async fn check_replies(world: &World, index: usize, played: &Played, verdict: &m
             .replies
             .iter()
             .flat_map(|reply| {
-                let findings = detector.scan_text(&reply.text, "reply");
+                let text = privacy::without_payees(&reply.text, &customer.payees);
+                let findings = detector.scan_text(&text, "reply");
                 privacy::cross_session(&findings, index, &world.names, turn)
             })
             .collect();

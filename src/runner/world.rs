@@ -31,6 +31,8 @@ pub(super) struct World {
     pub detector: Arc<Prepared>,
     /// The name of each customer of the detector: its scenario's name, or `decoy customer N`.
     pub names: Vec<String>,
+    /// How many of the customers are the scenarios' (the first ones); the rest are decoys.
+    pub scenarios: usize,
     pub privacy: PrivacyConfig,
     /// The money checks of scenarios that do not set their own.
     pub money: MoneyChecks,
@@ -116,6 +118,7 @@ impl World {
             sinks,
             detector,
             names,
+            scenarios: customers.len(),
             privacy: config.privacy.clone(),
             money: config.money,
             unknown: config.capture.unknown,
@@ -218,7 +221,7 @@ impl World {
             attribution::tally(&mut windows.egress, &record.summary);
             if !windows.claimed.remove(&record.seq) {
                 let kind = self.sink_kind(record.summary.sink());
-                windows.unattributed.add(&record.summary, kind);
+                windows.unattributed.add(&record.summary, kind, self);
             }
         }
         for lost in &lost {
