@@ -522,37 +522,44 @@ impl Builder {
 
     /// The needles: the matcher of the patterns, the owners sorted where they may not be.
     fn finish(mut self) -> Needles {
-        self.amounts.sort_unstable();
-        self.amounts.dedup();
-        // A stable sort: each checksum's owners stay customer by customer, so that a
-        // customer's first form of a kind is the one kept.
-        self.checksums.sort_by_key(|&(sum, _)| sum);
-        let (mut sums, mut owners) = (Vec::new(), Vec::with_capacity(self.checksums.len()));
-        for group in self.checksums.chunk_by(|a, b| a.0 == b.0) {
-            let start = owners.len();
-            for &(sum, owner) in group {
-                let theirs = owners.get(start..).unwrap_or_default();
-                if !owned(theirs, &owner, |o| o.kind == owner.kind) {
-                    sums.push(sum);
-                    owners.push(owner);
+        // The matcher is built beside the sorting of checksums and amounts.
+        let patterns = std::sync::Mutex::new(self.patterns());
+        let patterns = &patterns;
+        std::thread::scope(|scope| {
+            let starts = spawn(scope, move || {
+                Starts::build(std::mem::take(&mut *crate::sync::lock(patterns)))
+            });
+            self.amounts.sort_unstable();
+            self.amounts.dedup();
+            // A stable sort: each checksum's owners stay customer by customer, so that a
+            // customer's first form of a kind is the one kept.
+            self.checksums.sort_by_key(|&(sum, _)| sum);
+            let (mut sums, mut owners) = (Vec::new(), Vec::with_capacity(self.checksums.len()));
+            for group in self.checksums.chunk_by(|a, b| a.0 == b.0) {
+                let start = owners.len();
+                for &(sum, owner) in group {
+                    let theirs = owners.get(start..).unwrap_or_default();
+                    if !owned(theirs, &owner, |o| o.kind == owner.kind) {
+                        sums.push(sum);
+                        owners.push(owner);
+                    }
                 }
             }
-        }
-        let patterns = self.patterns();
-        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-        Needles {
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            starts: Starts::build(patterns),
-            owners: self.owners,
-            hashed: Hashed::new(self.jobs),
-            checksums: Sorted {
-                keys: sums,
-                values: owners,
-            },
-            amounts: Sorted::of(self.amounts),
-            known: self.known,
-            derived: Derived::default(),
-        }
+            static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+            Needles {
+                id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+                starts: starts.join(),
+                owners: self.owners,
+                hashed: Hashed::new(self.jobs),
+                checksums: Sorted {
+                    keys: sums,
+                    values: owners,
+                },
+                amounts: Sorted::of(self.amounts),
+                known: self.known,
+                derived: Derived::default(),
+            }
+        })
     }
 }
 
