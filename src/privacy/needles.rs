@@ -274,6 +274,9 @@ impl Builder {
     /// needles, in the same order, as if one builder had prepared them all.
     fn merge(&mut self, mut later: Builder) {
         let patterns = later.patterns();
+        // Room for them all at once: growing the map would hash every pattern again.
+        self.index.reserve(patterns.len());
+        self.owners.reserve(patterns.len());
         for (pattern, owners) in patterns.into_iter().zip(later.owners) {
             let next = self.owners.len();
             let id = *self.index.entry(pattern).or_insert(next);
