@@ -274,7 +274,12 @@ impl<'n> Scanner<'n> {
             bytes_left: self.bytes_left,
             ..Scanner::new(self.needles, self.vocabulary, self.mode)
         };
-        let mut document = serde_json::Deserializer::from_slice(text);
+        // A document is UTF-8 throughout: told once here, so that the parser does not check
+        // each string again.
+        let Ok(text) = std::str::from_utf8(text) else {
+            return false;
+        };
+        let mut document = serde_json::Deserializer::from_str(text);
         let walk = Walk {
             scanner: &mut walked,
             site,
