@@ -152,7 +152,10 @@ fn a_leaky_bot_fails_with_every_violation_and_its_conversation() {
     assert_eq!(run.code, 1, "{run:?}");
     let s = summary(&ws.path().join("out"));
     let violations = s["violations"].as_array().unwrap();
-    assert_eq!(s["leaks"].as_u64(), Some(violations.len() as u64));
+    // Leaks no conversation could be told to own (customers of the one template share its
+    // balance) count too.
+    let unowned = s["unattributed_leaks"].as_u64().unwrap();
+    assert_eq!(s["leaks"].as_u64(), Some(violations.len() as u64 + unowned));
     // Every conversation leaked, and each is named, in conversation order.
     let mut leaked: Vec<u64> = violations
         .iter()

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::prepared::{Prepared, PREPARE_WAIT};
-use super::world::World;
+use super::world::{Ties, World};
 use crate::check::privacy::{self, Leak, SinkRequest, SinkWarning, Whose};
 use crate::check::{Failure, FailureKind};
 use crate::privacy::{Finding, Scan, ValueKind, WarningKind};
@@ -272,19 +272,26 @@ enum Holder {
 /// A request belongs to the scenario of its one [`holders`] customer. One whose holder's
 /// scenario was not listening (over, or not begun), or that holds only decoys' values,
 /// belongs to every scenario listening when it arrived, as someone else's data. One whose
-/// holders tie belongs to no scenario; neither does one that holds no customer's values,
-/// unless the scenario runs alone. The run reports what no scenario owned as unattributed,
+/// holders tie belongs to no scenario, or under [`Ties::ToTheListener`] to the one of them
+/// listening when it arrived, if only one was; one that holds no customer's values belongs
+/// to no scenario, unless the scenario runs alone. The run reports what no scenario owned as unattributed,
 /// so that a scenario's report does not depend on what ran beside it.
 fn claim(
     customers: &[usize],
     scenarios: usize,
+    ties: Ties,
     listening: impl Fn(usize) -> bool,
     index: usize,
     alone: bool,
 ) -> Option<Vec<Holder>> {
     let owned = match holders(customers, scenarios) {
         Holders::One(holder) => holder == index || !listening(holder),
-        Holders::Tied(_) => false,
+        Holders::Tied(tied) => {
+            ties == Ties::ToTheListener
+                && tied.contains(&index)
+                && listening(index)
+                && tied.iter().filter(|&&c| listening(c)).count() == 1
+        }
         Holders::Nobody => !customers.is_empty() || alone,
     };
     let holder = |customer| match customer {
@@ -327,14 +334,9 @@ pub(super) fn scan_sinks(
         }
         let customers: Vec<usize> = scan.findings.iter().map(|f| f.customer).collect();
         let listening = |customer| world.listening(customer, record.at);
-        let scenarios = world.scenarios;
-        let Some(holders) = claim(
-            &customers,
-            scenarios,
-            listening,
-            index,
-            scenario.snapshots(),
-        ) else {
+        let (scenarios, alone) = (world.scenarios, scenario.snapshots());
+        let Some(holders) = claim(&customers, scenarios, world.ties, listening, index, alone)
+        else {
             continue;
         };
         claimed.push(record.seq);
@@ -514,10 +516,33 @@ mod tests {
         ];
         for (customers, index, alone, expected) in cases {
             assert_eq!(
-                claim(customers, 4, listening, index, alone),
+                claim(customers, 4, Ties::Unowned, listening, index, alone),
                 expected,
                 "{customers:?} for scenario {index} (alone: {alone})"
             );
+        }
+    }
+
+    /// The customer of each finding, the scenario, and its claim.
+    type TieCase = (&'static [usize], usize, Option<Vec<Holder>>);
+
+    #[test]
+    fn a_tie_goes_to_its_one_listener_only_where_the_ties_say_so() {
+        // Customers 0, 1 and 2 are listening, 3 is not.
+        let listening = |c: usize| c < 3;
+        let cases: [TieCase; 5] = [
+            (&[0, 3], 0, Some(vec![Own, Other(3)])),
+            (&[0, 3], 3, None),
+            // Two tied listeners: which sent it cannot be told.
+            (&[0, 1], 0, None),
+            (&[0, 1, 3], 1, None),
+            (&[2, 0, 0], 2, None),
+        ];
+        for (customers, index, expected) in cases {
+            let to_the_listener = claim(customers, 4, Ties::ToTheListener, listening, index, false);
+            assert_eq!(to_the_listener, expected, "{customers:?} for {index}");
+            let unowned = claim(customers, 4, Ties::Unowned, listening, index, false);
+            assert_eq!(unowned, None, "{customers:?} for {index}");
         }
     }
 

@@ -8,7 +8,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::conversation::{self, TurnTiming};
 use super::slot::Slot;
-use super::world::World;
+use super::world::{Ties, World};
 use crate::bank;
 use crate::customer::Customer;
 use crate::report::{Redactor, ScenarioReport, Unattributed};
@@ -45,7 +45,10 @@ impl Stage {
         )
         .await?;
         Ok(started.map(|(world, redactor)| Stage {
-            world: Arc::new(world),
+            world: Arc::new(World {
+                ties: Ties::ToTheListener,
+                ..world
+            }),
             redactor,
         }))
     }

@@ -33,6 +33,8 @@ pub(super) struct World {
     pub names: Vec<String>,
     /// How many of the customers are the scenarios' (the first ones); the rest are decoys.
     pub scenarios: usize,
+    /// Who owns a request whose values several customers hold equally.
+    pub ties: Ties,
     pub privacy: PrivacyConfig,
     /// The money checks of scenarios that do not set their own.
     pub money: MoneyChecks,
@@ -41,6 +43,18 @@ pub(super) struct World {
     pub bot: Bot,
     pub snapshots: SnapshotStore,
     pub windows: Mutex<Windows>,
+}
+
+/// Who owns a sink request whose values several scenarios' customers hold equally.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Ties {
+    /// No one: the run reports it, so that reports do not depend on what ran beside what
+    /// (`banter run`).
+    Unowned,
+    /// The one of those customers whose conversation was listening when it arrived, if only
+    /// one was (`banter simulate`, whose customers of one template share its values, and
+    /// whose conversations overlap by design).
+    ToTheListener,
 }
 
 /// When each scenario was listening to the sinks, which requests a scenario claimed, and the
@@ -119,6 +133,7 @@ impl World {
             detector,
             names,
             scenarios: customers.len(),
+            ties: Ties::Unowned,
             privacy: config.privacy.clone(),
             money: config.money,
             unknown: config.capture.unknown,

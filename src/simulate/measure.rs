@@ -106,6 +106,10 @@ pub struct Tally {
     pub failures: Vec<Located>,
     /// Failures not kept in `failures`.
     pub failures_not_kept: u64,
+    /// Leaks in sink requests that no conversation could be told to own (values that
+    /// customers of one template share, sent while several of them were talking): counted
+    /// with the violations.
+    pub unowned_leaks: u64,
     /// Per second since the start.
     pub timeline: Vec<Second>,
 }
@@ -124,6 +128,7 @@ impl Default for Tally {
             violations: Vec::new(),
             failures: Vec::new(),
             failures_not_kept: 0,
+            unowned_leaks: 0,
             timeline: Vec::new(),
         }
     }
@@ -201,8 +206,8 @@ impl Tally {
         }
     }
 
-    /// The number of violations.
+    /// The number of violations, those no conversation owned included.
     pub fn leaks(&self) -> u64 {
-        self.violations.len() as u64
+        self.violations.len() as u64 + self.unowned_leaks
     }
 }

@@ -385,6 +385,7 @@ pub async fn simulate(sim: &Simulation, interrupt: Interrupt) -> Result<Summary,
         }
     };
     let unattributed = shared.stage.close().await;
+    tally.unowned_leaks = unattributed.failures().len() as u64;
     let interrupted = interrupted.load(std::sync::atomic::Ordering::SeqCst);
     let summary = Summary::new(
         setup(sim, seed, bot, &config),

@@ -174,8 +174,12 @@ pub struct Summary {
     pub failures: Vec<Located>,
     /// How many other failures are not among the examples.
     pub failures_not_kept: u64,
-    /// Sink requests that no conversation claimed (no customer values, while conversations overlapped).
+    /// Sink requests that no conversation claimed (no customer values, or values several
+    /// conversations' customers share, while conversations overlapped).
     pub unattributed_requests: u64,
+    /// The leaks in those requests, counted in `leaks` but not among `violations`.
+    #[serde(default)]
+    pub unattributed_leaks: u64,
     /// Per second.
     pub timeline: Vec<SecondSummary>,
     /// The thresholds' verdicts.
@@ -244,6 +248,7 @@ impl Summary {
             failures: tally.failures.clone(),
             failures_not_kept: tally.failures_not_kept,
             unattributed_requests: unattributed,
+            unattributed_leaks: tally.unowned_leaks,
             timeline: tally
                 .timeline
                 .iter()
@@ -273,6 +278,7 @@ impl Summary {
             violations: self.violations.clone(),
             failures: self.failures.clone(),
             failures_not_kept: self.failures_not_kept,
+            unowned_leaks: self.unattributed_leaks,
             ..Tally::default()
         };
         for s in &self.scenarios {
@@ -329,6 +335,7 @@ pub(super) fn add(tally: &mut Tally, other: Tally) -> Result<(), String> {
         *tally.errors.entry(kind).or_default() += n;
     }
     tally.violations.extend(other.violations);
+    tally.unowned_leaks += other.unowned_leaks;
     tally.violations.sort_by_key(|v| v.conversation);
     tally.failures.extend(other.failures);
     tally.failures.sort_by_key(|v| v.conversation);

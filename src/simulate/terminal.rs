@@ -73,6 +73,14 @@ pub fn print_summary(summary: &Summary, out: &mut dyn Write) -> std::io::Result<
             summary.violations.len() - SHOWN
         )?;
     }
+    if summary.unattributed_leaks > 0 {
+        writeln!(
+            out,
+            "VIOLATION {} leaks in sink requests that no conversation could be told to own \
+             (values that several customers share, sent while they were talking)",
+            summary.unattributed_leaks
+        )?;
+    }
     for v in &summary.thresholds {
         writeln!(
             out,
