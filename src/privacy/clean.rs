@@ -11,10 +11,11 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::hash::{BuildHasher, BuildHasherDefault};
 
 use super::keys::KeyKind;
 use super::scan::Mode;
+use super::starts::WordHasher;
 
 /// Texts longer than this are scanned each time: long values rarely repeat.
 pub(super) const MAX_TEXT: usize = 256;
@@ -44,31 +45,11 @@ pub(super) struct Ticket {
     context: Context,
 }
 
-/// Keys that are hashes already.
-#[derive(Default)]
-struct Prehashed(u64);
-
-impl Hasher for Prehashed {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-
-    fn write_u64(&mut self, hash: u64) {
-        self.0 = hash;
-    }
-}
-
 /// One thread's clean texts.
 struct Memo {
     /// By the hash of context and text; two texts of one hash are never confused, as the
     /// second is not remembered.
-    clean: HashMap<u64, (Context, Box<[u8]>), BuildHasherDefault<Prehashed>>,
+    clean: HashMap<u64, (Context, Box<[u8]>), BuildHasherDefault<WordHasher>>,
     bytes: usize,
     /// The hashes of texts found clean once, by their low bits.
     once: Box<[u64]>,

@@ -103,8 +103,9 @@ struct Entry {
     id: u32,
 }
 
-/// The hasher of keys that are one word: a word of random bits (a digest's leading bytes) is
-/// kept as it is, and a four-byte prefix is spread over all 64 bits by one multiplication.
+/// The hasher of keys that are one word: a word of random bits (a digest's leading bytes, a
+/// hash the clean-text memo made) is kept as it is, and a four-byte prefix is spread over all
+/// 64 bits by one multiplication.
 #[derive(Default)]
 pub(super) struct WordHasher(u64);
 
