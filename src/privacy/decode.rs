@@ -6,7 +6,6 @@
 //! inside tokens (zlib, gzip, raw deflate).
 
 use std::borrow::Cow;
-use std::cell::RefCell;
 
 use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
@@ -402,13 +401,8 @@ impl Stream {
 /// stack, so that the many binary tokens that are no deflate stream fail within a few bytes
 /// without growing an output; only a stream whose first KiB is text is inflated whole.
 fn raw_deflate(bytes: &[u8], cap: usize) -> Option<Stream> {
-    thread_local! {
-        /// The probe's inflater, reset for each token rather than made (and zeroed) anew.
-        static INFLATER: RefCell<flate2::Decompress> = RefCell::new(flate2::Decompress::new(false));
-    }
     let mut probe = [0u8; 1024];
-    let (status, len) = INFLATER.with_borrow_mut(|inflater| {
-        inflater.reset(false);
+    let (status, len) = inflate::with_inflater(false, |inflater| {
         let status = inflater.decompress(bytes, &mut probe, flate2::FlushDecompress::Finish);
         (status, usize::try_from(inflater.total_out()))
     });
