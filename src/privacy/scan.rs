@@ -860,19 +860,27 @@ impl<'de> Visitor<'de> for Walk<'_, '_> {
         Ok(())
     }
 
+    // A number is scanned as the text serde_json writes it: the shortest form that reads
+    // back the same.
     fn visit_i64<E>(self, number: i64) -> Result<(), E> {
-        self.scanner.text(Digits::of(number).as_bytes(), self.site);
+        let mut digits = itoa::Buffer::new();
+        self.scanner
+            .text(digits.format(number).as_bytes(), self.site);
         Ok(())
     }
 
     fn visit_u64<E>(self, number: u64) -> Result<(), E> {
-        self.scanner.text(Digits::of(number).as_bytes(), self.site);
+        let mut digits = itoa::Buffer::new();
+        self.scanner
+            .text(digits.format(number).as_bytes(), self.site);
         Ok(())
     }
 
     fn visit_f64<E>(self, number: f64) -> Result<(), E> {
-        if let Some(number) = serde_json::Number::from_f64(number) {
-            self.scanner.text(Digits::of(number).as_bytes(), self.site);
+        if number.is_finite() {
+            let mut digits = zmij::Buffer::new();
+            self.scanner
+                .text(digits.format_finite(number).as_bytes(), self.site);
         }
         Ok(())
     }
@@ -906,41 +914,6 @@ impl<'de> Visitor<'de> for Walk<'_, '_> {
                 site: &site,
             })?;
         }
-        Ok(())
-    }
-}
-
-/// A JSON number written out on the stack, as the text a scan reads.
-struct Digits {
-    bytes: [u8; 32],
-    len: usize,
-}
-
-impl Digits {
-    fn of(number: impl fmt::Display) -> Digits {
-        let mut digits = Digits {
-            bytes: [0; 32],
-            len: 0,
-        };
-        // An i64 or u64 is at most 20 characters, a float at most 24 (the shortest form that
-        // reads back the same): the write cannot run out of room.
-        let _ = fmt::write(&mut digits, format_args!("{number}"));
-        digits
-    }
-
-    fn as_bytes(&self) -> &[u8] {
-        self.bytes.get(..self.len).unwrap_or_default()
-    }
-}
-
-impl fmt::Write for Digits {
-    fn write_str(&mut self, text: &str) -> fmt::Result {
-        let end = self.len + text.len();
-        self.bytes
-            .get_mut(self.len..end)
-            .ok_or(fmt::Error)?
-            .copy_from_slice(text.as_bytes());
-        self.len = end;
         Ok(())
     }
 }

@@ -15,54 +15,11 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use super::classes;
+
 /// The prefix bitmap holds 2^PREFIX_BITS bits (128 KiB): about 2% of the bits are set for
 /// 1,000 customers' needles, so a place whose prefix is no needle's rarely costs a lookup.
 const PREFIX_BITS: u32 = 20;
-
-/// How a byte takes part in the start rule.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Class {
-    Digit,
-    Letter,
-    Other,
-}
-
-const fn class(byte: u8) -> Class {
-    if byte.is_ascii_digit() {
-        Class::Digit
-    } else if byte.is_ascii_alphabetic() {
-        Class::Letter
-    } else {
-        Class::Other
-    }
-}
-
-/// A byte's class as one bit, for the masks of [`after`].
-const fn class_bit(byte: u8) -> u8 {
-    match class(byte) {
-        Class::Other => 1,
-        Class::Digit => 2,
-        Class::Letter => 4,
-    }
-}
-
-/// The class bits of the bytes right after which a needle opening with `first` may start.
-const fn after(first: u8) -> u8 {
-    match class(first) {
-        Class::Digit => 1 | 4,
-        Class::Letter => 1,
-        Class::Other => 1 | 2 | 4,
-    }
-}
-
-/// [`class_bit`] of every byte.
-const CLASS_BITS: [u8; 256] = byte_table!(u8, class_bit);
-
-/// Whether a needle opening with `first` may start right after `before`.
-#[cfg(test)]
-fn may_follow(first: u8, before: u8) -> bool {
-    after(first) & class_bit(before) != 0
-}
 
 /// Four bytes, ASCII case folded, as one key.
 fn prefix(head: [u8; 4]) -> u32 {
@@ -133,9 +90,8 @@ impl Hasher for WordHasher {
 pub(super) struct Starts {
     /// The needles, ASCII lowercased, by pattern id: read only past their prefix and tail.
     patterns: Vec<Vec<u8>>,
-    /// For each byte some needle opens with (in both cases), the [`after`] mask of the
-    /// classes it may follow; 0 for the others.
-    opens: [u8; 256],
+    /// Whether some needle opens with each byte (in either case).
+    opens: [bool; 256],
     /// One bit per prefix slot.
     prefixes: Box<[u64]>,
     /// The needles of each prefix, in order of id, as a range of `entries`.
@@ -149,7 +105,7 @@ impl Starts {
         patterns.iter_mut().for_each(|p| p.make_ascii_lowercase());
         let mut starts = Starts {
             patterns: Vec::new(),
-            opens: [0; 256],
+            opens: [false; 256],
             prefixes: vec![0u64; 1 << (PREFIX_BITS - 6)].into_boxed_slice(),
             by_prefix: HashMap::default(),
             entries: Vec::new(),
@@ -165,7 +121,7 @@ impl Starts {
                 continue;
             };
             for first in [head[0].to_ascii_lowercase(), head[0].to_ascii_uppercase()] {
-                starts.opens[usize::from(first)] = after(first);
+                starts.opens[usize::from(first)] = true;
             }
             let key = prefix(head);
             let at = slot(key);
@@ -192,29 +148,38 @@ impl Starts {
     pub fn matches(&self, hay: &[u8], mut each: impl FnMut(usize, usize, usize)) {
         // The places where a needle may start are told 64 at a time, as the bits of a word,
         // without a branch per byte (whether a place may start a needle is as good as random
-        // in ids and digests); then only those places are looked up.
+        // in ids and digests); then only those places are looked up. A needle that opens
+        // with a digit may not start right after a digit; one that opens with a letter, right
+        // after a letter or a digit; one that opens with another byte may start anywhere.
         let places = hay.len().saturating_sub(3);
-        // The class bit of the byte before, a space before the first.
-        let mut before = class_bit(b' ');
-        for block in (0..places).step_by(64) {
-            let bytes = hay.get(block..places.min(block + 64)).unwrap_or_default();
-            let mut may = 0u64;
-            for (i, &first) in bytes.iter().enumerate() {
-                let previous = std::mem::replace(&mut before, CLASS_BITS[usize::from(first)]);
-                may |= u64::from(self.opens[usize::from(first)] & previous != 0) << i;
-            }
+        // Whether the byte before the block is a digit, a letter (as its lowest bit).
+        let (mut digit_before, mut letter_before) = (0, 0);
+        classes::alnum(hay, |block, classes| {
+            let after_digit = classes.digit << 1 | digit_before;
+            let after_alnum = after_digit | classes.letter << 1 | letter_before;
+            (digit_before, letter_before) = (classes.digit >> 63, classes.letter >> 63);
+            let other = !(classes.digit | classes.letter);
+            let within = match places.saturating_sub(block) {
+                64.. => u64::MAX,
+                n => (1 << n) - 1,
+            };
+            let mut may =
+                within & (classes.digit & !after_digit | classes.letter & !after_alnum | other);
             while may != 0 {
                 let start = block + may.trailing_zeros() as usize;
                 may &= may - 1;
                 self.at(hay, start, &mut each);
             }
-        }
+        });
     }
 
     /// The needles that start at `start` in `hay`, a place where some needle may start.
     fn at(&self, hay: &[u8], start: usize, each: &mut impl FnMut(usize, usize, usize)) {
         let rest = hay.get(start..).unwrap_or_default();
-        let Some(&head) = rest.first_chunk::<4>() else {
+        let Some(&head) = rest
+            .first_chunk::<4>()
+            .filter(|h| self.opens[usize::from(h[0])])
+        else {
             return;
         };
         let key = prefix(head);
@@ -269,6 +234,13 @@ mod tests {
         // Inside a word or a number, nothing starts; after a letter, a digit may.
         assert!(found(&patterns, "joanne 1941070").is_empty());
         assert_eq!(found(&patterns, "zip94107"), vec![(3, 8, 3)]);
+    }
+
+    /// Whether a needle opening with `first` may start right after `before`: not a letter
+    /// after a letter or digit, nor a digit after a digit.
+    fn may_follow(first: u8, before: u8) -> bool {
+        !(first.is_ascii_alphabetic() && before.is_ascii_alphanumeric()
+            || first.is_ascii_digit() && before.is_ascii_digit())
     }
 
     /// The matches of an unanchored, overlapping, ASCII case-insensitive aho-corasick search
