@@ -23,7 +23,20 @@ const PREFIX_BITS: u32 = 20;
 
 /// Four bytes, ASCII case folded, as one key.
 fn prefix(head: [u8; 4]) -> u32 {
-    u32::from_le_bytes(head.map(|b| b.to_ascii_lowercase()))
+    lowercase(u64::from(u32::from_le_bytes(head))) as u32
+}
+
+/// The bytes of a word (little-endian) with their ASCII capitals lowercased, all eight at
+/// once: a byte is a capital when it is ASCII and adding to its low seven bits carries it
+/// past `A - 1` but not past `Z`; its bit 5 is then set.
+fn lowercase(word: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const TOP: u64 = 0x8080_8080_8080_8080;
+    let low = word & LOW7;
+    let from_a = low + 0x0101_0101_0101_0101 * u64::from(0x80 - b'A');
+    let past_z = low + 0x0101_0101_0101_0101 * u64::from(0x7f - b'Z');
+    let capital = (from_a ^ past_z) & !word & TOP;
+    word | capital >> 2
 }
 
 /// The bitmap slot of a prefix.
@@ -37,11 +50,17 @@ const TAIL: usize = 8;
 
 /// Up to [`TAIL`] bytes, ASCII lowercased, as one word, zero past their end.
 fn word(bytes: &[u8]) -> u64 {
-    let mut word = [0u8; TAIL];
-    for (slot, byte) in word.iter_mut().zip(bytes) {
-        *slot = byte.to_ascii_lowercase();
-    }
-    u64::from_le_bytes(word)
+    let raw = match bytes.first_chunk::<TAIL>() {
+        Some(head) => u64::from_le_bytes(*head),
+        None => {
+            let mut word = [0u8; TAIL];
+            for (slot, byte) in word.iter_mut().zip(bytes) {
+                *slot = *byte;
+            }
+            u64::from_le_bytes(word)
+        }
+    };
+    lowercase(raw)
 }
 
 /// The bits of [`word`] that a needle of `len` bytes fills after its prefix.
@@ -52,10 +71,12 @@ fn tail_mask(len: usize) -> u64 {
     }
 }
 
-/// A needle of some prefix: the [`word`] of its bytes after the prefix, its length and id.
+/// A needle of some prefix: the [`word`] of its bytes after the prefix, the bits of that
+/// word it fills, its length and id.
 #[derive(Clone, Copy)]
 struct Entry {
     tail: u64,
+    mask: u64,
     len: u32,
     id: u32,
 }
@@ -132,7 +153,12 @@ impl Starts {
             by_prefix
                 .entry(key)
                 .or_default()
-                .push(Entry { tail, len, id });
+                .push(Entry {
+                    tail,
+                    mask: tail_mask(pattern.len()),
+                    len,
+                    id,
+                });
         }
         for (key, entries) in by_prefix {
             let from = starts.entries.len();
@@ -194,7 +220,7 @@ impl Starts {
         let tail = word(rest.get(4..).unwrap_or_default());
         for entry in self.entries.get(from..to).unwrap_or_default() {
             let (len, id) = (entry.len as usize, entry.id as usize);
-            if len > rest.len() || tail & tail_mask(len) != entry.tail {
+            if len > rest.len() || tail & entry.mask != entry.tail {
                 continue;
             }
             let beyond = 4 + TAIL;
@@ -222,6 +248,15 @@ mod tests {
         let mut all = Vec::new();
         starts.matches(hay.as_bytes(), |s, e, p| all.push((s, e, p)));
         all
+    }
+
+    #[test]
+    fn lowercases_ascii_capitals_only() {
+        for b in 0..=255u8 {
+            let word = u64::from_le_bytes([b, b'Q', 0x80 | b, b'@', b'[', b'`', b'{', b'Z']);
+            let expected = u64::from_le_bytes(word.to_le_bytes().map(|b| b.to_ascii_lowercase()));
+            assert_eq!(lowercase(word), expected, "byte {b:#x}");
+        }
     }
 
     #[test]
