@@ -150,15 +150,12 @@ impl Starts {
                 *word |= 1 << (at % 64);
             }
             let tail = word(rest);
-            by_prefix
-                .entry(key)
-                .or_default()
-                .push(Entry {
-                    tail,
-                    mask: tail_mask(pattern.len()),
-                    len,
-                    id,
-                });
+            by_prefix.entry(key).or_default().push(Entry {
+                tail,
+                mask: tail_mask(pattern.len()),
+                len,
+                id,
+            });
         }
         for (key, entries) in by_prefix {
             let from = starts.entries.len();
