@@ -138,11 +138,21 @@ impl Needles {
     /// matches included, except matches that continue a word or number (see [`bounded`]).
     pub fn plain(&self, hay: &[u8]) -> Vec<(usize, usize, bool, &[Owner])> {
         let mut spans: Vec<(usize, usize, usize)> = Vec::new();
-        self.starts.matches(hay, |start, end, id| {
+        let mut keep = |start, end, id| {
             if bounded(hay, start, end) {
                 spans.push((start, end, id));
             }
-        });
+        };
+        if all_one_burying_run(hay) {
+            // Any other match is buried: only one of the whole string can count.
+            self.starts.at_start(hay, |start, end, id| {
+                if end == hay.len() {
+                    keep(start, end, id);
+                }
+            });
+        } else {
+            self.starts.matches(hay, keep);
+        }
         if spans.is_empty() {
             return Vec::new();
         }
@@ -214,6 +224,14 @@ fn uncovered(
 /// there digits are noise: inside a run of 16 or more hex digits and dashes (a digest, a
 /// uuid), or of 20 or more ASCII letters and digits (an api key).
 fn bounded(hay: &[u8], start: usize, end: usize) -> bool {
+    clear_edges(hay, start, end)
+        && !buried(hay, start, end, hexish, HEXISH_RUN)
+        && !buried(hay, start, end, u8::is_ascii_alphanumeric, ALNUM_RUN)
+}
+
+/// Whether the match `start..end` neither continues a word or number before it nor goes on
+/// into one after it.
+fn clear_edges(hay: &[u8], start: usize, end: usize) -> bool {
     let clash = |edge: Option<&u8>, next: Option<&u8>| match (edge, next) {
         (Some(e), Some(n)) if e.is_ascii_digit() => n.is_ascii_digit(),
         (Some(e), Some(n)) if e.is_ascii_alphabetic() => n.is_ascii_alphanumeric(),
@@ -221,11 +239,24 @@ fn bounded(hay: &[u8], start: usize, end: usize) -> bool {
     };
     let before = start.checked_sub(1).and_then(|i| hay.get(i));
     let last = end.checked_sub(1).and_then(|i| hay.get(i));
-    let hexish = |b: &u8| b.is_ascii_hexdigit() || *b == b'-';
-    !clash(hay.get(start), before)
-        && !clash(last, hay.get(end))
-        && !buried(hay, start, end, hexish, 16)
-        && !buried(hay, start, end, u8::is_ascii_alphanumeric, 20)
+    !clash(hay.get(start), before) && !clash(last, hay.get(end))
+}
+
+/// The shortest run of hex digits and dashes (a digest, a uuid) that buries a match in it.
+const HEXISH_RUN: usize = 16;
+/// The shortest run of ASCII letters and digits (an api key) that buries a match in it.
+const ALNUM_RUN: usize = 20;
+
+fn hexish(b: &u8) -> bool {
+    b.is_ascii_hexdigit() || *b == b'-'
+}
+
+/// Whether `hay` is one burying run from end to end: every match in it but one of the whole
+/// of it is buried. Such a match lies in the run, and has the run on one side or the other,
+/// which holds [`HEXISH_RUN`] or [`ALNUM_RUN`] bytes with it (see [`buried`]).
+fn all_one_burying_run(hay: &[u8]) -> bool {
+    (hay.len() >= HEXISH_RUN && hay.iter().all(hexish))
+        || (hay.len() >= ALNUM_RUN && hay.iter().all(u8::is_ascii_alphanumeric))
 }
 
 /// Whether the match `start..end` stands alone: no ASCII letter or digit right before or after.
@@ -594,6 +625,48 @@ mod tests {
         (0..count)
             .map(|i| Customer::generate(3, &format!("c{i}"), &CustomerSpec::default()))
             .collect()
+    }
+
+    proptest::proptest! {
+        /// In a string that is one burying run from end to end, the matches that count are
+        /// those of the whole string: what the full search keeps, the shortcut keeps.
+        #[test]
+        fn a_burying_run_keeps_only_a_match_of_the_whole_of_it(
+            hay in "[0-9a-f-]{14,40}|[0-9A-Za-z]{18,44}",
+            picks in proptest::collection::vec(proptest::num::usize::ANY, 0..6),
+        ) {
+            let hay = hay.as_bytes();
+            // Needles cut from the string with clear edges (which count in a string too short
+            // to bury them), and the string itself.
+            let cuts: Vec<(usize, usize)> = (0..hay.len())
+                .flat_map(|start| (start + 4..=hay.len()).map(move |end| (start, end)))
+                .filter(|&(start, end)| clear_edges(hay, start, end))
+                .collect();
+            let mut patterns: Vec<Vec<u8>> = picks
+                .iter()
+                .filter_map(|pick| cuts.get(pick % cuts.len().max(1)))
+                .filter_map(|&(start, end)| hay.get(start..end).map(<[u8]>::to_vec))
+                .collect();
+            patterns.push(hay.to_vec());
+            let starts = Starts::build(patterns);
+            let mut everywhere = Vec::new();
+            starts.matches(hay, |start, end, id| {
+                if bounded(hay, start, end) {
+                    everywhere.push((start, end, id));
+                }
+            });
+            if all_one_burying_run(hay) {
+                let mut whole = Vec::new();
+                starts.at_start(hay, |start, end, id| {
+                    if end == hay.len() {
+                        whole.push((start, end, id));
+                    }
+                });
+                everywhere.sort_unstable();
+                whole.sort_unstable();
+                proptest::prop_assert_eq!(everywhere, whole);
+            }
+        }
     }
 
     #[test]

@@ -196,6 +196,11 @@ impl Starts {
         });
     }
 
+    /// Calls `each(0, end, pattern)` for every needle that `hay` starts with.
+    pub fn at_start(&self, hay: &[u8], mut each: impl FnMut(usize, usize, usize)) {
+        self.at(hay, 0, &mut each);
+    }
+
     /// The needles that start at `start` in `hay`, a place where some needle may start.
     fn at(&self, hay: &[u8], start: usize, each: &mut impl FnMut(usize, usize, usize)) {
         let rest = hay.get(start..).unwrap_or_default();
