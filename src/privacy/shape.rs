@@ -117,9 +117,11 @@ struct Run {
 impl Shape {
     pub fn of(text: &[u8]) -> Shape {
         let mut shape = Shape::default();
-        let (mut token_run, mut digit_run) = (None, None);
+        let mut token_run = None;
         // The hex digits that end the bytes told so far.
         let mut hex_tail = 0;
+        // Whether the byte before the block is a letter or digit (as its lowest bit).
+        let mut alnum_before = 0;
         let seen = classes::blocks(text, |at, block| {
             shape.digits += block.digit.count_ones() as usize;
             shape.long_hex |= hex_tail + block.hex.trailing_ones() as usize >= MIN_HEX
@@ -131,15 +133,25 @@ impl Shape {
             runs(block.token, at, &mut token_run, |start, end| {
                 shape.token_run(text, start, end);
             });
-            runs(block.digit, at, &mut digit_run, |start, end| {
-                shape.standing |= stands(text, start, end);
-            });
+            // A number glued to a letter or digit before it does not stand alone: only the
+            // runs of digits that open after another byte are read (in ids and digests, few).
+            let alnum = block.digit | block.letter;
+            let mut open = block.digit & !(alnum << 1 | alnum_before);
+            alnum_before = alnum >> 63;
+            while open != 0 && !shape.standing {
+                let start = at + open.trailing_zeros() as usize;
+                open &= open - 1;
+                let digits = text.get(start..).unwrap_or_default();
+                let len = digits
+                    .iter()
+                    .take(*NUMBER_DIGITS.end() + 1)
+                    .take_while(|b| b.is_ascii_digit())
+                    .count();
+                shape.standing = stands(text, start, start + len);
+            }
         });
         if let Some(start) = token_run {
             shape.token_run(text, start, text.len());
-        }
-        if let Some(start) = digit_run {
-            shape.standing |= stands(text, start, text.len());
         }
         shape.seen = seen;
         shape
@@ -401,6 +413,30 @@ mod tests {
         assert!(!plain.at_sign() && !plain.high() && plain.spelled());
         assert!(tokens(b"page_view", Alphabet::Rare, MIN_RUN).is_empty());
         assert!(!Shape::of(b"3f2a9c1e-7b4d, 1719234567.123").spelled());
+    }
+
+    proptest::proptest! {
+        /// A number stands alone where one of the maximal runs of digits does, however the
+        /// runs fall across the 64-byte steps the classes are told in.
+        #[test]
+        fn a_number_stands_alone_where_a_run_of_digits_does(
+            text in "([0-9]{1,22}|[a-zA-Z.]{1,3}|[ _/-]){0,40}",
+        ) {
+            let text = text.as_bytes();
+            let mut standing = false;
+            let mut start = None;
+            for (at, b) in text.iter().chain([&b'x']).enumerate() {
+                match (b.is_ascii_digit() && at < text.len(), start) {
+                    (true, None) => start = Some(at),
+                    (false, Some(from)) => {
+                        standing |= stands(text, from, at);
+                        start = None;
+                    }
+                    _ => {}
+                }
+            }
+            proptest::prop_assert_eq!(Shape::of(text).standing, standing);
+        }
     }
 
     fn tokens(text: &[u8], alphabet: Alphabet, min: usize) -> Vec<(usize, &[u8])> {
