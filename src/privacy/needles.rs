@@ -15,6 +15,7 @@ use super::digests::{Algo, Checksum};
 use super::hashed::{Hashed, Job, DIGEST_LENS};
 use super::normalise::{self, Form, Hash as Hashing};
 use super::owner::{owned, Label, Owner, Weak};
+use super::shape::WholeRun;
 use super::starts::Starts;
 use super::ValueKind;
 use crate::chunks::{across_cpus, spawn};
@@ -136,14 +137,15 @@ impl Needles {
     /// Every plaintext needle in `hay` as (pattern id, match length, whether some occurrence
     /// is a whole token, owners), once per needle however often it occurs, overlapping
     /// matches included, except matches that continue a word or number (see [`bounded`]).
-    pub fn plain(&self, hay: &[u8]) -> Vec<(usize, usize, bool, &[Owner])> {
+    /// `whole` tells what the whole of `hay` is spelled in, as its shape told it.
+    pub fn plain(&self, hay: &[u8], whole: WholeRun) -> Vec<(usize, usize, bool, &[Owner])> {
         let mut spans: Vec<(usize, usize, usize)> = Vec::new();
         let mut keep = |start, end, id| {
             if bounded(hay, start, end) {
                 spans.push((start, end, id));
             }
         };
-        if all_one_burying_run(hay) {
+        if all_one_burying_run(hay.len(), whole) {
             // Any other match is buried: only one of the whole string can count.
             self.starts.at_start(hay, |start, end, id| {
                 if end == hay.len() {
@@ -251,12 +253,12 @@ fn hexish(b: &u8) -> bool {
     b.is_ascii_hexdigit() || *b == b'-'
 }
 
-/// Whether `hay` is one burying run from end to end: every match in it but one of the whole
-/// of it is buried. Such a match lies in the run, and has the run on one side or the other,
-/// which holds [`HEXISH_RUN`] or [`ALNUM_RUN`] bytes with it (see [`buried`]).
-fn all_one_burying_run(hay: &[u8]) -> bool {
-    (hay.len() >= HEXISH_RUN && hay.iter().all(hexish))
-        || (hay.len() >= ALNUM_RUN && hay.iter().all(u8::is_ascii_alphanumeric))
+/// Whether a string of `len` bytes spelled `whole` is one burying run from end to end: every
+/// match in it but one of the whole of it is buried. Such a match lies in the run, and has the
+/// run on one side or the other, which holds [`HEXISH_RUN`] or [`ALNUM_RUN`] bytes with it
+/// (see [`buried`]).
+fn all_one_burying_run(len: usize, whole: WholeRun) -> bool {
+    (len >= HEXISH_RUN && whole.hexish) || (len >= ALNUM_RUN && whole.alnum)
 }
 
 /// Whether the match `start..end` stands alone: no ASCII letter or digit right before or after.
@@ -655,7 +657,12 @@ mod tests {
                     everywhere.push((start, end, id));
                 }
             });
-            if all_one_burying_run(hay) {
+            let whole = crate::privacy::shape::Shape::of(hay).whole_run(hay.len());
+            proptest::prop_assert_eq!(whole, WholeRun {
+                hexish: hay.iter().all(hexish),
+                alnum: hay.iter().all(u8::is_ascii_alphanumeric),
+            });
+            if all_one_burying_run(hay.len(), whole) {
                 let mut whole = Vec::new();
                 starts.at_start(hay, |start, end, id| {
                     if end == hay.len() {

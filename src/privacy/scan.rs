@@ -353,7 +353,7 @@ impl<'n> Scanner<'n> {
     fn scan_text(&mut self, text: &[u8], site: &Site) {
         let needles = self.needles;
         let shape = Shape::of(text);
-        for (id, span, whole_token, owners) in needles.plain(text) {
+        for (id, span, whole_token, owners) in needles.plain(text, shape.whole_run(text.len())) {
             let matched = needle(b'p', &id.to_le_bytes());
             for owner in owners {
                 match owner.counts(whole_token, site.key) {

@@ -230,6 +230,19 @@ impl Shape {
         self.standing && self.digits >= *NUMBER_DIGITS.start()
     }
 
+    /// What the whole of the string, `len` bytes, is spelled in when it is one run of token
+    /// characters from end to end; nothing otherwise.
+    pub fn whole_run(&self, len: usize) -> WholeRun {
+        match self.runs.get(..self.run_count) {
+            Some([run]) if run.start == 0 && run.end as usize == len => WholeRun {
+                hexish: run.all & HEXISH != 0,
+                // Token characters that glue a number: letters and digits.
+                alnum: run.all & GLUE != 0,
+            },
+            _ => WholeRun::default(),
+        }
+    }
+
     pub fn late_letters(&self) -> bool {
         self.seen.has(Seen::LATE)
     }
@@ -332,6 +345,13 @@ fn split<'t>(token: Token<'t>, class: u32, min: usize, each: &mut impl FnMut(Tok
         }
         (start, all) = (at + 1, u32::MAX);
     }
+}
+
+/// Whether a whole string is hex digits and dashes, or ASCII letters and digits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct WholeRun {
+    pub hexish: bool,
+    pub alnum: bool,
 }
 
 /// A token alphabet.
