@@ -42,9 +42,39 @@ pub(super) struct Bot {
     pub proxy: Option<Proxy>,
 }
 
+/// The lowest port a bot banter starts is given.
+const LOWEST_BOT_PORT: u16 = 10_000;
+/// Free ports tried before the system is asked for one.
+const BOT_PORT_TRIES: u64 = 64;
+
+/// A free loopback port for a bot banter starts. It is freed again before the bot binds it,
+/// so it is taken from below the range the system hands out for port 0 and for outgoing
+/// connections: no server or connection started meanwhile (the sinks, other runs, the
+/// bot's own clients) is given it first, and the bot's readiness is never judged by another
+/// server on its port. A port the system picks is the fallback.
 fn free_port() -> Result<u16, Error> {
+    use std::hash::BuildHasher;
+    let below = ephemeral_low().unwrap_or(32_768);
+    let span = u64::from(below.saturating_sub(LOWEST_BOT_PORT));
+    // A random start, so that runs side by side do not try the same ports in turn.
+    let seed = std::collections::hash_map::RandomState::new().hash_one(std::process::id());
+    if span > 0 {
+        for i in 0..BOT_PORT_TRIES {
+            let offset = (seed.wrapping_add(i.wrapping_mul(7_919))) % span;
+            let port = LOWEST_BOT_PORT + offset as u16;
+            if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+                return Ok(port);
+            }
+        }
+    }
     let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(Error::Port)?;
     listener.local_addr().map(|a| a.port()).map_err(Error::Port)
+}
+
+/// The lowest port of the system's ephemeral range, where Linux tells it.
+fn ephemeral_low() -> Option<u16> {
+    let range = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").ok()?;
+    range.split_whitespace().next()?.parse().ok()
 }
 
 /// The bot's URL rendered with `context`, and parsed.
@@ -288,5 +318,20 @@ impl Bot {
             Running::External => {}
         }
         drop(self.proxy);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bot_port_is_free_and_below_the_ports_the_system_hands_out() {
+        let below = ephemeral_low().unwrap_or(32_768);
+        for _ in 0..20 {
+            let port = free_port().expect("a free port");
+            assert!((LOWEST_BOT_PORT..below).contains(&port), "port {port}");
+            std::net::TcpListener::bind(("127.0.0.1", port)).expect("still free");
+        }
     }
 }
