@@ -151,24 +151,41 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_quick_test_passes_every_text_the_regex_finds_money_in() {
-        let alphabet = b"1.,$a/ ";
+    /// Calls `each` with every text of up to seven bytes of `alphabet` (some more than once).
+    fn every_text(alphabet: &[u8], mut each: impl FnMut(&[u8])) {
         let mut text = Vec::new();
-        for n in 0..7usize.pow(7) {
+        for n in 0..alphabet.len().pow(7) {
             text.clear();
             let mut rest = n;
             while rest > 0 {
-                text.push(alphabet[rest % 7]);
-                rest /= 7;
+                text.push(alphabet[rest % alphabet.len()]);
+                rest /= alphabet.len();
             }
-            if !standalone(&text).is_empty() {
-                assert!(may_hold_money(&text), "{}", String::from_utf8_lossy(&text));
-            }
+            each(&text);
         }
+    }
+
+    #[test]
+    fn the_quick_test_passes_every_text_the_regex_finds_money_in() {
+        every_text(b"1.,$a/ ", |text| {
+            if !standalone(text).is_empty() {
+                assert!(may_hold_money(text), "{}", String::from_utf8_lossy(text));
+            }
+        });
         assert!(!may_hold_money(
             b"Mozilla/5.0 AppleWebKit/537.36 Chrome/126.0.0.0"
         ));
+    }
+
+    /// The scan looks for amounts only in text with a `.` or under a value-like key.
+    #[test]
+    fn no_amount_without_a_dot_but_under_a_value_like_key() {
+        every_text(b"1,$- a", |text| {
+            for key in [KeyKind::None, KeyKind::Other, KeyKind::Protocol] {
+                assert_eq!(find(text, key).0, Vec::<i64>::new());
+            }
+        });
+        assert_eq!(find(b"1250", KeyKind::ValueLike).0, vec![1250, 125000]);
     }
 
     #[test]

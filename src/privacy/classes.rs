@@ -33,6 +33,8 @@ impl Seen {
     pub const LATE: Seen = Seen(1 << 7);
     /// A token character that is no hex digit or dash: a late letter or `+ / _ $`.
     pub const SPELLED: Seen = Seen(1 << 8);
+    /// A `.`: which every money token holds (`12.50`).
+    pub const DOT: Seen = Seen(1 << 9);
 
     /// Whether some byte was in `class`.
     pub fn has(self, class: Seen) -> bool {
@@ -103,6 +105,7 @@ mod table {
             b';' => bits | Seen::SEMICOLON.0,
             b'\\' => bits | Seen::BACKSLASH.0,
             b'@' => bits | Seen::AT.0,
+            b'.' => bits | Seen::DOT.0,
             _ => bits,
         }
     }
@@ -202,6 +205,7 @@ mod sse2 {
         at: __m128i,
         late: __m128i,
         spelled: __m128i,
+        dot: __m128i,
     }
 
     impl Rarer {
@@ -217,6 +221,7 @@ mod sse2 {
                 (self.at, Seen::AT),
                 (self.late, Seen::LATE),
                 (self.spelled, Seen::SPELLED),
+                (self.dot, Seen::DOT),
             ];
             let mut seen = Seen::default();
             for (v, class) in classes {
@@ -268,6 +273,7 @@ mod sse2 {
         rarer.at = _mm_or_si128(rarer.at, eq(v, b'@'));
         rarer.late = _mm_or_si128(rarer.late, late);
         rarer.spelled = _mm_or_si128(rarer.spelled, spelled);
+        rarer.dot = _mm_or_si128(rarer.dot, eq(v, b'.'));
     }
 
     #[target_feature(enable = "sse2")]
@@ -283,6 +289,7 @@ mod sse2 {
             at: none,
             late: none,
             spelled: none,
+            dot: none,
         };
         walk(
             text,

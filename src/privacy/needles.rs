@@ -15,7 +15,7 @@ use super::digests::{Algo, Checksum};
 use super::hashed::{Hashed, Job, DIGEST_LENS};
 use super::normalise::{self, Form, Hash as Hashing};
 use super::owner::{owned, Label, Owner, Weak};
-use super::shape::WholeRun;
+use super::shape::{Shape, WholeRun};
 use super::starts::Starts;
 use super::ValueKind;
 use crate::chunks::{across_cpus, spawn};
@@ -137,8 +137,9 @@ impl Needles {
     /// Every plaintext needle in `hay` as (pattern id, match length, whether some occurrence
     /// is a whole token, owners), once per needle however often it occurs, overlapping
     /// matches included, except matches that continue a word or number (see [`bounded`]).
-    /// `whole` tells what the whole of `hay` is spelled in, as its shape told it.
-    pub fn plain(&self, hay: &[u8], whole: WholeRun) -> Vec<(usize, usize, bool, &[Owner])> {
+    /// `shape` is the shape of `hay`.
+    pub fn plain(&self, hay: &[u8], shape: &Shape) -> Vec<(usize, usize, bool, &[Owner])> {
+        let whole = shape.whole_run(hay.len());
         let mut spans: Vec<(usize, usize, usize)> = Vec::new();
         let mut keep = |start, end, id| {
             if bounded(hay, start, end) {
@@ -153,7 +154,7 @@ impl Needles {
                 }
             });
         } else {
-            self.starts.matches(hay, keep);
+            self.starts.matches(hay, shape.block(), keep);
         }
         if spans.is_empty() {
             return Vec::new();
@@ -652,7 +653,7 @@ mod tests {
             patterns.push(hay.to_vec());
             let starts = Starts::build(patterns);
             let mut everywhere = Vec::new();
-            starts.matches(hay, |start, end, id| {
+            starts.matches(hay, None, |start, end, id| {
                 if bounded(hay, start, end) {
                     everywhere.push((start, end, id));
                 }

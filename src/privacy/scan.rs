@@ -245,12 +245,15 @@ impl<'n> Scanner<'n> {
     }
 
     /// The passes that read a value as one whole: a financial-status term, an amount, a count
-    /// (no amount or count in a value without a digit).
+    /// (no amount or count in a value without a digit, and no amount without a `.` but a
+    /// bare number under a value-like key: money is written with cents).
     fn whole_value(&mut self, text: &[u8], site: &Site, shape: &Shape) {
         if self.mode == Mode::Request {
             self.status_value(text, site, shape);
             if shape.digits > 0 {
-                self.amounts(text, site);
+                if shape.dot() || site.key == KeyKind::ValueLike {
+                    self.amounts(text, site);
+                }
                 self.counts(text, site);
             }
         }
@@ -353,7 +356,7 @@ impl<'n> Scanner<'n> {
     fn scan_text(&mut self, text: &[u8], site: &Site) {
         let needles = self.needles;
         let shape = Shape::of(text);
-        for (id, span, whole_token, owners) in needles.plain(text, shape.whole_run(text.len())) {
+        for (id, span, whole_token, owners) in needles.plain(text, &shape) {
             let matched = needle(b'p', &id.to_le_bytes());
             for owner in owners {
                 match owner.counts(whole_token, site.key) {

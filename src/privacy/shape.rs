@@ -10,7 +10,7 @@
 
 use std::ops::RangeInclusive;
 
-use super::classes::{self, Seen};
+use super::classes::{self, Block, Seen};
 
 /// How many digits a number that stands alone holds: an SSN's nine up to a card's nineteen.
 pub(super) const NUMBER_DIGITS: RangeInclusive<usize> = 9..=19;
@@ -104,6 +104,9 @@ pub(super) struct Shape {
     runs: [Run; MAX_RUNS],
     /// How many such runs the string holds, recorded or not.
     run_count: usize,
+    /// The classes of its bytes, when it is one block long (64 bytes or fewer, as most
+    /// values are): the plaintext matcher's places are told from them, not told again.
+    block: Option<Block>,
 }
 
 /// A run of token characters: where it is, and the classes all of its bytes are in.
@@ -123,6 +126,9 @@ impl Shape {
         // Whether the byte before the block is a letter or digit (as its lowest bit).
         let mut alnum_before = 0;
         let seen = classes::blocks(text, |at, block| {
+            if text.len() <= 64 {
+                shape.block = Some(block);
+            }
             shape.digits += block.digit.count_ones() as usize;
             shape.long_hex |= hex_tail + block.hex.trailing_ones() as usize >= MIN_HEX
                 || sixteen_in_a_row(block.hex);
@@ -243,6 +249,11 @@ impl Shape {
         }
     }
 
+    /// The classes of the string's bytes, when it is 64 bytes or fewer.
+    pub fn block(&self) -> Option<Block> {
+        self.block
+    }
+
     pub fn late_letters(&self) -> bool {
         self.seen.has(Seen::LATE)
     }
@@ -264,6 +275,11 @@ impl Shape {
     /// Whether it can hold a JSON escape.
     pub fn escapes(&self) -> bool {
         self.seen.has(Seen::BACKSLASH)
+    }
+
+    /// Whether it holds a `.`, as every money token does.
+    pub fn dot(&self) -> bool {
+        self.seen.has(Seen::DOT)
     }
 
     pub fn at_sign(&self) -> bool {

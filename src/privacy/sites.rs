@@ -10,7 +10,6 @@ use aho_corasick::AhoCorasick;
 use super::decode;
 use super::keys::KeyKind;
 use super::scan::Scanner;
-use super::shape;
 use super::site::{Segment, Site};
 use crate::sinks::{CapturedRequest, Spill};
 
@@ -29,7 +28,7 @@ pub(super) fn scan_request(scanner: &mut Scanner, request: &CapturedRequest) {
     fields(
         scanner,
         request.query.as_bytes(),
-        b"&;",
+        [b'&', b';'],
         &Site::new("query", KeyKind::None),
         Url::Step,
     );
@@ -39,7 +38,7 @@ pub(super) fn scan_request(scanner: &mut Scanner, request: &CapturedRequest) {
             fields(
                 scanner,
                 value.as_bytes(),
-                b";",
+                [b';'; 2],
                 &Site::new("header:cookie", KeyKind::None),
                 Url::Step,
             );
@@ -66,27 +65,28 @@ enum Url {
     InContainer,
 }
 
-/// `key=value` fields split on any of `separators`, each scanned at `{base}:{key}` (at `base`
-/// when it has no key) after percent-decoding (`%20` and `+`); a value listing items with `|`
-/// or `,` is also scanned item by item. A value with a `+` is also scanned as sent, in case
-/// the `+` was meant (unencoded base64).
-fn fields(scanner: &mut Scanner, text: &[u8], separators: &[u8], base: &Site, url: Url) {
-    let count = separators
-        .iter()
-        .map(|&separator| shape::count(text, |b| b == separator))
-        .sum::<usize>()
-        + 1;
+/// `key=value` fields split on either of two `separators` (the same twice for one), each
+/// scanned at `{base}:{key}` (at `base` when it has no key) after percent-decoding (`%20` and
+/// `+`); a value listing items with `|` or `,` is also scanned item by item. A value with a
+/// `+` is also scanned as sent, in case the `+` was meant (unencoded base64).
+fn fields(scanner: &mut Scanner, text: &[u8], separators: [u8; 2], base: &Site, url: Url) {
+    let [a, b] = separators;
+    let count = memchr::memchr2_iter(a, b, text).count() + 1;
     if !scanner.admit(count, base) {
         return scanner.text(text, base);
     }
-    for field in text
-        .split(|b| separators.contains(b))
-        .map(<[u8]>::trim_ascii)
-    {
+    // The separators are found by a vector search, not a test of each byte.
+    let mut from = 0;
+    let ends = memchr::memchr2_iter(a, b, text).chain([text.len()]);
+    for field in ends.map(|end| {
+        let field = text.get(from..end).unwrap_or_default().trim_ascii();
+        from = end + 1;
+        field
+    }) {
         if field.is_empty() {
             continue;
         }
-        let (key, value) = match field.iter().position(|&b| b == b'=') {
+        let (key, value) = match memchr::memchr(b'=', field) {
             Some(at) => {
                 let (key, rest) = field.split_at(at);
                 (key, rest.get(1..).unwrap_or_default())
@@ -118,6 +118,10 @@ fn fields(scanner: &mut Scanner, text: &[u8], separators: &[u8], base: &Site, ur
 /// A value, and each of its items when it lists several with `|` or `,`.
 fn items(scanner: &mut Scanner, value: &[u8], site: &Site) {
     scanner.value(value, site);
+    // Most values list nothing: told by a vector search, not a split.
+    if memchr::memchr2(b'|', b',', value).is_none() {
+        return;
+    }
     let items = value
         .split(|b| matches!(b, b'|' | b','))
         .filter(|item| !item.is_empty());
@@ -176,7 +180,13 @@ fn body(scanner: &mut Scanner, request: &CapturedRequest) {
         .contains("x-www-form-urlencoded");
     if form || looks_like_form(body) {
         let form = base.field(Segment::Named("form"), KeyKind::None);
-        return fields(scanner, body, b"&", &form.step("form"), Url::InContainer);
+        return fields(
+            scanner,
+            body,
+            [b'&'; 2],
+            &form.step("form"),
+            Url::InContainer,
+        );
     }
     scanner.text(body, base);
 }

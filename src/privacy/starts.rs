@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use super::classes;
+use super::classes::{self, Block};
 
 /// The prefix bitmap holds 2^PREFIX_BITS bits (128 KiB): about 2% of the bits are set for
 /// 1,000 customers' needles, so a place whose prefix is no needle's rarely costs a lookup.
@@ -167,8 +167,14 @@ impl Starts {
     }
 
     /// Calls `each(start, end, pattern)` for every needle in `hay` that starts where the start
-    /// rule allows, in order of start.
-    pub fn matches(&self, hay: &[u8], mut each: impl FnMut(usize, usize, usize)) {
+    /// rule allows, in order of start; `told` is the classes of `hay` when it is one block
+    /// long and they were told already.
+    pub fn matches(
+        &self,
+        hay: &[u8],
+        told: Option<Block>,
+        mut each: impl FnMut(usize, usize, usize),
+    ) {
         // The places where a needle may start are told 64 at a time, as the bits of a word,
         // without a branch per byte (whether a place may start a needle is as good as random
         // in ids and digests); then only those places are looked up. A needle that opens
@@ -177,7 +183,7 @@ impl Starts {
         let places = hay.len().saturating_sub(3);
         // Whether the byte before the block is a digit, a letter (as its lowest bit).
         let (mut digit_before, mut letter_before) = (0, 0);
-        classes::alnum(hay, |block, classes| {
+        let mut visit = |block: usize, classes: Block| {
             let after_digit = classes.digit << 1 | digit_before;
             let after_alnum = after_digit | classes.letter << 1 | letter_before;
             (digit_before, letter_before) = (classes.digit >> 63, classes.letter >> 63);
@@ -193,7 +199,11 @@ impl Starts {
                 may &= may - 1;
                 self.at(hay, start, &mut each);
             }
-        });
+        };
+        match told {
+            Some(classes) if hay.len() <= 64 => visit(0, classes),
+            _ => classes::alnum(hay, visit),
+        }
     }
 
     /// Calls `each(0, end, pattern)` for every needle that `hay` starts with.
@@ -248,7 +258,7 @@ mod tests {
         let patterns: Vec<Vec<u8>> = patterns.iter().map(|p| p.as_bytes().to_vec()).collect();
         let starts = Starts::build(patterns);
         let mut all = Vec::new();
-        starts.matches(hay.as_bytes(), |s, e, p| all.push((s, e, p)));
+        starts.matches(hay.as_bytes(), None, |s, e, p| all.push((s, e, p)));
         all
     }
 
@@ -333,15 +343,19 @@ mod tests {
                 })
                 .collect();
             let starts = Starts::build(patterns.clone());
-            let mut mine = Vec::new();
-            starts.matches(&hay, |s, e, p| mine.push((s, e, p)));
-            mine.sort_unstable();
-            assert_eq!(
-                mine,
-                by_automaton(&patterns, &hay),
-                "{patterns:?} in {:?}",
-                String::from_utf8_lossy(&hay)
-            );
+            // With the classes told here, and with those a shape told before.
+            let told = crate::privacy::shape::Shape::of(&hay).block();
+            for told in [None, told] {
+                let mut mine = Vec::new();
+                starts.matches(&hay, told, |s, e, p| mine.push((s, e, p)));
+                mine.sort_unstable();
+                assert_eq!(
+                    mine,
+                    by_automaton(&patterns, &hay),
+                    "{patterns:?} in {:?}",
+                    String::from_utf8_lossy(&hay)
+                );
+            }
         }
     }
 
