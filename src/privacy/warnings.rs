@@ -35,13 +35,13 @@ pub(super) fn find(text: &[u8], shape: &Shape) -> Vec<Candidate> {
     if shape.digits == text.len() {
         // A bare number (a JSON number, a query value): a candidate of its own length, or none.
         if NUMBER_DIGITS.contains(&text.len()) {
-            found.extend(number(&String::from_utf8_lossy(text)));
+            found.extend(number(text));
         }
     } else if shape.standing_number() {
         for m in NUMBER.find_iter(text) {
             let before = m.start().checked_sub(1).and_then(|i| text.get(i));
             if !glued(before) && !glued(text.get(m.end())) {
-                found.extend(number(&String::from_utf8_lossy(m.as_bytes())));
+                found.extend(number(m.as_bytes()));
             }
         }
     }
@@ -66,19 +66,26 @@ fn glued(b: Option<&u8>) -> bool {
     b.is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'.')
 }
 
-/// What a number token is, if anything.
-fn number(token: &str) -> Option<Candidate> {
-    let mut digits = String::with_capacity(token.len());
-    digits.extend(token.chars().filter(char::is_ascii_digit));
+/// What a number token (digits, dashes and spaces) is, if anything. Most are ids and
+/// timestamps, told apart without an allocation: the digits are gathered on the stack.
+fn number(token: &[u8]) -> Option<Candidate> {
+    let mut gathered = [0u8; *NUMBER_DIGITS.end()];
+    let mut count = 0;
+    for &digit in token.iter().filter(|b| b.is_ascii_digit()) {
+        *gathered.get_mut(count)? = digit;
+        count += 1;
+    }
+    let digits = std::str::from_utf8(gathered.get(..count)?).ok()?;
+    let token = std::str::from_utf8(token).ok()?;
     let kind = if token.len() == 11 && token.contains('-') {
         let parts: Vec<u32> = token.split('-').filter_map(|p| p.parse().ok()).collect();
         match parts.as_slice() {
             [area, group, serial] if ssn_valid(*area, *group, *serial) => WarningKind::Ssn,
             _ => return None,
         }
-    } else if card_shaped(&digits) && luhn_valid(&digits) {
+    } else if card_shaped(digits) && luhn_valid(digits) {
         WarningKind::CardNumber
-    } else if token.len() == 9 && routing_prefix(&digits) && aba_valid(&digits) {
+    } else if token.len() == 9 && routing_prefix(digits) && aba_valid(digits) {
         WarningKind::RoutingNumber
     } else {
         return None;
@@ -98,7 +105,7 @@ fn number(token: &str) -> Option<Candidate> {
     };
     Some(Candidate {
         kind,
-        normalized: digits,
+        normalized: digits.to_owned(),
         masked,
     })
 }
