@@ -1,5 +1,5 @@
-//! What each key says, worked out once per thread: its [`KeyKind`] and the financial-status
-//! term it holds. Sink traffic repeats the same few hundred keys (`event_type`, `user_data`,
+//! What each key says, worked out once per thread: its [`KeyKind`], whether it names a
+//! protocol header, and the financial-status term it holds. Sink traffic repeats the same few hundred keys (`event_type`, `user_data`,
 //! `em`, a cookie's name) in every request, and reading a key (a scan of its words, a
 //! status-term search) costs more than a hash lookup. Both readings are pure functions of the
 //! key and the vocabulary, so a remembered reading is the reading.
@@ -7,7 +7,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use super::keys::KeyKind;
+use super::keys::{self, KeyKind};
 use super::status::Vocabulary;
 
 /// Keys longer than this are read each time: they are rarely repeated.
@@ -19,6 +19,9 @@ const MAX_KEYS: usize = 4096;
 #[derive(Clone)]
 pub(super) struct Reading {
     pub kind: KeyKind,
+    /// Whether a header of this name holds only protocol values (see
+    /// [`keys::is_protocol_header`]).
+    pub protocol: bool,
     /// The financial-status term the key holds, if any.
     pub term: Option<String>,
 }
@@ -39,6 +42,7 @@ thread_local! {
 pub(super) fn read(key: &str, vocabulary: &Vocabulary) -> Reading {
     let fresh = || Reading {
         kind: KeyKind::of(key),
+        protocol: keys::is_protocol_header(key),
         term: vocabulary.find(key),
     };
     if key.len() > MAX_KEY {
@@ -80,6 +84,7 @@ mod tests {
             );
             assert_eq!(read("loyaltyTier", &builtin).term, None);
             assert_eq!(read("em", &custom).kind, KeyKind::Names(ValueKind::Email));
+            assert!(read("Content-Length", &custom).protocol && !read("em", &custom).protocol);
         }
         let long = format!("{}_balance", "x".repeat(MAX_KEY));
         assert_eq!(read(&long, &builtin).kind, KeyKind::ValueLike);

@@ -575,7 +575,7 @@ impl<'n> Scanner<'n> {
         header: bool,
     ) -> Site<'s> {
         let reading = key_memo::read(key, self.vocabulary);
-        let kind = if header && keys::is_protocol_header(key) {
+        let kind = if header && reading.protocol {
             KeyKind::Protocol
         } else {
             reading.kind
