@@ -475,6 +475,25 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// The runs a shape records are the first maximal runs of token characters of
+        /// [`MIN_RUN`] bytes or more, however they fall across the 64-byte steps.
+        #[test]
+        fn the_runs_recorded_are_the_long_runs_of_token_characters(
+            text in "([a-z0-9]{1,30}|[ .,:]{1,3}){0,24}",
+        ) {
+            let text = text.as_bytes();
+            let mut expected = Vec::new();
+            let whole = Token { start: 0, bytes: text, all: 0 };
+            split(whole, TOKEN, MIN_RUN, &mut |run| expected.push(run.start..run.start + run.bytes.len()));
+            let shape = Shape::of(text);
+            proptest::prop_assert_eq!(shape.run_count, expected.len());
+            let recorded: Vec<_> = shape.runs.iter().take(shape.run_count).map(|run| run.start as usize..run.end as usize).collect();
+            expected.truncate(MAX_RUNS);
+            proptest::prop_assert_eq!(recorded, expected);
+        }
+    }
+
     fn tokens(text: &[u8], alphabet: Alphabet, min: usize) -> Vec<(usize, &[u8])> {
         let mut all = Vec::new();
         Shape::of(text).tokens(text, alphabet, min, |t| all.push((t.start, t.bytes)));
