@@ -333,8 +333,13 @@ impl<'n> Scanner<'n> {
     /// Scans a string as text, then what it decodes to; a text this thread found clean in
     /// the same context before is passed over (see [`clean`]).
     pub fn text(&mut self, text: &[u8], site: &Site) {
+        self.text_of_shape(text, site, Shape::of);
+    }
+
+    /// [`Scanner::text`] for a string whose shape `shape` tells (a JSON number's digits).
+    fn text_of_shape(&mut self, text: &[u8], site: &Site, shape: fn(&[u8]) -> Shape) {
         if text.len() > clean::MAX_TEXT {
-            return self.scan_text(text, site);
+            return self.scan_text(text, site, shape(text));
         }
         let context = clean::Context {
             needles: self.needles.id(),
@@ -347,15 +352,14 @@ impl<'n> Scanner<'n> {
             return;
         };
         let marks = self.marks;
-        self.scan_text(text, site);
+        self.scan_text(text, site, shape(text));
         if self.marks == marks {
             clean::remember(ticket, text);
         }
     }
 
-    fn scan_text(&mut self, text: &[u8], site: &Site) {
+    fn scan_text(&mut self, text: &[u8], site: &Site, shape: Shape) {
         let needles = self.needles;
-        let shape = Shape::of(text);
         for (id, span, whole_token, owners) in needles.plain(text, &shape) {
             let matched = needle(b'p', &id.to_le_bytes());
             for owner in owners {
@@ -874,8 +878,9 @@ impl<'de> Visitor<'de> for Walk<'_, '_> {
 
     fn visit_u64<E>(self, number: u64) -> Result<(), E> {
         let mut digits = itoa::Buffer::new();
+        let digits = digits.format(number).as_bytes();
         self.scanner
-            .text(digits.format(number).as_bytes(), self.site);
+            .text_of_shape(digits, self.site, Shape::of_digits);
         Ok(())
     }
 

@@ -163,6 +163,34 @@ impl Shape {
         shape
     }
 
+    /// The shape of a string of ASCII digits alone (a JSON number's), told without
+    /// telling the classes of its bytes: what [`Shape::of`] tells of it.
+    pub fn of_digits(text: &[u8]) -> Shape {
+        debug_assert!(text.iter().all(u8::is_ascii_digit), "digits alone");
+        let Some(all) = (1..=64)
+            .contains(&text.len())
+            .then(|| u64::MAX >> (64 - text.len()))
+        else {
+            // Longer than a block, or empty.
+            return Shape::of(text);
+        };
+        let mut shape = Shape {
+            digits: text.len(),
+            long_hex: text.len() >= MIN_HEX,
+            // Nothing glues a number that is the whole string.
+            standing: NUMBER_DIGITS.contains(&text.len()),
+            block: Some(Block {
+                digit: all,
+                token: all,
+                hex: all,
+                letter: 0,
+            }),
+            ..Shape::default()
+        };
+        shape.token_run(text, 0, text.len());
+        shape
+    }
+
     /// The run of token characters from `start` to `end` in `text`: recorded, with the
     /// classes all of its bytes are in, when it is [`MIN_RUN`] long or more.
     fn token_run(&mut self, text: &[u8], start: usize, end: usize) {
@@ -491,6 +519,15 @@ mod tests {
             let recorded: Vec<_> = shape.runs.iter().take(shape.run_count).map(|run| run.start as usize..run.end as usize).collect();
             expected.truncate(MAX_RUNS);
             proptest::prop_assert_eq!(recorded, expected);
+        }
+    }
+
+    proptest::proptest! {
+        /// The shape of digits alone is the shape of any string.
+        #[test]
+        fn the_shape_of_digits_alone_is_their_shape(text in "[0-9]{0,80}") {
+            let text = text.as_bytes();
+            proptest::prop_assert_eq!(Shape::of_digits(text), Shape::of(text));
         }
     }
 
