@@ -93,12 +93,23 @@ pub(super) fn looks_like_json(text: &[u8]) -> bool {
 pub(super) fn url(text: &[u8]) -> Option<Vec<u8>> {
     // Most text has neither: told by a vector search.
     memchr::memchr2(b'%', b'+', text)?;
-    let spaced: Vec<u8> = text
-        .iter()
-        .map(|&b| if b == b'+' { b' ' } else { b })
-        .collect();
-    let decoded: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
-    (decoded != text).then_some(decoded)
+    // A `+` is a space, and a `%2B` a `+`: the spaces first.
+    let spaced: Cow<[u8]> = match memchr::memchr(b'+', text) {
+        Some(_) => Cow::Owned(
+            text.iter()
+                .map(|&b| if b == b'+' { b' ' } else { b })
+                .collect(),
+        ),
+        None => Cow::Borrowed(text),
+    };
+    // The decoding is borrowed when there was nothing to decode.
+    if let Cow::Owned(decoded) = Cow::from(percent_encoding::percent_decode(&spaced)) {
+        return Some(decoded);
+    }
+    match spaced {
+        Cow::Owned(spaced) => Some(spaced),
+        Cow::Borrowed(_) => None,
+    }
 }
 
 /// HTML entities (`&#64;`, `&amp;`) decoded; `None` when there are none.
@@ -481,6 +492,9 @@ mod tests {
     fn string_decoders() {
         assert_eq!(url(b"a%40b.com+x").as_deref(), Some(&b"a@b.com x"[..]));
         assert_eq!(url(b"plain"), None);
+        assert_eq!(url(b"100%"), None);
+        assert_eq!(url(b"100%+").as_deref(), Some(&b"100% "[..]));
+        assert_eq!(url(b"a%2Bb+c").as_deref(), Some(&b"a+b c"[..]));
         assert_eq!(html(b"a&#64;b&amp;c").as_deref(), Some(&b"a@b&c"[..]));
         let escaped = br#"a\u0040b.com \/x\/ \"q\" \ud83d\ude00 \uZZ \"#;
         let decoded = json_escape(escaped).map(String::from_utf8);
