@@ -24,6 +24,13 @@ pub(super) fn find(text: &[u8], key: KeyKind) -> (Vec<i64>, &'static str) {
     }
 }
 
+/// Whether text can hold an amount, told from whether it holds a `.` and from its key: money
+/// is written with cents, and a bare number counts only under a value-like key. The scan
+/// looks for amounts only where this holds.
+pub(super) fn possible(dotted: bool, key: KeyKind) -> bool {
+    dotted || key == KeyKind::ValueLike
+}
+
 /// A byte that glues a number to what surrounds it: then it is part of an id or a path.
 fn glued(b: Option<&u8>) -> bool {
     b.is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'/'))
@@ -177,14 +184,23 @@ mod tests {
         ));
     }
 
-    /// The scan looks for amounts only in text with a `.` or under a value-like key.
+    /// Where `possible` says no amount can be, `find` finds none.
     #[test]
-    fn no_amount_without_a_dot_but_under_a_value_like_key() {
+    fn no_amount_where_none_is_possible() {
+        let keys = [
+            KeyKind::None,
+            KeyKind::ValueLike,
+            KeyKind::Names(crate::privacy::ValueKind::Email),
+            KeyKind::Identity,
+            KeyKind::Protocol,
+            KeyKind::Other,
+        ];
         every_text(b"1,$- a", |text| {
-            for key in [KeyKind::None, KeyKind::Other, KeyKind::Protocol] {
-                assert_eq!(find(text, key).0, Vec::<i64>::new());
+            for key in keys.into_iter().filter(|&key| !possible(false, key)) {
+                assert_eq!(find(text, key).0, Vec::<i64>::new(), "{key:?}");
             }
         });
+        assert!(possible(false, KeyKind::ValueLike) && possible(true, KeyKind::Other));
         assert_eq!(find(b"1250", KeyKind::ValueLike).0, vec![1250, 125000]);
     }
 

@@ -1,8 +1,9 @@
 //! What each key says, worked out once per thread: its [`KeyKind`], whether it names a
-//! protocol header, and the financial-status term it holds. Sink traffic repeats the same few hundred keys (`event_type`, `user_data`,
-//! `em`, a cookie's name) in every request, and reading a key (a scan of its words, a
-//! status-term search) costs more than a hash lookup. Both readings are pure functions of the
-//! key and the vocabulary, so a remembered reading is the reading.
+//! protocol header, and the financial-status term it holds. Sink traffic repeats the same few
+//! hundred keys (`event_type`, `user_data`, `em`, a cookie's name) in every request, and
+//! reading a key (a scan of its words, a status-term search) costs more than a hash lookup.
+//! The readings are pure functions of the key and the vocabulary, so a remembered reading is
+//! the reading.
 
 use std::cell::RefCell;
 use std::collections::HashMap;

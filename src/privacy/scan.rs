@@ -251,7 +251,7 @@ impl<'n> Scanner<'n> {
         if self.mode == Mode::Request {
             self.status_value(text, site, shape);
             if shape.digits > 0 {
-                if shape.dot() || site.key == KeyKind::ValueLike {
+                if amounts::possible(shape.dot(), site.key) {
                     self.amounts(text, site);
                 }
                 self.counts(text, site);
