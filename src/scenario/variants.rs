@@ -308,9 +308,10 @@ pub(super) fn expand(
         if row.is_some() && name == written_name {
             name.push_str(&format!(" [example {}]", r + 1));
         }
+        let alternatives = take_alternatives(&mut filled, &varying);
         for k in 0..combinations {
             let mut case = filled.clone();
-            choose(&mut case, &varying, k);
+            choose(&mut case, &varying, &alternatives, k);
             let name = if varying.is_empty() {
                 name.clone()
             } else {
@@ -348,21 +349,39 @@ fn varying_steps(written: &Value) -> Result<Vec<(usize, usize)>, String> {
     Ok(varying)
 }
 
-/// Replaces each varying step's `user` by alternative `k` of the mixed-radix combination.
-fn choose(case: &mut Value, varying: &[(usize, usize)], mut k: usize) {
+/// Takes each varying step's alternatives out of `case`, leaving `null` in its `user`, so
+/// that a test case clones the scenario without every alternative of every step (which made
+/// the expansion quadratic in the alternatives).
+fn take_alternatives(case: &mut Value, varying: &[(usize, usize)]) -> Vec<Vec<Value>> {
+    let Some(Value::Sequence(steps)) = case.get_mut("steps") else {
+        return Vec::new();
+    };
+    varying
+        .iter()
+        .map(|&(i, _)| {
+            let user = steps.get_mut(i).and_then(|s| s.get_mut("user"));
+            match user.map(std::mem::take) {
+                Some(Value::Mapping(mut map)) => match map.remove("any_of") {
+                    Some(Value::Sequence(alternatives)) => alternatives,
+                    _ => Vec::new(),
+                },
+                _ => Vec::new(),
+            }
+        })
+        .collect()
+}
+
+/// Puts alternative `k` of the mixed-radix combination in each varying step's `user`, from
+/// the alternatives [`take_alternatives`] took out.
+fn choose(case: &mut Value, varying: &[(usize, usize)], alternatives: &[Vec<Value>], mut k: usize) {
     let Some(Value::Sequence(steps)) = case.get_mut("steps") else {
         return;
     };
-    for &(i, count) in varying.iter().rev() {
+    for (&(i, count), taken) in varying.iter().zip(alternatives).rev() {
         let pick = k % count;
         k /= count;
         if let Some(user) = steps.get_mut(i).and_then(|s| s.get_mut("user")) {
-            let alternative = user
-                .get("any_of")
-                .and_then(|a| a.get(pick))
-                .cloned()
-                .unwrap_or(Value::Null);
-            *user = alternative;
+            *user = taken.get(pick).cloned().unwrap_or(Value::Null);
         }
     }
 }
