@@ -10,11 +10,14 @@
 //! many customers share any one bucket or round number.
 
 use std::borrow::Borrow;
-use std::collections::HashMap;
 
 use chrono::Datelike;
 
 use crate::customer::{Customer, AS_OF};
+
+/// Maps keyed by the customers' own amounts and merchants: hashed with foldhash, as the
+/// needles' maps are (a fixed seed is no weakness for keys of the customers' own values).
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
 
 /// Powers of ten a balance is rounded to, in dollars: 10 to 1,000,000.
 const ROUNDINGS: std::ops::RangeInclusive<u32> = 1..=6;
@@ -71,7 +74,7 @@ impl Derived {
     pub fn new<C: Borrow<Customer>>(customers: &[C]) -> Derived {
         let mut derived = Derived::default();
         for (i, customer) in customers.iter().map(Borrow::borrow).enumerate() {
-            let mut spent: HashMap<&str, (i64, usize)> = HashMap::new();
+            let mut spent: HashMap<&str, (i64, usize)> = HashMap::default();
             for account in &customer.accounts {
                 let balance = account.balance.cents();
                 derived.balances.push((balance, i));
@@ -273,9 +276,9 @@ mod tests {
     #[test]
     fn a_bucket_finds_the_customers_whose_balance_it_holds() {
         let derived = Derived {
-            amounts: HashMap::new(),
+            amounts: HashMap::default(),
             balances: vec![(50_000, 2), (248_117, 0), (900_000, 1)],
-            counts: HashMap::new(),
+            counts: HashMap::default(),
         };
         assert_eq!(derived.bucket(b"1k-5k"), [0]);
         assert_eq!(derived.bucket(b"<10k"), [0, 1, 2]);

@@ -301,7 +301,18 @@ impl Builder {
         for (i, customer) in customers.iter().enumerate() {
             builder.customer(first + i, customer.borrow());
         }
+        builder.sort();
         builder
+    }
+
+    /// Sorts the checksums and the amounts, the amounts without repeats. The sorts are
+    /// stable: each checksum's owners stay customer by customer, so that a customer's first
+    /// form of a kind is the one kept. Each chunk's builder sorts on its own thread, so that
+    /// the builder they are merged into sorts runs already sorted, which takes one pass.
+    fn sort(&mut self) {
+        self.amounts.sort();
+        self.amounts.dedup();
+        self.checksums.sort_by_key(|&(sum, _)| sum);
     }
 
     /// Adds the needles of `later`, whose customers all come after this builder's: the same
@@ -566,11 +577,7 @@ impl Builder {
             let starts = spawn(scope, move || {
                 Starts::build(std::mem::take(&mut *crate::sync::lock(patterns)))
             });
-            self.amounts.sort_unstable();
-            self.amounts.dedup();
-            // A stable sort: each checksum's owners stay customer by customer, so that a
-            // customer's first form of a kind is the one kept.
-            self.checksums.sort_by_key(|&(sum, _)| sum);
+            self.sort();
             let (mut sums, mut owners) = (Vec::new(), Vec::with_capacity(self.checksums.len()));
             for group in self.checksums.chunk_by(|a, b| a.0 == b.0) {
                 let start = owners.len();
@@ -616,6 +623,7 @@ mod tests {
     );
 
     fn prepared(mut builder: Builder) -> Prepared {
+        builder.sort();
         let patterns = builder.patterns().into_iter().zip(builder.owners).collect();
         let checksums = builder.checksums;
         let amounts = builder.amounts;
