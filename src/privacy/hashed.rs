@@ -32,8 +32,45 @@ pub(super) struct Job {
     /// The owner, labelled with the plain form; a digest's label names its algorithms.
     pub owner: Owner,
     pub text: Box<str>,
-    /// The lowercase hex of each nested algorithm's digest of the text, when it is hashed twice.
-    pub inner: Vec<(Algo, String)>,
+    /// When the text is hashed twice, the lowercase hex of each of [`Algo::NESTED`]'s
+    /// digests of it, one after the other in that order (one allocation, not one each).
+    inner: Box<[u8]>,
+}
+
+impl Job {
+    /// The job of hashing `owner`'s `text`, and when `twice`, each nested digest of it again.
+    pub fn new(owner: Owner, text: &str, twice: bool) -> Job {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut inner = Vec::new();
+        if twice {
+            inner.reserve(Algo::NESTED.iter().map(|a| a.len() * 2).sum());
+            for algo in Algo::NESTED {
+                for digest in algo.outputs(text.as_bytes()) {
+                    inner.extend(
+                        digest.iter().flat_map(|&b| {
+                            [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 15)]]
+                        }),
+                    );
+                }
+            }
+        }
+        Job {
+            owner,
+            text: text.into(),
+            inner: inner.into_boxed_slice(),
+        }
+    }
+
+    /// Each nested algorithm with the lowercase hex of its digest of the text: none unless
+    /// the text is hashed twice.
+    pub fn inner(&self) -> impl Iterator<Item = (Algo, &[u8])> {
+        let mut rest = &self.inner[..];
+        Algo::NESTED.into_iter().map_while(move |algo| {
+            let (hex, tail) = rest.split_at_checked(algo.len() * 2)?;
+            rest = tail;
+            Some((algo, hex))
+        })
+    }
 }
 
 /// A digest by its first 16 bytes and its length: exact for md5, and a 2^-128 coincidence for
@@ -164,9 +201,9 @@ fn digests(jobs: &[Job], len: usize) -> Vec<(DigestKey, Owner)> {
         for &algo in &algos {
             add(algo, None, job.text.as_bytes());
         }
-        for (inner, hex) in &job.inner {
+        for (inner, hex) in job.inner() {
             for &algo in &outer {
-                add(algo, Some(*inner), hex.as_bytes());
+                add(algo, Some(inner), hex);
             }
         }
     }
@@ -180,26 +217,32 @@ mod tests {
     use crate::privacy::ValueKind;
 
     fn job(customer: usize, text: &str, nested: bool) -> Job {
-        let inner = if nested {
-            Algo::NESTED
-                .iter()
-                .flat_map(|&a| a.outputs(text.as_bytes()).into_iter().map(move |d| (a, d)))
-                .map(|(a, d)| (a, d.iter().map(|b| format!("{b:02x}")).collect()))
-                .collect()
-        } else {
-            Vec::new()
+        let owner = Owner {
+            customer,
+            kind: ValueKind::Email,
+            label: Label::Plain("email"),
+            rot13: false,
+            weak: None,
         };
-        Job {
-            owner: Owner {
-                customer,
-                kind: ValueKind::Email,
-                label: Label::Plain("email"),
-                rot13: false,
-                weak: None,
-            },
-            text: text.into(),
-            inner,
-        }
+        Job::new(owner, text, nested)
+    }
+
+    #[test]
+    fn a_nested_job_holds_the_hex_of_each_nested_digest() {
+        let twice = job(0, "anne@example.com", true);
+        let inner: Vec<(Algo, String)> = twice
+            .inner()
+            .map(|(algo, hex)| (algo, String::from_utf8_lossy(hex).into_owned()))
+            .collect();
+        let expected: Vec<(Algo, String)> = Algo::NESTED
+            .iter()
+            .map(|&algo| {
+                let digest = &algo.outputs(b"anne@example.com")[0];
+                (algo, digest.iter().map(|b| format!("{b:02x}")).collect())
+            })
+            .collect();
+        assert_eq!(inner, expected);
+        assert_eq!(job(0, "anne@example.com", false).inner().count(), 0);
     }
 
     #[test]
@@ -222,7 +265,13 @@ mod tests {
         // Not a digest length: nothing is built.
         assert_eq!(hashed.owners(&[0u8; 17]), Ok(&[][..]));
         assert_eq!(built(&hashed), vec![32]);
-        let md5_of_sha1 = Algo::Md5.outputs(job(0, "anne@example.com", true).inner[1].1.as_bytes());
+        let md5_of_sha1 = Algo::Md5.outputs(
+            job(0, "anne@example.com", true)
+                .inner()
+                .nth(1)
+                .expect("sha1")
+                .1,
+        );
         let owners = hashed.owners(&md5_of_sha1[0]).expect("built");
         assert_eq!(owners[0].label.to_string(), "md5(sha1(email))");
         assert_eq!(built(&hashed), vec![16, 32]);

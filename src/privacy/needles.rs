@@ -11,7 +11,7 @@ use std::borrow::Borrow;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::derived::Derived;
-use super::digests::{Algo, Checksum};
+use super::digests::Checksum;
 use super::hashed::{Hashed, Job, DIGEST_LENS};
 use super::normalise::{self, Form, Hash as Hashing};
 use super::owner::{owned, Label, Owner, Weak};
@@ -36,16 +36,6 @@ fn rot13(text: &[u8]) -> Vec<u8> {
             _ => b,
         })
         .collect()
-}
-
-fn lower_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut hex = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        hex.push(char::from(DIGITS[usize::from(b >> 4)]));
-        hex.push(char::from(DIGITS[usize::from(b & 15)]));
-    }
-    hex
 }
 
 /// Digit-only needles shorter than this are weak: a zip code, a compact date or SSN.
@@ -395,24 +385,7 @@ impl Builder {
         let Label::Plain(form) = owner.label else {
             return;
         };
-        let inner = if nested {
-            let digests = Algo::NESTED.into_iter().flat_map(|inner| {
-                inner
-                    .outputs(text.as_bytes())
-                    .into_iter()
-                    .map(move |d| (inner, d))
-            });
-            digests
-                .map(|(inner, digest)| (inner, lower_hex(&digest)))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        self.jobs.push(Job {
-            owner,
-            text: text.into(),
-            inner,
-        });
+        self.jobs.push(Job::new(owner, text, nested));
         for sum in Checksum::ALL {
             let owner = Owner {
                 label: Label::Checksum { sum, form },
