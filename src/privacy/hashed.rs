@@ -120,6 +120,11 @@ impl Hashed {
         }
     }
 
+    /// The texts to hash, in the order the customers' forms gave them.
+    pub fn jobs(&self) -> &[Job] {
+        &self.jobs
+    }
+
     /// The owners of the digest `bytes`, if it is one of ours; the first lookup of a length
     /// builds that length's table. `Err` says why the length's digests are missing.
     pub fn owners(&self, bytes: &[u8]) -> Result<&[Owner], &'static str> {

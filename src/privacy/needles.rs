@@ -3,12 +3,13 @@
 //! The forms come from `normalise`. Plaintext forms, and their rot13, go into ONE
 //! case-insensitive matcher (`starts`) that reports overlapping matches; the texts to hash go
 //! to `hashed`, whose digests (every algorithm of `digests`, and hash-of-hash for email and
-//! phone) are built by length when first looked up; 32-bit checksums and amounts (by cents)
-//! go into lists sorted by their number. Each needle maps to its owners:
+//! phone) are built by length when first looked up, as are the 32-bit checksums of the same
+//! texts; amounts (by cents) go into a list sorted by their number. Each needle maps to its owners:
 //! (customer, value kind, form label).
 
 use std::borrow::Borrow;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 
 use super::derived::Derived;
 use super::digests::Checksum;
@@ -81,7 +82,9 @@ pub(super) struct Needles {
     /// The digests, built by length when first looked up.
     hashed: Hashed,
     /// The owners of each 32-bit checksum.
-    checksums: Sorted<u32, Owner>,
+    /// The owners of each 32-bit checksum of the texts to hash: built when first looked up
+    /// (only a whole token under a key that names an identity is), from the digests' jobs.
+    checksums: OnceLock<Sorted<u32, Owner>>,
     /// Customers by amount in cents.
     amounts: Sorted<i64, usize>,
     /// Known values as the warning patterns normalise them (digits only; lowercase email).
@@ -91,8 +94,8 @@ pub(super) struct Needles {
 }
 
 impl Needles {
-    /// Prepares the plaintext needles (matcher, amounts, known values), the checksums and the
-    /// texts to hash; the digests themselves are built by length when first looked up.
+    /// Prepares the plaintext needles (matcher, amounts, known values) and the texts to hash;
+    /// their digests are built by length when first looked up, and their checksums too.
     /// `amounts[i]` are amounts customer `i` moves, known besides their accounts.
     ///
     /// The customers are split in chunks across the available CPUs, the derived values
@@ -175,7 +178,9 @@ impl Needles {
 
     /// The owners of the 32-bit checksum `sum`, if it is one of ours.
     pub fn checksum(&self, sum: u32) -> &[Owner] {
-        self.checksums.get(sum)
+        self.checksums
+            .get_or_init(|| checksums(self.hashed.jobs()))
+            .get(sum)
     }
 
     /// The customers with an amount of exactly `cents`.
@@ -275,8 +280,6 @@ struct Builder {
     index: HashMap<Vec<u8>, usize>,
     owners: Vec<Vec<Owner>>,
     jobs: Vec<Job>,
-    /// Every checksum with its owner, customer by customer.
-    checksums: Vec<(u32, Owner)>,
     /// The (kind, text) pairs of a customer already hashed: each digest is computed once.
     hashed_texts: HashSet<(ValueKind, String)>,
     /// Every amount in cents with its customer, customer by customer, then the amounts moved.
@@ -295,14 +298,12 @@ impl Builder {
         builder
     }
 
-    /// Sorts the checksums and the amounts, the amounts without repeats. The sorts are
-    /// stable: each checksum's owners stay customer by customer, so that a customer's first
-    /// form of a kind is the one kept. Each chunk's builder sorts on its own thread, so that
-    /// the builder they are merged into sorts runs already sorted, which takes one pass.
+    /// Sorts the amounts, without repeats. Each chunk's builder sorts on its own thread, so
+    /// that the builder they are merged into sorts runs already sorted (the sort is stable,
+    /// which merges them in one pass).
     fn sort(&mut self) {
         self.amounts.sort();
         self.amounts.dedup();
-        self.checksums.sort_by_key(|&(sum, _)| sum);
     }
 
     /// Adds the needles of `later`, whose customers all come after this builder's: the same
@@ -322,7 +323,6 @@ impl Builder {
             }
         }
         self.jobs.extend(later.jobs);
-        self.checksums.extend(later.checksums);
         self.amounts.extend(later.amounts);
         self.known.extend(later.known);
     }
@@ -382,16 +382,8 @@ impl Builder {
         if text.is_empty() || !self.hashed_texts.insert((owner.kind, text.to_owned())) {
             return;
         }
-        let Label::Plain(form) = owner.label else {
-            return;
-        };
-        self.jobs.push(Job::new(owner, text, nested));
-        for sum in Checksum::ALL {
-            let owner = Owner {
-                label: Label::Checksum { sum, form },
-                ..owner
-            };
-            self.checksums.push((sum.of(text.as_bytes()), owner));
+        if matches!(owner.label, Label::Plain(_)) {
+            self.jobs.push(Job::new(owner, text, nested));
         }
     }
 
@@ -543,7 +535,7 @@ impl Builder {
 
     /// The needles: the matcher of the patterns, the owners sorted where they may not be.
     fn finish(mut self) -> Needles {
-        // The matcher is built beside the sorting of checksums and amounts.
+        // The matcher is built beside the sorting of the amounts.
         let patterns = std::sync::Mutex::new(self.patterns());
         let patterns = &patterns;
         std::thread::scope(|scope| {
@@ -551,32 +543,53 @@ impl Builder {
                 Starts::build(std::mem::take(&mut *crate::sync::lock(patterns)))
             });
             self.sort();
-            let (mut sums, mut owners) = (Vec::new(), Vec::with_capacity(self.checksums.len()));
-            for group in self.checksums.chunk_by(|a, b| a.0 == b.0) {
-                let start = owners.len();
-                for &(sum, owner) in group {
-                    let theirs = owners.get(start..).unwrap_or_default();
-                    if !owned(theirs, &owner, |o| o.kind == owner.kind) {
-                        sums.push(sum);
-                        owners.push(owner);
-                    }
-                }
-            }
             static NEXT_ID: AtomicU64 = AtomicU64::new(1);
             Needles {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 starts: starts.join(),
                 owners: self.owners,
                 hashed: Hashed::new(self.jobs),
-                checksums: Sorted {
-                    keys: sums,
-                    values: owners,
-                },
+                checksums: OnceLock::new(),
                 amounts: Sorted::of(self.amounts),
                 known: self.known,
                 derived: Derived::default(),
             }
         })
+    }
+}
+
+/// The owners of each 32-bit checksum of the texts of `jobs`, sorted by checksum. The sort is
+/// stable: each checksum's owners stay customer by customer, so that a customer's first form
+/// of a kind is the one kept.
+fn checksums(jobs: &[Job]) -> Sorted<u32, Owner> {
+    let mut all: Vec<(u32, Owner)> = Vec::with_capacity(jobs.len() * Checksum::ALL.len());
+    for job in jobs {
+        let Label::Plain(form) = job.owner.label else {
+            continue;
+        };
+        for sum in Checksum::ALL {
+            let owner = Owner {
+                label: Label::Checksum { sum, form },
+                ..job.owner
+            };
+            all.push((sum.of(job.text.as_bytes()), owner));
+        }
+    }
+    all.sort_by_key(|&(sum, _)| sum);
+    let (mut sums, mut owners) = (Vec::new(), Vec::with_capacity(all.len()));
+    for group in all.chunk_by(|a, b| a.0 == b.0) {
+        let start = owners.len();
+        for &(sum, owner) in group {
+            let theirs = owners.get(start..).unwrap_or_default();
+            if !owned(theirs, &owner, |o| o.kind == owner.kind) {
+                sums.push(sum);
+                owners.push(owner);
+            }
+        }
+    }
+    Sorted {
+        keys: sums,
+        values: owners,
     }
 }
 
@@ -586,11 +599,10 @@ mod tests {
     use crate::customer::CustomerSpec;
 
     /// Everything a builder prepared, in a form that compares: patterns with their owners,
-    /// digest jobs, checksums, amounts and the known values.
+    /// digest jobs (whose checksums are built from them), amounts and the known values.
     type Prepared = (
         Vec<(Vec<u8>, Vec<Owner>)>,
         Vec<Job>,
-        Vec<(u32, Owner)>,
         Vec<(i64, usize)>,
         Vec<String>,
     );
@@ -598,11 +610,10 @@ mod tests {
     fn prepared(mut builder: Builder) -> Prepared {
         builder.sort();
         let patterns = builder.patterns().into_iter().zip(builder.owners).collect();
-        let checksums = builder.checksums;
         let amounts = builder.amounts;
         let mut known: Vec<_> = builder.known.into_iter().collect();
         known.sort_unstable();
-        (patterns, builder.jobs, checksums, amounts, known)
+        (patterns, builder.jobs, amounts, known)
     }
 
     fn customers(count: usize) -> Vec<Customer> {
@@ -666,6 +677,26 @@ mod tests {
         merged.merge(Builder::of(&customers[4..7], 4));
         merged.merge(Builder::of(&customers[7..], 7));
         assert_eq!(prepared(merged), prepared(single));
+    }
+
+    #[test]
+    fn checksums_are_built_when_first_looked_up_for_every_text_to_hash() {
+        let customers = customers(3);
+        let needles = Needles::build(&customers, &[]);
+        assert!(needles.checksums.get().is_none(), "built before a lookup");
+        let email = customers[1].email.as_bytes();
+        for sum in Checksum::ALL {
+            let labels: Vec<String> = needles
+                .checksum(sum.of(email))
+                .iter()
+                .filter(|o| o.customer == 1)
+                .map(|o| o.label.to_string())
+                .collect();
+            let of_email = |l: &String| l.starts_with(sum.name()) && l.contains("(email)");
+            assert!(labels.iter().any(of_email), "{labels:?}");
+        }
+        assert!(needles.checksums.get().is_some());
+        assert_eq!(needles.checksum(0x1234_5678), &[]);
     }
 
     #[test]
