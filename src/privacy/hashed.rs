@@ -15,7 +15,7 @@ use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::OnceLock;
 
 use super::digests::Algo;
-use super::owner::{owned, Label, Owner};
+use super::owner::{grouped, Label, Owner};
 use super::starts::WordHasher;
 use crate::chunks::across_cpus;
 
@@ -159,25 +159,15 @@ impl Table {
     }
 
     /// The table of `digests` sorted by key, each key's owners in the order added, the first
-    /// form of a (customer, kind) winning: one pass over the groups of equal keys.
+    /// form of a (customer, kind) winning (see [`grouped`]).
     fn of(mut digests: Vec<(DigestKey, Owner)>) -> Table {
         // A stable sort, which merges the chunks' sorted runs in linear time.
         digests.sort_by_key(|(key, _)| *key);
-        let mut ranges = HashMap::default();
-        ranges.reserve(digests.len());
-        let mut owners: Vec<Owner> = Vec::with_capacity(digests.len());
-        for group in digests.chunk_by(|a, b| a.0 == b.0) {
-            let start = owners.len();
-            for &(_, owner) in group {
-                let group = owners.get(start..).unwrap_or_default();
-                if !owned(group, &owner, |o| o.kind == owner.kind) {
-                    owners.push(owner);
-                }
-            }
-            if let Some(&(key, _)) = group.first() {
-                ranges.insert(key, (start, owners.len()));
-            }
-        }
+        let (keys, owners) = grouped(&digests);
+        let ranges = keys
+            .into_iter()
+            .map(|(key, range)| (key, (range.start, range.end)))
+            .collect();
         Table { ranges, owners }
     }
 }

@@ -15,7 +15,7 @@ use super::derived::Derived;
 use super::digests::Checksum;
 use super::hashed::{Hashed, Job, DIGEST_LENS};
 use super::normalise::{self, Form, Hash as Hashing};
-use super::owner::{owned, Label, Owner, Weak};
+use super::owner::{grouped, owned, Label, Owner, Weak};
 use super::shape::{Shape, WholeRun};
 use super::starts::Starts;
 use super::ValueKind;
@@ -560,7 +560,7 @@ impl Builder {
 
 /// The owners of each 32-bit checksum of the texts of `jobs`, sorted by checksum. The sort is
 /// stable: each checksum's owners stay customer by customer, so that a customer's first form
-/// of a kind is the one kept.
+/// of a kind is the one kept (see [`grouped`]).
 fn checksums(jobs: &[Job]) -> Sorted<u32, Owner> {
     let mut all: Vec<(u32, Owner)> = Vec::with_capacity(jobs.len() * Checksum::ALL.len());
     for job in jobs {
@@ -576,19 +576,12 @@ fn checksums(jobs: &[Job]) -> Sorted<u32, Owner> {
         }
     }
     all.sort_by_key(|&(sum, _)| sum);
-    let (mut sums, mut owners) = (Vec::new(), Vec::with_capacity(all.len()));
-    for group in all.chunk_by(|a, b| a.0 == b.0) {
-        let start = owners.len();
-        for &(sum, owner) in group {
-            let theirs = owners.get(start..).unwrap_or_default();
-            if !owned(theirs, &owner, |o| o.kind == owner.kind) {
-                sums.push(sum);
-                owners.push(owner);
-            }
-        }
-    }
+    let (sums, owners) = grouped(&all);
     Sorted {
-        keys: sums,
+        keys: sums
+            .into_iter()
+            .flat_map(|(sum, range)| std::iter::repeat_n(sum, range.len()))
+            .collect(),
         values: owners,
     }
 }

@@ -2,6 +2,7 @@
 //! label, the end of a finding's chain), and where a short needle counts.
 
 use std::fmt;
+use std::ops::Range;
 
 use super::digests::{Algo, Checksum};
 use super::keys::KeyKind;
@@ -134,4 +135,26 @@ pub(super) fn owned(owners: &[Owner], owner: &Owner, same: impl Fn(&Owner) -> bo
         .rev()
         .take_while(|o| o.customer == owner.customer)
         .any(same)
+}
+
+/// The owners of `sorted`, a list of owners grouped by key, each key's in the order added,
+/// without the later owners of a customer that has one of the same kind under that key (its
+/// first form wins); and each key with the range of its owners in them.
+pub(super) fn grouped<K: Copy + PartialEq>(
+    sorted: &[(K, Owner)],
+) -> (Vec<(K, Range<usize>)>, Vec<Owner>) {
+    let (mut keys, mut owners) = (Vec::new(), Vec::with_capacity(sorted.len()));
+    for group in sorted.chunk_by(|a, b| a.0 == b.0) {
+        let start = owners.len();
+        for &(_, owner) in group {
+            let theirs = owners.get(start..).unwrap_or_default();
+            if !owned(theirs, &owner, |o| o.kind == owner.kind) {
+                owners.push(owner);
+            }
+        }
+        if let Some(&(key, _)) = group.first() {
+            keys.push((key, start..owners.len()));
+        }
+    }
+    (keys, owners)
 }
