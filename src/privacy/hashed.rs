@@ -63,7 +63,7 @@ impl Job {
 
     /// Each nested algorithm with the lowercase hex of its digest of the text: none unless
     /// the text is hashed twice.
-    pub fn inner(&self) -> impl Iterator<Item = (Algo, &[u8])> {
+    fn inner(&self) -> impl Iterator<Item = (Algo, &[u8])> {
         let mut rest = &self.inner[..];
         Algo::NESTED.into_iter().map_while(move |algo| {
             let (hex, tail) = rest.split_at_checked(algo.len() * 2)?;

@@ -4,8 +4,8 @@
 //! case-insensitive matcher (`starts`) that reports overlapping matches; the texts to hash go
 //! to `hashed`, whose digests (every algorithm of `digests`, and hash-of-hash for email and
 //! phone) are built by length when first looked up, as are the 32-bit checksums of the same
-//! texts; amounts (by cents) go into a list sorted by their number. Each needle maps to its owners:
-//! (customer, value kind, form label).
+//! texts; amounts (by cents) go into a list sorted by their number. Each needle maps to its
+//! owners: (customer, value kind, form label).
 
 use std::borrow::Borrow;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -81,7 +81,6 @@ pub(super) struct Needles {
     owners: Vec<Vec<Owner>>,
     /// The digests, built by length when first looked up.
     hashed: Hashed,
-    /// The owners of each 32-bit checksum.
     /// The owners of each 32-bit checksum of the texts to hash: built when first looked up
     /// (only a whole token under a key that names an identity is), from the digests' jobs.
     checksums: OnceLock<Sorted<u32, Owner>>,
