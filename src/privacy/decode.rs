@@ -263,9 +263,31 @@ pub(super) const MIN_RARE: usize = 12;
 const MAX_BASE58: usize = 256;
 /// LZ-String output can grow quadratically with its input: longer tokens are not tried.
 const MAX_LZ: usize = 2048;
-/// LZ-String's alphabets for `compressToBase64` and `compressToEncodedURIComponent`.
-const LZ_BASE64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-const LZ_URI: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+-$";
+/// The value of a character in LZ-String's `compressToBase64` alphabet (`A`…`Z a`…`z 0`…`9 + /`),
+/// plus one; 0 for a character outside it.
+const fn lz_base64_value(b: u8) -> u8 {
+    match b {
+        b'A'..=b'Z' => b - b'A' + 1,
+        b'a'..=b'z' => b - b'a' + 27,
+        b'0'..=b'9' => b - b'0' + 53,
+        b'+' => 63,
+        b'/' => 64,
+        _ => 0,
+    }
+}
+
+/// [`lz_base64_value`] for `compressToEncodedURIComponent`, whose last two are `-` and `$`.
+const fn lz_uri_value(b: u8) -> u8 {
+    match b {
+        b'-' => 64,
+        b'$' => 65,
+        b'/' => 0,
+        _ => lz_base64_value(b),
+    }
+}
+
+const LZ_BASE64: [u8; 256] = byte_table!(u8, lz_base64_value);
+const LZ_URI: [u8; 256] = byte_table!(u8, lz_uri_value);
 
 /// The decodings of a run of 12 or more letters, digits and `+/-$` that is not [`hexish`],
 /// written in `alphabets`, in the rarer encodings, by chain step: base32, base58, and
@@ -325,19 +347,16 @@ fn lz_string(run: &[u8]) -> Option<Vec<u8>> {
     let uri = run.iter().any(|b| matches!(b, b'$' | b'-'));
     // The first two bits read (bit 5, then bit 4, of the first character's value) are a
     // literal's marker, 0 or 1: bit 4 is clear.
-    let opens = run.first().and_then(|first| {
-        let alphabet = if uri { LZ_URI } else { LZ_BASE64 };
-        alphabet.iter().position(|b| b == first)
-    });
-    if run.len() > MAX_LZ || opens.is_none_or(|value| value & 0b1_0000 != 0) {
+    let alphabet = if uri { &LZ_URI } else { &LZ_BASE64 };
+    // Characters outside the alphabet are passed over, as LZ-String's own decoders do.
+    let mut values = run
+        .iter()
+        .filter_map(|&b| alphabet[usize::from(b)].checked_sub(1).map(u16::from));
+    let opens = run.first().map(|&b| alphabet[usize::from(b)]);
+    if run.len() > MAX_LZ || opens.is_none_or(|value| value == 0 || (value - 1) & 0b1_0000 != 0) {
         return None;
     }
-    let text = std::str::from_utf8(run).ok()?;
-    let units = if uri {
-        lz_str::decompress_from_encoded_uri_component(text)?
-    } else {
-        lz_str::decompress_from_base64(text)?
-    };
+    let units = lz_str::decompress_internal(&mut values, 6)?;
     // Text compresses to at least half as many characters: a short decoding of a long run is
     // noise that happened to hit the end marker.
     if units.len() * 2 < run.len() || base64(run).is_some_and(|bytes| printable(&bytes)) {

@@ -887,8 +887,9 @@ impl<'de> Visitor<'de> for Walk<'_, '_> {
     fn visit_f64<E>(self, number: f64) -> Result<(), E> {
         if number.is_finite() {
             let mut digits = zmij::Buffer::new();
+            let digits = digits.format_finite(number).as_bytes();
             self.scanner
-                .text(digits.format_finite(number).as_bytes(), self.site);
+                .text_of_shape(digits, self.site, Shape::of_decimal);
         }
         Ok(())
     }

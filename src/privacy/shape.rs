@@ -191,6 +191,38 @@ impl Shape {
         shape
     }
 
+    /// The shape of a decimal number (`-12.5`, a JSON float's digits), told without telling
+    /// the classes of its bytes when both of its parts are shorter than a run ([`MIN_RUN`]):
+    /// no run, no hex token and no number that stands alone (the dot glues both parts).
+    /// What [`Shape::of`] tells of it.
+    pub fn of_decimal(text: &[u8]) -> Shape {
+        let sign = usize::from(text.first() == Some(&b'-'));
+        let dot = text.iter().position(|&b| b == b'.').unwrap_or(0);
+        let digits = |part: &[u8]| !part.is_empty() && part.iter().all(u8::is_ascii_digit);
+        let (whole, fraction) = (
+            text.get(sign..dot).unwrap_or_default(),
+            text.get(dot + 1..).unwrap_or_default(),
+        );
+        if !(digits(whole) && digits(fraction)) || dot >= MIN_RUN || fraction.len() >= MIN_RUN {
+            return Shape::of(text);
+        }
+        // Each byte's bit: all of them but the sign's and the dot's are digits.
+        let all = u64::MAX >> (64 - text.len());
+        let digit = all & !(1 << dot) & !(sign as u64);
+        Shape {
+            seen: Seen::DOT,
+            digits: whole.len() + fraction.len(),
+            block: Some(Block {
+                digit,
+                letter: 0,
+                // A minus sign is a token character.
+                token: all & !(1 << dot),
+                hex: digit,
+            }),
+            ..Shape::default()
+        }
+    }
+
     /// The run of token characters from `start` to `end` in `text`: recorded, with the
     /// classes all of its bytes are in, when it is [`MIN_RUN`] long or more.
     fn token_run(&mut self, text: &[u8], start: usize, end: usize) {
@@ -528,6 +560,20 @@ mod tests {
         fn the_shape_of_digits_alone_is_their_shape(text in "[0-9]{0,80}") {
             let text = text.as_bytes();
             proptest::prop_assert_eq!(Shape::of_digits(text), Shape::of(text));
+        }
+
+        /// The shape of a decimal number is the shape of any string, whatever its parts'
+        /// lengths and whether it is a number at all.
+        #[test]
+        fn the_shape_of_a_decimal_is_its_shape(
+            text in "-?[0-9]{0,14}(\\.[0-9]{0,14})?(e-?[0-9]{1,3})?|[0-9.-]{0,6}",
+            number in proptest::num::f64::NORMAL | proptest::num::f64::SUBNORMAL,
+        ) {
+            let text = text.as_bytes();
+            proptest::prop_assert_eq!(Shape::of_decimal(text), Shape::of(text));
+            let mut buffer = zmij::Buffer::new();
+            let float = buffer.format_finite(number).as_bytes();
+            proptest::prop_assert_eq!(Shape::of_decimal(float), Shape::of(float));
         }
     }
 
