@@ -158,7 +158,17 @@ proptest! {
 /// takes long enough to measure. The measurements run one at a time, small and large in
 /// turn, six of each, and the fastest of each is compared: a busy machine only ever makes
 /// a measurement slower, so the fastest is the nearest to the truth either way.
-fn grows_linearly(name: &str, mut work: impl FnMut(usize)) {
+fn grows_linearly(name: &str, work: impl FnMut(usize)) {
+    grows_linearly_up_to(name, 1 << 23, 32.0, work);
+}
+
+/// [`grows_linearly`] for work that takes at most `most` units, and whose large input may
+/// take at most `times` as long as the small one. The large input is never past `most`, so
+/// that a cap on the work (a limit the loader enforces) cannot hide a quadratic by making
+/// the large input less than 8 times the small one; below a cap, a quadratic part may not
+/// outweigh the linear one at the small input, and shows as less than 64 times: `times`
+/// then says how much less.
+fn grows_linearly_up_to(name: &str, most: usize, times: f64, mut work: impl FnMut(usize)) {
     static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _alone = ONE_AT_A_TIME
         .lock()
@@ -168,8 +178,8 @@ fn grows_linearly(name: &str, mut work: impl FnMut(usize)) {
         work(n);
         start.elapsed()
     };
-    let mut n = 1024;
-    while timed(n).min(timed(n)) < Duration::from_millis(5) && n < (1 << 20) {
+    let mut n = (most / 8).min(1024);
+    while timed(n).min(timed(n)) < Duration::from_millis(5) && n * 16 <= most {
         n *= 2;
     }
     let (mut small, mut large) = (Duration::MAX, Duration::MAX);
@@ -185,7 +195,7 @@ fn grows_linearly(name: &str, mut work: impl FnMut(usize)) {
         );
     }
     assert!(
-        ratio < 32.0,
+        ratio < times,
         "{name}: {n} units took {small:?}, {} took {large:?} ({ratio:.1} times)",
         n * 8
     );
@@ -244,33 +254,41 @@ fn the_leak_detector_stays_linear_on_adversarial_bodies() {
 #[test]
 fn the_loader_stays_linear_on_adversarial_files() {
     let ws = common::Workspace::new();
-    /// A family of files: its name, and the file of about `n` bytes.
-    type Family = (&'static str, fn(usize) -> String);
+    /// A family of files: its name, the most bytes it grows to with the most times as long
+    /// as the small input its largest may take, and the file of about `n` bytes.
+    type Family = (&'static str, (usize, f64), fn(usize) -> String);
+    let any = (1 << 23, 32.0);
     let families: [Family; 4] = [
-        ("many scenarios", |n| {
+        ("many scenarios", any, |n| {
             (0..n / 40)
                 .map(|i| format!("- name: s{i}\n  steps: [{{ user: hi }}]\n"))
                 .collect()
         }),
-        ("a long text", |n| {
+        ("a long text", any, |n| {
             format!("name: a\nsteps: [{{ user: \"{}\" }}]\n", "x".repeat(n))
         }),
-        ("many variants", |n| {
-            let words: Vec<String> = (0..(n / 8).min(999)).map(|i| format!("w{i}")).collect();
+        // One test case per alternative, up to the limit of 1,000 a scenario expands into:
+        // 124 alternatives against 999. Reading a case outweighs copying the alternatives
+        // at 124 of them, so copying them all for each case takes 25 times as long at 999
+        // (a case read once each, 7 times).
+        ("many variants", (999 * 8, 16.0), |n| {
+            let words: Vec<String> = (0..n / 8).map(|i| format!("w{i}")).collect();
             format!(
                 "name: a\nsteps:\n  - user: {{ any_of: [{}] }}\n",
                 words.join(", ")
             )
         }),
-        ("many aliases", |n| {
+        ("many aliases", any, |n| {
             let mut text = String::from("name: a\nx: &a [1, 2, 3, 4]\n");
             text.push_str(&format!("y: [{}]\n", vec!["*a"; n / 4].join(", ")));
             text.push_str("steps: [{ user: hi }]\n");
             text
         }),
     ];
-    for (name, make) in families {
-        grows_linearly(name, |n| {
+    // The files are scenarios: the largest of many variants is 999 test cases.
+    assert_eq!(load(&ws, &(families[2].2)(999 * 8)), Ok(999));
+    for (name, (most, times), make) in families {
+        grows_linearly_up_to(name, most, times, |n| {
             let _ = load(&ws, &make(n));
         });
     }
