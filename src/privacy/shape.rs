@@ -145,14 +145,22 @@ impl Shape {
             let mut open = block.digit & !(alnum << 1 | alnum_before);
             alnum_before = alnum >> 63;
             while open != 0 && !shape.standing {
-                let start = at + open.trailing_zeros() as usize;
+                let offset = open.trailing_zeros();
+                let start = at + offset as usize;
                 open &= open - 1;
-                let digits = text.get(start..).unwrap_or_default();
-                let len = digits
-                    .iter()
-                    .take(*NUMBER_DIGITS.end() + 1)
-                    .take_while(|b| b.is_ascii_digit())
-                    .count();
+                // The run's length from the block's digits when it ends within the block (the
+                // bits past the block's end read as no digit); read on from its bytes when not.
+                let run = (!(block.digit >> offset)).trailing_zeros();
+                let len = if offset + run < 64 {
+                    (run as usize).min(*NUMBER_DIGITS.end() + 1)
+                } else {
+                    let digits = text.get(start..).unwrap_or_default();
+                    digits
+                        .iter()
+                        .take(*NUMBER_DIGITS.end() + 1)
+                        .take_while(|b| b.is_ascii_digit())
+                        .count()
+                };
                 shape.standing = stands(text, start, start + len);
             }
         });
