@@ -234,10 +234,7 @@ pub(super) fn base64_may_be_stream(run: &[u8]) -> bool {
 pub(super) fn hex_may_be_stream(run: &[u8]) -> bool {
     let mut head = [0u8; 2];
     run.get(..4).is_some_and(|digits| {
-        data_encoding::HEXLOWER_PERMISSIVE
-            .decode_mut(digits, &mut head)
-            .is_ok()
-            && Codec::sniff(&head).is_some()
+        const_hex::decode_to_slice(digits, &mut head).is_ok() && Codec::sniff(&head).is_some()
     })
 }
 
@@ -252,9 +249,11 @@ pub(super) fn hex_may_be_text(run: &[u8]) -> bool {
     other * 100 <= run.len() / 2 * 15
 }
 
-/// A hex run decoded (either case); `None` for an odd length.
+/// A hex run decoded (either case); `None` for an odd length. Digests are decoded by the
+/// thousand per scan: by a vector decoder.
 pub(super) fn hex(run: &[u8]) -> Option<Vec<u8>> {
-    data_encoding::HEXLOWER_PERMISSIVE.decode(run).ok()
+    // A run of hex digits has no `0x`, which `const_hex` would strip.
+    const_hex::decode(run).ok()
 }
 
 /// Tokens shorter than this are not tried in the rarer encodings: too short to hold a value.
