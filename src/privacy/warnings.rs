@@ -75,21 +75,29 @@ fn number(token: &[u8]) -> Option<Candidate> {
         *gathered.get_mut(count)? = digit;
         count += 1;
     }
-    let digits = std::str::from_utf8(gathered.get(..count)?).ok()?;
-    let token = std::str::from_utf8(token).ok()?;
-    let kind = if token.len() == 11 && token.contains('-') {
-        let parts: Vec<u32> = token.split('-').filter_map(|p| p.parse().ok()).collect();
+    let digits = gathered.get(..count)?;
+    // Most numbers are ids and timestamps, told from the digits as bytes: a number is read
+    // as text only once it has a card's, a routing number's or an SSN's shape.
+    let kind = if token.len() == 11 && token.contains(&b'-') {
+        let parts: Vec<u32> = token
+            .split(|&b| b == b'-')
+            .filter_map(|p| std::str::from_utf8(p).ok()?.parse().ok())
+            .collect();
         match parts.as_slice() {
             [area, group, serial] if ssn_valid(*area, *group, *serial) => WarningKind::Ssn,
             _ => return None,
         }
-    } else if card_shaped(digits) && luhn_valid(digits) {
+    } else if card_shaped(digits) && luhn_valid(std::str::from_utf8(digits).ok()?) {
         WarningKind::CardNumber
-    } else if token.len() == 9 && routing_prefix(digits) && aba_valid(digits) {
+    } else if token.len() == 9
+        && routing_prefix(digits)
+        && aba_valid(std::str::from_utf8(digits).ok()?)
+    {
         WarningKind::RoutingNumber
     } else {
         return None;
     };
+    let digits = std::str::from_utf8(digits).ok()?;
     let last4: String = digits
         .chars()
         .skip(digits.len().saturating_sub(4))
@@ -112,15 +120,19 @@ fn number(token: &[u8]) -> Option<Candidate> {
 
 /// Whether a brand issues cards with this prefix and length (Visa, Mastercard, Amex,
 /// Discover, Diners, JCB), so that ids and timestamps rarely pass for cards.
-fn card_shaped(digits: &str) -> bool {
-    let prefix = |n: usize| {
-        digits
-            .get(..n)
-            .and_then(|p| p.parse::<u32>().ok())
-            .unwrap_or(0)
-    };
+/// The number the first `n` of `digits` write, 0 when there are fewer.
+fn leading(digits: &[u8], n: usize) -> u32 {
+    digits.get(..n).map_or(0, |head| {
+        head.iter()
+            .fold(0, |sum, &d| sum * 10 + u32::from(d.wrapping_sub(b'0')))
+    })
+}
+
+/// Whether ASCII `digits` have a card network's prefix and length.
+fn card_shaped(digits: &[u8]) -> bool {
+    let prefix = |n: usize| leading(digits, n);
     match digits.len() {
-        len if digits.starts_with('4') => matches!(len, 13 | 16 | 19),
+        len if digits.first() == Some(&b'4') => matches!(len, 13 | 16 | 19),
         14 => matches!(prefix(2), 36 | 38) || (300..=305).contains(&prefix(3)),
         15 => matches!(prefix(2), 34 | 37),
         16..=19 => {
@@ -132,17 +144,14 @@ fn card_shaped(digits: &str) -> bool {
     }
 }
 
-/// Area not 000, 666 or 9xx; group not 00; serial not 0000.
 fn ssn_valid(area: u32, group: u32, serial: u32) -> bool {
     area != 0 && area != 666 && area < 900 && group != 0 && serial != 0
 }
 
 /// Federal Reserve prefixes of routing numbers: 01-12, 21-32, 61-72, 80.
-fn routing_prefix(digits: &str) -> bool {
-    digits
-        .get(..2)
-        .and_then(|p| p.parse::<u32>().ok())
-        .is_some_and(|p| matches!(p, 1..=12 | 21..=32 | 61..=72 | 80))
+/// Whether ASCII `digits` open with a Federal Reserve routing symbol.
+fn routing_prefix(digits: &[u8]) -> bool {
+    digits.len() >= 2 && matches!(leading(digits, 2), 1..=12 | 21..=32 | 61..=72 | 80)
 }
 
 #[cfg(test)]
@@ -221,6 +230,67 @@ mod tests {
             "131000015", // prefix 13 is no Federal Reserve district
         ] {
             assert_eq!(masked(text), vec![], "{text}");
+        }
+    }
+
+    /// A Luhn-valid number of `len` digits opening with `prefix`.
+    fn luhn_number(prefix: &str, len: usize) -> String {
+        let mut digits: String = format!("{prefix}{}", "0".repeat(len - prefix.len() - 1));
+        for check in 0..10 {
+            let candidate = format!("{digits}{check}");
+            if luhn_valid(&candidate) {
+                digits = candidate;
+                break;
+            }
+        }
+        digits
+    }
+
+    #[test]
+    fn tells_each_card_network_by_its_prefix_and_length() {
+        let cards = [
+            ("4", 13),
+            ("4", 16),
+            ("4", 19),
+            ("36", 14),
+            ("38", 14),
+            ("300", 14),
+            ("305", 14),
+            ("34", 15),
+            ("37", 15),
+            ("51", 16),
+            ("55", 19),
+            ("65", 16),
+            ("2221", 16),
+            ("2720", 16),
+            ("3528", 16),
+            ("3589", 17),
+            ("6011", 16),
+            ("644", 16),
+            ("649", 19),
+        ];
+        for (prefix, len) in cards {
+            let number = luhn_number(prefix, len);
+            let found = masked(&number);
+            assert_eq!(found.len(), 1, "{number}");
+            assert_eq!(found[0].0, WarningKind::CardNumber, "{number}");
+        }
+        let not_cards = [
+            ("4", 14),
+            ("4", 15),
+            ("36", 15),
+            ("306", 14),
+            ("35", 15),
+            ("56", 16),
+            ("2220", 16),
+            ("2721", 16),
+            ("6012", 16),
+            ("643", 16),
+            ("66", 16),
+        ];
+        for (prefix, len) in not_cards {
+            let number = luhn_number(prefix, len);
+            assert_eq!(masked(&number), vec![], "{number}");
         }
     }
 }
