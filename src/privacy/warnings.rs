@@ -118,9 +118,7 @@ fn number(token: &[u8]) -> Option<Candidate> {
     })
 }
 
-/// Whether a brand issues cards with this prefix and length (Visa, Mastercard, Amex,
-/// Discover, Diners, JCB), so that ids and timestamps rarely pass for cards.
-/// The number the first `n` of `digits` write, 0 when there are fewer.
+/// The number the first `n` of ASCII `digits` write, 0 when there are fewer.
 fn leading(digits: &[u8], n: usize) -> u32 {
     digits.get(..n).map_or(0, |head| {
         head.iter()
@@ -128,7 +126,9 @@ fn leading(digits: &[u8], n: usize) -> u32 {
     })
 }
 
-/// Whether ASCII `digits` have a card network's prefix and length.
+/// Whether a brand issues cards with this prefix and length (Visa, Mastercard, Amex,
+/// Discover, Diners, JCB), so that ids and timestamps rarely pass for cards; `digits` are
+/// ASCII digits.
 fn card_shaped(digits: &[u8]) -> bool {
     let prefix = |n: usize| leading(digits, n);
     match digits.len() {
@@ -144,12 +144,13 @@ fn card_shaped(digits: &[u8]) -> bool {
     }
 }
 
+/// Area not 000, 666 or 9xx; group not 00; serial not 0000.
 fn ssn_valid(area: u32, group: u32, serial: u32) -> bool {
     area != 0 && area != 666 && area < 900 && group != 0 && serial != 0
 }
 
-/// Federal Reserve prefixes of routing numbers: 01-12, 21-32, 61-72, 80.
-/// Whether ASCII `digits` open with a Federal Reserve routing symbol.
+/// Federal Reserve prefixes of routing numbers: 01-12, 21-32, 61-72, 80; `digits` are ASCII
+/// digits.
 fn routing_prefix(digits: &[u8]) -> bool {
     digits.len() >= 2 && matches!(leading(digits, 2), 1..=12 | 21..=32 | 61..=72 | 80)
 }
